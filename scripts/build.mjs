@@ -4,6 +4,11 @@ import * as esbuild from 'esbuild';
 import { existsSync } from 'node:fs';
 
 const watch = process.argv.includes('--watch');
+
+// Generated sources first (e.g. the WebAssembly SIMD kernels compiled from .wat with the wabt package).
+if (existsSync('scripts/build-wasm.mjs')) {
+  await import('./build-wasm.mjs');
+}
 const nodeBanner = {
   js: "const import_meta_url = require('url').pathToFileURL(__filename).href;",
 };
