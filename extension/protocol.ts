@@ -1,0 +1,297 @@
+/**
+ * The one protocol between the extension host and the Keras Lens webviews (model viewer and results panel).
+ * Imported by both sides: keep it free of `vscode` and node imports.
+ *
+ * Every message travels in an envelope with an id. A webview *request* gets exactly one *reply* whose
+ * `inReplyTo` is the request's id; a reply is either the answer or `{ type: 'error', message }` with one line.
+ * The host may also push *events* (no reply expected): progress while a big file opens, a new summary after the
+ * user joined an architecture, predict results.
+ */
+
+// ---------------------------------------------------------------------------------------------
+// Shapes carried by the messages (plain JSON, so they survive postMessage structured cloning)
+// ---------------------------------------------------------------------------------------------
+
+export interface GateBlockInfo {
+  label: string;
+  meaning: string;
+  axis: number;
+  start: number;
+  end: number;
+}
+
+export interface RowSourceInfo {
+  source: string;
+  start: number;
+  end: number;
+  meaning?: string;
+}
+
+/** One weight as listed in the InspectReport (no values). */
+export interface WeightSummary {
+  name: string;
+  role: string;
+  meaning: string;
+  shape: number[];
+  params: number;
+  direction?: 'forward' | 'backward';
+  blocks: GateBlockInfo[];
+  rows: RowSourceInfo[];
+}
+
+export interface LayerSummary {
+  name: string;
+  className: string;
+  innerClassName?: string;
+  outputShape?: (number | null)[] | (number | null)[][] | string;
+  params: number;
+  weights: WeightSummary[];
+}
+
+/** What the header and the layer list show. */
+export interface ModelSummary {
+  fileName: string;
+  format: string;
+  kerasVersion: string | null;
+  backend?: string | null;
+  totalParams: number;
+  layers: LayerSummary[];
+  /** A weights-only file opened without its architecture: the UI offers to pick the architecture JSON. */
+  needsArchitecture?: boolean;
+  /** The architecture JSON joined to this weights file, if any (display name). */
+  architecture?: string;
+}
+
+/** Per-gate (or whole-tensor) statistics, over all values of the block. */
+export interface BlockStats {
+  label: string;
+  count: number;
+  mean: number;
+  std: number;
+  min: number;
+  max: number;
+  l2: number;
+  /** Share of values with |w| < 1e-3, in [0, 1]. */
+  nearZero: number;
+  /** Histogram over [min, max] in `bins.length` equal bins. */
+  bins: number[];
+}
+
+/**
+ * A weight seen as a matrix: rows = first axis (or all leading axes flattened), cols = last axis.
+ * A 1-D weight is one row.
+ */
+export interface MatrixShape {
+  rows: number;
+  cols: number;
+}
+
+/** A downsampled picture of the whole matrix: each cell keeps the value of largest magnitude it covers. */
+export interface HeatmapGrid {
+  rows: number;
+  cols: number;
+  /** Row-major, rows*cols values. */
+  values: number[];
+  /** Largest |value| in the whole weight (for a symmetric colour scale). */
+  absMax: number;
+}
+
+/** A rectangular window of values, rows [rowStart,rowEnd) x cols [colStart,colEnd), row-major. */
+export interface ValueWindow {
+  rowStart: number;
+  rowEnd: number;
+  colStart: number;
+  colEnd: number;
+  values: number[];
+}
+
+export interface WeightData {
+  layer: string;
+  weight: string;
+  shape: number[];
+  matrix: MatrixShape;
+  /** Stats per gate block along the columns (one entry 'all' when the weight has no blocks). */
+  stats: BlockStats[];
+  heatmap: HeatmapGrid;
+  /** The full values when the weight is small enough, else the first window; ask getWindow for others. */
+  window: ValueWindow;
+  /** True when `window` covers the whole matrix. */
+  complete: boolean;
+}
+
+export interface OutputSummary {
+  name: string;
+  shape: number[];
+  values: number[];
+  /** The last axis sums to 1 with values in [0,1] (softmax-like): draw bars. */
+  looksLikeProbabilities: boolean;
+}
+
+export interface TraceSummary {
+  layer: string;
+  direction?: 'forward' | 'backward';
+  gates: string[];
+  steps: number;
+  batch: number;
+  units: number;
+  /** gates[g] -> [t][b*units + u] */
+  gateValues: Record<string, number[][]>;
+  cell?: number[][];
+  hidden: number[][];
+}
+
+export interface PredictResultsSummary {
+  modelName: string;
+  inputName: string;
+  elapsedMs: number;
+  outputs: OutputSummary[];
+  traces: TraceSummary[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests (webview -> host) and their replies
+// ---------------------------------------------------------------------------------------------
+
+export type WebviewRequest =
+  | { type: 'getSummary' }
+  | { type: 'getWeight'; layer: string; weight: string; maxElements?: number; window?: WindowRange }
+  | { type: 'getWindow'; layer: string; weight: string; window: WindowRange }
+  | { type: 'describeCell'; layer: string; weight: string; row: number; col: number }
+  | { type: 'pickArchitecture' }
+  | { type: 'copyResults' }
+  | { type: 'saveResults' };
+
+export interface WindowRange {
+  rowStart: number;
+  rowEnd: number;
+  colStart: number;
+  colEnd: number;
+}
+
+export type HostReply =
+  | { type: 'summary'; summary: ModelSummary }
+  | { type: 'weight'; data: WeightData }
+  | { type: 'window'; window: ValueWindow }
+  | { type: 'cellText'; text: string }
+  | { type: 'done'; message?: string }
+  | { type: 'error'; message: string };
+
+/** Events the host pushes without being asked. */
+export type HostEvent =
+  | { type: 'progress'; message: string }
+  | { type: 'summaryChanged'; summary: ModelSummary }
+  | { type: 'fatal'; fileName: string; message: string }
+  | { type: 'results'; results: PredictResultsSummary };
+
+/** Webview-side events (no reply). */
+export type WebviewEvent = { type: 'ready' };
+
+export type ReplyTo<R extends WebviewRequest> = R extends { type: 'getSummary' }
+  ? { type: 'summary'; summary: ModelSummary }
+  : R extends { type: 'getWeight' }
+    ? { type: 'weight'; data: WeightData }
+    : R extends { type: 'getWindow' }
+      ? { type: 'window'; window: ValueWindow }
+      : R extends { type: 'describeCell' }
+        ? { type: 'cellText'; text: string }
+        : { type: 'done'; message?: string };
+
+// ---------------------------------------------------------------------------------------------
+// Envelope and the request/reply channel used on both sides
+// ---------------------------------------------------------------------------------------------
+
+export interface Envelope<T> {
+  id: number;
+  /** Set on replies: the id of the request answered. */
+  inReplyTo?: number;
+  body: T;
+}
+
+/** Thrown on the webview side when the host answered `{ type: 'error' }`. */
+export class HostError extends Error {
+  override name = 'HostError';
+}
+
+/** Webview side: send requests, await typed replies, receive events. */
+export class WebviewChannel {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (r: HostReply) => void; reject: (e: Error) => void }>();
+
+  constructor(
+    private readonly post: (m: Envelope<WebviewRequest | WebviewEvent>) => void,
+    private readonly onEvent: (e: HostEvent) => void,
+  ) {}
+
+  request<R extends WebviewRequest>(body: R): Promise<ReplyTo<R>> {
+    const id = this.nextId++;
+    return new Promise<ReplyTo<R>>((resolve, reject) => {
+      this.pending.set(id, {
+        resolve: (reply) => {
+          if (reply.type === 'error') reject(new HostError(reply.message));
+          else resolve(reply as ReplyTo<R>);
+        },
+        reject,
+      });
+      this.post({ id, body });
+    });
+  }
+
+  notify(body: WebviewEvent): void {
+    this.post({ id: this.nextId++, body });
+  }
+
+  /** Call for every message the host sends. */
+  receive(m: Envelope<HostReply | HostEvent>): void {
+    if (m.inReplyTo !== undefined) {
+      const p = this.pending.get(m.inReplyTo);
+      if (!p) return;
+      this.pending.delete(m.inReplyTo);
+      p.resolve(m.body as HostReply);
+    } else {
+      this.onEvent(m.body as HostEvent);
+    }
+  }
+
+  /** Requests still waiting for a reply. */
+  get waiting(): number {
+    return this.pending.size;
+  }
+}
+
+/** Host side: answer each request exactly once (errors become one-line error replies), push events. */
+export class HostChannel {
+  private nextId = 1;
+
+  constructor(
+    private readonly post: (m: Envelope<HostReply | HostEvent>) => void,
+    private readonly answer: (r: WebviewRequest) => Promise<HostReply>,
+    private readonly onEvent: (e: WebviewEvent) => void = () => {},
+  ) {}
+
+  event(body: HostEvent): void {
+    this.post({ id: this.nextId++, body });
+  }
+
+  /** Handles one incoming message; resolves after the reply was posted. */
+  async receive(m: Envelope<WebviewRequest | WebviewEvent>): Promise<void> {
+    if (!m || typeof m !== 'object' || !m.body || typeof (m.body as { type?: unknown }).type !== 'string') return;
+    if (m.body.type === 'ready') {
+      this.onEvent(m.body as WebviewEvent);
+      return;
+    }
+    let reply: HostReply;
+    try {
+      reply = await this.answer(m.body as WebviewRequest);
+    } catch (e) {
+      reply = { type: 'error', message: oneLine(e) };
+    }
+    this.post({ id: this.nextId++, inReplyTo: m.id, body: reply });
+  }
+}
+
+/** One line for the user: the message of an Error (never its stack), first line only. */
+export function oneLine(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  const first = text.split(/\r?\n/).find((l) => l.trim() !== '') ?? 'unknown error';
+  return first.length > 400 ? first.slice(0, 397) + '...' : first;
+}
