@@ -1,4 +1,55 @@
 /** Kinds without weights: merges, pooling, reshapes, dropout, activation, masking, input. */
 import type { LayerKind } from '../../types';
+import { activationKind } from './activation';
+import { addKind } from './add';
+import { averageKind } from './average';
+import { averagePooling1DKind } from './averagePooling1D';
+import { concatenateKind } from './concatenate';
+import { dotKind } from './dot';
+import { eluKind } from './elu';
+import { flattenKind } from './flatten';
+import { globalAveragePooling1DKind } from './globalAveragePooling1D';
+import { globalMaxPooling1DKind } from './globalMaxPooling1D';
+import { identityKind } from './identity';
+import { inputLayerKind } from './inputLayer';
+import { leakyReLUKind } from './leakyReLU';
+import { maskingKind } from './masking';
+import { maximumKind } from './maximum';
+import { maxPooling1DKind } from './maxPooling1D';
+import { minimumKind } from './minimum';
+import { multiplyKind } from './multiply';
+import { permuteKind } from './permute';
+import { reluKind } from './relu';
+import { repeatVectorKind } from './repeatVector';
+import { reshapeKind } from './reshape';
+import { softmaxKind } from './softmax';
+import { subtractKind } from './subtract';
+import { thresholdedReLUKind } from './thresholdedReLU';
 
-export const weightlessKinds: LayerKind[] = [];
+export const weightlessKinds: LayerKind[] = [
+  inputLayerKind,
+  maskingKind,
+  identityKind,
+  activationKind,
+  reluKind,
+  leakyReLUKind,
+  eluKind,
+  softmaxKind,
+  thresholdedReLUKind,
+  maxPooling1DKind,
+  averagePooling1DKind,
+  globalAveragePooling1DKind,
+  globalMaxPooling1DKind,
+  flattenKind,
+  reshapeKind,
+  repeatVectorKind,
+  permuteKind,
+  concatenateKind,
+  addKind,
+  subtractKind,
+  multiplyKind,
+  averageKind,
+  maximumKind,
+  minimumKind,
+  dotKind,
+];

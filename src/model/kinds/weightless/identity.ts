@@ -1,0 +1,23 @@
+/**
+ * Layers that are the identity at inference: Dropout and its relatives (noise and dropout act only in training),
+ * ActivityRegularization. They support masking in Keras and pass the mask through.
+ */
+import type { LayerKind } from '../../types';
+
+export const identityKind: LayerKind = {
+  classNames: [
+    'Dropout',
+    'SpatialDropout1D',
+    'SpatialDropout2D',
+    'SpatialDropout3D',
+    'GaussianNoise',
+    'GaussianDropout',
+    'AlphaDropout',
+    'ActivityRegularization',
+  ],
+  weightRoles: () => [],
+  storedRoles: () => [],
+  bindWeights: () => new Map(),
+  outputShapes: (_layer, ctx) => [ctx.inputShapes[0]],
+  forward: ({ inputs, masks }) => ({ outputs: [inputs[0]], masks: [masks[0] ?? null] }),
+};
