@@ -1,0 +1,241 @@
+/**
+ * The `inspect` report: every layer of a model file, every stored weight with its role, meaning, gate blocks
+ * (column ranges) and row sources. This object is what `keras-lens inspect --json` prints and what the
+ * extension's webview and hovers read.
+ *
+ * Inspect never fails because of a layer it does not know: unknown/custom layers are listed with their raw
+ * weights (no blocks). Weights-only files (no architecture) are explained from the weights' names and shapes.
+ */
+import { inferShapes, tensorKey } from '../model/graph';
+import { kindFor } from '../model/kinds/index';
+import { rowSources, type RowSpan, type RowTraceContext } from '../model/rows';
+import type { FormatId, GateBlock, KindContext, LayerConfig, ModelFile, WeightRef, WeightRole } from '../model/types';
+import { explainStoredWeights, guessLayerClass, type StoredWeightExplanation } from './storedWeights';
+
+export interface InspectWeight {
+  /** The weight's Keras name as stored (`lstm_1/kernel:0`, `lstm_1_W_f`, `layers/lstm/cell/vars/0`). */
+  name: string;
+  /** The top-level layer this weight belongs to. */
+  layer: string;
+  /** Position in the layer's get_weights(). */
+  index: number;
+  role: string;
+  meaning: string;
+  shape: number[];
+  params: number;
+  dtype: string;
+  /** Where it lives in the file (HDF5 path, ...). */
+  path: string;
+  /** The class the weight belongs to (the wrapped class for Bidirectional/TimeDistributed), or null if unknown. */
+  layerClass: string | null;
+  /** Units (or filters) of that layer, when known. */
+  units?: number;
+  direction?: 'forward' | 'backward';
+  /** Keras 1 split arrays: the one gate this array holds. */
+  gate?: string;
+  blocks: GateBlock[];
+  /** Where each range of rows of the matrix view comes from. */
+  rows: RowSpan[];
+  /** The matrix the blocks and rows index: (product of the leading axes, last axis); a vector is one row. */
+  view: [number, number];
+}
+
+export interface InspectLayer {
+  name: string;
+  className: string;
+  /** Wrappers (Bidirectional, TimeDistributed): the wrapped class. */
+  innerClassName?: string;
+  /** Weights-only files: the class was guessed from names and shapes. */
+  classGuessed?: boolean;
+  outputShape?: (number | null)[];
+  /** Layers feeding this one (first call). */
+  inputs?: string[];
+  params: number;
+  weights: InspectWeight[];
+}
+
+export interface InspectReport {
+  source: string;
+  format: FormatId;
+  kerasVersion: string | null;
+  backend?: string | null;
+  /** True when the file has no architecture (weights-only) and none was given. */
+  weightsOnly: boolean;
+  totalParams: number;
+  layers: InspectLayer[];
+  /** Things the reader should know (e.g. shapes that could not be inferred). */
+  notes?: string[];
+}
+
+export async function inspectModel(file: ModelFile): Promise<InspectReport> {
+  const notes: string[] = [];
+  const config = file.model;
+  const stored = new Map(file.layers.map((l) => [l.layer, l.weights]));
+  const layers: InspectLayer[] = [];
+
+  if (config) {
+    let shapes = new Map<string, (number | null)[]>();
+    try {
+      shapes = inferShapes(config, file.kerasVersion);
+    } catch (err) {
+      notes.push(`shapes could not be inferred: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const rowCtx: RowTraceContext = { model: config, shapeOf: (ref) => shapes.get(tensorKey(ref)) ?? null };
+    const knownLayers = new Set(config.layers.map((l) => l.name));
+    for (const layer of config.layers) {
+      const refs = stored.get(layer.name) ?? [];
+      const inputShapes = (layer.inbound[0] ?? []).map((ref) => shapes.get(tensorKey(ref)) ?? null);
+      const kindCtx: KindContext = { kerasVersion: file.kerasVersion, inputShapes: inputShapes.every((s) => s !== null) ? (inputShapes as (number | null)[][]) : [] };
+      const entry: InspectLayer = {
+        name: layer.name,
+        className: layer.className,
+        params: 0,
+        weights: explainLayer(layer, refs, kindCtx, rowCtx, knownLayers),
+      };
+      if (layer.inner) entry.innerClassName = layer.inner.className;
+      const out = shapes.get(`${layer.name}:0:0`);
+      if (out) entry.outputShape = out;
+      const inputs = (layer.inbound[0] ?? []).map((r) => r.layer);
+      if (inputs.length) entry.inputs = inputs;
+      entry.params = entry.weights.reduce((a, w) => a + w.params, 0);
+      layers.push(entry);
+    }
+    for (const lw of file.layers) {
+      if (!knownLayers.has(lw.layer) && lw.weights.length > 0) {
+        notes.push(`the file has weights for '${lw.layer}', which is not a layer of the architecture`);
+        layers.push(guessedLayer(lw.layer, lw.weights));
+      }
+    }
+  } else {
+    for (const lw of file.layers) layers.push(guessedLayer(lw.layer, lw.weights));
+    notes.push('weights only: no architecture, so classes are guessed from names and shapes and row sources are unknown');
+  }
+
+  const report: InspectReport = {
+    source: file.source,
+    format: file.format,
+    kerasVersion: file.kerasVersion,
+    weightsOnly: !config,
+    totalParams: layers.reduce((a, l) => a + l.params, 0),
+    layers,
+  };
+  if (file.backend !== null && file.backend !== undefined) report.backend = file.backend;
+  if (notes.length) report.notes = notes;
+  return report;
+}
+
+/** A weights-only layer: class guessed from names and shapes. */
+function guessedLayer(name: string, refs: WeightRef[]): InspectLayer {
+  const guessed = guessLayerClass(name, refs);
+  const bidirectional = /^bidirectional/.test(name) || refs.some((r) => /(^|\/)(forward|backward)_/.test(r.name));
+  const layerClass = guessed === 'Bidirectional' || guessed === 'TimeDistributed' ? innerGuess(refs) : guessed;
+  const explained = explainStoredWeights({ className: layerClass, bidirectional }, refs);
+  const layer: LayerConfig = { name, className: guessed ?? 'unknown', config: {}, inbound: [] };
+  const weights = refs.map((ref, k) => toInspectWeight(layer, ref, k, explained[k], layerClass, null));
+  const entry: InspectLayer = {
+    name,
+    className: bidirectional && guessed !== 'Bidirectional' ? 'Bidirectional' : (guessed ?? 'unknown'),
+    classGuessed: true,
+    params: weights.reduce((a, w) => a + w.params, 0),
+    weights,
+  };
+  if (layerClass && layerClass !== entry.className) entry.innerClassName = layerClass;
+  return entry;
+}
+
+function innerGuess(refs: WeightRef[]): string | null {
+  for (const ref of refs) {
+    const inner = /(?:^|\/)(?:forward|backward)_([A-Za-z0-9_]+)/.exec(ref.name)?.[1];
+    const guessed = inner ? guessLayerClass(inner, []) : null;
+    if (guessed) return guessed;
+  }
+  return null;
+}
+
+/** Explain one layer's stored arrays: the layer kind's roles when it answers sensibly, else names and shapes. */
+function explainLayer(layer: LayerConfig, refs: WeightRef[], ctx: KindContext, rowCtx: RowTraceContext, knownLayers: Set<string>): InspectWeight[] {
+  if (refs.length === 0) return [];
+  const layerClass = layer.inner?.className ?? layer.className;
+  const generic = explainStoredWeights(
+    { className: layerClass, config: (layer.inner ?? layer).config, knownLayers, bidirectional: layer.className === 'Bidirectional' },
+    refs,
+  );
+  const fromKind = kindRoles(layer, refs, ctx);
+  return refs.map((ref, k) => {
+    const explanation = fromKind && fitsShape(fromKind[k], ref) ? fromKindRole(fromKind[k], generic[k]) : generic[k];
+    return toInspectWeight(layer, ref, k, explanation, layerClass, rowCtx);
+  });
+}
+
+function kindRoles(layer: LayerConfig, refs: WeightRef[], ctx: KindContext): WeightRole[] | null {
+  const kind = kindFor(layer.className);
+  if (!kind) return null;
+  try {
+    const roles = kind.storedRoles(layer, refs, ctx);
+    return Array.isArray(roles) && roles.length === refs.length ? roles : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A kind's role is used only when its blocks lie inside the stored array. */
+function fitsShape(role: WeightRole, ref: WeightRef): boolean {
+  if (!role || typeof role.role !== 'string') return false;
+  const shape = ref.shape.length ? ref.shape : [1];
+  return (role.blocks ?? []).every((b) => {
+    const axis = b.axis < 0 ? shape.length + b.axis : b.axis;
+    return axis >= 0 && axis < shape.length && b.start >= 0 && b.end <= shape[axis] && b.start < b.end;
+  });
+}
+
+function fromKindRole(role: WeightRole, generic: StoredWeightExplanation): StoredWeightExplanation {
+  const out: StoredWeightExplanation = {
+    role: role.role,
+    meaning: role.meaning || generic.meaning,
+    blocks: role.blocks ?? [],
+  };
+  const direction = role.direction ?? generic.direction;
+  if (direction) out.direction = direction;
+  if (generic.units !== undefined) out.units = generic.units;
+  // Keras 1 split arrays: one block = the gate the array holds.
+  if (generic.gate && out.blocks.length === 1 && out.blocks[0].label === generic.gate) out.gate = generic.gate;
+  else if (generic.gate && out.blocks.length === 1) out.gate = out.blocks[0].label;
+  return out;
+}
+
+function toInspectWeight(
+  layer: LayerConfig,
+  ref: WeightRef,
+  index: number,
+  e: StoredWeightExplanation,
+  layerClass: string | null,
+  rowCtx: RowTraceContext | null,
+): InspectWeight {
+  const shape = [...ref.shape];
+  const w: InspectWeight = {
+    name: ref.name,
+    layer: layer.name,
+    index,
+    role: e.role,
+    meaning: e.meaning,
+    shape,
+    params: shape.reduce((a, b) => a * b, 1),
+    dtype: ref.dtype,
+    path: ref.path,
+    layerClass,
+    blocks: e.blocks,
+    rows: rowSources(layer, { role: e.role, shape, className: layerClass }, rowCtx),
+    view: matrixView(shape),
+  };
+  if (e.units !== undefined) w.units = e.units;
+  if (e.direction) w.direction = e.direction;
+  if (e.gate) w.gate = e.gate;
+  return w;
+}
+
+/** (rows, columns) of the matrix view of a weight: leading axes flattened into rows; a vector is one row. */
+export function matrixView(shape: readonly number[]): [number, number] {
+  if (shape.length === 0) return [1, 1];
+  if (shape.length === 1) return [1, shape[0]];
+  return [shape.slice(0, -1).reduce((a, b) => a * b, 1), shape[shape.length - 1]];
+}

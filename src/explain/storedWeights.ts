@@ -1,0 +1,128 @@
+/**
+ * What each stored array of a layer is, worked out from its name, its shape and (when known) the layer's class
+ * and config — used for weights-only files, unknown/custom classes and whenever no layer kind answers.
+ * Never throws: an array we cannot place is reported as a raw weight without blocks.
+ */
+import type { GateBlock, WeightRef } from '../model/types';
+import { familyOf, gateBlocks, gatesOf, guessClassFromName, isCuDNN, keras1Gate, keras3VarRoles, roleMeaning, type Family } from './gates';
+import { parseWeightName } from './weightNames';
+
+export interface StoredWeightExplanation {
+  role: string;
+  meaning: string;
+  blocks: GateBlock[];
+  direction?: 'forward' | 'backward';
+  /** Keras 1 split arrays: the one gate the array holds. */
+  gate?: string;
+  /** Units of the layer the weight belongs to, when known. */
+  units?: number;
+}
+
+export interface StoredLayerInfo {
+  /** The class whose weights these are (for wrappers: the wrapped class), or null when unknown. */
+  className: string | null;
+  config?: Record<string, unknown> | null;
+  /** The layer is a Bidirectional wrapper: its arrays are the forward copy's, then the backward copy's. */
+  bidirectional?: boolean;
+  /** Names of the model's layers, to recognise Keras 1 names without a counter. */
+  knownLayers?: ReadonlySet<string>;
+}
+
+/** Guess the class of a weights-only layer from its name, then from its weights' names. */
+export function guessLayerClass(layerName: string, refs: WeightRef[]): string | null {
+  const fromLayer = guessClassFromName(layerName);
+  if (fromLayer && fromLayer !== 'Bidirectional' && fromLayer !== 'TimeDistributed') return fromLayer;
+  for (const ref of refs) {
+    const parsed = parseWeightName(ref.name);
+    if (parsed?.className && parsed.className !== 'Bidirectional' && parsed.className !== 'TimeDistributed') {
+      return parsed.className;
+    }
+  }
+  return fromLayer;
+}
+
+/** Units of a recurrent layer from config, else from the shapes of its arrays. */
+function unitsOf(family: Family | null, config: Record<string, unknown> | null | undefined, refs: WeightRef[], roles: (string | null)[]): number | undefined {
+  const fromConfig = config?.units ?? config?.output_dim ?? (family === 'conv_lstm' ? config?.filters : undefined);
+  if (typeof fromConfig === 'number') return fromConfig;
+  const rk = refs.findIndex((_, k) => roles[k] === 'recurrent_kernel');
+  if (rk >= 0) {
+    const s = refs[rk].shape;
+    if (s.length >= 2) return s[s.length - 2];
+  }
+  return undefined;
+}
+
+export function explainStoredWeights(info: StoredLayerInfo, refs: WeightRef[]): StoredWeightExplanation[] {
+  const parsed = refs.map((r) => parseWeightName(r.name, info.knownLayers));
+  let className = info.className;
+  let family = familyOf(className);
+  // Keras 3 positional names carry no role: take it from the class's variable order.
+  const roles: (string | null)[] = parsed.map((p, k) => {
+    if (p?.role) return p.role;
+    if (p?.varIndex !== undefined) {
+      const order = keras3VarRoles(family);
+      // Bidirectional halves list the same variables twice (forward, then backward).
+      return order ? (order[p.varIndex % order.length] ?? null) : null;
+    }
+    return refs[k].shape.length === 1 ? 'bias' : null;
+  });
+  const units = unitsOf(family, info.config, refs, roles);
+  let gates = gatesOf(className);
+
+  // Check the guessed gate count against the shapes: a recurrent kernel (u, g·u) must have g gates.
+  const rkIndex = roles.indexOf('recurrent_kernel');
+  if (rkIndex >= 0 && units) {
+    const s = refs[rkIndex].shape;
+    const ratio = s[s.length - 1] / units;
+    const isSplit = parsed[rkIndex]?.gate !== undefined;
+    if (!isSplit && gates && ratio !== gates.length) {
+      gates = null;
+      className = null;
+      family = null;
+    }
+  }
+
+  // Bidirectional without direction in the names (Keras 3 positional): first half forward, second backward.
+  const dirs: ('forward' | 'backward' | undefined)[] = parsed.map((p) => p?.direction);
+  if (info.bidirectional && !dirs.some((d) => d !== undefined) && refs.length % 2 === 0) {
+    for (let k = 0; k < refs.length; k++) dirs[k] = k < refs.length / 2 ? 'forward' : 'backward';
+  }
+
+  return refs.map((ref, k) => {
+    const p = parsed[k];
+    const role = roles[k] ?? 'weight';
+    const out: StoredWeightExplanation = {
+      role,
+      meaning: roles[k] ? roleMeaning(role, family) : `weight of ${className ?? 'an unknown layer'} (role not recognised)`,
+      blocks: [],
+    };
+    if (dirs[k]) out.direction = dirs[k];
+    if (units !== undefined) out.units = units;
+    if (!gates || !units) return out;
+    const last = ref.shape[ref.shape.length - 1];
+    if (p?.gate) {
+      // Keras 1 split array: holds exactly one gate.
+      const g = keras1Gate(className, p.gate);
+      if (g && last === units) {
+        out.gate = g.label;
+        out.blocks = [{ label: g.label, meaning: g.meaning, axis: -1, start: 0, end: units }];
+        const what = role === 'kernel' ? 'input kernel (multiplies x(t))' : role === 'recurrent_kernel' ? 'recurrent kernel (multiplies h(t-1))' : 'bias';
+        out.meaning = `${what} of the ${g.meaning} only (Keras 1 split array)`;
+      }
+      return out;
+    }
+    if (role !== 'kernel' && role !== 'recurrent_kernel' && role !== 'bias') return out;
+    if (last === gates.length * units) {
+      out.blocks = gateBlocks(gates, units);
+      if (role === 'bias' && ref.shape.length === 2 && ref.shape[0] === 2) {
+        out.meaning = 'bias of every gate: row 0 input bias (with x·W), row 1 recurrent bias (with h·U) — reset_after';
+      }
+    } else if (role === 'bias' && last === 2 * gates.length * units) {
+      // CuDNN: separate input-side and recurrent-side biases, concatenated.
+      out.blocks = [...gateBlocks(gates, units, 0, ' — input bias (with x·W)'), ...gateBlocks(gates, units, gates.length * units, ' — recurrent bias (with h·U)')];
+      out.meaning = `bias of every gate, two halves${isCuDNN(className) ? ' (CuDNN layout)' : ''}: input bias then recurrent bias`;
+    }
+    return out;
+  });
+}
