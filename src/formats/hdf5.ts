@@ -1,0 +1,241 @@
+/**
+ * HDF5 access through h5wasm, read-only and lazy: opening a file and listing groups, attributes and dataset
+ * shapes reads only metadata; a dataset's numbers are read when `readFloat32` is called.
+ *
+ * Two h5wasm builds are used:
+ *  - `h5wasm/node` (NODERAWFS) for files on disk: HDF5 reads straight from the file, page by page.
+ *  - `h5wasm` (the ESM build, MEMFS only) for HDF5 images held in memory (the model.weights.h5 inside a .keras zip):
+ *    the bytes go into its in-memory file system, never to disk. (In the node build every FS path maps to the real
+ *    disk, so an in-memory mount there would silently write a file.)
+ */
+import type * as H5 from 'h5wasm' with { 'resolution-mode': 'import' };
+import { KerasLensError } from '../model/types';
+
+type H5Lib = typeof import('h5wasm', { with: { 'resolution-mode': 'import' } });
+export type H5Group = H5.Group;
+export type H5Dataset = H5.Dataset;
+
+let diskLib: Promise<H5Lib> | null = null;
+let memoryLib: Promise<H5Lib> | null = null;
+
+async function loadDiskLib(): Promise<H5Lib> {
+  diskLib ??= (async () => {
+    const lib = (await import('h5wasm/node')) as unknown as H5Lib;
+    await lib.ready;
+    return lib;
+  })();
+  return diskLib;
+}
+
+async function loadMemoryLib(): Promise<H5Lib> {
+  memoryLib ??= (async () => {
+    const lib = (await import('h5wasm')) as unknown as H5Lib;
+    await lib.ready;
+    return lib;
+  })();
+  return memoryLib;
+}
+
+let memoryCounter = 0;
+
+/** An open HDF5 file (on disk or in memory). */
+export class Hdf5File {
+  private closed = false;
+  private constructor(
+    readonly lib: H5Lib,
+    readonly file: H5.File,
+    /** The user's path, for messages. */
+    readonly source: string,
+    private readonly memoryPath: string | null,
+  ) {}
+
+  /** Open a file on disk read-only. */
+  static async openDisk(absolutePath: string, source: string): Promise<Hdf5File> {
+    const lib = await loadDiskLib();
+    let file: H5.File;
+    try {
+      file = new lib.File(absolutePath, 'r');
+    } catch (e) {
+      throw new KerasLensError(source, `HDF5 library could not open the file (${shortError(e)})`);
+    }
+    if (!file || (file as unknown as { file_id?: bigint }).file_id === undefined || Number((file as any).file_id) < 0) {
+      throw new KerasLensError(source, 'HDF5 library could not open the file (damaged or truncated HDF5)');
+    }
+    return new Hdf5File(lib, file, source, null);
+  }
+
+  /** Open an HDF5 image held in memory (never touches the disk). */
+  static async openMemory(bytes: Uint8Array, source: string): Promise<Hdf5File> {
+    const lib = await loadMemoryLib();
+    const fs = lib.FS as unknown as { writeFile(p: string, d: Uint8Array): void; unlink(p: string): void };
+    const memoryPath = `/keras-lens-${process.pid}-${++memoryCounter}.h5`;
+    fs.writeFile(memoryPath, bytes);
+    let file: H5.File;
+    try {
+      file = new lib.File(memoryPath, 'r');
+    } catch (e) {
+      fs.unlink(memoryPath);
+      throw new KerasLensError(source, `HDF5 library could not open the weights (${shortError(e)})`);
+    }
+    return new Hdf5File(lib, file, source, memoryPath);
+  }
+
+  get root(): H5.Group {
+    return this.file;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.file.close();
+    } finally {
+      if (this.memoryPath) {
+        try {
+          (this.lib.FS as unknown as { unlink(p: string): void }).unlink(this.memoryPath);
+        } catch {
+          /* already gone */
+        }
+      }
+    }
+  }
+
+  /** The entity at an absolute path, or null. */
+  get(path: string): H5.Group | H5.Dataset | null {
+    let e: unknown;
+    try {
+      e = this.file.get(path);
+    } catch {
+      return null;
+    }
+    if (e instanceof this.lib.Group || e instanceof this.lib.Dataset) return e;
+    return null;
+  }
+
+  isGroup(e: unknown): e is H5.Group {
+    return e instanceof this.lib.Group;
+  }
+
+  isDataset(e: unknown): e is H5.Dataset {
+    return e instanceof this.lib.Dataset;
+  }
+
+  /** Children of a group, as h5wasm lists them (HDF5 name order). */
+  keys(g: H5.Group): string[] {
+    return g.keys();
+  }
+
+  /** Attribute names of a group/dataset. */
+  attrNames(g: H5.Group | H5.Dataset): string[] {
+    return Object.keys(g.attrs);
+  }
+
+  /** A string-valued attribute (fixed or variable length, scalar or 1-element), or null. */
+  stringAttr(g: H5.Group | H5.Dataset, name: string): string | null {
+    const attrs = g.attrs;
+    if (!Object.prototype.hasOwnProperty.call(attrs, name)) return null;
+    const v = attrs[name].value;
+    if (typeof v === 'string') return v;
+    if (Array.isArray(v) && v.length === 1 && typeof v[0] === 'string') return v[0];
+    if (v instanceof Uint8Array || v instanceof Int8Array) return new TextDecoder().decode(v);
+    return null;
+  }
+
+  /**
+   * A list-of-strings attribute as Keras writes `layer_names` / `weight_names`, including the chunked form Keras
+   * uses when the attribute exceeds 64 KB (`name0`, `name1`, ...). Null when absent.
+   */
+  stringListAttr(g: H5.Group | H5.Dataset, name: string): string[] | null {
+    const attrs = g.attrs;
+    const has = (n: string) => Object.prototype.hasOwnProperty.call(attrs, n);
+    const decode = (n: string): string[] => {
+      const v = attrs[n].value;
+      if (typeof v === 'string') return [v];
+      if (Array.isArray(v)) return v.map((x) => (typeof x === 'string' ? x : String(x)));
+      // Empty lists come back as a zero-length numeric array.
+      if (ArrayBuffer.isView(v) && (v as unknown as { length: number }).length === 0) return [];
+      throw new KerasLensError(this.source, `attribute '${n}' of ${g.path} is not a list of names`);
+    };
+    if (has(name)) return decode(name);
+    if (!has(`${name}0`)) return null;
+    const out: string[] = [];
+    for (let i = 0; has(`${name}${i}`); i++) out.push(...decode(`${name}${i}`));
+    return out;
+  }
+
+  /** True when the group carries the attribute in plain or chunked form. */
+  hasListAttr(g: H5.Group, name: string): boolean {
+    const attrs = g.attrs;
+    return Object.prototype.hasOwnProperty.call(attrs, name) || Object.prototype.hasOwnProperty.call(attrs, `${name}0`);
+  }
+}
+
+/** '<f4', '>f8', '<f2', '<i4', ... from h5wasm metadata. */
+export function dtypeName(ds: H5.Dataset): string {
+  const m = ds.metadata;
+  const order = m.size === 1 ? '|' : m.littleEndian ? '<' : '>';
+  const kind = m.type === 1 ? 'f' : m.type === 0 ? (m.signed ? 'i' : 'u') : m.type === 3 ? 'S' : `?${m.type}`;
+  return `${order}${kind}${m.size}`;
+}
+
+export function datasetShape(ds: H5.Dataset): number[] {
+  return (ds.metadata.shape ?? []).map(Number);
+}
+
+/** IEEE half -> float. */
+export function halfToFloat(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const f = h & 0x3ff;
+  if (e === 0) return s * f * 2 ** -24;
+  if (e === 31) return f ? NaN : s * Infinity;
+  return s * (1 + f / 1024) * 2 ** (e - 15);
+}
+
+/** Read one dataset and convert it to float32 (from f2/f4/f8 or integers). */
+export function readFloat32(h5: Hdf5File, ds: H5.Dataset): Float32Array {
+  const m = ds.metadata;
+  const where = `${h5.source}: dataset ${ds.path}`;
+  if (m.type === 1 && m.size === 2) {
+    // h5wasm has no float16 accessor: read the raw little-endian halves through the module and widen them.
+    const mod = h5.lib.Module as unknown as {
+      _malloc(n: number): number;
+      _free(p: number): void;
+      HEAPU8: Uint8Array;
+      get_dataset_data(fid: bigint, path: string, a: null, b: null, c: null, ptr: bigint): number;
+    };
+    const n = m.total_size;
+    const ptr = mod._malloc(Math.max(2, n * 2));
+    if (!ptr) throw new Error(`${where} does not fit in memory`);
+    try {
+      mod.get_dataset_data(ds.file_id, ds.path, null, null, null, BigInt(ptr));
+      const raw = mod.HEAPU8.slice(ptr, ptr + n * 2);
+      const halves = new Uint16Array(raw.buffer, 0, n);
+      const out = new Float32Array(n);
+      for (let i = 0; i < n; i++) out[i] = halfToFloat(halves[i]);
+      return out;
+    } finally {
+      mod._free(ptr);
+    }
+  }
+  if (m.type !== 1 && m.type !== 0) {
+    throw new Error(`${where} holds ${dtypeName(ds)} values, not numbers`);
+  }
+  let v: unknown;
+  try {
+    v = ds.value;
+  } catch (e) {
+    throw new Error(`${where} could not be read (${shortError(e)})`);
+  }
+  if (v instanceof Float32Array) return v;
+  if (typeof v === 'number') return Float32Array.of(v);
+  if (typeof v === 'bigint') return Float32Array.of(Number(v));
+  if (v instanceof BigInt64Array || v instanceof BigUint64Array) return Float32Array.from(v, (x) => Number(x));
+  if (ArrayBuffer.isView(v)) return Float32Array.from(v as unknown as ArrayLike<number>);
+  throw new Error(`${where} could not be read as numbers`);
+}
+
+export function shortError(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return msg.split('\n')[0].slice(0, 200);
+}

@@ -1,0 +1,114 @@
+/**
+ * openModelFile: any Keras weight file -> ModelFile. The format is decided by the bytes, not the extension:
+ *   HDF5 signature (at 0, 512, 1024, 2048, ... : HDF5 allows a user block) -> legacy Keras layout or Keras 3 weights
+ *   zip local-header signature PK\x03\x04                                   -> Keras 3 `.keras`
+ *   JSON ('{' or '[' after optional BOM/whitespace)                        -> architecture / TF.js / weight dump
+ */
+import { open as fsOpen, readFile, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { KerasLensError } from '../model/types';
+import type { ModelFile } from '../model/types';
+import { Hdf5File, shortError } from './hdf5';
+import { modelFileFromHdf5 } from './hdf5-model';
+import { openKerasArchive, DEFAULT_MAX_INFLATE_BYTES } from './keras-archive';
+import { openJsonModel } from './json-formats';
+import { parseJsonText } from './json-guard';
+
+export interface OpenOptions {
+  /** A `model.to_json()` architecture (any Keras generation, or a TF.js model.json) for a weights-only file. */
+  configPath?: string;
+  /** Cap on the bytes inflated from a `.keras` zip (default 2 GiB). */
+  maxInflateBytes?: number;
+}
+
+const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
+
+export type ContentKind = 'hdf5' | 'zip' | 'json' | 'unknown';
+
+/** What the file's bytes say it is. */
+export async function detectContent(path: string, size: number): Promise<ContentKind> {
+  const fh = await fsOpen(path, 'r');
+  try {
+    const head = Buffer.alloc(16);
+    const { bytesRead } = await fh.read(head, 0, 16, 0);
+    if (bytesRead >= 8 && HDF5_SIGNATURE.every((b, i) => head[i] === b)) return 'hdf5';
+    if (bytesRead >= 4 && head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04) return 'zip';
+    // Empty zips start with the end-of-central-directory record.
+    if (bytesRead >= 4 && head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x05 && head[3] === 0x06) return 'zip';
+    let i = 0;
+    if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) i = 3;
+    while (i < bytesRead && (head[i] === 0x20 || head[i] === 0x0a || head[i] === 0x0d || head[i] === 0x09)) i++;
+    if (i < bytesRead && (head[i] === 0x7b || head[i] === 0x5b)) return 'json';
+    // HDF5 with a user block: the superblock sits at 512, 1024, 2048, ...
+    const sig = Buffer.alloc(8);
+    for (let off = 512; off + 8 <= size; off *= 2) {
+      const r = await fh.read(sig, 0, 8, off);
+      if (r.bytesRead === 8 && HDF5_SIGNATURE.every((b, j) => sig[j] === b)) return 'hdf5';
+    }
+    return 'unknown';
+  } finally {
+    await fh.close();
+  }
+}
+
+export async function openModelFile(path: string, opts: OpenOptions = {}): Promise<ModelFile> {
+  const source = path;
+  const abs = resolve(path);
+  let size: number;
+  try {
+    const st = await stat(abs);
+    if (st.isDirectory()) throw new KerasLensError(source, 'is a directory, not a model file');
+    size = st.size;
+  } catch (e) {
+    if (e instanceof KerasLensError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new KerasLensError(source, 'file not found');
+    if (code === 'EACCES' || code === 'EPERM') throw new KerasLensError(source, 'permission denied');
+    throw new KerasLensError(source, `cannot read the file (${shortError(e)})`);
+  }
+  if (size === 0) throw new KerasLensError(source, 'the file is empty');
+
+  let externalConfig: unknown = undefined;
+  if (opts.configPath) externalConfig = await readArchitectureFile(opts.configPath);
+
+  let kind: ContentKind;
+  try {
+    kind = await detectContent(abs, size);
+  } catch (e) {
+    throw new KerasLensError(source, `cannot read the file (${shortError(e)})`);
+  }
+  switch (kind) {
+    case 'hdf5':
+      return openHdf5(abs, source, externalConfig);
+    case 'zip':
+      return openKerasArchive(abs, source, size, opts.maxInflateBytes ?? DEFAULT_MAX_INFLATE_BYTES, externalConfig);
+    case 'json':
+      return openJsonModel(abs, source, externalConfig, opts.configPath ?? null);
+    default:
+      throw new KerasLensError(source, 'not a Keras model file (neither HDF5, a .keras zip nor JSON)');
+  }
+}
+
+/** Read and parse an architecture file given with --config / configPath. */
+export async function readArchitectureFile(configPath: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(resolve(configPath), 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new KerasLensError(configPath, code === 'ENOENT' ? 'architecture file not found' : `cannot read the architecture file (${shortError(e)})`);
+  }
+  if (text.trim() === '') throw new KerasLensError(configPath, 'the architecture file is empty');
+  return parseJsonText(text, configPath, 'the architecture file');
+}
+
+async function openHdf5(abs: string, source: string, externalConfig: unknown): Promise<ModelFile> {
+  const h5 = await Hdf5File.openDisk(abs, source);
+  try {
+    return modelFileFromHdf5(h5, source, externalConfig, null);
+  } catch (e) {
+    h5.close();
+    throw e;
+  }
+}
+
