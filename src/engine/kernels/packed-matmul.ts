@@ -1,0 +1,234 @@
+/**
+ * The fast matrix product behind the recurrent layers, on a float64 "heap" that holds packed weights and the
+ * per-run buffers side by side. Two interchangeable implementations:
+ *   - 'simd': WebAssembly SIMD (f64x2) compiled from matmul-simd.wat at build time (scripts/build-wasm.mjs),
+ *   - 'typescript': the same register-tiled loops in plain TypeScript, where WebAssembly SIMD is missing.
+ * Both compute C = INIT + A·B with float64 products and sums, so they agree with a float64 reference to rounding.
+ *
+ * Layout conventions (all offsets and strides are in float64 elements of `heap`):
+ *   A: m rows of k values, row stride lda.
+ *   B: packed by packWeightPanels(): np panels of 4 columns; panel p = k rows × 4 values, contiguous.
+ *   C: m rows, row stride ldc, 4·np values written per row.
+ *   INIT: rows added to the product, row i at init + i·ldi (ldi = 0 repeats one row, e.g. a bias).
+ */
+import { wasmBase64 } from './matmul-simd.generated';
+
+export type MatmulKernel = 'simd' | 'typescript';
+
+/** Columns are packed in panels of this width (the SIMD tile width). */
+export const PANEL = 4;
+
+/** Round a column count up to whole panels. */
+export function paddedColumns(cols: number): number {
+  return Math.ceil(cols / PANEL) * PANEL;
+}
+
+export interface MatmulWorkspace {
+  readonly kernel: MatmulKernel;
+  /** The current float64 view of the whole heap. Replaced by reserve(); re-read it after reserving. */
+  heap: Float64Array;
+  /** Make the heap at least `elements` long (keeps the contents). */
+  reserve(elements: number): void;
+  matmul(a: number, lda: number, m: number, k: number, b: number, np: number, c: number, ldc: number, init: number, ldi: number): void;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Packing
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Pack the columns `columns` (indices into a row-major rows × srcCols weight) into panels at heap[offset...]:
+ * packed column j is source column columns[j]; columns past columns.length are zero. Returns the element count.
+ */
+export function packWeightPanels(
+  heap: Float64Array,
+  offset: number,
+  src: ArrayLike<number>,
+  rows: number,
+  srcCols: number,
+  columns: number[],
+): number {
+  const width = paddedColumns(columns.length);
+  const np = width / PANEL;
+  for (let p = 0; p < np; p++) {
+    const base = offset + p * rows * PANEL;
+    for (let j = 0; j < PANEL; j++) {
+      const col = p * PANEL + j < columns.length ? columns[p * PANEL + j] : -1;
+      for (let r = 0; r < rows; r++) heap[base + r * PANEL + j] = col < 0 ? 0 : src[r * srcCols + col];
+    }
+  }
+  return rows * width;
+}
+
+// ---------------------------------------------------------------------------------------------
+// WebAssembly SIMD
+// ---------------------------------------------------------------------------------------------
+
+let simdModule: WebAssembly.Module | null | undefined;
+
+function decodeBase64(text: string): Uint8Array {
+  if (typeof Buffer !== 'undefined') return new Uint8Array(Buffer.from(text, 'base64'));
+  const bin = atob(text);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+/** The compiled SIMD kernel, or null where this runtime has no WebAssembly SIMD (validated, never assumed). */
+function simdKernelModule(): WebAssembly.Module | null {
+  if (simdModule !== undefined) return simdModule;
+  simdModule = null;
+  try {
+    if (typeof WebAssembly === 'object') {
+      const bytes = decodeBase64(wasmBase64);
+      if (WebAssembly.validate(bytes)) simdModule = new WebAssembly.Module(bytes);
+    }
+  } catch {
+    simdModule = null;
+  }
+  return simdModule;
+}
+
+/** True where WebAssembly SIMD is available, so 'simd' workspaces can be made. */
+export function simdSupported(): boolean {
+  return simdKernelModule() !== null;
+}
+
+interface SimdExports {
+  memory: WebAssembly.Memory;
+  matmul(a: number, lda: number, m: number, k: number, b: number, np: number, c: number, ldc: number, init: number, ldi: number): void;
+}
+
+function simdWorkspace(module: WebAssembly.Module, elements: number): MatmulWorkspace {
+  const exports = new WebAssembly.Instance(module, {}).exports as unknown as SimdExports;
+  const memory = exports.memory;
+  const run = exports.matmul;
+  const ws: MatmulWorkspace = {
+    kernel: 'simd',
+    heap: new Float64Array(memory.buffer),
+    reserve(n: number) {
+      const bytes = n * 8;
+      if (bytes <= memory.buffer.byteLength) return;
+      memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
+      ws.heap = new Float64Array(memory.buffer);
+    },
+    matmul(a, lda, m, k, b, np, c, ldc, init, ldi) {
+      run(a * 8, lda * 8, m, k, b * 8, np, c * 8, ldc * 8, init * 8, ldi * 8);
+    },
+  };
+  ws.reserve(elements);
+  return ws;
+}
+
+// ---------------------------------------------------------------------------------------------
+// TypeScript fallback: the same tiles, 4 rows × 4 columns (16 accumulators in locals), then single rows.
+// ---------------------------------------------------------------------------------------------
+
+function matmulTypeScript(
+  h: Float64Array,
+  a: number,
+  lda: number,
+  m: number,
+  k: number,
+  b: number,
+  np: number,
+  c: number,
+  ldc: number,
+  init: number,
+  ldi: number,
+): void {
+  const ps = k * PANEL;
+  let i = 0;
+  for (; i + 4 <= m; i += 4) {
+    const a0 = a + i * lda;
+    const a1 = a0 + lda;
+    const a2 = a1 + lda;
+    const a3 = a2 + lda;
+    for (let p = 0; p < np; p++) {
+      const i0 = init + i * ldi + p * PANEL;
+      const i1 = i0 + ldi;
+      const i2 = i1 + ldi;
+      const i3 = i2 + ldi;
+      let c00 = h[i0], c01 = h[i0 + 1], c02 = h[i0 + 2], c03 = h[i0 + 3];
+      let c10 = h[i1], c11 = h[i1 + 1], c12 = h[i1 + 2], c13 = h[i1 + 3];
+      let c20 = h[i2], c21 = h[i2 + 1], c22 = h[i2 + 2], c23 = h[i2 + 3];
+      let c30 = h[i3], c31 = h[i3 + 1], c32 = h[i3 + 2], c33 = h[i3 + 3];
+      let bp = b + p * ps;
+      for (let kk = 0; kk < k; kk++, bp += PANEL) {
+        const b0 = h[bp], b1 = h[bp + 1], b2 = h[bp + 2], b3 = h[bp + 3];
+        let s = h[a0 + kk];
+        c00 += s * b0; c01 += s * b1; c02 += s * b2; c03 += s * b3;
+        s = h[a1 + kk];
+        c10 += s * b0; c11 += s * b1; c12 += s * b2; c13 += s * b3;
+        s = h[a2 + kk];
+        c20 += s * b0; c21 += s * b1; c22 += s * b2; c23 += s * b3;
+        s = h[a3 + kk];
+        c30 += s * b0; c31 += s * b1; c32 += s * b2; c33 += s * b3;
+      }
+      const o0 = c + i * ldc + p * PANEL;
+      const o1 = o0 + ldc;
+      const o2 = o1 + ldc;
+      const o3 = o2 + ldc;
+      h[o0] = c00; h[o0 + 1] = c01; h[o0 + 2] = c02; h[o0 + 3] = c03;
+      h[o1] = c10; h[o1 + 1] = c11; h[o1 + 2] = c12; h[o1 + 3] = c13;
+      h[o2] = c20; h[o2 + 1] = c21; h[o2 + 2] = c22; h[o2 + 3] = c23;
+      h[o3] = c30; h[o3 + 1] = c31; h[o3 + 2] = c32; h[o3 + 3] = c33;
+    }
+  }
+  for (; i < m; i++) {
+    const a0 = a + i * lda;
+    let p = 0;
+    for (; p + 2 <= np; p += 2) {
+      const i0 = init + i * ldi + p * PANEL;
+      let c0 = h[i0], c1 = h[i0 + 1], c2 = h[i0 + 2], c3 = h[i0 + 3];
+      let c4 = h[i0 + 4], c5 = h[i0 + 5], c6 = h[i0 + 6], c7 = h[i0 + 7];
+      let bp = b + p * ps;
+      let bq = bp + ps;
+      for (let kk = 0; kk < k; kk++, bp += PANEL, bq += PANEL) {
+        const s = h[a0 + kk];
+        c0 += s * h[bp]; c1 += s * h[bp + 1]; c2 += s * h[bp + 2]; c3 += s * h[bp + 3];
+        c4 += s * h[bq]; c5 += s * h[bq + 1]; c6 += s * h[bq + 2]; c7 += s * h[bq + 3];
+      }
+      const o = c + i * ldc + p * PANEL;
+      h[o] = c0; h[o + 1] = c1; h[o + 2] = c2; h[o + 3] = c3;
+      h[o + 4] = c4; h[o + 5] = c5; h[o + 6] = c6; h[o + 7] = c7;
+    }
+    for (; p < np; p++) {
+      const i0 = init + i * ldi + p * PANEL;
+      let c0 = h[i0], c1 = h[i0 + 1], c2 = h[i0 + 2], c3 = h[i0 + 3];
+      let bp = b + p * ps;
+      for (let kk = 0; kk < k; kk++, bp += PANEL) {
+        const s = h[a0 + kk];
+        c0 += s * h[bp]; c1 += s * h[bp + 1]; c2 += s * h[bp + 2]; c3 += s * h[bp + 3];
+      }
+      const o = c + i * ldc + p * PANEL;
+      h[o] = c0; h[o + 1] = c1; h[o + 2] = c2; h[o + 3] = c3;
+    }
+  }
+}
+
+function typeScriptWorkspace(elements: number): MatmulWorkspace {
+  const ws: MatmulWorkspace = {
+    kernel: 'typescript',
+    heap: new Float64Array(Math.max(elements, 16)),
+    reserve(n: number) {
+      if (n <= ws.heap.length) return;
+      const bigger = new Float64Array(Math.max(n, Math.ceil(ws.heap.length * 1.5)));
+      bigger.set(ws.heap);
+      ws.heap = bigger;
+    },
+    matmul(a, lda, m, k, b, np, c, ldc, init, ldi) {
+      matmulTypeScript(ws.heap, a, lda, m, k, b, np, c, ldc, init, ldi);
+    },
+  };
+  return ws;
+}
+
+/**
+ * A new workspace of at least `elements` float64 values. `kernel` 'auto' (default) takes SIMD where the runtime
+ * validates it and TypeScript otherwise; asking for 'simd' where it is missing also falls back to TypeScript.
+ */
+export function createMatmulWorkspace(elements: number, kernel: MatmulKernel | 'auto' = 'auto'): MatmulWorkspace {
+  const module = kernel === 'typescript' ? null : simdKernelModule();
+  return module ? simdWorkspace(module, elements) : typeScriptWorkspace(elements);
+}

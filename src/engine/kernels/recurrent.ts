@@ -1,0 +1,537 @@
+/**
+ * Fast whole-sequence runners for LSTM, GRU and SimpleRNN at inference, exact to float64 rounding.
+ *
+ * The layer kinds (src/model/kinds/lstm.ts, gru.ts, simple-rnn.ts) keep the readable per-step formulas and the
+ * gate trace; they call these runners when no trace is asked for. The speed comes from:
+ *   - weights packed once per layer (prepareLstm / prepareGru / prepareSimpleRnn; cache the result per layer),
+ *     gate columns reordered so the recurrent activation runs over one contiguous block;
+ *   - the input projection x·W + b computed for all timesteps in one big product before the loop;
+ *   - per step only h·U (a register-tiled product: WebAssembly SIMD, or TypeScript where SIMD is missing);
+ *   - float64 products and sums everywhere, and no allocation inside the time loop.
+ *
+ * Formulas (Keras 2 / tf.keras / Keras 3; Keras 1 is the same at inference):
+ *   LSTM  i = ra(x·Wi + h·Ui + bi)  f = ra(x·Wf + h·Uf + bf)  c̃ = act(x·Wc + h·Uc + bc)  o = ra(x·Wo + h·Uo + bo)
+ *         c' = f ⊙ c + i ⊙ c̃        h' = o ⊙ act(c')
+ *   GRU   z = ra(x·Wz + h·Uz + bz)   r = ra(x·Wr + h·Ur + br)
+ *         reset_after=false: h̃ = act(x·Wh + bh + (r ⊙ h)·Uh)
+ *         reset_after=true:  h̃ = act(x·Wh + bh_in + r ⊙ (h·Uh + bh_rec))
+ *         h' = z ⊙ h + (1 − z) ⊙ h̃
+ *   SimpleRNN  h' = act(x·W + b + h·U)
+ * Masks (Keras backend.rnn): where mask[b, t] = 0 the state is carried over unchanged and the step's output is
+ * `maskedOutput`: 'previous' = the previous step's output (zeros before the first step; tf.keras / Keras 3),
+ * 'state' = the carried h (Keras 1/2 with the Theano/old TF backend), 'zero' = zeros (zero_output_for_mask).
+ */
+import { createMatmulWorkspace, packWeightPanels, paddedColumns, PANEL, type MatmulKernel, type MatmulWorkspace } from './packed-matmul';
+
+export type RecurrentArray = Float32Array | Float64Array;
+
+// ---------------------------------------------------------------------------------------------
+// Activations by name
+// ---------------------------------------------------------------------------------------------
+
+const enum Act {
+  Linear,
+  Tanh,
+  Sigmoid,
+  HardSigmoid, // clip(0.2·x + 0.5, 0, 1): Keras 1/2, tf.keras
+  HardSigmoidKeras3, // clip(x/6 + 0.5, 0, 1): Keras 3
+  Relu,
+}
+
+/** The activation code for a Keras activation name, or null when the fast path does not know it. */
+function activationCode(name: string | null | undefined, hardSigmoidKeras3: boolean): Act | null {
+  switch (name ?? 'linear') {
+    case 'linear':
+      return Act.Linear;
+    case 'tanh':
+      return Act.Tanh;
+    case 'sigmoid':
+      return Act.Sigmoid;
+    case 'hard_sigmoid':
+      return hardSigmoidKeras3 ? Act.HardSigmoidKeras3 : Act.HardSigmoid;
+    case 'relu':
+      return Act.Relu;
+    default:
+      return null;
+  }
+}
+
+/** a[start..end) = activation(a[start..end)), in place. */
+function applyActivation(act: Act, a: Float64Array, start: number, end: number): void {
+  switch (act) {
+    case Act.Linear:
+      return;
+    case Act.Tanh:
+      for (let i = start; i < end; i++) a[i] = Math.tanh(a[i]);
+      return;
+    case Act.Sigmoid:
+      for (let i = start; i < end; i++) a[i] = 1 / (1 + Math.exp(-a[i]));
+      return;
+    case Act.HardSigmoid:
+      for (let i = start; i < end; i++) {
+        const v = 0.2 * a[i] + 0.5;
+        a[i] = v < 0 ? 0 : v > 1 ? 1 : v;
+      }
+      return;
+    case Act.HardSigmoidKeras3:
+      for (let i = start; i < end; i++) {
+        const v = a[i] / 6 + 0.5;
+        a[i] = v < 0 ? 0 : v > 1 ? 1 : v;
+      }
+      return;
+    case Act.Relu:
+      for (let i = start; i < end; i++) if (!(a[i] > 0)) a[i] = a[i] < 0 ? 0 : a[i];
+      return;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Prepared (packed) layers
+// ---------------------------------------------------------------------------------------------
+
+export interface RecurrentWeights {
+  /** (features, gates·units), Keras-2 fused column order (LSTM i,f,c,o; GRU z,r,h). */
+  kernel: RecurrentArray;
+  /** (units, gates·units). */
+  recurrentKernel: RecurrentArray;
+  /** (gates·units), or for GRU reset_after (2, 3·units): input bias row then recurrent bias row. null = no bias. */
+  bias?: RecurrentArray | null;
+}
+
+interface PreparedBase {
+  readonly units: number;
+  readonly features: number;
+  readonly ws: MatmulWorkspace;
+  /** Which product kernel this layer runs on. */
+  readonly kernel: MatmulKernel;
+  /** Heap elements used by the packed weights; per-run buffers start here. */
+  readonly weightsEnd: number;
+  /** Packed input kernel W, its padded width and the bias row added with it (x·W + b). */
+  readonly w: number;
+  readonly wWidth: number;
+  readonly inputBias: number;
+}
+
+export interface PreparedLstm extends PreparedBase {
+  readonly cell: 'lstm';
+  /** Packed U, all four gates, columns i|f|o|c. */
+  readonly u: number;
+}
+
+export interface PreparedGru extends PreparedBase {
+  readonly cell: 'gru';
+  readonly resetAfter: boolean;
+  /** reset_after=false: packed U for z|r and, separately, for h. reset_after=true: packed U for z|r|h in `uZr`. */
+  readonly uZr: number;
+  readonly uH: number;
+  /** reset_after=true: the recurrent bias row (padded). */
+  readonly recurrentBias: number;
+}
+
+export interface PreparedSimpleRnn extends PreparedBase {
+  readonly cell: 'simple_rnn';
+  readonly u: number;
+}
+
+export interface PrepareOptions {
+  /** 'auto' (default): WebAssembly SIMD where available, else TypeScript. Tests force either. */
+  kernel?: MatmulKernel | 'auto';
+}
+
+function range(from: number, to: number): number[] {
+  const out: number[] = [];
+  for (let i = from; i < to; i++) out.push(i);
+  return out;
+}
+
+function checkSize(what: string, array: ArrayLike<number>, expected: number): void {
+  if (array.length !== expected) throw new Error(`${what} has ${array.length} values, expected ${expected}`);
+}
+
+/** Writes a padded bias row for the packed columns `columns` at heap[offset]; zeros without a bias. */
+function packBiasRow(heap: Float64Array, offset: number, bias: ArrayLike<number> | null, biasOffset: number, columns: number[]): number {
+  const width = paddedColumns(columns.length);
+  for (let j = 0; j < width; j++) heap[offset + j] = bias && j < columns.length ? bias[biasOffset + columns[j]] : 0;
+  return width;
+}
+
+/** Pack an LSTM's weights once (cache the result per layer). Columns are reordered i|f|o|c. */
+export function prepareLstm(weights: RecurrentWeights, units: number, options: PrepareOptions = {}): PreparedLstm {
+  const u = units;
+  const features = weights.kernel.length / (4 * u);
+  if (!Number.isInteger(features)) throw new Error(`LSTM kernel has ${weights.kernel.length} values, not a multiple of 4·${u}`);
+  checkSize('LSTM recurrent kernel', weights.recurrentKernel, u * 4 * u);
+  if (weights.bias) checkSize('LSTM bias', weights.bias, 4 * u);
+  const columns = [...range(0, 2 * u), ...range(3 * u, 4 * u), ...range(2 * u, 3 * u)]; // i f o c
+  const width = paddedColumns(4 * u);
+  const wSize = features * width;
+  const uSize = u * width;
+  const ws = createMatmulWorkspace(wSize + uSize + width, options.kernel);
+  const w = 0;
+  packWeightPanels(ws.heap, w, weights.kernel, features, 4 * u, columns);
+  const uOff = w + wSize;
+  packWeightPanels(ws.heap, uOff, weights.recurrentKernel, u, 4 * u, columns);
+  const inputBias = uOff + uSize;
+  packBiasRow(ws.heap, inputBias, weights.bias ?? null, 0, columns);
+  return { cell: 'lstm', units: u, features, ws, kernel: ws.kernel, weightsEnd: inputBias + width, w, wWidth: width, inputBias, u: uOff };
+}
+
+/** Pack a GRU's weights once (cache the result per layer). */
+export function prepareGru(weights: RecurrentWeights, units: number, resetAfter: boolean, options: PrepareOptions = {}): PreparedGru {
+  const u = units;
+  const features = weights.kernel.length / (3 * u);
+  if (!Number.isInteger(features)) throw new Error(`GRU kernel has ${weights.kernel.length} values, not a multiple of 3·${u}`);
+  checkSize('GRU recurrent kernel', weights.recurrentKernel, u * 3 * u);
+  const bias = weights.bias ?? null;
+  if (bias) checkSize('GRU bias', bias, resetAfter ? 6 * u : 3 * u);
+  const all = range(0, 3 * u);
+  const width = paddedColumns(3 * u);
+  const wSize = features * width;
+  const uSizes = resetAfter ? [u * width, 0] : [u * paddedColumns(2 * u), u * paddedColumns(u)];
+  const ws = createMatmulWorkspace(wSize + uSizes[0] + uSizes[1] + 2 * width, options.kernel);
+  const w = 0;
+  packWeightPanels(ws.heap, w, weights.kernel, features, 3 * u, all);
+  const uZr = w + wSize;
+  let uH = uZr;
+  if (resetAfter) {
+    packWeightPanels(ws.heap, uZr, weights.recurrentKernel, u, 3 * u, all);
+  } else {
+    packWeightPanels(ws.heap, uZr, weights.recurrentKernel, u, 3 * u, range(0, 2 * u));
+    uH = uZr + uSizes[0];
+    packWeightPanels(ws.heap, uH, weights.recurrentKernel, u, 3 * u, range(2 * u, 3 * u));
+  }
+  const inputBias = uZr + uSizes[0] + uSizes[1];
+  packBiasRow(ws.heap, inputBias, bias, 0, all);
+  const recurrentBias = inputBias + width;
+  packBiasRow(ws.heap, recurrentBias, resetAfter ? bias : null, 3 * u, all);
+  return {
+    cell: 'gru',
+    units: u,
+    features,
+    ws,
+    kernel: ws.kernel,
+    weightsEnd: recurrentBias + width,
+    w,
+    wWidth: width,
+    inputBias,
+    resetAfter,
+    uZr,
+    uH,
+    recurrentBias,
+  };
+}
+
+/** Pack a SimpleRNN's weights once (cache the result per layer). */
+export function prepareSimpleRnn(weights: RecurrentWeights, units: number, options: PrepareOptions = {}): PreparedSimpleRnn {
+  const u = units;
+  const features = weights.kernel.length / u;
+  if (!Number.isInteger(features)) throw new Error(`SimpleRNN kernel has ${weights.kernel.length} values, not a multiple of ${u}`);
+  checkSize('SimpleRNN recurrent kernel', weights.recurrentKernel, u * u);
+  if (weights.bias) checkSize('SimpleRNN bias', weights.bias, u);
+  const all = range(0, u);
+  const width = paddedColumns(u);
+  const ws = createMatmulWorkspace(features * width + u * width + width, options.kernel);
+  packWeightPanels(ws.heap, 0, weights.kernel, features, u, all);
+  const uOff = features * width;
+  packWeightPanels(ws.heap, uOff, weights.recurrentKernel, u, u, all);
+  const inputBias = uOff + u * width;
+  packBiasRow(ws.heap, inputBias, weights.bias ?? null, 0, all);
+  return { cell: 'simple_rnn', units: u, features, ws, kernel: ws.kernel, weightsEnd: inputBias + width, w: 0, wWidth: width, inputBias, u: uOff };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running a sequence
+// ---------------------------------------------------------------------------------------------
+
+export interface RecurrentRunOptions {
+  goBackwards?: boolean;
+  returnSequences?: boolean;
+  /** (batch, units) */
+  initialH?: RecurrentArray | null;
+  /** (batch, units), LSTM only */
+  initialC?: RecurrentArray | null;
+  /** mask[b·steps + t] = 1 where input step t of sample b is real (input time order). */
+  mask?: Uint8Array | null;
+  /** What a masked step outputs; default 'previous'. See the file comment. */
+  maskedOutput?: 'previous' | 'state' | 'zero';
+  /** Keras activation names. Unknown names make the runner return null (use the reference path). */
+  activation?: string | null;
+  recurrentActivation?: string | null;
+  /** hard_sigmoid is x/6 + 0.5 (Keras 3) instead of 0.2·x + 0.5. */
+  hardSigmoidKeras3?: boolean;
+}
+
+export interface RecurrentRunResult {
+  /** (batch, steps, units) in processing order (reversed input time with goBackwards), when returnSequences. */
+  sequence: Float64Array | null;
+  /** (batch, units): the last step's output (what Keras returns without return_sequences). */
+  last: Float64Array;
+  /** (batch, units): final hidden state. */
+  h: Float64Array;
+  /** (batch, units): final cell state (LSTM only). */
+  c: Float64Array | null;
+}
+
+interface RunLayout {
+  x: number;
+  xw: number;
+  hState: number;
+  cState: number;
+  z: number;
+  z2: number;
+  scratch: number;
+  prevOut: number;
+  end: number;
+}
+
+/**
+ * Reserve the per-run buffers after the packed weights, copy x in and compute x·W + b for every step
+ * (rows b·steps + t, width wWidth). Returns the buffer offsets.
+ */
+function startRun(p: PreparedBase, x: RecurrentArray, batch: number, steps: number, zWidth: number, z2Width: number): RunLayout {
+  const u = p.units;
+  const rows = batch * steps;
+  const slack = p.wWidth + PANEL;
+  const l: RunLayout = { x: 0, xw: 0, hState: 0, cState: 0, z: 0, z2: 0, scratch: 0, prevOut: 0, end: 0 };
+  let at = p.weightsEnd;
+  const take = (n: number) => {
+    const o = at;
+    at += n;
+    return o;
+  };
+  l.x = take(rows * p.features + PANEL);
+  l.xw = take(rows * p.wWidth + slack);
+  l.hState = take(batch * u + PANEL);
+  l.cState = take(batch * u + PANEL);
+  l.z = take(batch * zWidth + PANEL);
+  l.z2 = take(batch * z2Width + PANEL);
+  l.scratch = take(batch * u + PANEL);
+  l.prevOut = take(batch * u + PANEL);
+  l.end = at;
+  p.ws.reserve(l.end);
+  const heap = p.ws.heap;
+  heap.set(x, l.x);
+  heap.fill(0, l.xw + rows * p.wWidth, l.xw + rows * p.wWidth + slack);
+  p.ws.matmul(l.x, p.features, rows, p.features, p.w, p.wWidth / PANEL, l.xw, p.wWidth, p.inputBias, 0);
+  return l;
+}
+
+function initialState(heap: Float64Array, offset: number, values: RecurrentArray | null | undefined, n: number, what: string): void {
+  if (values) {
+    checkSize(what, values, n);
+    heap.set(values, offset);
+  } else heap.fill(0, offset, offset + n);
+}
+
+/** Output for a masked step of sample b into out[o..o+u). */
+function maskedStepOutput(mode: 'previous' | 'state' | 'zero', heap: Float64Array, l: RunLayout, b: number, u: number, out: Float64Array | null, o: number): void {
+  const src = mode === 'state' ? l.hState + b * u : l.prevOut + b * u;
+  const prev = l.prevOut + b * u;
+  for (let k = 0; k < u; k++) {
+    const v = mode === 'zero' ? 0 : heap[src + k];
+    heap[prev + k] = v;
+    if (out) out[o + k] = v;
+  }
+}
+
+function finish(p: PreparedBase, l: RunLayout, batch: number, sequence: Float64Array | null, withCell: boolean): RecurrentRunResult {
+  const heap = p.ws.heap;
+  const n = batch * p.units;
+  return {
+    sequence,
+    last: heap.slice(l.prevOut, l.prevOut + n),
+    h: heap.slice(l.hState, l.hState + n),
+    c: withCell ? heap.slice(l.cState, l.cState + n) : null,
+  };
+}
+
+function checkInput(p: PreparedBase, x: RecurrentArray, batch: number, steps: number, features: number, mask?: Uint8Array | null): void {
+  if (features !== p.features) throw new Error(`input has ${features} features, the layer's kernel expects ${p.features}`);
+  checkSize('recurrent input', x, batch * steps * features);
+  if (mask) checkSize('mask', mask, batch * steps);
+}
+
+/**
+ * Run an LSTM over x (batch, steps, features). Returns null when an activation is not supported here
+ * (the caller then uses the reference step).
+ */
+export function runLstm(
+  p: PreparedLstm,
+  x: RecurrentArray,
+  batch: number,
+  steps: number,
+  features: number,
+  opts: RecurrentRunOptions = {},
+): RecurrentRunResult | null {
+  const act = activationCode(opts.activation ?? 'tanh', !!opts.hardSigmoidKeras3);
+  const ra = activationCode(opts.recurrentActivation ?? 'sigmoid', !!opts.hardSigmoidKeras3);
+  if (act === null || ra === null) return null;
+  checkInput(p, x, batch, steps, features, opts.mask);
+  const u = p.units;
+  const width = p.wWidth;
+  const l = startRun(p, x, batch, steps, width, 0);
+  const heap = p.ws.heap;
+  initialState(heap, l.hState, opts.initialH, batch * u, 'LSTM initial h');
+  initialState(heap, l.cState, opts.initialC, batch * u, 'LSTM initial c');
+  heap.fill(0, l.prevOut, l.prevOut + batch * u);
+  const sequence = opts.returnSequences ? new Float64Array(batch * steps * u) : null;
+  const mask = opts.mask ?? null;
+  const maskedOutput = opts.maskedOutput ?? 'previous';
+  const np = width / PANEL;
+  for (let s = 0; s < steps; s++) {
+    const t = opts.goBackwards ? steps - 1 - s : s;
+    // z = (x·W + b)[t] + h·U, columns i|f|o|c
+    p.ws.matmul(l.hState, u, batch, u, p.u, np, l.z, width, l.xw + t * width, steps * width);
+    for (let b = 0; b < batch; b++) {
+      const o = (b * steps + s) * u;
+      if (mask && !mask[b * steps + t]) {
+        maskedStepOutput(maskedOutput, heap, l, b, u, sequence, o);
+        continue;
+      }
+      const z = l.z + b * width;
+      applyActivation(ra, heap, z, z + 3 * u);
+      applyActivation(act, heap, z + 3 * u, z + 4 * u);
+      const c = l.cState + b * u;
+      const tmp = l.scratch + b * u;
+      for (let k = 0; k < u; k++) {
+        const cNew = heap[z + u + k] * heap[c + k] + heap[z + k] * heap[z + 3 * u + k]; // f ⊙ c + i ⊙ c̃
+        heap[c + k] = cNew;
+        heap[tmp + k] = cNew;
+      }
+      applyActivation(act, heap, tmp, tmp + u);
+      const h = l.hState + b * u;
+      const prev = l.prevOut + b * u;
+      for (let k = 0; k < u; k++) {
+        const hNew = heap[z + 2 * u + k] * heap[tmp + k]; // o ⊙ act(c')
+        heap[h + k] = hNew;
+        heap[prev + k] = hNew;
+        if (sequence) sequence[o + k] = hNew;
+      }
+    }
+  }
+  return finish(p, l, batch, sequence, true);
+}
+
+/** Run a GRU over x (batch, steps, features). Returns null when an activation is not supported here. */
+export function runGru(
+  p: PreparedGru,
+  x: RecurrentArray,
+  batch: number,
+  steps: number,
+  features: number,
+  opts: RecurrentRunOptions = {},
+): RecurrentRunResult | null {
+  const act = activationCode(opts.activation ?? 'tanh', !!opts.hardSigmoidKeras3);
+  const ra = activationCode(opts.recurrentActivation ?? 'sigmoid', !!opts.hardSigmoidKeras3);
+  if (act === null || ra === null) return null;
+  checkInput(p, x, batch, steps, features, opts.mask);
+  const u = p.units;
+  const width = p.wWidth;
+  const zrWidth = p.resetAfter ? width : paddedColumns(2 * u);
+  const hWidth = paddedColumns(u);
+  const l = startRun(p, x, batch, steps, zrWidth, hWidth);
+  const heap = p.ws.heap;
+  initialState(heap, l.hState, opts.initialH, batch * u, 'GRU initial h');
+  heap.fill(0, l.prevOut, l.prevOut + batch * u);
+  const sequence = opts.returnSequences ? new Float64Array(batch * steps * u) : null;
+  const mask = opts.mask ?? null;
+  const maskedOutput = opts.maskedOutput ?? 'previous';
+  const live = (b: number, t: number) => !mask || mask[b * steps + t] !== 0;
+  for (let s = 0; s < steps; s++) {
+    const t = opts.goBackwards ? steps - 1 - s : s;
+    const xw = l.xw + t * width;
+    if (p.resetAfter) {
+      // z = h·U + recurrent bias (all three gates); the input part is added per gate below
+      p.ws.matmul(l.hState, u, batch, u, p.uZr, width / PANEL, l.z, width, p.recurrentBias, 0);
+      for (let b = 0; b < batch; b++) {
+        if (!live(b, t)) continue;
+        const z = l.z + b * width;
+        const xb = xw + b * steps * width;
+        for (let k = 0; k < 2 * u; k++) heap[z + k] += heap[xb + k];
+        applyActivation(ra, heap, z, z + 2 * u);
+        for (let k = 0; k < u; k++) heap[z + 2 * u + k] = heap[xb + 2 * u + k] + heap[z + u + k] * heap[z + 2 * u + k]; // x·Wh + bh + r ⊙ (h·Uh + rbh)
+        applyActivation(act, heap, z + 2 * u, z + 3 * u);
+      }
+    } else {
+      p.ws.matmul(l.hState, u, batch, u, p.uZr, zrWidth / PANEL, l.z, zrWidth, xw, steps * width);
+      for (let b = 0; b < batch; b++) {
+        const z = l.z + b * zrWidth;
+        applyActivation(ra, heap, z, z + 2 * u);
+        const rh = l.scratch + b * u;
+        const h = l.hState + b * u;
+        for (let k = 0; k < u; k++) heap[rh + k] = heap[z + u + k] * heap[h + k]; // r ⊙ h
+      }
+      // h̃ pre-activation = (x·Wh + bh)[t] + (r ⊙ h)·Uh
+      p.ws.matmul(l.scratch, u, batch, u, p.uH, hWidth / PANEL, l.z2, hWidth, xw + 2 * u, steps * width);
+      for (let b = 0; b < batch; b++) {
+        if (!live(b, t)) continue;
+        const h2 = l.z2 + b * hWidth;
+        applyActivation(act, heap, h2, h2 + u);
+      }
+    }
+    for (let b = 0; b < batch; b++) {
+      const o = (b * steps + s) * u;
+      if (!live(b, t)) {
+        maskedStepOutput(maskedOutput, heap, l, b, u, sequence, o);
+        continue;
+      }
+      const z = p.resetAfter ? l.z + b * width : l.z + b * zrWidth;
+      const cand = p.resetAfter ? z + 2 * u : l.z2 + b * hWidth;
+      const h = l.hState + b * u;
+      const prev = l.prevOut + b * u;
+      for (let k = 0; k < u; k++) {
+        const zk = heap[z + k];
+        const hNew = zk * heap[h + k] + (1 - zk) * heap[cand + k]; // z ⊙ h + (1 − z) ⊙ h̃
+        heap[h + k] = hNew;
+        heap[prev + k] = hNew;
+        if (sequence) sequence[o + k] = hNew;
+      }
+    }
+  }
+  return finish(p, l, batch, sequence, false);
+}
+
+/** Run a SimpleRNN over x (batch, steps, features). Returns null when the activation is not supported here. */
+export function runSimpleRnn(
+  p: PreparedSimpleRnn,
+  x: RecurrentArray,
+  batch: number,
+  steps: number,
+  features: number,
+  opts: RecurrentRunOptions = {},
+): RecurrentRunResult | null {
+  const act = activationCode(opts.activation ?? 'tanh', !!opts.hardSigmoidKeras3);
+  if (act === null) return null;
+  checkInput(p, x, batch, steps, features, opts.mask);
+  const u = p.units;
+  const width = p.wWidth;
+  const l = startRun(p, x, batch, steps, width, 0);
+  const heap = p.ws.heap;
+  initialState(heap, l.hState, opts.initialH, batch * u, 'SimpleRNN initial h');
+  heap.fill(0, l.prevOut, l.prevOut + batch * u);
+  const sequence = opts.returnSequences ? new Float64Array(batch * steps * u) : null;
+  const mask = opts.mask ?? null;
+  const maskedOutput = opts.maskedOutput ?? 'previous';
+  for (let s = 0; s < steps; s++) {
+    const t = opts.goBackwards ? steps - 1 - s : s;
+    p.ws.matmul(l.hState, u, batch, u, p.u, width / PANEL, l.z, width, l.xw + t * width, steps * width);
+    for (let b = 0; b < batch; b++) {
+      const o = (b * steps + s) * u;
+      if (mask && !mask[b * steps + t]) {
+        maskedStepOutput(maskedOutput, heap, l, b, u, sequence, o);
+        continue;
+      }
+      const z = l.z + b * width;
+      applyActivation(act, heap, z, z + u);
+      const h = l.hState + b * u;
+      const prev = l.prevOut + b * u;
+      for (let k = 0; k < u; k++) {
+        const hNew = heap[z + k];
+        heap[h + k] = hNew;
+        heap[prev + k] = hNew;
+        if (sequence) sequence[o + k] = hNew;
+      }
+    }
+  }
+  return finish(p, l, batch, sequence, false);
+}
