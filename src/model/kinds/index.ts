@@ -4,9 +4,34 @@
  */
 import type { LayerKind } from '../types';
 import { weightlessKinds } from './weightless/index';
+import { lstmKind } from './lstm';
+import { gruKind } from './gru';
+import { simpleRnnKind } from './simple-rnn';
+import { convLstm2dKind } from './conv-lstm2d';
+import { bidirectionalKind } from './bidirectional';
+import { timeDistributedKind } from './time-distributed';
+import { denseKind } from './dense';
+import { embeddingKind } from './embedding';
+import { conv1dKind } from './conv1d';
+import { conv2dKind } from './conv2d';
+import { batchNormalizationKind } from './batch-normalization';
+import { layerNormalizationKind } from './layer-normalization';
+import { preluKind } from './prelu';
 
 const weightedKinds: LayerKind[] = [
-  // registered by the kinds' files, e.g. lstmKind, gruKind, ...
+  lstmKind,
+  gruKind,
+  simpleRnnKind,
+  convLstm2dKind,
+  bidirectionalKind,
+  timeDistributedKind,
+  denseKind,
+  embeddingKind,
+  conv1dKind,
+  conv2dKind,
+  batchNormalizationKind,
+  layerNormalizationKind,
+  preluKind,
 ];
 
 const byClassName = new Map<string, LayerKind>();

@@ -1,0 +1,185 @@
+/**
+ * LSTM and CuDNNLSTM.
+ *
+ * Weights (get_weights order): kernel (in, 4u), recurrent_kernel (u, 4u), bias (4u) — gate blocks i, f, c, o on the
+ * last axis. Keras 1 stores 12 arrays `<name>_{W,U,b}_{i,c,f,o}`; they are fused by NAME into that layout.
+ * CuDNNLSTM stores bias (8u) = [input bias i,f,c,o | recurrent bias i,f,c,o]; bindWeights sums the halves, so its
+ * canonical weights are the plain LSTM ones (kernel (in,4u), recurrent_kernel (u,4u), bias (4u)); it always uses
+ * recurrent activation sigmoid and activation tanh.
+ */
+import type { ForwardArgs, ForwardResult, KindContext, LayerConfig, Tensor, WeightRef, WeightRole } from '../types';
+import { KerasLensError } from '../types';
+import { activationByName, type Activation } from '../activations';
+import { addBiasRows, matmul, matmulInto } from '../../engine/kernels/reference';
+import { bindByMatch } from './bind-by-name';
+import {
+  LSTM_GATES,
+  activationOf,
+  firstInputShape,
+  fuseKeras1Split,
+  gateBlocks,
+  inputFeatureSize,
+  recurrentActivationOf,
+  recurrentFlags,
+  recurrentOutputShapes,
+  recurrentStoredRoles,
+  requireWeight,
+  runLayerCell,
+  sequenceInput,
+  type RecurrentCell,
+  type RecurrentKind,
+  type RunOverrides,
+} from './recurrent';
+
+function isCuDNN(layer: LayerConfig): boolean {
+  return layer.className === 'CuDNNLSTM';
+}
+
+function lstmWeightRoles(layer: LayerConfig, ctx: KindContext): WeightRole[] {
+  const { units: u, useBias } = recurrentFlags(layer);
+  const inDim = inputFeatureSize(layer, ctx);
+  const roles: WeightRole[] = [
+    {
+      role: 'kernel',
+      meaning: 'input kernel: multiplies the input x(t), one column block per gate',
+      shape: inDim === null ? null : [inDim, 4 * u],
+      blocks: gateBlocks(LSTM_GATES, u),
+    },
+    {
+      role: 'recurrent_kernel',
+      meaning: 'recurrent kernel: multiplies the previous hidden state h(t-1), one column block per gate',
+      shape: [u, 4 * u],
+      blocks: gateBlocks(LSTM_GATES, u),
+    },
+  ];
+  if (isCuDNN(layer)) {
+    roles.push({
+      role: 'bias',
+      meaning: 'bias (CuDNN): input bias i,f,c,o then recurrent bias i,f,c,o; the two halves are added',
+      shape: [8 * u],
+      blocks: [...gateBlocks(LSTM_GATES, u, 0, ', input bias'), ...gateBlocks(LSTM_GATES, u, 4 * u, ', recurrent bias')],
+    });
+  } else if (useBias) {
+    roles.push({ role: 'bias', meaning: 'bias, one block per gate', shape: [4 * u], blocks: gateBlocks(LSTM_GATES, u) });
+  }
+  return roles;
+}
+
+/** One LSTM over a (batch, steps, in) input with canonical weights. */
+export function lstmCell(
+  x: Tensor,
+  batch: number,
+  steps: number,
+  inDim: number,
+  units: number,
+  kernel: Tensor,
+  recurrentKernel: Tensor,
+  bias: Tensor | undefined,
+  act: Activation,
+  recAct: Activation,
+): RecurrentCell {
+  const u = units;
+  const G = 4 * u;
+  if (kernel.data.length !== inDim * G) {
+    throw new KerasLensError(null, `LSTM kernel has shape (${kernel.shape.join(',')}), expected (${inDim},${G}) for input size ${inDim}`);
+  }
+  // x·W + b for every step at once: row (b·T + t)
+  const xw = matmul(x.data, batch * steps, inDim, kernel.data, G);
+  if (bias) addBiasRows(xw, batch * steps, bias.data, G);
+  const f = recAct.elementwise ?? ((v: number) => v);
+  const g = act.elementwise ?? ((v: number) => v);
+  const z = new Float64Array(batch * G);
+  return {
+    stateCount: 2,
+    stateSize: u,
+    stateShape: [u],
+    gates: ['i', 'f', 'c', 'o'],
+    step(t, [hPrev, cPrev], record) {
+      // z = x(t)·W + b + h(t-1)·U     (columns i | f | c | o)
+      matmulInto(z, 0, hPrev, 0, batch, u, recurrentKernel.data, G);
+      const h = new Float64Array(batch * u);
+      const c = new Float64Array(batch * u);
+      const rec = record
+        ? { i: new Float64Array(batch * u), f: new Float64Array(batch * u), c: new Float64Array(batch * u), o: new Float64Array(batch * u) }
+        : null;
+      for (let b = 0; b < batch; b++) {
+        const xr = (b * steps + t) * G;
+        const zr = b * G;
+        for (let j = 0; j < u; j++) {
+          const i = f(xw[xr + j] + z[zr + j]); //                 i = σ(z_i)
+          const fg = f(xw[xr + u + j] + z[zr + u + j]); //        f = σ(z_f)
+          const cc = g(xw[xr + 2 * u + j] + z[zr + 2 * u + j]); // c̃ = act(z_c)
+          const o = f(xw[xr + 3 * u + j] + z[zr + 3 * u + j]); //  o = σ(z_o)
+          const cn = fg * cPrev[b * u + j] + i * cc; //            c = f⊙c(t-1) + i⊙c̃
+          c[b * u + j] = cn;
+          h[b * u + j] = o * g(cn); //                             h = o⊙act(c)
+          if (rec) {
+            rec.i[b * u + j] = i;
+            rec.f[b * u + j] = fg;
+            rec.c[b * u + j] = cc;
+            rec.o[b * u + j] = o;
+          }
+        }
+      }
+      if (record && rec) Object.assign(record, rec);
+      return [h, c];
+    },
+  };
+}
+
+export const lstmKind: RecurrentKind = {
+  classNames: ['LSTM', 'CuDNNLSTM'],
+
+  weightRoles: lstmWeightRoles,
+
+  storedRoles(layer: LayerConfig, refs: WeightRef[], ctx: KindContext): WeightRole[] {
+    return recurrentStoredRoles(layer, refs, lstmWeightRoles(layer, ctx), LSTM_GATES);
+  },
+
+  bindWeights(layer, stored, ctx) {
+    const fused = fuseKeras1Split(layer, stored, LSTM_GATES);
+    const bound = fused ?? bindByMatch(layer, stored, lstmWeightRoles(layer, { ...ctx, inputShapes: [] }));
+    if (isCuDNN(layer)) {
+      const bias = bound.get('bias');
+      if (bias) {
+        // CuDNN: bias (8u) = input half + recurrent half → canonical bias (4u)
+        const half = bias.data.length / 2;
+        const summed = new Float32Array(half);
+        for (let k = 0; k < half; k++) summed[k] = bias.data[k] + bias.data[half + k];
+        bound.set('bias', { shape: [half], data: summed });
+      }
+    }
+    return bound;
+  },
+
+  outputShapes(layer, ctx) {
+    const flags = recurrentFlags(layer);
+    return recurrentOutputShapes(flags, firstInputShape(layer, ctx), [flags.units], 2);
+  },
+
+  forward(args: ForwardArgs): ForwardResult {
+    return lstmKind.runWith(args, {});
+  },
+
+  runWith(args: ForwardArgs, overrides: RunOverrides): ForwardResult {
+    const flags = recurrentFlags(args.layer);
+    const { x, batch, steps, featureSize } = sequenceInput(args);
+    const cudnn = isCuDNN(args.layer);
+    const v = args.ctx.kerasVersion;
+    const act = cudnn ? activationByName('tanh', v) : activationOf(args.layer, v);
+    const recAct = cudnn ? activationByName('sigmoid', v) : recurrentActivationOf(args.layer, v);
+    const cell = lstmCell(
+      x,
+      batch,
+      steps,
+      featureSize,
+      flags.units,
+      requireWeight(args, 'kernel'),
+      requireWeight(args, 'recurrent_kernel'),
+      flags.useBias || cudnn ? args.weights.get('bias') : undefined,
+      act,
+      recAct,
+    );
+    return runLayerCell(args, flags, cell, batch, steps, overrides);
+  },
+};
