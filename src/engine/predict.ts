@@ -34,6 +34,11 @@ export class PredictSession {
 export interface PredictOptions {
   trace?: boolean;
   session?: PredictSession;
+  /**
+   * Compute these tensors instead of the model's outputs (e.g. an intermediate layer's activations); they are
+   * returned in this order, named by their layer.
+   */
+  outputs?: TensorRef[];
 }
 
 /** Recurrent classes whose extra positional inputs (old Keras 2 `initial_state` style) are initial states. */
@@ -132,10 +137,13 @@ function isTensor(x: unknown): x is Tensor {
 }
 
 /** The calls needed to compute the model outputs, in graph order. */
-function neededCalls(model: Model): LayerCall[] {
+function neededCalls(model: Model, wanted: TensorRef[]): LayerCall[] {
   const byKey = new Map(model.calls.map((c) => [`${c.layer.name}:${c.node}`, c]));
   const needed = new Set<string>();
-  const stack = model.outputs.map((r) => `${r.layer}:${r.node}`);
+  for (const r of wanted) {
+    if (!byKey.has(`${r.layer}:${r.node}`)) throw new KerasLensError(source(model), `the model has no layer call '${r.layer}' (node ${r.node})`);
+  }
+  const stack = wanted.map((r) => `${r.layer}:${r.node}`);
   while (stack.length) {
     const key = stack.pop()!;
     if (needed.has(key)) continue;
@@ -159,7 +167,8 @@ export async function predict(
   inputs: Tensor | Tensor[] | Record<string, Tensor>,
   opts: PredictOptions = {},
 ): Promise<PredictResult> {
-  const calls = neededCalls(model);
+  const wanted = opts.outputs ?? model.outputs;
+  const calls = neededCalls(model, wanted);
   // Refuse unknown/custom layers before computing (or reading) anything.
   const unknown = [...new Set(calls.map((c) => c.layer).filter((l) => !l.kind))];
   if (unknown.length) {
@@ -233,12 +242,13 @@ export async function predict(
     });
   }
 
-  const outputs = model.outputs.map((r) => {
+  const outputs = wanted.map((r) => {
     const v = values.get(tensorKey(r));
     if (!v) throw new KerasLensError(source(model), `the model output '${r.layer}' (tensor ${r.tensor}) was not produced`);
     return toFloat64(v);
   });
-  const res: PredictResult = { outputs, outputNames: model.outputNames };
+  const outputNames = opts.outputs ? opts.outputs.map((r) => (r.node || r.tensor ? tensorKey(r) : r.layer)) : model.outputNames;
+  const res: PredictResult = { outputs, outputNames };
   if (ctx.trace) res.trace = ctx.trace;
   return res;
 }
