@@ -74,12 +74,16 @@ function formatLayer(layer: InspectLayer): string[] {
 
 function formatWeight(w: InspectWeight, nameWidth: number): string[] {
   const name = (w.name + (w.direction ? ` (${w.direction})` : '')).padEnd(nameWidth);
-  const lines = [`  ${name}  ${shapeText(w.shape).padEnd(16)} ${String(w.params).padStart(9)}  ${w.role}: ${w.meaning}`];
+  const lines = [`  ${name}  ${shapeText(w.shape).padEnd(16)} ${String(w.params).padStart(9)}  ${w.meaning}`];
   if (w.blocks.length) {
     lines.push(`  ${' '.repeat(nameWidth)}  blocks: ${w.blocks.map((b) => `${b.label} [${b.start},${b.end})`).join('  ')}`);
   }
   if (w.rows.length) {
-    const shown = w.rows.slice(0, 6).map((r) => `${r.source}${r.timestep !== undefined ? `@t${r.timestep}` : ''} [${r.start},${r.end})`);
+    const shown = w.rows.slice(0, 6).map((r) => {
+      const half = r.meaning === 'forward' || r.meaning === 'backward' ? `(${r.meaning})` : '';
+      const at = r.timestep !== undefined ? `@t${r.timestep}` : r.position ? `@(${r.position.join(',')})` : '';
+      return `${r.source}${half}${at} [${r.start},${r.end})`;
+    });
     const more = w.rows.length > 6 ? `  … ${w.rows.length - 6} more` : '';
     lines.push(`  ${' '.repeat(nameWidth)}  rows: ${shown.join('  ')}${more}`);
   }

@@ -191,7 +191,8 @@ function fitsShape(role: WeightRole, ref: WeightRef): boolean {
 function fromKindRole(role: WeightRole, generic: StoredWeightExplanation): StoredWeightExplanation {
   const out: StoredWeightExplanation = {
     role: role.role,
-    meaning: role.meaning || generic.meaning,
+    // Keras 1 split arrays: our sentence names the one gate the array holds.
+    meaning: generic.gate ? generic.meaning : role.meaning || generic.meaning,
     blocks: role.blocks ?? [],
   };
   const direction = role.direction ?? generic.direction;

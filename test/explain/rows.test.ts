@@ -1,0 +1,115 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { inspectModel, type InspectReport, type InspectWeight } from '../../src/explain/inspect';
+import { featureSources, rowSources } from '../../src/model/rows';
+import { auxModel, flattenModel, mixedModel } from './syntheticModels';
+
+function weight(report: InspectReport, name: string): InspectWeight {
+  const w = report.layers.flatMap((l) => l.weights).find((x) => x.name === name);
+  assert.ok(w, `no weight ${name}`);
+  return w;
+}
+
+const plain = (rows: InspectWeight['rows']) => rows.map((r) => ({ source: r.source, start: r.start, end: r.end }));
+
+test('two inputs: Dense after Concatenate gets rows 0-127 from the LSTM and row 128 from aux_input', async () => {
+  const report = await inspectModel(auxModel());
+  assert.deepEqual(plain(weight(report, 'dense_1/kernel:0').rows), [
+    { source: 'lstm_1', start: 0, end: 128 },
+    { source: 'aux_input', start: 128, end: 129 },
+  ]);
+  const k = weight(report, 'dense_1/kernel:0');
+  assert.equal(k.rows[0].index, 'unit');
+  assert.equal(k.rows[1].offset, 0);
+  // The LSTM's own kernel reads the 6 features of main_input; its recurrent kernel reads h(t-1).
+  assert.deepEqual(plain(weight(report, 'lstm_1/kernel:0').rows), [{ source: 'main_input', start: 0, end: 6 }]);
+  assert.deepEqual(plain(weight(report, 'lstm_1/recurrent_kernel:0').rows), [{ source: 'h(t-1)', start: 0, end: 128 }]);
+  assert.deepEqual(plain(weight(report, 'dense_2/kernel:0').rows), [{ source: 'dense_1', start: 0, end: 64 }]);
+  // Bias vectors have no row sources.
+  assert.deepEqual(weight(report, 'dense_1/bias:0').rows, []);
+  assert.equal(report.totalParams, 6 * 512 + 128 * 512 + 512 + 129 * 64 + 64 + 64 + 1);
+});
+
+test('Flatten of an RNN sequence: one range of rows per timestep, through Dropout', async () => {
+  const report = await inspectModel(flattenModel());
+  const rows = weight(report, 'dense_1/kernel:0').rows;
+  assert.equal(rows.length, 5);
+  rows.forEach((r, t) => {
+    assert.equal(r.source, 'simple_rnn_1');
+    assert.equal(r.timestep, t);
+    assert.equal(r.start, 4 * t);
+    assert.equal(r.end, 4 * t + 4);
+    assert.equal(r.offset, 0);
+  });
+});
+
+test('Bidirectional concat feeds TimeDistributed(Dense): forward units then backward units', async () => {
+  const report = await inspectModel(mixedModel());
+  const rows = weight(report, 'time_distributed_1/kernel:0').rows;
+  assert.deepEqual(
+    rows.map((r) => [r.source, r.start, r.end, r.meaning]),
+    [
+      ['bidirectional_1', 0, 5, 'forward'],
+      ['bidirectional_1', 5, 10, 'backward'],
+    ],
+  );
+});
+
+test('GRU reset_after bias (2, 3u): row 0 input bias, row 1 recurrent bias; blocks z, r, h', async () => {
+  const report = await inspectModel(mixedModel());
+  for (const dir of ['forward', 'backward']) {
+    const b = weight(report, `bidirectional_1/${dir}_gru_1/bias:0`);
+    assert.equal(b.direction, dir);
+    assert.deepEqual(plain(b.rows), [
+      { source: 'input bias', start: 0, end: 1 },
+      { source: 'recurrent bias', start: 1, end: 2 },
+    ]);
+    assert.deepEqual(
+      b.blocks.map((x) => [x.label, x.start, x.end]),
+      [
+        ['z', 0, 5],
+        ['r', 5, 10],
+        ['h', 10, 15],
+      ],
+    );
+  }
+});
+
+test('Embedding rows are token ids; Conv1D rows are (kernel position, input channel)', async () => {
+  const report = await inspectModel(mixedModel());
+  assert.deepEqual(plain(weight(report, 'embedding_1/embeddings:0').rows), [{ source: 'token ids', start: 0, end: 100 }]);
+  const conv = weight(report, 'conv1d_1/kernel:0');
+  assert.deepEqual(conv.view, [16, 4]);
+  assert.deepEqual(
+    conv.rows.map((r) => [r.source, r.start, r.end, r.position]),
+    [
+      ['embedding_1', 0, 8, [0]],
+      ['embedding_1', 8, 16, [1]],
+    ],
+  );
+});
+
+test('rowSources without an architecture still names h(t-1), token ids and the GRU bias halves', () => {
+  const bare = { name: 'gru_1', className: 'GRU', config: {}, inbound: [] };
+  assert.deepEqual(plain(rowSources(bare, { role: 'recurrent_kernel', shape: [5, 15], className: 'GRU' }, null)), [{ source: 'h(t-1)', start: 0, end: 5 }]);
+  assert.deepEqual(
+    plain(rowSources(bare, { role: 'bias', shape: [2, 15], className: 'GRU' }, null)).map((r) => r.source),
+    ['input bias', 'recurrent bias'],
+  );
+  assert.deepEqual(rowSources(bare, { role: 'bias', shape: [15], className: 'GRU' }, null), []);
+});
+
+test('featureSources follows Concatenate offsets with shapes given explicitly (concat of two inputs and a Dense)', () => {
+  const model = auxModel().model!;
+  const shapes: Record<string, (number | null)[]> = {
+    'main_input:0:0': [null, 30, 6],
+    'lstm_1:0:0': [null, 128],
+    'aux_input:0:0': [null, 1],
+    'concatenate_1:0:0': [null, 129],
+  };
+  const spans = featureSources({ layer: 'concatenate_1', node: 0, tensor: 0 }, { model, shapeOf: (r) => shapes[`${r.layer}:${r.node}:${r.tensor}`] ?? null });
+  assert.deepEqual(plain(spans!), [
+    { source: 'lstm_1', start: 0, end: 128 },
+    { source: 'aux_input', start: 128, end: 129 },
+  ]);
+});
