@@ -25,6 +25,12 @@ export interface RowSourceInfo {
   start: number;
   end: number;
   meaning?: string;
+  /** Index inside the source of the span's first row. */
+  offset?: number;
+  /** The word for one row: 'unit', 'feature', 'token id'... */
+  index?: string;
+  timestep?: number;
+  position?: number[];
 }
 
 /** One weight as listed in the InspectReport (no values). */
@@ -37,6 +43,8 @@ export interface WeightSummary {
   direction?: 'forward' | 'backward';
   blocks: GateBlockInfo[];
   rows: RowSourceInfo[];
+  /** Keras 1 split arrays: the one gate this array holds. */
+  gate?: string;
 }
 
 export interface LayerSummary {
@@ -56,6 +64,8 @@ export interface ModelSummary {
   backend?: string | null;
   totalParams: number;
   layers: LayerSummary[];
+  /** Things the reader should know (e.g. shapes that could not be inferred). */
+  notes?: string[];
   /** A weights-only file opened without its architecture: the UI offers to pick the architecture JSON. */
   needsArchitecture?: boolean;
   /** The architecture JSON joined to this weights file, if any (display name). */
@@ -97,6 +107,13 @@ export interface HeatmapGrid {
 }
 
 /** A rectangular window of values, rows [rowStart,rowEnd) x cols [colStart,colEnd), row-major. */
+export interface BlockHeatmap {
+  label: string;
+  colStart: number;
+  colEnd: number;
+  grid: HeatmapGrid;
+}
+
 export interface ValueWindow {
   rowStart: number;
   rowEnd: number;
@@ -112,7 +129,8 @@ export interface WeightData {
   matrix: MatrixShape;
   /** Stats per gate block along the columns (one entry 'all' when the weight has no blocks). */
   stats: BlockStats[];
-  heatmap: HeatmapGrid;
+  /** One downsampled picture per column block (one 'all' entry when the weight has no blocks). */
+  heatmaps: BlockHeatmap[];
   /** The full values when the weight is small enough, else the first window; ask getWindow for others. */
   window: ValueWindow;
   /** True when `window` covers the whole matrix. */

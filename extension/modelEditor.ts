@@ -1,0 +1,234 @@
+/**
+ * The read-only custom editor for model files (`kerasLens.modelViewer` for .h5/.hdf5/.keras,
+ * `kerasLens.modelViewerJson` for Keras / TF.js JSON). The document opens the file through src/ once; every panel
+ * showing it talks to the webview over the protocol. Weights-only files can be joined to an architecture JSON,
+ * remembered per file in workspaceState.
+ */
+import { randomBytes } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import * as vscode from 'vscode';
+import { ModelSession } from './modelSession';
+import type { OpenModels } from './openModels';
+import { HostChannel, oneLine, type HostReply, type WebviewRequest } from './protocol';
+import { webviewHtml } from './webviewHtml';
+
+export const MODEL_VIEWER = 'kerasLens.modelViewer';
+export const MODEL_VIEWER_JSON = 'kerasLens.modelViewerJson';
+const PAIRING_KEY = 'kerasLens.architectureFor';
+
+/** Weights-only file path -> architecture JSON path, per workspace. */
+export class ArchitecturePairings {
+  constructor(private readonly state: vscode.Memento) {}
+  get(weightsPath: string): string | undefined {
+    return this.state.get<Record<string, string>>(PAIRING_KEY, {})[weightsPath];
+  }
+  async set(weightsPath: string, configPath: string): Promise<void> {
+    const all = { ...this.state.get<Record<string, string>>(PAIRING_KEY, {}), [weightsPath]: configPath };
+    await this.state.update(PAIRING_KEY, all);
+  }
+}
+
+export function settings() {
+  const c = vscode.workspace.getConfiguration('kerasLens');
+  return {
+    maxFileSizeMB: c.get<number>('maxFileSizeMB', 2048),
+    maxTensorElements: c.get<number>('maxTensorElements', 262144),
+    maxBatch: c.get<number>('predict.maxBatch', 1024),
+    timeoutSeconds: c.get<number>('predict.timeoutSeconds', 120),
+  };
+}
+
+class ModelDocument implements vscode.CustomDocument {
+  session: Promise<ModelSession>;
+  /** Each panel showing this document, with its channel (for pushed events). */
+  readonly panels = new Map<vscode.WebviewPanel, HostChannel>();
+  private readonly progress = new vscode.EventEmitter<string>();
+  readonly onProgress = this.progress.event;
+
+  constructor(
+    readonly uri: vscode.Uri,
+    private configPath: string | undefined,
+  ) {
+    this.session = this.load();
+  }
+
+  get path(): string {
+    return this.uri.fsPath;
+  }
+
+  get fileName(): string {
+    return basename(this.path);
+  }
+
+  private async load(): Promise<ModelSession> {
+    if (this.uri.scheme !== 'file') throw new Error(`${this.fileName}: Keras Lens opens files on disk only (this one is '${this.uri.scheme}:')`);
+    const { maxFileSizeMB, maxTensorElements } = settings();
+    let size = 0;
+    try {
+      size = (await stat(this.path)).size;
+    } catch {
+      // openModelFile reports missing/unreadable files with the file name
+    }
+    if (size > maxFileSizeMB * 1024 * 1024) {
+      throw new Error(`${this.fileName}: ${(size / 1024 / 1024).toFixed(0)} MB is larger than kerasLens.maxFileSizeMB (${maxFileSizeMB} MB)`);
+    }
+    const sizeText = size >= 1024 * 1024 ? ` (${(size / 1024 / 1024).toFixed(1)} MB)` : '';
+    this.progress.fire(`Opening ${this.fileName}${sizeText}…`);
+    const open = ModelSession.open(this.path, { maxTensorElements, configPath: this.configPath });
+    if (size > 50 * 1024 * 1024) {
+      void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Keras Lens: opening ${this.fileName}${sizeText}` }, () => open.catch(() => undefined));
+    }
+    const session = await open;
+    this.progress.fire(`Reading the architecture of ${this.fileName}…`);
+    return session;
+  }
+
+  /** Reopen joined to an architecture JSON. */
+  reopen(configPath: string): Promise<ModelSession> {
+    const old = this.session;
+    this.configPath = configPath;
+    this.session = this.load();
+    old.then((s) => s.close(), () => {});
+    return this.session;
+  }
+
+  get architecture(): string | undefined {
+    return this.configPath;
+  }
+
+  dispose(): void {
+    this.progress.dispose();
+    this.session.then((s) => s.close(), () => {});
+  }
+}
+
+export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<ModelDocument> {
+  private readonly pairings: ArchitecturePairings;
+  private activeDoc: ModelDocument | null = null;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly models: OpenModels,
+  ) {
+    this.pairings = new ArchitecturePairings(context.workspaceState);
+  }
+
+  /** Register both view types (binary model files, model JSON); the provider stays reachable for commands. */
+  static register(context: vscode.ExtensionContext, models: OpenModels): ModelEditorProvider {
+    const provider = new ModelEditorProvider(context, models);
+    const options = { webviewOptions: { retainContextWhenHidden: true }, supportsMultipleEditorsPerDocument: true };
+    context.subscriptions.push(
+      vscode.window.registerCustomEditorProvider(MODEL_VIEWER, provider, options),
+      vscode.window.registerCustomEditorProvider(MODEL_VIEWER_JSON, provider, options),
+    );
+    return provider;
+  }
+
+  openCustomDocument(uri: vscode.Uri): ModelDocument {
+    const doc = new ModelDocument(uri, uri.scheme === 'file' ? this.pairings.get(uri.fsPath) : undefined);
+    this.track(doc);
+    return doc;
+  }
+
+  private track(doc: ModelDocument): void {
+    doc.session.then(
+      (s) => this.models.update({ path: doc.path, configPath: doc.architecture, report: s.report }),
+      () => {},
+    );
+  }
+
+  async resolveCustomEditor(doc: ModelDocument, panel: vscode.WebviewPanel): Promise<void> {
+    const webview = panel.webview;
+    const ext = this.context.extensionUri;
+    webview.options = {
+      enableScripts: true,
+      localResourceRoots: [vscode.Uri.joinPath(ext, 'dist'), vscode.Uri.joinPath(ext, 'media')],
+    };
+    webview.html = webviewHtml({
+      cspSource: webview.cspSource,
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(ext, 'dist', 'webview.js')).toString(),
+      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(ext, 'media', 'viewer.css')).toString(),
+      nonce: randomBytes(18).toString('base64'),
+      view: 'model',
+      fileName: doc.fileName,
+    });
+    const channel = new HostChannel(
+      (m) => void webview.postMessage(m),
+      (req) => this.answer(doc, req),
+    );
+    const subs = [
+      webview.onDidReceiveMessage((m) => void channel.receive(m)),
+      doc.onProgress((message) => channel.event({ type: 'progress', message })),
+      panel.onDidChangeViewState(() => {
+        if (panel.active) this.activate(doc);
+      }),
+    ];
+    doc.panels.set(panel, channel);
+    panel.onDidDispose(() => {
+      subs.forEach((s) => s.dispose());
+      doc.panels.delete(panel);
+      if (doc.panels.size === 0) {
+        this.models.close(doc.path);
+        if (this.activeDoc === doc) this.activeDoc = null;
+      }
+    });
+    if (panel.active) this.activate(doc);
+  }
+
+  private activate(doc: ModelDocument): void {
+    this.activeDoc = doc;
+    doc.session.then(
+      (s) => this.models.activate({ path: doc.path, configPath: doc.architecture, report: s.report }),
+      () => {},
+    );
+  }
+
+  private async answer(doc: ModelDocument, req: WebviewRequest): Promise<HostReply> {
+    if (req.type === 'pickArchitecture') return this.pickArchitecture(doc);
+    let session: ModelSession;
+    try {
+      session = await doc.session;
+    } catch (e) {
+      const msg = oneLine(e);
+      return { type: 'error', message: msg.includes(doc.fileName) ? msg : `${doc.fileName}: ${msg}` };
+    }
+    return session.answer(req);
+  }
+
+  private async pickArchitecture(doc: ModelDocument): Promise<HostReply> {
+    const picked = await vscode.window.showOpenDialog({
+      title: `Architecture JSON for ${doc.fileName}`,
+      openLabel: 'Join architecture',
+      canSelectMany: false,
+      filters: { 'Keras architecture (model.to_json())': ['json'] },
+      defaultUri: vscode.Uri.joinPath(doc.uri, '..'),
+    });
+    if (!picked || picked.length === 0) return { type: 'done', message: 'No architecture picked.' };
+    const configPath = picked[0].fsPath;
+    let session: ModelSession;
+    try {
+      session = await doc.reopen(configPath);
+    } catch (e) {
+      // Keep the file usable without the architecture.
+      const msg = oneLine(e);
+      doc.session = ModelSession.open(doc.path, { maxTensorElements: settings().maxTensorElements });
+      return { type: 'error', message: `${basename(configPath)} does not fit ${doc.fileName}: ${msg}` };
+    }
+    await this.pairings.set(doc.path, configPath);
+    this.track(doc);
+    for (const ch of doc.panels.values()) ch.event({ type: 'summaryChanged', summary: session.summary() });
+    return { type: 'done', message: `Joined ${basename(configPath)}.` };
+  }
+
+  /** Command `kerasLens.pickArchitecture`: join an architecture to the weights file in the active Keras Lens editor. */
+  async pickArchitectureForActive(): Promise<void> {
+    const doc = this.activeDoc;
+    if (!doc) {
+      void vscode.window.showInformationMessage('Keras Lens: open a weights file in Keras Lens first.');
+      return;
+    }
+    const r = await this.pickArchitecture(doc);
+    if (r.type === 'error') void vscode.window.showErrorMessage(r.message);
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * One opened model file as the viewer sees it: the InspectReport turned into the header/layer-list summary, and
+ * the answers to the webview's requests (weights read lazily, one at a time, only when the user opens them).
+ * No `vscode` import: the custom editor wraps it, and tests / the static harness drive it directly.
+ */
+import { basename } from 'node:path';
+import { openModelFile } from '../src/formats/open';
+import { inspectModel, type InspectReport, type InspectWeight } from '../src/explain/inspect';
+import { describeCell } from '../src/explain/words';
+import type { ModelFile, WeightRef } from '../src/model/types';
+import type { HostReply, ModelSummary, WeightData, WeightSummary, WebviewRequest, WindowRange } from './protocol';
+import { clampWindow, columnBlocks, downsampleHeatmap, matrixShapeOf, sliceWindow, statsPerBlock } from './weightMatrix';
+
+export interface SessionOptions {
+  /** Weights with more elements are sent as heatmaps + windows instead of all values. */
+  maxTensorElements: number;
+  /** The architecture JSON joined to a weights-only file. */
+  configPath?: string;
+}
+
+/** The first window sent with a big weight: enough rows/cols to fill a screen. */
+const FIRST_WINDOW = { rows: 64, cols: 64 };
+/** Largest window the host answers at once (a screenful with overscan, several times over). */
+const MAX_WINDOW_ELEMENTS = 200_000;
+const HEATMAP_MAX_ROWS = 256;
+const HEATMAP_MAX_COLS = 512;
+/** Weights read and kept in memory at once (most recently used). */
+const CACHE_SIZE = 4;
+
+export class ModelSession {
+  private cache: { key: string; data: Float32Array }[] = [];
+
+  private constructor(
+    readonly path: string,
+    readonly file: ModelFile,
+    readonly report: InspectReport,
+    private readonly opts: SessionOptions,
+  ) {}
+
+  static async open(path: string, opts: SessionOptions): Promise<ModelSession> {
+    const file = await openModelFile(path, opts.configPath ? { configPath: opts.configPath } : undefined);
+    try {
+      const report = await inspectModel(file);
+      return new ModelSession(path, file, report, opts);
+    } catch (e) {
+      file.close();
+      throw e;
+    }
+  }
+
+  get fileName(): string {
+    return basename(this.path);
+  }
+
+  summary(): ModelSummary {
+    const r = this.report;
+    return {
+      fileName: this.fileName,
+      format: r.format,
+      kerasVersion: r.kerasVersion ?? null,
+      backend: r.backend ?? null,
+      totalParams: r.totalParams,
+      layers: r.layers.map((l) => ({
+        name: l.name,
+        className: l.className,
+        innerClassName: l.innerClassName,
+        outputShape: l.outputShape as ModelSummary['layers'][number]['outputShape'],
+        params: l.params,
+        weights: l.weights.map((w) => weightSummary(w)),
+      })),
+      notes: r.notes,
+      needsArchitecture: r.weightsOnly,
+      architecture: this.opts.configPath ? basename(this.opts.configPath) : undefined,
+    };
+  }
+
+  async answer(req: WebviewRequest): Promise<HostReply> {
+    switch (req.type) {
+      case 'getSummary':
+        return { type: 'summary', summary: this.summary() };
+      case 'getWeight':
+        return { type: 'weight', data: await this.weightData(req.layer, req.weight, req.maxElements, req.window) };
+      case 'getWindow': {
+        const { summary, data } = await this.read(req.layer, req.weight);
+        const m = matrixShapeOf(summary.shape);
+        return { type: 'window', window: sliceWindow(data, m, limitWindow(clampWindow(m, req.window))) };
+      }
+      case 'describeCell': {
+        const w = this.findWeight(req.layer, req.weight);
+        return { type: 'cellText', text: describeCell(w, req.row, req.col) };
+      }
+      default:
+        return { type: 'error', message: `this view cannot answer '${(req as { type: string }).type}'` };
+    }
+  }
+
+  async weightData(layer: string, weight: string, maxElements?: number, window?: WindowRange): Promise<WeightData> {
+    const { summary, data } = await this.read(layer, weight);
+    const m = matrixShapeOf(summary.shape);
+    const blocks = columnBlocks(summary.blocks ?? [], summary.shape);
+    const limit = Math.min(maxElements ?? this.opts.maxTensorElements, this.opts.maxTensorElements);
+    const complete = m.rows * m.cols <= limit;
+    const first = complete
+      ? { rowStart: 0, rowEnd: m.rows, colStart: 0, colEnd: m.cols }
+      : limitWindow(clampWindow(m, window ?? { rowStart: 0, rowEnd: FIRST_WINDOW.rows, colStart: 0, colEnd: FIRST_WINDOW.cols }));
+    const ranges = blocks.length > 0 ? blocks : [{ label: 'all', start: 0, end: m.cols }];
+    return {
+      layer,
+      weight,
+      shape: summary.shape,
+      matrix: m,
+      stats: statsPerBlock(data, m, blocks),
+      heatmaps: ranges.map((b) => ({
+        label: b.label,
+        colStart: b.start,
+        colEnd: b.end,
+        grid: downsampleHeatmap(data, m, HEATMAP_MAX_ROWS, Math.max(8, Math.floor(HEATMAP_MAX_COLS / ranges.length)), b.start, b.end),
+      })),
+      window: sliceWindow(data, m, first),
+      complete,
+    };
+  }
+
+  private findWeight(layer: string, weight: string): InspectWeight {
+    const l = this.report.layers.find((x) => x.name === layer);
+    const w = l?.weights.find((x) => x.name === weight);
+    if (!w) throw new Error(`${this.fileName}: no weight '${weight}' in layer '${layer}'`);
+    return w;
+  }
+
+  private findSummary(layer: string, weight: string): WeightSummary {
+    return weightSummary(this.findWeight(layer, weight));
+  }
+
+  private findRef(layer: string, weight: string): WeightRef {
+    const lw = this.file.layers.find((x) => x.layer === layer);
+    const ref = lw?.weights.find((w) => w.name === weight) ?? this.file.layers.flatMap((x) => x.weights).find((w) => w.name === weight);
+    if (!ref) throw new Error(`${this.fileName}: the file has no array '${weight}' for layer '${layer}'`);
+    return ref;
+  }
+
+  /** Read one weight (cached: the table asks for windows of the same weight while scrolling). */
+  private async read(layer: string, weight: string): Promise<{ summary: WeightSummary; data: Float32Array }> {
+    const summary = this.findSummary(layer, weight);
+    const key = `${layer}\u0000${weight}`;
+    const hit = this.cache.find((c) => c.key === key);
+    if (hit) {
+      this.cache = [hit, ...this.cache.filter((c) => c !== hit)];
+      return { summary, data: hit.data };
+    }
+    const data = await this.findRef(layer, weight).read();
+    this.cache = [{ key, data }, ...this.cache].slice(0, CACHE_SIZE);
+    return { summary, data };
+  }
+
+  close(): void {
+    this.cache = [];
+    this.file.close();
+  }
+}
+
+/** The report's weight as the webview sees it (plain JSON, no file paths). */
+export function weightSummary(w: InspectWeight): WeightSummary {
+  const out: WeightSummary = {
+    name: w.name,
+    role: w.role,
+    meaning: w.meaning,
+    shape: w.shape,
+    params: w.params,
+    blocks: w.blocks ?? [],
+    rows: (w.rows ?? []).map((r) => ({ ...r })),
+  };
+  if (w.direction) out.direction = w.direction;
+  if (w.gate) out.gate = w.gate;
+  return out;
+}
+
+/** Shrink a window so it never carries more than MAX_WINDOW_ELEMENTS values. */
+function limitWindow(w: WindowRange): WindowRange {
+  const width = Math.max(1, w.colEnd - w.colStart);
+  const maxRows = Math.max(1, Math.floor(MAX_WINDOW_ELEMENTS / width));
+  return { ...w, rowEnd: Math.min(w.rowEnd, w.rowStart + maxRows) };
+}

@@ -1,0 +1,279 @@
+/**
+ * `kerasLens.predict`: run a model on an input JSON (a file from the explorer, the editor's selection or whole
+ * document) with the embedded engine, and show the outputs and per-step gate traces in a results panel.
+ * The model is the active Keras Lens editor's file, else the one remembered for this input, else picked.
+ */
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { basename, extname } from 'node:path';
+import * as vscode from 'vscode';
+import { predictJson } from '../src/cli/predict';
+import { parseInputJson, predict, type PredictResult } from '../src/engine/predict';
+import { openModelFile } from '../src/formats/open';
+import { buildModel } from '../src/model/graph';
+import { ArchitecturePairings, MODEL_VIEWER, MODEL_VIEWER_JSON, settings } from './modelEditor';
+import { sniffKerasJson } from './modelJsonSniff';
+import type { OpenModels } from './openModels';
+import { batchSize, resultsSummary } from './predictResults';
+import { HostChannel, oneLine, type HostReply, type PredictResultsSummary, type WebviewRequest } from './protocol';
+import { webviewHtml } from './webviewHtml';
+
+const MODEL_FOR_INPUT = 'kerasLens.modelForInput';
+const MODEL_EXTENSIONS = new Set(['.h5', '.hdf5', '.keras']);
+
+interface ModelChoice {
+  path: string;
+  configPath?: string;
+}
+
+interface PredictInput {
+  text: string;
+  /** For messages and the panel title: file name, plus "(selection)". */
+  name: string;
+  /** Path of the input file when it has one (key of the remembered pairing). */
+  path: string | null;
+}
+
+export class PredictCommand {
+  private panel: ResultsPanel | null = null;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly models: OpenModels,
+  ) {}
+
+  async run(uri?: vscode.Uri): Promise<void> {
+    try {
+      const input = await this.input(uri);
+      if (!input) return;
+      const model = await this.model(input);
+      if (!model) return;
+      const results = await this.predict(model, input);
+      if (!results) return;
+      if (input.path) await this.remember(input.path, model);
+      this.showResults(results.summary, results.raw);
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Keras Lens: ${oneLine(e)}`);
+    }
+  }
+
+  /** The input JSON: explorer file, the editor's selection, the editor's document, or a picked file. */
+  private async input(uri?: vscode.Uri): Promise<PredictInput | null> {
+    const editor = vscode.window.activeTextEditor;
+    if (editor && (!uri || editor.document.uri.toString() === uri.toString()) && isJsonDocument(editor.document)) {
+      const doc = editor.document;
+      const sel = editor.selection;
+      const path = doc.uri.scheme === 'file' ? doc.uri.fsPath : null;
+      const name = doc.uri.scheme === 'file' ? basename(doc.uri.fsPath) : doc.uri.path;
+      if (!sel.isEmpty) return { text: doc.getText(sel), name: `${name} (selection)`, path };
+      return { text: doc.getText(), name, path };
+    }
+    let target = uri;
+    if (!target) {
+      const picked = await vscode.window.showOpenDialog({ title: 'Input JSON for Keras Lens: Predict', filters: { JSON: ['json'] }, canSelectMany: false });
+      if (!picked?.length) return null;
+      target = picked[0];
+    }
+    const doc = await vscode.workspace.openTextDocument(target); // unsaved edits count
+    return { text: doc.getText(), name: basename(target.fsPath), path: target.scheme === 'file' ? target.fsPath : null };
+  }
+
+  private async model(input: PredictInput): Promise<ModelChoice | null> {
+    const pairings = new ArchitecturePairings(this.context.workspaceState);
+    const withArchitecture = (path: string): ModelChoice => ({ path, configPath: pairings.get(path) });
+    // 1. A Keras Lens editor is the active tab.
+    const tab = vscode.window.tabGroups.activeTabGroup.activeTab;
+    if (tab?.input instanceof vscode.TabInputCustom && (tab.input.viewType === MODEL_VIEWER || tab.input.viewType === MODEL_VIEWER_JSON)) {
+      return withArchitecture(tab.input.uri.fsPath);
+    }
+    // 2. The model used with this input before.
+    const remembered = input.path ? this.context.workspaceState.get<Record<string, ModelChoice>>(MODEL_FOR_INPUT, {})[input.path] : undefined;
+    if (remembered && existsSync(remembered.path)) return remembered;
+    // 3. Pick: open Keras Lens models first, then the workspace's model files.
+    const items: (vscode.QuickPickItem & { path?: string })[] = [];
+    const seen = new Set<string>();
+    const add = (path: string, detail: string) => {
+      if (seen.has(path) || path === input.path) return;
+      seen.add(path);
+      items.push({ label: basename(path), description: vscode.workspace.asRelativePath(path), detail, path });
+    };
+    const active = this.models.active;
+    if (active) add(active.path, 'open in Keras Lens');
+    const files = await vscode.workspace.findFiles('**/*.{h5,hdf5,keras}', '**/node_modules/**', 500);
+    for (const f of files) add(f.fsPath, 'model file');
+    const jsons = await vscode.workspace.findFiles('**/*.json', '{**/node_modules/**,**/.vscode/**,**/package*.json,**/tsconfig*.json}', 300);
+    for (const f of jsons) {
+      if (sniffFile(f.fsPath) && sniffFile(f.fsPath) !== 'weights-dump') add(f.fsPath, 'Keras / TF.js model JSON');
+    }
+    if (items.length === 0) {
+      const picked = await vscode.window.showOpenDialog({
+        title: `Model for ${input.name}`,
+        filters: { 'Keras models': ['h5', 'hdf5', 'keras', 'json'] },
+        canSelectMany: false,
+      });
+      return picked?.length ? withArchitecture(picked[0].fsPath) : null;
+    }
+    const choice = await vscode.window.showQuickPick(items, { title: `Keras Lens: model to run on ${input.name}`, matchOnDescription: true });
+    return choice?.path ? withArchitecture(choice.path) : null;
+  }
+
+  private async remember(inputPath: string, model: ModelChoice): Promise<void> {
+    const all = { ...this.context.workspaceState.get<Record<string, ModelChoice>>(MODEL_FOR_INPUT, {}), [inputPath]: model };
+    await this.context.workspaceState.update(MODEL_FOR_INPUT, all);
+  }
+
+  private predict(choice: ModelChoice, input: PredictInput): Thenable<{ summary: PredictResultsSummary; raw: PredictResult } | null> {
+    const { maxBatch, timeoutSeconds } = settings();
+    const modelName = basename(choice.path);
+    return vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Keras Lens: predicting with ${modelName}`, cancellable: true },
+      async (progress, token) => {
+        progress.report({ message: 'opening the model…' });
+        const file = await openModelFile(choice.path, choice.configPath ? { configPath: choice.configPath } : undefined);
+        try {
+          const model = await buildModel(file);
+          if (token.isCancellationRequested) return null;
+          const inputs = parseInputJson(input.text, model, input.name);
+          const batch = batchSize(inputs);
+          if (batch > maxBatch) throw new Error(`${input.name}: batch of ${batch} samples is more than kerasLens.predict.maxBatch (${maxBatch})`);
+          progress.report({ message: `running ${batch} sample${batch === 1 ? '' : 's'}…` });
+          const started = Date.now();
+          const result = await raceCancelAndTimeout(predict(model, inputs, { trace: true }), token, timeoutSeconds, modelName);
+          if (!result) return null;
+          return { summary: resultsSummary(result, modelName, input.name, Date.now() - started), raw: result };
+        } finally {
+          file.close();
+        }
+      },
+    );
+  }
+
+  private showResults(summary: PredictResultsSummary, raw: PredictResult): void {
+    if (!this.panel || this.panel.disposed) this.panel = new ResultsPanel(this.context);
+    this.panel.show(summary, raw);
+  }
+}
+
+/** Resolve with the run's result, or null when cancelled; reject after the timeout. */
+function raceCancelAndTimeout<T>(run: Promise<T>, token: vscode.CancellationToken, seconds: number, modelName: string): Promise<T | null> {
+  return new Promise<T | null>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${modelName}: prediction took longer than kerasLens.predict.timeoutSeconds (${seconds} s)`)), seconds * 1000);
+    const sub = token.onCancellationRequested(() => {
+      clearTimeout(timer);
+      resolve(null);
+    });
+    run.then(
+      (r) => {
+        clearTimeout(timer);
+        sub.dispose();
+        resolve(token.isCancellationRequested ? null : r);
+      },
+      (e) => {
+        clearTimeout(timer);
+        sub.dispose();
+        reject(e);
+      },
+    );
+  });
+}
+
+function isJsonDocument(doc: vscode.TextDocument): boolean {
+  return doc.languageId === 'json' || doc.languageId === 'jsonc' || extname(doc.fileName).toLowerCase() === '.json';
+}
+
+/** Sniff the first 64 KiB of a file on disk (never reads the whole file). */
+export function sniffFile(path: string): ReturnType<typeof sniffKerasJson> {
+  let fd: number | null = null;
+  try {
+    fd = openSync(path, 'r');
+    const buf = Buffer.alloc(64 * 1024);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    return sniffKerasJson(buf.subarray(0, n).toString('utf8'));
+  } catch {
+    return null;
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
+}
+
+/** The results webview: outputs table, trace plots, Copy / Save as JSON. */
+class ResultsPanel {
+  private readonly panel: vscode.WebviewPanel;
+  private readonly channel: HostChannel;
+  private ready = false;
+  private current: { summary: PredictResultsSummary; raw: PredictResult } | null = null;
+  disposed = false;
+
+  constructor(context: vscode.ExtensionContext) {
+    const ext = context.extensionUri;
+    this.panel = vscode.window.createWebviewPanel('kerasLens.results', 'Keras Lens: Predict', vscode.ViewColumn.Beside, {
+      enableScripts: true,
+      retainContextWhenHidden: true,
+      localResourceRoots: [vscode.Uri.joinPath(ext, 'dist'), vscode.Uri.joinPath(ext, 'media')],
+    });
+    const webview = this.panel.webview;
+    webview.html = webviewHtml({
+      cspSource: webview.cspSource,
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(ext, 'dist', 'webview.js')).toString(),
+      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(ext, 'media', 'viewer.css')).toString(),
+      nonce: randomBytes(18).toString('base64'),
+      view: 'results',
+      fileName: 'Predict results',
+    });
+    this.channel = new HostChannel(
+      (m) => void webview.postMessage(m),
+      (req) => this.answer(req),
+      () => {
+        this.ready = true;
+        if (this.current) this.channel.event({ type: 'results', results: this.current.summary });
+      },
+    );
+    const sub = webview.onDidReceiveMessage((m) => void this.channel.receive(m));
+    this.panel.onDidDispose(() => {
+      this.disposed = true;
+      sub.dispose();
+    });
+  }
+
+  show(summary: PredictResultsSummary, raw: PredictResult): void {
+    this.current = { summary, raw };
+    this.panel.title = `Predict: ${summary.modelName} on ${summary.inputName}`;
+    this.panel.reveal(vscode.ViewColumn.Beside, true);
+    if (this.ready) this.channel.event({ type: 'results', results: summary });
+  }
+
+  private json(): string {
+    if (!this.current) throw new Error('no results yet');
+    return JSON.stringify({ model: this.current.summary.modelName, input: this.current.summary.inputName, ...predictJson(this.current.raw) }, null, 1);
+  }
+
+  private async answer(req: WebviewRequest): Promise<HostReply> {
+    if (req.type === 'copyResults') {
+      await vscode.env.clipboard.writeText(this.json());
+      void vscode.window.setStatusBarMessage('Keras Lens: predictions copied as JSON', 3000);
+      return { type: 'done', message: 'Copied.' };
+    }
+    if (req.type === 'saveResults') {
+      const text = this.json();
+      const base = this.current!.summary.inputName.replace(/ \(selection\)$/, '').replace(/\.json$/i, '');
+      const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+      const target = await vscode.window.showSaveDialog({
+        title: 'Save predictions as JSON',
+        filters: { JSON: ['json'] },
+        defaultUri: folder ? vscode.Uri.joinPath(folder, `${base}.predictions.json`) : undefined,
+      });
+      if (!target) return { type: 'done', message: 'Not saved.' };
+      const ext = extname(target.fsPath).toLowerCase();
+      if (MODEL_EXTENSIONS.has(ext) || (existsSync(target.fsPath) && sniffFile(target.fsPath))) {
+        const message = `${basename(target.fsPath)}: refusing to overwrite a model file; pick another name`;
+        void vscode.window.showErrorMessage(`Keras Lens: ${message}`);
+        return { type: 'error', message };
+      }
+      await writeFile(target.fsPath, text, 'utf8');
+      void vscode.window.setStatusBarMessage(`Keras Lens: saved ${basename(target.fsPath)}`, 3000);
+      return { type: 'done', message: 'Saved.' };
+    }
+    return { type: 'error', message: `the results panel cannot answer '${req.type}'` };
+  }
+}

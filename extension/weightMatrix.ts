@@ -1,0 +1,140 @@
+/**
+ * A weight's values seen as a matrix for the viewer: the shape folded to rows x cols, gate blocks as column
+ * ranges, statistics per gate, a downsampled heatmap of the whole matrix and windows of values for the table.
+ * Pure functions (no vscode, no node): the host calls them on the Float32Array read from the file, so the
+ * webview only ever receives a small picture and the visible window.
+ */
+import type { BlockStats, GateBlockInfo, HeatmapGrid, MatrixShape, ValueWindow, WindowRange } from './protocol';
+
+/** rows = product of all axes but the last, cols = last axis; a scalar is 1x1, a vector one row. */
+export function matrixShapeOf(shape: number[]): MatrixShape {
+  if (shape.length === 0) return { rows: 1, cols: 1 };
+  const cols = shape[shape.length - 1];
+  let rows = 1;
+  for (let i = 0; i < shape.length - 1; i++) rows *= shape[i];
+  return { rows, cols };
+}
+
+/** The gate blocks that split the columns (blocks on the last axis), sorted by start; others are ignored. */
+export function columnBlocks(blocks: GateBlockInfo[], shape: number[]): GateBlockInfo[] {
+  const last = shape.length - 1;
+  return blocks
+    .filter((b) => b.axis === -1 || b.axis === last)
+    .filter((b) => b.end > b.start)
+    .sort((a, b) => a.start - b.start);
+}
+
+/** Statistics of columns [colStart, colEnd) over all rows. `binCount` equal bins over [min, max]. */
+export function blockStats(
+  data: ArrayLike<number>,
+  m: MatrixShape,
+  colStart: number,
+  colEnd: number,
+  label: string,
+  binCount = 24,
+): BlockStats {
+  const c0 = Math.max(0, colStart);
+  const c1 = Math.min(m.cols, colEnd);
+  let count = 0;
+  let sum = 0;
+  let sumSq = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  let near = 0;
+  for (let r = 0; r < m.rows; r++) {
+    const base = r * m.cols;
+    for (let c = c0; c < c1; c++) {
+      const v = data[base + c];
+      count++;
+      sum += v;
+      sumSq += v * v;
+      if (v < min) min = v;
+      if (v > max) max = v;
+      if (Math.abs(v) < 1e-3) near++;
+    }
+  }
+  const bins = new Array<number>(binCount).fill(0);
+  if (count === 0) return { label, count, mean: 0, std: 0, min: 0, max: 0, l2: 0, nearZero: 0, bins };
+  const mean = sum / count;
+  // Second pass for the variance: sum of squared deviations is exact enough where sumSq/n - mean^2 cancels.
+  let dev = 0;
+  const width = max - min;
+  for (let r = 0; r < m.rows; r++) {
+    const base = r * m.cols;
+    for (let c = c0; c < c1; c++) {
+      const v = data[base + c];
+      dev += (v - mean) * (v - mean);
+      const bin = width > 0 ? Math.min(binCount - 1, Math.floor(((v - min) / width) * binCount)) : 0;
+      bins[bin]++;
+    }
+  }
+  return { label, count, mean, std: Math.sqrt(dev / count), min, max, l2: Math.sqrt(sumSq), nearZero: near / count, bins };
+}
+
+/** Stats for each column block, or one 'all' entry when there are none. */
+export function statsPerBlock(data: ArrayLike<number>, m: MatrixShape, blocks: GateBlockInfo[]): BlockStats[] {
+  if (blocks.length === 0) return [blockStats(data, m, 0, m.cols, 'all')];
+  return blocks.map((b) => blockStats(data, m, b.start, b.end, b.label));
+}
+
+/**
+ * Downsample columns [colStart, colEnd) to at most maxRows x maxCols cells; each cell keeps the value of largest
+ * magnitude among the values it covers (so a single large weight stays visible). Small blocks are copied as is.
+ */
+export function downsampleHeatmap(
+  data: ArrayLike<number>,
+  m: MatrixShape,
+  maxRows: number,
+  maxCols: number,
+  colStart = 0,
+  colEnd = m.cols,
+): HeatmapGrid {
+  const c0 = Math.max(0, Math.min(m.cols, colStart));
+  const width = Math.max(0, Math.min(m.cols, colEnd) - c0);
+  const rows = Math.max(1, Math.min(m.rows, maxRows));
+  const cols = Math.max(1, Math.min(width, maxCols));
+  const values = new Array<number>(rows * cols).fill(0);
+  const best = new Float64Array(rows * cols).fill(-1); // |value| kept so far
+  let absMax = 0;
+  for (let r = 0; r < m.rows; r++) {
+    const rowCell = Math.floor((r * rows) / m.rows) * cols;
+    const base = r * m.cols + c0;
+    for (let c = 0; c < width; c++) {
+      const v = data[base + c];
+      const a = Math.abs(v);
+      if (a > absMax) absMax = a;
+      const cell = rowCell + Math.floor((c * cols) / width);
+      if (a > best[cell]) {
+        best[cell] = a;
+        values[cell] = v;
+      }
+    }
+  }
+  return { rows, cols, values, absMax };
+}
+
+/** Clamp a requested window to the matrix. */
+export function clampWindow(m: MatrixShape, w: WindowRange): WindowRange {
+  const clamp = (x: number, hi: number) => Math.max(0, Math.min(hi, Math.floor(Number.isFinite(x) ? x : 0)));
+  const rowStart = clamp(w.rowStart, m.rows);
+  const colStart = clamp(w.colStart, m.cols);
+  return {
+    rowStart,
+    rowEnd: Math.max(rowStart, clamp(w.rowEnd, m.rows)),
+    colStart,
+    colEnd: Math.max(colStart, clamp(w.colEnd, m.cols)),
+  };
+}
+
+/** The values of a window (clamped to the matrix), row-major. */
+export function sliceWindow(data: ArrayLike<number>, m: MatrixShape, w: WindowRange): ValueWindow {
+  const c = clampWindow(m, w);
+  const width = c.colEnd - c.colStart;
+  const values = new Array<number>((c.rowEnd - c.rowStart) * width);
+  let k = 0;
+  for (let r = c.rowStart; r < c.rowEnd; r++) {
+    const base = r * m.cols;
+    for (let col = c.colStart; col < c.colEnd; col++) values[k++] = data[base + col];
+  }
+  return { ...c, values };
+}
