@@ -4,10 +4,11 @@ import { elementCount } from './tensorLayout';
 
 function targetShape(layer: LayerConfig): number[] {
   const t = layer.config.target_shape ?? layer.config.dims;
-  if (!Array.isArray(t) || !t.every((d) => typeof d === 'number')) {
+  // TF.js writes the free axis as null where Keras writes -1
+  if (!Array.isArray(t) || !t.every((d) => typeof d === 'number' || d === null)) {
     throw new Error(`layer '${layer.name}': target_shape is ${JSON.stringify(t)}`);
   }
-  return t as number[];
+  return t.map((d) => (d === null ? -1 : d)) as number[];
 }
 
 /** Resolves the one -1 of the target for `count` elements per sample; null when the count is unknown. */
