@@ -68,9 +68,15 @@ export function describeRow(span: RowSpan, row: number): string {
 function describeColumn(weight: InspectWeight, col: number): string {
   const block = weight.blocks.find((b) => (b.axis === -1 || b.axis === weight.shape.length - 1) && col >= b.start && col < b.end);
   const unitWord = familyOf(weight.layerClass) === 'conv_lstm' || familyOf(weight.layerClass) === 'conv' ? 'filter' : 'unit';
-  if (block) return `the ${block.meaning} of ${unitWord} ${col - block.start}`;
+  if (block) return `the ${gateWords(block)} of ${unitWord} ${col - block.start}`;
   if (weight.layerClass) return `${weight.layer} ${unitWord} ${col}`;
   return `column ${col}`;
+}
+
+/** A block's meaning without a trailing repeat of its label: 'update gate (z)' → 'update gate'. */
+function gateWords(block: GateBlock): string {
+  const suffix = ` (${block.label})`;
+  return block.meaning.endsWith(suffix) ? block.meaning.slice(0, -suffix.length) : block.meaning;
 }
 
 /** `f — forget gate: columns [50, 100) of lstm_1/kernel:0 (units 0–49)`. */
@@ -201,7 +207,7 @@ function explainGeneric(p: ParsedWeightName): string {
     if (g) {
       lines.push('');
       lines.push(
-        `Keras 1 split array: holds only the **${g.label}** block (${g.meaning}), shape (…, u). In the fused Keras 2 ${p.role} it is columns [${k}u, ${k + 1}u).`,
+        `Keras 1 split array: holds only the **${g.label}** block (${g.meaning}), shape (…, u). In the fused Keras 2 ${p.role} it is columns [${multipleOfU(k)}, ${multipleOfU(k + 1)}).`,
       );
     }
     return lines.join('\n');
@@ -212,7 +218,7 @@ function explainGeneric(p: ParsedWeightName): string {
     lines.push('');
     lines.push('| columns | gate |');
     lines.push('|---|---|');
-    gates.forEach((g, k) => lines.push(`| [${k === 0 ? '0' : `${k}u`}, ${k + 1}u) | **${g.label}** — ${g.meaning} |`));
+    gates.forEach((g, k) => lines.push(`| [${multipleOfU(k)}, ${multipleOfU(k + 1)}) | **${g.label}** — ${g.meaning} |`));
     if (family === 'gru' && p.role === 'bias') {
       lines.push('', 'With `reset_after=True` (tf.keras 2 default) the bias has shape (2, 3u): row 0 input bias, row 1 recurrent bias.');
     }
@@ -223,6 +229,11 @@ function explainGeneric(p: ParsedWeightName): string {
   if (p.role === 'recurrent_kernel') lines.push('', 'Rows: h(t-1), the previous hidden state (one row per unit).');
   else if (p.role === 'kernel' && gates) lines.push('', family === 'conv_lstm' ? 'Rows: kernel positions × input channels.' : 'Rows: the input features x(t).');
   return lines.join('\n');
+}
+
+/** 0, u, 2u, ... */
+function multipleOfU(k: number): string {
+  return k === 0 ? '0' : k === 1 ? 'u' : `${k}u`;
 }
 
 function capital(s: string): string {

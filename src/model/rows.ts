@@ -219,9 +219,15 @@ export function featureSources(ref: TensorRef, ctx: RowTraceContext, seen: Set<s
 function newSource(layer: LayerConfig, width: number | null): RowSpan[] | null {
   if (width === null) return null;
   const inner = layer.inner ?? layer;
-  const hasUnits = typeof inner.config.units === 'number' || typeof inner.config.output_dim === 'number';
-  const hasFilters = typeof inner.config.filters === 'number';
-  return [{ source: layer.name, start: 0, end: width, offset: 0, index: hasUnits ? 'unit' : hasFilters ? 'channel' : 'feature' }];
+  const word =
+    inner.className === 'Embedding'
+      ? 'dimension'
+      : typeof inner.config.units === 'number' || typeof inner.config.output_dim === 'number'
+        ? 'unit'
+        : typeof inner.config.filters === 'number'
+          ? 'channel'
+          : 'feature';
+  return [{ source: layer.name, start: 0, end: width, offset: 0, index: word }];
 }
 
 /** Last-axis width of a tensor: from the shape lookup, else from the producing layer's config. */
