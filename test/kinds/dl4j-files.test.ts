@@ -159,7 +159,7 @@ for (const [folder, layerName] of [
 async function checkShapes(file: string): Promise<number> {
   const f = await openH5(join(DL4J, 'tfkeras', file));
   const layers = modelLayers(f).map(toLayer);
-  let shape: (number | null)[] = layers[0].config.batch_input_shape;
+  let shape = layers[0].config.batch_input_shape as (number | null)[];
   let checked = 0;
   for (const layer of layers.slice(1)) {
     const kind = kindFor(layer.className);
