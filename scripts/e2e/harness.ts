@@ -97,9 +97,9 @@ export function readManifest(): ExtensionManifest {
  * Copies the built extension (package.json, dist/, media/, README, LICENSE and its runtime dependencies, as vsce
  * would pack them) into `<extensionsDir>/<publisher>.<name>-<version>`. Returns that folder.
  */
-export function installExtension(extensionsDir: string): string {
-  const m = readManifest();
-  const main = join(projectRoot, m.main ?? 'dist/extension.js');
+export function installExtension(extensionsDir: string, from = projectRoot): string {
+  const m = JSON.parse(readFileSync(join(from, 'package.json'), 'utf8')) as ExtensionManifest;
+  const main = join(from, m.main ?? 'dist/extension.js');
   if (!existsSync(main)) {
     throw new Error(`the extension is not built (${main} is missing): run npm run build`);
   }
@@ -108,8 +108,8 @@ export function installExtension(extensionsDir: string): string {
   const entries = new Set(['package.json', 'dist', 'media', 'README.md', 'LICENSE', 'CHANGELOG.md', 'package.nls.json']);
   for (const f of m.files ?? []) entries.add(f.replace(/\/\*\*.*$/, '').replace(/\/$/, ''));
   for (const e of entries) {
-    const from = join(projectRoot, e);
-    if (existsSync(from)) cpSync(from, join(target, e), { recursive: true });
+    const src = join(from, e);
+    if (existsSync(src)) cpSync(src, join(target, e), { recursive: true });
   }
   // Production dependencies (and theirs), as `vsce package` includes them.
   const seen = new Set<string>();
@@ -120,9 +120,9 @@ export function installExtension(extensionsDir: string): string {
     if (!existsSync(dir)) return;
     cpSync(dir, join(target, 'node_modules', name), { recursive: true, dereference: true });
     const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as ExtensionManifest;
-    for (const d of Object.keys(pkg.dependencies ?? {})) copyDep(d, projectRoot);
+    for (const d of Object.keys(pkg.dependencies ?? {})) copyDep(d, from);
   };
-  for (const d of Object.keys(m.dependencies ?? {})) copyDep(d, projectRoot);
+  for (const d of Object.keys(m.dependencies ?? {})) copyDep(d, from);
   return target;
 }
 
@@ -149,6 +149,8 @@ export const defaultSettings: Record<string, unknown> = {
   'window.restoreWindows': 'none',
   'files.hotExit': 'off',
   'editor.hover.delay': 200,
+  'editor.stickyScroll.enabled': false,
+  'editor.minimap.enabled': false,
 };
 
 export interface CodeServer {
@@ -170,6 +172,8 @@ export interface CodeServerOptions {
   settings?: Record<string, unknown>;
   /** Install the built extension (default true). */
   withExtension?: boolean;
+  /** Folder of the extension to install (default: this project). */
+  extensionPath?: string;
   port?: number;
 }
 
@@ -220,7 +224,7 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
     join(userDataDir, 'User', 'settings.json'),
     JSON.stringify({ ...defaultSettings, ...opts.settings }, null, 2),
   );
-  if (opts.withExtension !== false) installExtension(extensionsDir);
+  if (opts.withExtension !== false) installExtension(extensionsDir, opts.extensionPath);
 
   const port = opts.port ?? (await freePort());
   const logFile = join(runDir, 'code-server.log');
@@ -320,6 +324,14 @@ export interface VSCode {
    * iframes deep: iframe.webview.ready > #active-frame.
    */
   webviewFrame(selector?: string, timeoutMs?: number): Promise<FrameLocator>;
+  /** Right-clicks `name` in the explorer and picks the menu item whose label is `item` (e.g. 'Predict'). */
+  explorerContextMenu(name: string, item: string): Promise<void>;
+  /** Right-clicks inside the active text editor and picks the menu item `item`. */
+  editorContextMenu(item: string): Promise<void>;
+  /** Selects whole lines [from, to] (1-based) of the active text editor. */
+  selectLines(from: number, to: number): Promise<void>;
+  /** Hovers the first occurrence of `text` in the active text editor; returns the hover's text. */
+  hoverEditorText(text: string, timeoutMs?: number): Promise<string>;
   /** Hovers `target` and returns the hover/tooltip locator once it is visible. */
   hover(target: Locator, tooltip: Locator, timeoutMs?: number): Promise<Locator>;
   /** Saves test-output/screenshots/<name>.png and returns its path. */
@@ -427,15 +439,67 @@ function makeVSCode(
         lastRows = labels;
         const idx = labels.findIndex(match);
         if (idx >= 0) {
-          await quickRows.nth(idx).click();
-          await quickInput.waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => {});
-          return;
+          const label = labels[idx];
+          const row = quickRows.filter({ has: page.locator(`[aria-label="${cssString(label)}"]`) }).or(
+            quickInput.locator(`.quick-input-list .monaco-list-row[aria-label="${cssString(label)}"]`),
+          );
+          const clicked = await row
+            .first()
+            .click({ timeout: 3_000 })
+            .then(
+              () => true,
+              () => false,
+            );
+          if (clicked) {
+            await quickInput.waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => {});
+            return;
+          }
         }
         await sleep(300);
       }
     }
     await closeQuickInput();
     throw new Error(`${what}: not offered after 90 s; last rows offered: ${JSON.stringify(lastRows.slice(0, 10))}`);
+  }
+
+  /** Right-clicks `target` and picks `item` from VS Code's context menu (retrying while menus still fill). */
+  async function pickFromContextMenu(target: Locator, item: string) {
+    const menu = page.locator('.context-view .monaco-menu, .monaco-menu-container .monaco-menu').first();
+    const deadline = Date.now() + 60_000;
+    let offered: string[] = [];
+    while (Date.now() < deadline) {
+      await target.click({ button: 'right', force: true });
+      const opened = await menu.waitFor({ state: 'visible', timeout: 5_000 }).then(
+        () => true,
+        () => false,
+      );
+      if (opened) {
+        const items = menu.locator('.action-item .action-label');
+        offered = (await items.allInnerTexts()).map((t) => t.trim()).filter(Boolean);
+        const idx = offered.findIndex((t) => t === item);
+        if (idx >= 0) {
+          // VS Code's menus ignore a mouse-up that comes right after they open (the right-click's own):
+          // give it a moment, click, and fall back to the keyboard if the menu is still up.
+          await sleep(400);
+          const entry = menu.locator('.action-item .action-label').filter({ hasText: new RegExp(`^${escapeRegExp(item)}$`) }).first();
+          await entry.hover();
+          await entry.click();
+          const closed = await menu.waitFor({ state: 'hidden', timeout: 3_000 }).then(
+            () => true,
+            () => false,
+          );
+          if (!closed) {
+            await entry.hover();
+            await page.keyboard.press('Enter');
+            await menu.waitFor({ state: 'hidden', timeout: 5_000 });
+          }
+          return;
+        }
+        await page.keyboard.press('Escape');
+      }
+      await sleep(1_000);
+    }
+    throw new Error(`context menu item "${item}" not offered; menu had ${JSON.stringify(offered)}`);
   }
 
   const vsc: VSCode = {
@@ -487,6 +551,96 @@ function makeVSCode(
           throw new Error(`no webview shows ${selector ?? 'anything'} after ${timeoutMs / 1000} s (${n} webviews ready)`);
         }
         await sleep(300);
+      }
+    },
+
+    async explorerContextMenu(name: string, item: string) {
+      await page.locator('.part.sidebar').first().waitFor({ timeout: 30_000 }).catch(() => {});
+      const explorerRow = page.locator('.explorer-folders-view .monaco-list-row').filter({
+        has: page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(name)}$`) }),
+      });
+      if (!(await explorerRow.first().isVisible().catch(() => false))) {
+        // Show the explorer (Ctrl+Shift+E) if another view is in front.
+        await page.keyboard.press('Control+Shift+E');
+      }
+      await explorerRow.first().waitFor({ state: 'visible', timeout: 30_000 });
+      await pickFromContextMenu(explorerRow.first(), item);
+    },
+
+    async editorContextMenu(item: string) {
+      const editor = page.locator('.editor-group-container.active .monaco-editor .view-lines').first();
+      await editor.waitFor({ state: 'visible', timeout: 30_000 });
+      // Right-click on the selection (the first selected line) so the selection survives.
+      const selected = page.locator('.editor-group-container.active .monaco-editor .selected-text').first();
+      const target = (await selected.isVisible().catch(() => false)) ? selected : editor;
+      await pickFromContextMenu(target, item);
+    },
+
+    async selectLines(from: number, to: number) {
+      const editor = page.locator('.editor-group-container.active .monaco-editor .view-lines').first();
+      await editor.waitFor({ state: 'visible', timeout: 30_000 });
+      await editor.click();
+      await page.keyboard.press('Control+G');
+      await page.keyboard.type(String(from));
+      await page.keyboard.press('Enter');
+      await page.keyboard.press('Home');
+      await page.keyboard.press('Home'); // twice: the first goes to the first non-blank character
+      for (let l = from; l <= to; l++) await page.keyboard.press('Shift+ArrowDown');
+    },
+
+    async hoverEditorText(text: string, timeoutMs = 30_000) {
+      const editor = page.locator('.editor-group-container.active .monaco-editor').first();
+      await editor.waitFor({ state: 'visible', timeout: 30_000 });
+      const hoverBox = page.locator('.monaco-hover:not(.hidden) .monaco-hover-content, .monaco-hover:not(.hidden) .hover-contents');
+      const deadline = Date.now() + timeoutMs;
+      let lastSeen = '';
+      for (;;) {
+        const box = await editor.locator('.view-lines').evaluate((linesEl, wanted) => {
+          // Find the text node holding `wanted` and return the screen box of its middle character.
+          const walker = document.createTreeWalker(linesEl, NodeFilter.SHOW_TEXT);
+          for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+            const t = (n.textContent ?? '').replace(/\u00a0/g, ' ');
+            const at = t.indexOf(wanted);
+            if (at < 0) continue;
+            const range = document.createRange();
+            const mid = at + Math.floor(wanted.length / 2);
+            range.setStart(n, mid);
+            range.setEnd(n, mid + 1);
+            const r = range.getBoundingClientRect();
+            return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
+          }
+          return null;
+        }, text);
+        if (box) {
+          await page.mouse.move(box.x - 30, box.y);
+          await page.mouse.move(box.x, box.y, { steps: 4 });
+          const shown = await hoverBox
+            .first()
+            .waitFor({ state: 'visible', timeout: 4_000 })
+            .then(
+              () => true,
+              () => false,
+            );
+          if (shown) {
+            // Hovers may resolve in parts (a "Loading..." first): wait for the text to settle.
+            let prev = '';
+            for (let i = 0; i < 10; i++) {
+              const now = (await hoverBox.allInnerTexts()).join('\n').trim();
+              if (now && now === prev && !/^Loading/.test(now)) return now;
+              prev = now;
+              await sleep(300);
+            }
+            lastSeen = prev;
+            if (prev && !/^Loading/.test(prev)) return prev;
+          }
+        }
+        if (Date.now() > deadline) {
+          throw new Error(
+            box ? `no hover appeared over "${text}" (last: ${JSON.stringify(lastSeen)})` : `"${text}" is not visible in the editor`,
+          );
+        }
+        await page.mouse.move(5, 5);
+        await sleep(500);
       }
     },
 
@@ -567,6 +721,10 @@ function makeVSCode(
 function clip(s: string, n: number): string {
   const t = s.replace(/\n{2,}/g, '\n').trim();
   return t.length > n ? `${t.slice(0, n)}…` : t;
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function cssString(s: string): string {
