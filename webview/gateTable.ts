@@ -8,7 +8,7 @@ import type { GateBlockInfo, RowSourceInfo, ValueWindow, WindowRange } from '../
 import { el } from './ui';
 
 export const ROW_HEIGHT = 22;
-export const COL_WIDTH = 78;
+export const COL_WIDTH = 84;
 export const LABEL_WIDTH = 130;
 const OVERSCAN = 4;
 
@@ -21,17 +21,17 @@ export function visibleRange(scroll: number, viewport: number, itemSize: number,
   return { start, end };
 }
 
-/** A weight value with sensible precision: 5 significant digits, no trailing zeros, exponent only when tiny/huge. */
+/** A weight value with sensible precision: 4 significant digits, no trailing zeros, exponent only when tiny/huge. */
 export function formatValue(v: number): string {
   if (Number.isNaN(v)) return 'NaN';
   if (!Number.isFinite(v)) return v > 0 ? '∞' : '-∞';
   if (v === 0) return '0';
   const a = Math.abs(v);
-  if (a >= 1e-4 && a < 1e6) {
-    const s = v.toPrecision(5);
+  if (a >= 1e-3 && a < 1e6) {
+    const s = v.toPrecision(4);
     return s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s;
   }
-  return v.toExponential(3);
+  return v.toExponential(3).replace(/\.?0+e/, 'e');
 }
 
 /** The label of matrix row r from the report's row sources ('h(t-1)[5]', 'dense_1[3]', 'input bias'). */

@@ -11,7 +11,7 @@ let registered: Promise<void> | null = null;
  */
 export function registerToolkit(): Promise<void> {
   registered ??= import('@vscode/webview-ui-toolkit').then((t) => {
-    t.provideVSCodeDesignSystem().register(t.vsCodeButton(), t.vsCodeBadge(), t.vsCodeCheckbox(), t.vsCodeDivider(), t.vsCodeProgressRing(), t.vsCodeTag());
+    t.provideVSCodeDesignSystem().register(t.vsCodeButton(), t.vsCodeCheckbox(), t.vsCodeDivider());
   });
   return registered;
 }
@@ -42,17 +42,22 @@ export function button(label: string, onClick: () => void, attrs: Attrs = {}, ap
   return b;
 }
 
-/** A small count/label badge. */
+/**
+ * A small count/label badge. (Our own span: the toolkit's vscode-badge binds an inline style attribute, which the
+ * strict style-src policy blocks.)
+ */
 export function badge(text: string, attrs: Attrs = {}): HTMLElement {
-  const b = document.createElement('vscode-badge');
+  const b = document.createElement('span');
+  b.className = 'badge';
   setAttrs(b, attrs);
   b.textContent = text;
   return b;
 }
 
-/** A tag (e.g. the layer class). */
+/** A tag (e.g. the layer class). Our own span for the same reason as `badge` (vscode-tag is built on the badge). */
 export function tag(text: string, attrs: Attrs = {}): HTMLElement {
-  const t = document.createElement('vscode-tag');
+  const t = document.createElement('span');
+  t.className = 'tag';
   setAttrs(t, attrs);
   t.textContent = text;
   return t;
@@ -72,8 +77,14 @@ export function divider(): HTMLElement {
   return document.createElement('vscode-divider');
 }
 
+/**
+ * A busy spinner. (Our own CSS one: the toolkit's vscode-progress-ring template carries an inline style attribute
+ * that the strict style-src policy reports.)
+ */
 export function progressRing(attrs: Attrs = {}): HTMLElement {
-  const p = document.createElement('vscode-progress-ring');
+  const p = document.createElement('span');
+  p.className = 'spinner';
+  p.setAttribute('role', 'progressbar');
   setAttrs(p, attrs);
   return p;
 }
