@@ -25,6 +25,57 @@ const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 
 export type ContentKind = 'hdf5' | 'zip' | 'json' | 'unknown';
 
+/**
+ * A truncated HDF5 file, told from its superblock's end-of-file address before the HDF5 library sees it (the
+ * library would print a page of diagnostics to stderr). Returns the problem, or null when the size is plausible.
+ */
+async function truncatedHdf5Problem(path: string, sigOffset: number, size: number): Promise<string | null> {
+  const fh = await fsOpen(path, 'r');
+  try {
+    const sb = Buffer.alloc(64);
+    const { bytesRead } = await fh.read(sb, 0, 64, sigOffset);
+    if (bytesRead < 24) return 'truncated HDF5 file (no complete superblock)';
+    const version = sb[8];
+    let offsetSize: number;
+    let baseAt: number;
+    if (version === 0 || version === 1) {
+      offsetSize = sb[13];
+      baseAt = version === 0 ? 24 : 28;
+    } else if (version === 2 || version === 3) {
+      offsetSize = sb[9];
+      baseAt = 12;
+    } else return null;
+    if (offsetSize !== 8 && offsetSize !== 4) return null;
+    const eofAt = baseAt + 2 * offsetSize;
+    if (bytesRead < eofAt + offsetSize) return 'truncated HDF5 file (no complete superblock)';
+    const read = (at: number) => (offsetSize === 8 ? Number(sb.readBigUInt64LE(at)) : sb.readUInt32LE(at));
+    const undefinedAddr = offsetSize === 8 ? Number(0xffffffffffffffffn) : 0xffffffff;
+    const base = read(baseAt);
+    const eof = read(eofAt);
+    if (eof === undefinedAddr) return null;
+    const needed = (base === undefinedAddr ? sigOffset : base) + eof;
+    if (size < needed) return `truncated HDF5 file (${size} bytes, the file says ${needed}); was the download or copy cut short?`;
+    return null;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Where the HDF5 superblock signature sits (0, 512, 1024, ...), or -1. */
+async function hdf5SignatureOffset(path: string, size: number): Promise<number> {
+  const fh = await fsOpen(path, 'r');
+  try {
+    const sig = Buffer.alloc(8);
+    for (let off = 0; off + 8 <= size; off = off === 0 ? 512 : off * 2) {
+      const r = await fh.read(sig, 0, 8, off);
+      if (r.bytesRead === 8 && HDF5_SIGNATURE.every((b, j) => sig[j] === b)) return off;
+    }
+    return -1;
+  } finally {
+    await fh.close();
+  }
+}
+
 /** What the file's bytes say it is. */
 export async function detectContent(path: string, size: number): Promise<ContentKind> {
   const fh = await fsOpen(path, 'r');
@@ -78,8 +129,11 @@ export async function openModelFile(path: string, opts: OpenOptions = {}): Promi
     throw new KerasLensError(source, `cannot read the file (${shortError(e)})`);
   }
   switch (kind) {
-    case 'hdf5':
+    case 'hdf5': {
+      const problem = await truncatedHdf5Problem(abs, await hdf5SignatureOffset(abs, size), size);
+      if (problem) throw new KerasLensError(source, problem);
       return openHdf5(abs, source, externalConfig);
+    }
     case 'zip':
       return openKerasArchive(abs, source, size, opts.maxInflateBytes ?? DEFAULT_MAX_INFLATE_BYTES, externalConfig);
     case 'json':
