@@ -338,7 +338,7 @@ async function bindLayer(model: Model, layer: ModelLayer): Promise<void> {
   try {
     weights = kind.bindWeights(layer.config, stored, ctx);
   } catch (err) {
-    if (err instanceof KerasLensError) throw err;
+    if (err instanceof KerasLensError) throw err.file ? err : new KerasLensError(source, err.problem);
     throw new KerasLensError(source, `cannot bind the weights of ${what}: ${(err as Error).message ?? err}`);
   }
 

@@ -68,10 +68,11 @@ function randomiseWeights(model: tf.LayersModel, draw: Draw): Map<string, Float3
     const ws = layer.weights;
     if (ws.length === 0) continue;
     const tensors = ws.map((w) => {
-      const n = w.shape.reduce((a, b) => a * b, 1);
+      const shape = w.shape.map((d) => d ?? 1);
+      const n = shape.reduce((a, b) => a * b, 1);
       const data = /moving_variance|variance$/.test(w.originalName) ? draw.uniform(n, 0.5, 1.5) : draw.uniform(n, -0.8, 0.8);
       values.set(w.originalName, data);
-      return tf.tensor(data, w.shape);
+      return tf.tensor(data, shape);
     });
     layer.setWeights(tensors);
     tensors.forEach((t) => t.dispose());
@@ -92,7 +93,7 @@ function asModelFile(model: tf.LayersModel, values: Map<string, Float32Array>, l
           layer: l.name,
           name: w.originalName,
           path: w.originalName,
-          shape: [...w.shape] as number[],
+          shape: w.shape.map((d) => d ?? 1),
           dtype: 'float32',
           read: async () => values.get(w.originalName)!,
         }),
