@@ -13,7 +13,8 @@ export function sniffKerasJson(text: string): KerasJsonKind | null {
   if (!/^\s*[[{]/.test(head)) return null;
   if (/"(modelTopology|weightsManifest)"\s*:/.test(head)) return 'tfjs-model';
   if (/"class_name"\s*:\s*"(Sequential|Model|Functional)"/.test(head) && /"config"\s*:/.test(head)) return 'keras-architecture';
-  if (/"keras_version"\s*:/.test(head) && /"class_name"\s*:/.test(head)) return 'keras-architecture';
+  // to_json() of a custom Model subclass: the object opens with one of Keras's own top-level keys.
+  if (/^\s*\{\s*"(class_name|config|keras_version|backend)"\s*:/.test(head) && /"class_name"\s*:/.test(head) && /"config"\s*:/.test(head)) return 'keras-architecture';
   // {"lstm_1/kernel:0": {"data": [...], "shape": [...]}} or {"lstm_1": {"kernel": ...}} style dumps
   if (/"[\w./-]*(kernel|recurrent_kernel|bias|embeddings|gamma|beta|moving_mean|moving_variance)(:\d+)?"\s*:/.test(head) && /"(shape|data)"\s*:/.test(head)) return 'weights-dump';
   if (/"[\w./-]+_[WUb](_[icfozrh])?(:\d+)?"\s*:\s*[[{]/.test(head)) return 'weights-dump';

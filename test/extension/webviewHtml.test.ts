@@ -1,0 +1,40 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { contentSecurityPolicy, escapeHtml, webviewHtml } from '../../extension/webviewHtml';
+
+const shell = {
+  cspSource: 'https://file+.vscode-resource.vscode-cdn.net',
+  scriptUri: 'https://file+.vscode-resource.vscode-cdn.net/ext/dist/webview.js',
+  styleUri: 'https://file+.vscode-resource.vscode-cdn.net/ext/media/viewer.css',
+  nonce: 'abc123NONCE',
+  view: 'model' as const,
+  fileName: 'evil"><script>alert(1)</script>.h5',
+};
+
+test('the policy allows no default sources, scripts only with the nonce, no unsafe-inline / unsafe-eval', () => {
+  const csp = contentSecurityPolicy(shell.cspSource, shell.nonce);
+  const dirs = Object.fromEntries(csp.split(';').map((d) => d.trim().split(/\s+/)).map(([k, ...v]) => [k, v]));
+  assert.deepEqual(dirs['default-src'], ["'none'"]);
+  assert.deepEqual(dirs['script-src'], ["'nonce-abc123NONCE'"]);
+  assert.deepEqual(dirs['style-src'], [shell.cspSource, "'nonce-abc123NONCE'"]);
+  assert.deepEqual(dirs['img-src'], [shell.cspSource, 'data:']);
+  assert.ok(!csp.includes('unsafe'));
+});
+
+test('the page has exactly one script, carrying the nonce, and no inline handlers', () => {
+  const html = webviewHtml(shell);
+  const scripts = html.match(/<script\b[^>]*>/g) ?? [];
+  assert.equal(scripts.length, 1);
+  assert.match(scripts[0], /nonce="abc123NONCE"/);
+  assert.match(scripts[0], /src="https:\/\/file\+\.vscode-resource\.vscode-cdn\.net\/ext\/dist\/webview\.js"/);
+  assert.doesNotMatch(html, /\son[a-z]+=/i);
+  assert.match(html, /<meta property="csp-nonce" content="abc123NONCE">/);
+  assert.match(html, /data-view="model"/);
+});
+
+test('a hostile file name is escaped everywhere it appears', () => {
+  const html = webviewHtml(shell);
+  assert.ok(!html.includes('<script>alert(1)</script>'));
+  assert.ok(html.includes(escapeHtml(shell.fileName)));
+  assert.equal(escapeHtml(`<a href="x" title='y'>&</a>`), '&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;');
+});
