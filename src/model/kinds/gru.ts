@@ -5,7 +5,7 @@
  * axis. bias is (3u) with reset_after=False and (2, 3u) with reset_after=True (row 0 input bias, row 1 recurrent bias).
  * Keras 1 stores 9 arrays `<name>_{W,U,b}_{z,r,h}`, fused by NAME.
  * CuDNNGRU stores bias (6u) = [input bias z,r,h | recurrent bias z,r,h] and computes like reset_after=True with
- * sigmoid/tanh; bindWeights reshapes its bias to the canonical (2, 3u).
+ * sigmoid/tanh; its bound bias keeps the stored (6u) layout (matching weightRoles) and forward reads it as (2, 3u).
  *
  *   reset_after=False: h̃ = act(x·W_h + b_h + (r⊙h)·U_h)
  *   reset_after=True:  h̃ = act(x·W_h + b_in_h + r⊙(h·U_h + b_rec_h))
@@ -204,13 +204,7 @@ export const gruKind: RecurrentKind = {
       // the stored bias decides between (3u) and (2,3u) when the config is silent
       r.role === 'bias' && !isCuDNN(layer) ? { ...r, shape: null } : r,
     );
-    const bound = bindByMatch(layer, stored, roles);
-    const bias = bound.get('bias');
-    if (bias && isCuDNN(layer)) {
-      // CuDNN: bias (6u) = [input z,r,h | recurrent z,r,h] → canonical (2, 3u)
-      bound.set('bias', { shape: [2, bias.data.length / 2], data: bias.data });
-    }
-    return bound;
+    return bindByMatch(layer, stored, roles);
   },
 
   outputShapes(layer, ctx) {
@@ -227,7 +221,9 @@ export const gruKind: RecurrentKind = {
     const { x, batch, steps, featureSize } = sequenceInput(args);
     const cudnn = isCuDNN(args.layer);
     const v = args.ctx.kerasVersion;
-    const bias = flags.useBias || cudnn ? args.weights.get('bias') : undefined;
+    let bias = flags.useBias || cudnn ? args.weights.get('bias') : undefined;
+    // CuDNN: bias (6u) = [input z,r,h | recurrent z,r,h] is the reset_after bias (2, 3u)
+    if (bias && cudnn) bias = { shape: [2, bias.data.length / 2], data: bias.data };
     const configured = args.layer.config.reset_after;
     const resetAfter =
       cudnn || (typeof configured === 'boolean' ? configured : bias ? bias.shape.length === 2 : gruResetAfter(args.layer, v));

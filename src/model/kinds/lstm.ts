@@ -3,9 +3,10 @@
  *
  * Weights (get_weights order): kernel (in, 4u), recurrent_kernel (u, 4u), bias (4u) — gate blocks i, f, c, o on the
  * last axis. Keras 1 stores 12 arrays `<name>_{W,U,b}_{i,c,f,o}`; they are fused by NAME into that layout.
- * CuDNNLSTM stores bias (8u) = [input bias i,f,c,o | recurrent bias i,f,c,o]; bindWeights sums the halves, so its
- * canonical weights are the plain LSTM ones (kernel (in,4u), recurrent_kernel (u,4u), bias (4u)); it always uses
- * recurrent activation sigmoid and activation tanh.
+ * CuDNNLSTM (Keras 2 cudnn_recurrent.py) stores kernel (in, 4u) and recurrent_kernel (u, 4u) in this same Keras layout
+ * and bias (8u) = [input bias i,f,c,o | recurrent bias i,f,c,o]. Its bound weights keep exactly that layout (bias 8u,
+ * so they match weightRoles); forward adds the two halves into the LSTM bias (4u). It always uses recurrent
+ * activation sigmoid and activation tanh.
  */
 import type { ForwardArgs, ForwardResult, KindContext, LayerConfig, Tensor, WeightRef, WeightRole } from '../types';
 import { KerasLensError } from '../types';
@@ -127,6 +128,15 @@ export function lstmCell(
   };
 }
 
+/** CuDNNLSTM bias (8u) = input half + recurrent half → the LSTM bias (4u). */
+function cudnnSummedBias(bias: Tensor | undefined): Tensor | undefined {
+  if (!bias) return undefined;
+  const half = bias.data.length / 2;
+  const summed = new Float64Array(half);
+  for (let k = 0; k < half; k++) summed[k] = bias.data[k] + bias.data[half + k];
+  return { shape: [half], data: summed };
+}
+
 export const lstmKind: RecurrentKind = {
   classNames: ['LSTM', 'CuDNNLSTM'],
 
@@ -138,18 +148,7 @@ export const lstmKind: RecurrentKind = {
 
   bindWeights(layer, stored, ctx) {
     const fused = fuseKeras1Split(layer, stored, LSTM_GATES);
-    const bound = fused ?? bindByMatch(layer, stored, lstmWeightRoles(layer, { ...ctx, inputShapes: [] }));
-    if (isCuDNN(layer)) {
-      const bias = bound.get('bias');
-      if (bias) {
-        // CuDNN: bias (8u) = input half + recurrent half → canonical bias (4u)
-        const half = bias.data.length / 2;
-        const summed = new Float32Array(half);
-        for (let k = 0; k < half; k++) summed[k] = bias.data[k] + bias.data[half + k];
-        bound.set('bias', { shape: [half], data: summed });
-      }
-    }
-    return bound;
+    return fused ?? bindByMatch(layer, stored, lstmWeightRoles(layer, { ...ctx, inputShapes: [] }));
   },
 
   outputShapes(layer, ctx) {
@@ -176,7 +175,7 @@ export const lstmKind: RecurrentKind = {
       flags.units,
       requireWeight(args, 'kernel'),
       requireWeight(args, 'recurrent_kernel'),
-      flags.useBias || cudnn ? args.weights.get('bias') : undefined,
+      cudnn ? cudnnSummedBias(args.weights.get('bias')) : flags.useBias ? args.weights.get('bias') : undefined,
       act,
       recAct,
     );
