@@ -219,6 +219,12 @@ function groupNamedTensors(obj: Record<string, unknown>, model: ModelConfig | nu
       v.forEach((t, i) => add(key, jsonRef(key, `${key}/${i}`, `${base}/${escapePointer(key)}/${i}`, fromTensorObject(t as Record<string, unknown>, source, `${where} #${i}`))));
       continue;
     }
+    if (!Array.isArray(v) && !isTensorObject(v)) {
+      throw new KerasLensError(
+        source,
+        `JSON that is neither a Keras architecture, a TF.js model.json nor a weight dump ('${key.slice(0, 60)}' is not an array or {data, shape})`,
+      );
+    }
     const t = toTensor(v, source, where);
     const segments = key.split('/');
     const layer = segments.find((s) => layerNames.has(s)) ?? (segments.length > 1 ? segments[0] : key);
