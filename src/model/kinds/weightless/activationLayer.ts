@@ -5,12 +5,13 @@
  */
 import { activationLayerFunction } from '../../activations';
 import type { LayerKind } from '../../types';
+import { unusedStoredArrays } from './unusedArrays';
 
 export function activationLayerKind(className: string): LayerKind {
   return {
     classNames: [className],
     weightRoles: () => [],
-    storedRoles: () => [],
+    storedRoles: unusedStoredArrays,
     bindWeights: () => new Map(),
     outputShapes: (_layer, ctx) => [ctx.inputShapes[0]],
     forward({ layer, inputs, masks, ctx }) {

@@ -8,6 +8,7 @@ import type { LayerConfig, LayerKind, Mask, Tensor } from '../../types';
 import { intSetting } from './layerSettings';
 import { andMasks } from './mergeMasks';
 import { elementCount, normaliseAxis, type Shape } from './tensorLayout';
+import { unusedStoredArrays } from './unusedArrays';
 
 function axisOf(layer: LayerConfig, rank: number): number {
   return normaliseAxis(intSetting(layer, ['axis', 'concat_axis'], -1), rank, `layer '${layer.name}'`);
@@ -54,7 +55,7 @@ function concatenatedMask(inputs: Tensor[], masks: (Mask | null)[], axis: number
 export const concatenateKind: LayerKind = {
   classNames: ['Concatenate'],
   weightRoles: () => [],
-  storedRoles: () => [],
+  storedRoles: unusedStoredArrays,
   bindWeights: () => new Map(),
   outputShapes(layer, ctx) {
     const rank = ctx.inputShapes[0].length;

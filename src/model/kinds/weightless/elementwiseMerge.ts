@@ -6,6 +6,7 @@
 import type { LayerKind, Tensor } from '../../types';
 import { andMasks } from './mergeMasks';
 import { broadcastShape, broadcastTo, type Shape } from './tensorLayout';
+import { unusedStoredArrays } from './unusedArrays';
 
 type Combine = (values: Float64Array[], size: number) => Float64Array;
 
@@ -35,7 +36,7 @@ export function elementwiseMergeKind(classNames: string[], combine: Combine, inp
   return {
     classNames,
     weightRoles: () => [],
-    storedRoles: () => [],
+    storedRoles: unusedStoredArrays,
     bindWeights: () => new Map(),
     outputShapes(layer, ctx) {
       if (inputCount !== undefined && ctx.inputShapes.length !== inputCount) {

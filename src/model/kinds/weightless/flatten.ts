@@ -5,11 +5,12 @@
 import type { LayerKind } from '../../types';
 import { channelsFirst } from './layerSettings';
 import { elementCount, transpose } from './tensorLayout';
+import { unusedStoredArrays } from './unusedArrays';
 
 export const flattenKind: LayerKind = {
   classNames: ['Flatten'],
   weightRoles: () => [],
-  storedRoles: () => [],
+  storedRoles: unusedStoredArrays,
   bindWeights: () => new Map(),
   outputShapes(_layer, ctx) {
     const [batch, ...rest] = ctx.inputShapes[0];

@@ -8,6 +8,7 @@
 import type { LayerConfig, LayerKind, Mask, Tensor } from '../../types';
 import { boolSetting, channelsFirst } from './layerSettings';
 import { transpose } from './tensorLayout';
+import { unusedStoredArrays } from './unusedArrays';
 
 function reduceSteps(x: Tensor, mask: Mask | null, average: boolean): Tensor {
   const [batch, steps, channels] = x.shape;
@@ -35,7 +36,7 @@ export function globalPooling1DKind(classNames: string[], average: boolean): Lay
   return {
     classNames,
     weightRoles: () => [],
-    storedRoles: () => [],
+    storedRoles: unusedStoredArrays,
     bindWeights: () => new Map(),
     outputShapes(layer, ctx) {
       const [batch, a, b] = ctx.inputShapes[0];

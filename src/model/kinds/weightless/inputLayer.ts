@@ -1,5 +1,6 @@
 /** InputLayer: the model's entry point; its one output is the tensor given to predict. */
 import type { LayerConfig, LayerKind } from '../../types';
+import { unusedStoredArrays } from './unusedArrays';
 
 /** The declared input shape with the batch axis first (null when free), or null when the config gives none. */
 export function declaredInputShape(layer: LayerConfig): (number | null)[] | null {
@@ -17,7 +18,7 @@ export function declaredInputShape(layer: LayerConfig): (number | null)[] | null
 export const inputLayerKind: LayerKind = {
   classNames: ['InputLayer'],
   weightRoles: () => [],
-  storedRoles: () => [],
+  storedRoles: unusedStoredArrays,
   bindWeights: () => new Map(),
   outputShapes(layer) {
     const shape = declaredInputShape(layer);

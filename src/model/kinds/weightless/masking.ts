@@ -5,11 +5,12 @@
 import type { LayerKind, Mask } from '../../types';
 import { elementCount } from './tensorLayout';
 import { numberSetting } from './layerSettings';
+import { unusedStoredArrays } from './unusedArrays';
 
 export const maskingKind: LayerKind = {
   classNames: ['Masking'],
   weightRoles: () => [],
-  storedRoles: () => [],
+  storedRoles: unusedStoredArrays,
   bindWeights: () => new Map(),
   outputShapes: (_layer, ctx) => [ctx.inputShapes[0]],
   forward({ layer, inputs }) {

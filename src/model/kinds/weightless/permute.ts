@@ -1,6 +1,7 @@
 /** Permute(dims): reorders the non-batch axes; dims are 1-based (dims=(2,1) swaps steps and features). No mask. */
 import type { LayerConfig, LayerKind } from '../../types';
 import { transpose } from './tensorLayout';
+import { unusedStoredArrays } from './unusedArrays';
 
 function permutation(layer: LayerConfig, rank: number): number[] {
   const dims = layer.config.dims;
@@ -15,7 +16,7 @@ function permutation(layer: LayerConfig, rank: number): number[] {
 export const permuteKind: LayerKind = {
   classNames: ['Permute'],
   weightRoles: () => [],
-  storedRoles: () => [],
+  storedRoles: unusedStoredArrays,
   bindWeights: () => new Map(),
   outputShapes(layer, ctx) {
     const s = ctx.inputShapes[0];

@@ -8,6 +8,7 @@
 import type { LayerConfig, LayerKind, Tensor } from '../../types';
 import { channelsFirst, intSetting, stringSetting } from './layerSettings';
 import { transpose, type Shape } from './tensorLayout';
+import { unusedStoredArrays } from './unusedArrays';
 
 interface PoolGeometry {
   pool: number;
@@ -54,7 +55,7 @@ export function pooling1DKind(classNames: string[], average: boolean): LayerKind
   return {
     classNames,
     weightRoles: () => [],
-    storedRoles: () => [],
+    storedRoles: unusedStoredArrays,
     bindWeights: () => new Map(),
     outputShapes(layer, ctx) {
       const [batch, a, b] = ctx.inputShapes[0];

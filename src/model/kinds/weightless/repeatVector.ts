@@ -1,11 +1,12 @@
 /** RepeatVector(n): (batch, features) -> (batch, n, features), the vector repeated n times. No mask. */
 import type { LayerKind } from '../../types';
 import { intSetting } from './layerSettings';
+import { unusedStoredArrays } from './unusedArrays';
 
 export const repeatVectorKind: LayerKind = {
   classNames: ['RepeatVector'],
   weightRoles: () => [],
-  storedRoles: () => [],
+  storedRoles: unusedStoredArrays,
   bindWeights: () => new Map(),
   outputShapes(layer, ctx) {
     const [batch, features] = ctx.inputShapes[0];

@@ -1,6 +1,7 @@
 /** Reshape(target_shape): same elements, row-major, new shape after the batch axis; one -1 is inferred. No mask. */
 import type { LayerConfig, LayerKind } from '../../types';
 import { elementCount } from './tensorLayout';
+import { unusedStoredArrays } from './unusedArrays';
 
 function targetShape(layer: LayerConfig): number[] {
   const t = layer.config.target_shape ?? layer.config.dims;
@@ -32,7 +33,7 @@ function resolve(layer: LayerConfig, target: number[], count: number | null): (n
 export const reshapeKind: LayerKind = {
   classNames: ['Reshape'],
   weightRoles: () => [],
-  storedRoles: () => [],
+  storedRoles: unusedStoredArrays,
   bindWeights: () => new Map(),
   outputShapes(layer, ctx) {
     const [batch, ...rest] = ctx.inputShapes[0];
