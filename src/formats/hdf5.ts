@@ -40,7 +40,7 @@ let memoryCounter = 0;
 
 /** An open HDF5 file (on disk or in memory). */
 export class Hdf5File {
-  private closed = false;
+  private isClosed = false;
   private constructor(
     readonly lib: H5Lib,
     readonly file: H5.File,
@@ -84,9 +84,14 @@ export class Hdf5File {
     return this.file;
   }
 
+  /** True after close(); reads then fail with a clear message instead of reaching the HDF5 library. */
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.isClosed) return;
+    this.isClosed = true;
     try {
       this.file.close();
     } finally {
@@ -194,8 +199,9 @@ export function halfToFloat(h: number): number {
 
 /** Read one dataset and convert it to float32 (from f2/f4/f8 or integers). */
 export function readFloat32(h5: Hdf5File, ds: H5.Dataset): Float32Array {
-  const m = ds.metadata;
   const where = `${h5.source}: dataset ${ds.path}`;
+  if (h5.closed) throw new Error(`${where} cannot be read: the model file was closed`);
+  const m = ds.metadata;
   if (m.type === 1 && m.size === 2) {
     // h5wasm has no float16 accessor: read the raw little-endian halves through the module and widen them.
     const mod = h5.lib.Module as unknown as {

@@ -1,0 +1,164 @@
+/**
+ * Format variants the round trip does not cover: TF.js quantized and multi-shard weights, float64 datasets,
+ * stored (uncompressed) .keras entries, content detection regardless of extension, architecture-only JSON,
+ * NaN in JSON dumps, configPath overriding an embedded architecture, lazy reads.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openModelFile } from '../../src/formats/open';
+import { halfToFloat } from '../../src/formats/hdf5';
+import { fixtureModels } from '../fixtures/models';
+import { writeKeras2H5, writeKeras3Keras, writeTfjsModel } from '../fixtures/writers';
+
+const dir = mkdtempSync(join(tmpdir(), 'keras-lens-variants-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+const lstm = () => fixtureModels().find((x) => x.id === 'lstm')!;
+
+test('TF.js uint8/uint16 quantized weights dequantize to q*scale+min (within one step)', async () => {
+  const m = lstm();
+  for (const q of ['uint8', 'uint16'] as const) {
+    const p = writeTfjsModel(join(dir, `tfjs-${q}`), { modelConfig: m.keras2Config, layers: m.layers, quantization: q });
+    const f = await openModelFile(p);
+    try {
+      assert.equal(f.format, 'tfjs-json');
+      for (const [i, l] of m.layers.entries()) {
+        for (const [j, w] of l.weights.entries()) {
+          const ref = f.layers[i].weights[j];
+          assert.match(ref.dtype, new RegExp(q));
+          const got = await ref.read();
+          let min = Infinity;
+          let max = -Infinity;
+          for (const x of w.data) (min = Math.min(min, x)), (max = Math.max(max, x));
+          const step = (max - min) / (q === 'uint8' ? 255 : 65535);
+          for (let k = 0; k < got.length; k++) assert.ok(Math.abs(got[k] - w.data[k]) <= step / 2 + 1e-6, `${ref.name}[${k}]`);
+        }
+      }
+    } finally {
+      f.close();
+    }
+  }
+});
+
+test('TF.js weights spanning several shard files read back exactly', async () => {
+  const m = fixtureModels().find((x) => x.id === 'two_input')!;
+  const p = writeTfjsModel(join(dir, 'tfjs-shards'), { modelConfig: m.keras2Config, layers: m.layers, shards: 5 });
+  const f = await openModelFile(p);
+  try {
+    const all = f.layers.flatMap((l) => l.weights);
+    const want = m.layers.flatMap((l) => l.weights);
+    assert.equal(all.length, want.length);
+    for (const [i, ref] of all.entries()) assert.deepEqual(Array.from(await ref.read()), Array.from(want[i].data), ref.name);
+  } finally {
+    f.close();
+  }
+});
+
+test('float64 datasets are converted to Float32Array; dtype reports <f8', async () => {
+  const m = lstm();
+  const layers = m.layers.map((l) => ({ ...l, weights: l.weights.map((w) => ({ ...w, data: Float64Array.from(w.data, (x) => x + 1e-12) })) }));
+  const p = join(dir, 'f8.h5');
+  await writeKeras2H5(p, { modelConfig: m.keras2Config, layers });
+  const f = await openModelFile(p);
+  try {
+    const ref = f.layers[0].weights[0];
+    assert.equal(ref.dtype, '<f8');
+    const got = await ref.read();
+    assert.ok(got instanceof Float32Array);
+    assert.deepEqual(Array.from(got), Array.from(Float32Array.from(layers[0].weights[0].data)));
+  } finally {
+    f.close();
+  }
+});
+
+test('half floats widen exactly', () => {
+  assert.equal(halfToFloat(0x3c00), 1);
+  assert.equal(halfToFloat(0xc000), -2);
+  assert.equal(halfToFloat(0x3555), 0.333251953125);
+  assert.equal(halfToFloat(0x0001), 2 ** -24);
+  assert.equal(halfToFloat(0x7c00), Infinity);
+  assert.ok(Number.isNaN(halfToFloat(0x7e00)));
+});
+
+test('stored (uncompressed) .keras entries; detection by content, not extension', async () => {
+  const m = lstm();
+  const p = join(dir, 'stored.keras');
+  await writeKeras3Keras(p, { config: m.keras3Config!, layers: m.layers, compression: 'store' });
+  const renamed = join(dir, 'stored-model.bin');
+  copyFileSync(p, renamed);
+  for (const file of [p, renamed]) {
+    const f = await openModelFile(file);
+    try {
+      assert.equal(f.format, 'keras3-keras');
+      assert.equal(f.kerasVersion, '3.6.0');
+      assert.deepEqual(Array.from(await f.layers[1].weights[1].read()), Array.from(m.layers[1].weights[1].data));
+    } finally {
+      f.close();
+    }
+  }
+  const h5 = join(dir, 'model.json'); // an HDF5 file with a .json name
+  await writeKeras2H5(h5, { modelConfig: m.keras2Config, layers: m.layers });
+  const f = await openModelFile(h5);
+  assert.equal(f.format, 'keras2-h5');
+  f.close();
+});
+
+test('architecture-only JSON (model.to_json()) opens as keras-json with no weights', async () => {
+  for (const [gen, cfg, version] of [
+    ['keras2', lstm().keras2Config, '2.2.4'],
+    ['keras3', lstm().keras3Config!, null],
+    ['keras1', lstm().keras1Config!, null],
+  ] as const) {
+    const p = join(dir, `${gen}-arch.json`);
+    writeFileSync(p, JSON.stringify(cfg));
+    const f = await openModelFile(p);
+    try {
+      assert.equal(f.format, 'keras-json');
+      assert.equal(f.kerasVersion, version);
+      assert.deepEqual(f.layers, []);
+      const l = f.model!.layers.find((x) => x.className === 'LSTM')!;
+      assert.equal(l.config.units, 4, gen);
+    } finally {
+      f.close();
+    }
+  }
+});
+
+test('JSON dumps with NaN (as Python json.dumps writes it) read NaN back', async () => {
+  const p = join(dir, 'nan.json');
+  writeFileSync(p, '{"dense_1/kernel:0": {"data": [1.5, NaN, -Infinity, 2], "shape": [2, 2]}, "dense_1/bias:0": {"data": [0, 1], "shape": [2]}}');
+  const f = await openModelFile(p);
+  try {
+    const got = await f.layers[0].weights[0].read();
+    assert.equal(got[0], 1.5);
+    assert.ok(Number.isNaN(got[1]));
+    assert.ok(Number.isNaN(got[2]), 'non-finite values come back as NaN');
+    assert.equal(got[3], 2);
+  } finally {
+    f.close();
+  }
+});
+
+test('configPath overrides an embedded architecture; listing is lazy (a broken dataset fails only on read)', async () => {
+  const m = lstm();
+  const p = join(dir, 'override.h5');
+  await writeKeras2H5(p, { modelConfig: m.keras2Config, layers: m.layers });
+  const arch = join(dir, 'renamed-arch.json');
+  const cfg = JSON.parse(JSON.stringify(m.keras2Config));
+  cfg.config.name = 'from_config_path';
+  writeFileSync(arch, JSON.stringify(cfg));
+  const f = await openModelFile(p, { configPath: arch });
+  try {
+    assert.equal(f.model!.name, 'from_config_path');
+  } finally {
+    f.close();
+  }
+  // After close(), reads fail with an Error (no crash); close is idempotent.
+  const g = await openModelFile(p);
+  const ref = g.layers[0].weights[0];
+  g.close();
+  g.close();
+  await assert.rejects(ref.read());
+});
