@@ -328,6 +328,12 @@ export interface VSCode {
   explorerContextMenu(name: string, item: string): Promise<void>;
   /** Right-clicks inside the active text editor and picks the menu item `item`. */
   editorContextMenu(item: string): Promise<void>;
+  /** Selects the first occurrence of `text` (one line) in the active text editor, through the Find widget. */
+  selectText(text: string): Promise<void>;
+  /** Waits for a quick pick (e.g. the model picker) and picks the row whose label is `label`. */
+  pickQuickItem(label: string, timeoutMs?: number): Promise<void>;
+  /** Closes every editor (View: Close All Editors). */
+  closeAllEditors(): Promise<void>;
   /** Selects whole lines [from, to] (1-based) of the active text editor. */
   selectLines(from: number, to: number): Promise<void>;
   /** Hovers the first occurrence of `text` in the active text editor; returns the hover's text. */
@@ -576,6 +582,35 @@ function makeVSCode(
       await pickFromContextMenu(target, item);
     },
 
+    async selectText(text: string) {
+      const editor = page.locator('.editor-group-container.active .monaco-editor .view-lines').first();
+      await editor.waitFor({ state: 'visible', timeout: 30_000 });
+      await editor.click();
+      await page.keyboard.press('Control+Home');
+      await page.keyboard.press('Control+F');
+      const findInput = page.locator('.editor-group-container.active .find-widget textarea, .editor-group-container.active .find-widget input').first();
+      await findInput.waitFor({ state: 'visible', timeout: 10_000 });
+      await findInput.fill(text);
+      const matches = page.locator('.editor-group-container.active .find-widget .matchesCount');
+      await expectText(matches, (t) => /^1 of \d+/.test(t.trim()), 10_000, `find "${text}" in the editor`);
+      await page.keyboard.press('Escape'); // closes Find; the match stays selected
+      await page.locator('.editor-group-container.active .monaco-editor .selected-text').first().waitFor({ timeout: 5_000 });
+    },
+
+    async pickQuickItem(label: string, timeoutMs = 30_000) {
+      await quickInput.waitFor({ state: 'visible', timeout: timeoutMs });
+      await quickInputBox.fill(label);
+      const row = quickInput.locator('.quick-input-list .monaco-list-row').filter({ hasText: label }).first();
+      await row.waitFor({ state: 'visible', timeout: 15_000 });
+      await row.click();
+      await quickInput.waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => {});
+    },
+
+    async closeAllEditors() {
+      await vsc.runCommand('View: Close All Editors');
+      await page.locator('.tabs-container .tab').first().waitFor({ state: 'detached', timeout: 15_000 }).catch(() => {});
+    },
+
     async selectLines(from: number, to: number) {
       const editor = page.locator('.editor-group-container.active .monaco-editor .view-lines').first();
       await editor.waitFor({ state: 'visible', timeout: 30_000 });
@@ -591,7 +626,7 @@ function makeVSCode(
     async hoverEditorText(text: string, timeoutMs = 30_000) {
       const editor = page.locator('.editor-group-container.active .monaco-editor').first();
       await editor.waitFor({ state: 'visible', timeout: 30_000 });
-      const hoverBox = page.locator('.monaco-hover:not(.hidden) .monaco-hover-content, .monaco-hover:not(.hidden) .hover-contents');
+      const hoverBox = page.locator('.monaco-hover:not(.hidden) .monaco-hover-content');
       const deadline = Date.now() + timeoutMs;
       let lastSeen = '';
       for (;;) {
@@ -716,6 +751,18 @@ function makeVSCode(
     },
   };
   return vsc;
+}
+
+/** Waits until `locator`'s text satisfies `ok`. */
+export async function expectText(locator: Locator, ok: (text: string) => boolean, timeoutMs: number, what: string): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    last = await locator.first().innerText({ timeout: 2_000 }).catch(() => last);
+    if (ok(last)) return last;
+    if (Date.now() > deadline) throw new Error(`${what}: text is ${JSON.stringify(last)}`);
+    await sleep(200);
+  }
 }
 
 function clip(s: string, n: number): string {
