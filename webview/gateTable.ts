@@ -11,6 +11,8 @@ export const ROW_HEIGHT = 22;
 export const COL_WIDTH = 84;
 export const LABEL_WIDTH = 130;
 const OVERSCAN = 4;
+/** Weights up to this many cells are rendered whole (every cell addressable); bigger ones are virtualized. */
+export const FULL_RENDER_CELLS = 20_000;
 
 /** The [start, end) items to render for a scroll offset, clamped to [0, total). */
 export function visibleRange(scroll: number, viewport: number, itemSize: number, total: number, overscan = OVERSCAN): { start: number; end: number } {
@@ -99,7 +101,7 @@ export class GateTable {
     this.element = el('div', { class: 'table-scroll', tabindex: 0 }, this.table);
     const height = Math.min(420, (o.rows + 2) * ROW_HEIGHT + 8);
     this.element.style.height = `${height}px`;
-    this.element.addEventListener('scroll', () => this.schedule());
+    if (!(o.complete && o.rows * o.cols <= FULL_RENDER_CELLS)) this.element.addEventListener('scroll', () => this.schedule());
     this.table.addEventListener('mouseover', (ev) => this.hover(ev));
     this.table.addEventListener('mouseleave', () => o.onLeave());
     this.render();
@@ -121,6 +123,7 @@ export class GateTable {
   }
 
   private viewRange(): WindowRange {
+    if (this.o.complete && this.o.rows * this.o.cols <= FULL_RENDER_CELLS) return { rowStart: 0, rowEnd: this.o.rows, colStart: 0, colEnd: this.o.cols };
     const vh = this.element.clientHeight || 420;
     const vw = (this.element.clientWidth || 900) - LABEL_WIDTH;
     const rows = visibleRange(this.element.scrollTop, vh - 2 * ROW_HEIGHT, ROW_HEIGHT, this.o.rows);

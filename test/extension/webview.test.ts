@@ -1,0 +1,211 @@
+/**
+ * The real webview bundle in headless Chromium, answered by the real host-side ModelSession (see
+ * harness/webviewHarness.ts), under the same CSP as in VS Code. Checks the DOM conventions the E2E suite relies on,
+ * values against the stored arrays, hover words, the (2048, 8192) responsiveness, errors and the results panel.
+ * Needs `npm run build` (dist/webview.js) and /usr/bin/chromium; skipped without them.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BIG_UNITS, bigValue, writeBigLstmModel } from './harness/bigModel';
+import { CHROMIUM, openHarness } from './harness/webviewHarness';
+
+const ROOT = join(__dirname, '../..');
+const REF = join(ROOT, '../shared/keras-reference/dl4j');
+const LSTM_K2 = join(REF, 'examples/simple_lstm/simple_lstm_tf_keras_2_model.h5');
+const BIDI = join(REF, 'tfkeras/rnn_7.h5');
+const WEIGHTS_ONLY = join(REF, 'examples/simple_lstm/simple_lstm_tf_keras_2_weights.h5');
+const skip = !existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM}` : !existsSync(join(ROOT, 'dist/webview.js')) ? 'run npm run build first' : false;
+
+async function h5Values(path: string, dataset: string): Promise<number[]> {
+  const h5wasm = await import('h5wasm/node');
+  await h5wasm.ready;
+  const f = new h5wasm.File(path, 'r');
+  try {
+    return Array.from((f.get(dataset) as unknown as { value: ArrayLike<number> }).value);
+  } finally {
+    f.close();
+  }
+}
+
+test('model viewer: header, layer list, gate-split table with stored values, hover words, heatmaps, search', { skip }, async () => {
+  const h = await openHarness({ view: 'model', modelPath: LSTM_K2 });
+  const p = h.page;
+  try {
+    await p.waitForSelector('#summary [data-testid=format]');
+    assert.equal(await p.textContent('#summary [data-testid=format]'), 'keras2-h5');
+    assert.equal(await p.textContent('#summary [data-testid=keras-version]'), '2.0.6');
+    assert.equal(await p.textContent('#summary [data-testid=total-params]'), '10,451');
+    assert.equal(await p.locator('[data-testid=layer]').count(), 3);
+
+    await p.click('[data-testid=layer][data-layer=lstm_1]');
+    const weight = p.locator('[data-testid=weight][data-weight="lstm_1/recurrent_kernel:0"]');
+    await weight.locator('.weight-toggle').click();
+    await weight.locator('td[data-row="5"][data-col="52"]').waitFor();
+    for (const [gate, word] of [['i', 'input gate'], ['f', 'forget gate'], ['c', 'cell candidate'], ['o', 'output gate']]) {
+      assert.match((await weight.locator(`[data-testid=gate-header][data-gate=${gate}]`).textContent()) ?? '', new RegExp(word));
+    }
+    const stored = await h5Values(LSTM_K2, 'model_weights/lstm_1/lstm_1/recurrent_kernel:0');
+    for (const [r, c] of [[0, 0], [5, 52], [12, 7]]) {
+      const text = await weight.locator(`td[data-row="${r}"][data-col="${c}"]`).textContent();
+      assert.ok(Math.abs(Number(text) - stored[r * 200 + c]) <= 5e-4 * Math.abs(stored[r * 200 + c]) + 1e-9, `cell ${r},${c}: ${text} vs ${stored[r * 200 + c]}`);
+    }
+    assert.equal(await p.locator('tr:has(td[data-row="5"]) th.row-label').first().textContent(), 'h(t-1)[5]');
+
+    await weight.locator('td[data-row="5"][data-col="52"]').hover();
+    const tip = p.locator('[data-testid=tooltip]');
+    await tip.waitFor({ state: 'visible' });
+    await p.waitForFunction(() => /forget gate/.test(document.querySelector('[data-testid=tooltip]')?.textContent ?? ''));
+    const words = (await tip.textContent()) ?? '';
+    assert.match(words, /recurrent_kernel\[5, 52\]/);
+    assert.match(words, /h\(t-1\) unit 5/);
+    assert.match(words, /forget gate of unit 2/);
+
+    assert.equal(await weight.locator('canvas[data-testid=heatmap]').count(), 4);
+    const painted = await weight.locator('canvas[data-testid=heatmap][data-gate=f]').evaluate((c: HTMLCanvasElement) => {
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let colored = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i] !== d[i + 2]) colored++;
+      return { w: c.width, h: c.height, colored };
+    });
+    assert.deepEqual([painted.w, painted.h], [50, 50]);
+    assert.ok(painted.colored > 1000, 'the heatmap is painted');
+    assert.equal(await weight.locator('[data-testid=gate-stats][data-gate=o]').count(), 1);
+
+    await p.fill('[data-testid=layer-search]', 'dense');
+    assert.equal(await p.locator('[data-testid=layer]').count(), 1);
+    assert.equal(await p.locator('[data-testid=layer]').getAttribute('data-layer'), 'dense_1');
+    assert.deepEqual(h.problems, []);
+  } finally {
+    await h.close();
+  }
+});
+
+test('Bidirectional: forward and backward weights side by side', { skip }, async () => {
+  const h = await openHarness({ view: 'model', modelPath: BIDI });
+  const p = h.page;
+  try {
+    await p.waitForSelector('[data-testid=layer]');
+    const name = await p.locator('[data-testid=layer]', { hasText: 'Bidirectional' }).first().getAttribute('data-layer');
+    await p.click(`[data-testid=layer][data-layer="${name}"]`);
+    const fwd = p.locator('[data-direction=forward] [data-testid=weight]');
+    const bwd = p.locator('[data-direction=backward] [data-testid=weight]');
+    assert.equal(await fwd.count(), 3);
+    assert.equal(await bwd.count(), 3);
+    const a = await p.locator('[data-direction=forward]').boundingBox();
+    const b = await p.locator('[data-direction=backward]').boundingBox();
+    assert.ok(a && b && b.x > a.x + a.width - 1 && Math.abs(a.y - b.y) < 2, 'side by side');
+    assert.deepEqual(h.problems, []);
+  } finally {
+    await h.close();
+  }
+});
+
+test('a (2048, 8192) recurrent kernel stays responsive: heatmaps, a virtual table, windows fetched on scroll', { skip, timeout: 300_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kl-big-'));
+  const path = join(dir, 'big_lstm.h5');
+  await writeBigLstmModel(path);
+  const h = await openHarness({ view: 'model', modelPath: path, maxTensorElements: 262144 });
+  const p = h.page;
+  try {
+    await p.waitForSelector('[data-testid=layer][data-layer=lstm_big]');
+    await p.click('[data-testid=layer][data-layer=lstm_big]');
+    const weight = p.locator('[data-testid=weight][data-weight="lstm_big/recurrent_kernel:0"]');
+    let t0 = Date.now();
+    await weight.locator('.weight-toggle').click();
+    await weight.locator('td[data-row="0"][data-col="0"]').waitFor();
+    const openMs = Date.now() - t0;
+    assert.equal(await weight.locator('canvas[data-testid=heatmap]').count(), 4);
+    const cells = await weight.locator('td[data-row]').count();
+    assert.ok(cells < 3000, `only the visible cells exist (${cells})`);
+
+    // jump to the middle of the output gate block and wait for the right values
+    const row = 1500;
+    const col = 3 * BIG_UNITS + 700;
+    t0 = Date.now();
+    await weight.locator('.table-scroll').evaluate((el, [r, c]) => {
+      el.scrollTop = r * 22 - 100;
+      el.scrollLeft = c * 84 - 300;
+    }, [row, col]);
+    const cell = weight.locator(`td[data-row="${row}"][data-col="${col}"]`);
+    await p.waitForFunction(
+      ([r, c]) => {
+        const td = document.querySelector(`td[data-row="${r}"][data-col="${c}"]`);
+        return !!td && td.textContent !== '…';
+      },
+      [row, col],
+    );
+    const scrollMs = Date.now() - t0;
+    assert.ok(Math.abs(Number(await cell.textContent()) - bigValue(row, col)) < 1e-3);
+    assert.ok(openMs < 15000, `opening took ${openMs} ms`);
+    assert.ok(scrollMs < 5000, `scrolling took ${scrollMs} ms`);
+    console.log(`# (2048, 8192) recurrent kernel: opened in ${openMs} ms, window after a far scroll in ${scrollMs} ms, ${cells} cells in the DOM`);
+    assert.deepEqual(h.problems, []);
+  } finally {
+    await h.close();
+  }
+});
+
+test('a broken file shows a readable error with its name, never a blank page', { skip }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kl-bad-'));
+  const bad = join(dir, 'broken_model.h5');
+  writeFileSync(bad, 'definitely not HDF5');
+  const h = await openHarness({ view: 'model', modelPath: bad });
+  try {
+    const err = h.page.locator('[data-testid=error]');
+    await err.waitFor();
+    const text = (await err.textContent()) ?? '';
+    assert.match(text, /broken_model\.h5/);
+    assert.doesNotMatch(text, /\n\s+at /);
+  } finally {
+    await h.close();
+  }
+});
+
+test('a weights-only file offers to pick the architecture', { skip }, async () => {
+  const h = await openHarness({ view: 'model', modelPath: WEIGHTS_ONLY });
+  try {
+    await h.page.locator('[data-testid=needs-architecture]').waitFor();
+    assert.equal(await h.page.locator('[data-testid=pick-architecture]').count(), 1);
+    assert.ok((await h.page.locator('[data-testid=layer]').count()) >= 1);
+  } finally {
+    await h.close();
+  }
+});
+
+test('results panel: outputs table with bars for probabilities, per-step trace plot', { skip }, async () => {
+  const steps = 6;
+  const units = 3;
+  const series = (k: number) => Array.from({ length: steps }, (_, t) => Array.from({ length: units }, (_, u) => Math.sin(t + u + k)));
+  const h = await openHarness({
+    view: 'results',
+    results: {
+      modelName: 'm.h5',
+      inputName: 'in.json',
+      elapsedMs: 3,
+      outputs: [{ name: 'dense_1', shape: [1, 3], values: [0.1, 0.7, 0.2], looksLikeProbabilities: true }],
+      traces: [{ layer: 'lstm_1', gates: ['i', 'f', 'c', 'o'], steps, batch: 1, units, gateValues: { i: series(0), f: series(1), c: series(2), o: series(3) }, cell: series(4), hidden: series(5) }],
+    },
+  });
+  const p = h.page;
+  try {
+    await p.locator('[data-testid=outputs] td[data-output="0"][data-index="1"]').waitFor();
+    assert.equal(await p.textContent('[data-testid=outputs] td[data-output="0"][data-index="1"]'), '0.7');
+    assert.equal(await p.locator('[data-testid=outputs] td.prob .bar').count(), 3);
+    const plot = p.locator('canvas[data-testid=trace-plot]');
+    await plot.waitFor();
+    await p.waitForTimeout(100);
+    const inked = await plot.evaluate((c: HTMLCanvasElement) => {
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+      return n;
+    });
+    assert.ok(inked > 500, `the plot has lines (${inked} px)`);
+    assert.deepEqual(h.problems, []);
+  } finally {
+    await h.close();
+  }
+});
