@@ -9,7 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tsImport } from 'tsx/esm/api';
+import { register } from 'tsx/cjs/api';
+import { createRequire } from 'node:module';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(root);
@@ -28,7 +29,9 @@ function fail(line) {
   process.exit(1);
 }
 
-const harness = await tsImport('./e2e/harness.ts', import.meta.url);
+// The harness is TypeScript (shared with the E2E tests): load it through tsx's CommonJS hook.
+register();
+const harness = createRequire(import.meta.url)('./e2e/harness.ts');
 
 if (!existsSync(join(root, 'dist', 'extension.js'))) {
   fail('dist/extension.js is missing: run `npm run build` first (npm start does)');
