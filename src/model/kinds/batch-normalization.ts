@@ -63,6 +63,9 @@ export const batchNormalizationKind: LayerKind = {
   forward(args: ForwardArgs): ForwardResult {
     const x = args.inputs[0];
     const layer = args.layer;
+    if (typeof layer.config.mode === 'number' && layer.config.mode !== 0) {
+      throw new KerasLensError(null, `layer '${layer.name}': Keras 1 BatchNormalization mode=${layer.config.mode} normalises with batch statistics at inference, which Keras Lens does not run`);
+    }
     const axes = configAxes(layer);
     if (axes.length !== 1) throw new KerasLensError(null, `layer '${layer.name}': BatchNormalization over several axes is not supported`);
     const ax = resolveAxis(axes[0], x.shape.length, layer);

@@ -108,7 +108,7 @@ export function bindByMatch(
       if (n !== s.data.length) {
         throw new KerasLensError(
           null,
-          `layer '${layer.name}': weight '${s.ref.name}' has shape (${s.ref.shape.join(',')}) but ${role.role} should be (${expected.join(',')})`,
+          `layer '${layer.name}': weight '${s.ref.name}' has shape (${s.ref.shape.join(',')}) with ${s.data.length} values but ${role.role} should be (${expected.join(',')})`,
         );
       }
       out.set(role.role, { shape: [...expected], data: s.data });

@@ -21,7 +21,7 @@ function conv1dParams(layer: LayerConfig) {
     filters,
     k,
     stride: intTuple(c.strides ?? c.subsample_length, 1, 1)[0],
-    dilation: intTuple(c.dilation_rate, 1, 1)[0],
+    dilation: intTuple(c.dilation_rate ?? c.atrous_rate, 1, 1)[0],
     padding: configPadding(layer),
   };
 }
@@ -43,7 +43,7 @@ function conv1dWeightRoles(layer: LayerConfig, ctx: KindContext): WeightRole[] {
 }
 
 export const conv1dKind: LayerKind = {
-  classNames: ['Conv1D', 'Convolution1D'],
+  classNames: ['Conv1D', 'Convolution1D', 'AtrousConvolution1D'],
   weightRoles: conv1dWeightRoles,
   storedRoles(layer: LayerConfig, refs: WeightRef[], ctx: KindContext) {
     return storedRolesByMatch(layer, refs, conv1dWeightRoles(layer, ctx));

@@ -26,7 +26,7 @@ function denseWeightRoles(layer: LayerConfig, ctx: KindContext): WeightRole[] {
 }
 
 export const denseKind: LayerKind = {
-  classNames: ['Dense'],
+  classNames: ['Dense', 'TimeDistributedDense'], // Keras 1 TimeDistributedDense = Dense on the last axis
   weightRoles: denseWeightRoles,
   storedRoles(layer: LayerConfig, refs: WeightRef[], ctx: KindContext) {
     return storedRolesByMatch(layer, refs, denseWeightRoles(layer, ctx));
