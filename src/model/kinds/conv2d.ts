@@ -164,6 +164,10 @@ export const conv2dKind: LayerKind = {
     return storedRolesByMatch(layer, refs, conv2dWeightRoles(layer, ctx));
   },
   bindWeights(layer, stored, ctx) {
+    if (layer.config.dim_ordering === 'th') {
+      // Keras 1 'th' kernels are (filters, in, rows, cols) and, under Theano, flipped: not the same numbers
+      throw new KerasLensError(null, `layer '${layer.name}': Keras 1 Theano-ordered (dim_ordering 'th') convolution kernels are not supported`);
+    }
     return bindByMatch(layer, stored, conv2dWeightRoles(layer, { ...ctx, inputShapes: [] }));
   },
   outputShapes(layer, ctx) {
