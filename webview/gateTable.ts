@@ -152,7 +152,8 @@ export class GateTable {
     const groupRow = el('tr', { class: 'group-row' }, el('th', { class: 'corner' }, ''), el('th', { class: 'spacer' }));
     for (const g of columnGroups(this.o.blocks, v.colStart, v.colEnd)) {
       const th = el('th', { colspan: g.end - g.start, class: `gate-group ${g.block ? this.o.gateClass(g.block.label) : ''}`, 'data-gate': g.block?.label, 'data-testid': 'gate-column-header' });
-      th.textContent = g.block ? `${g.block.label} · ${g.block.meaning}` : '';
+      // The label sticks to the left edge while its gate's columns scroll by.
+      if (g.block) th.append(el('span', { class: 'sticky-label' }, `${g.block.label} · ${g.block.meaning}`));
       th.addEventListener('mouseenter', () => this.o.onHoverHeader(g.block, th));
       groupRow.append(th);
     }
