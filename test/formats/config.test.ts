@@ -1,4 +1,5 @@
 /** normalizeModelConfig / normalizeLayerConfig / singleLayerModel over every Keras generation's spelling. */
+import '../fixtures/fast-h5wasm';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { kerasSnakeCase, normalizeLayerConfig, normalizeModelConfig, singleLayerModel } from '../../src/model/config';

@@ -3,6 +3,7 @@
  * layers, weight names, shapes and numbers equal what h5wasm reports when walked directly (independently of
  * src/formats). Versions and architectures come from dl4j/MANIFEST.md.
  */
+import '../fixtures/fast-h5wasm';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, statSync } from 'node:fs';

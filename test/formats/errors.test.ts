@@ -3,6 +3,7 @@
  * HDF5, zip bombs (declared and lying sizes), damaged .keras, bad JSON, prototype-pollution attempts, shard paths
  * outside the model folder.
  */
+import '../fixtures/fast-h5wasm';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -2,6 +2,7 @@
  * Every fixture model written in every format (test/fixtures/generate.ts) opens with the right format and version,
  * and every weight reads back equal to what was written (Keras 1 files: equal to the written split arrays).
  */
+import '../fixtures/fast-h5wasm';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -3,6 +3,7 @@
  * stored (uncompressed) .keras entries, content detection regardless of extension, architecture-only JSON,
  * NaN in JSON dumps, configPath overriding an embedded architecture, lazy reads.
  */
+import '../fixtures/fast-h5wasm';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
