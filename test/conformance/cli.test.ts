@@ -129,3 +129,26 @@ test('predict errors: exit 1 with one line "keras-lens: <file>: <problem>" and n
     assert.match(lines[0], pattern);
   }
 });
+
+test('predict --config joins a weights-only file to its architecture JSON', async () => {
+  const data = join(EXAMPLES, 'simple_flatten_rnn/simple_flatten_rnn_tf_keras_2_inputs_and_outputs.h5');
+  const x = await readDataset(data, 'inputs/simple_rnn_1_input');
+  const expected = await readDataset(data, 'predictions/dense_1');
+  const h5wasm = await import('h5wasm/node');
+  await h5wasm.ready;
+  const f = new h5wasm.File(join(EXAMPLES, 'simple_flatten_rnn/simple_flatten_rnn_tf_keras_2_model.h5'), 'r');
+  const arch = String((f.attrs as Record<string, { value: unknown }>).model_config.value);
+  f.close();
+  const archPath = join(work, 'flatten-rnn-arch.json');
+  writeFileSync(archPath, arch);
+  const input = join(work, 'flatten-rnn-input.json');
+  writeFileSync(input, JSON.stringify(nested(x.shape, x.data)));
+  const weights = join(EXAMPLES, 'simple_flatten_rnn/simple_flatten_rnn_tf_keras_2_weights.h5');
+  const r = cli('predict', weights, input, '--config', archPath, '--json');
+  assert.equal(r.code, 0, r.stderr);
+  assertClose((JSON.parse(r.stdout) as { outputs: number[][][] }).outputs[0].flat(), expected.data, 'predictions/dense_1');
+  // without the architecture: one clear line
+  const bare = cli('predict', weights, input);
+  assert.equal(bare.code, 1);
+  assert.match(bare.stderr.trim(), /^keras-lens: .*simple_flatten_rnn_tf_keras_2_weights\.h5: .*(architecture|--config)/);
+});
