@@ -9,6 +9,7 @@ import { inspectModel, type InspectReport, type InspectWeight } from '../src/exp
 import { describeCell } from '../src/explain/words';
 import type { ModelFile, WeightRef } from '../src/model/types';
 import type { HostReply, ModelSummary, WeightData, WeightSummary, WebviewRequest, WindowRange } from './protocol';
+import { fuseSplitArrays, fuseValues, partAt, type FusedWeight } from './splitArrays';
 import { clampWindow, columnBlocks, downsampleHeatmap, matrixShapeOf, sliceWindow, statsPerBlock } from './weightMatrix';
 
 export interface SessionOptions {
@@ -29,13 +30,17 @@ const CACHE_SIZE = 4;
 
 export class ModelSession {
   private cache: { key: string; data: Float32Array }[] = [];
+  /** Per layer: the weights as shown (Keras 1 split gate arrays fused), and the fused views by name. */
+  private readonly shown = new Map<string, { weights: InspectWeight[]; fused: Map<string, FusedWeight> }>();
 
   private constructor(
     readonly path: string,
     readonly file: ModelFile,
     readonly report: InspectReport,
     private readonly opts: SessionOptions,
-  ) {}
+  ) {
+    for (const l of report.layers) this.shown.set(l.name, fuseSplitArrays(l));
+  }
 
   static async open(path: string, opts: SessionOptions): Promise<ModelSession> {
     const file = await openModelFile(path, opts.configPath ? { configPath: opts.configPath } : undefined);
@@ -66,7 +71,7 @@ export class ModelSession {
         innerClassName: l.innerClassName,
         outputShape: l.outputShape as ModelSummary['layers'][number]['outputShape'],
         params: l.params,
-        weights: l.weights.map((w) => weightSummary(w)),
+        weights: (this.shown.get(l.name)?.weights ?? l.weights).map((w) => weightSummary(w, this.shown.get(l.name)?.fused.get(w.name))),
       })),
       notes: r.notes,
       needsArchitecture: r.weightsOnly,
@@ -86,6 +91,9 @@ export class ModelSession {
         return { type: 'window', window: sliceWindow(data, m, limitWindow(clampWindow(m, req.window))) };
       }
       case 'describeCell': {
+        const fused = this.shown.get(req.layer)?.fused.get(req.weight);
+        const at = fused ? partAt(fused, req.col) : null;
+        if (at) return { type: 'cellText', text: `${at.part.weight.name}: ${describeCell(at.part.weight, req.row, at.col)}` };
         const w = this.findWeight(req.layer, req.weight);
         return { type: 'cellText', text: describeCell(w, req.row, req.col) };
       }
@@ -123,7 +131,7 @@ export class ModelSession {
 
   private findWeight(layer: string, weight: string): InspectWeight {
     const l = this.report.layers.find((x) => x.name === layer);
-    const w = l?.weights.find((x) => x.name === weight);
+    const w = this.shown.get(layer)?.fused.get(weight)?.weight ?? l?.weights.find((x) => x.name === weight);
     if (!w) throw new Error(`${this.fileName}: no weight '${weight}' in layer '${layer}'`);
     return w;
   }
@@ -148,7 +156,13 @@ export class ModelSession {
       this.cache = [hit, ...this.cache.filter((c) => c !== hit)];
       return { summary, data: hit.data };
     }
-    const data = await this.findRef(layer, weight).read();
+    const fused = this.shown.get(layer)?.fused.get(weight);
+    const data = fused
+      ? fuseValues(
+          fused.weight.view[0],
+          await Promise.all(fused.parts.map(async (p) => ({ cols: p.colEnd - p.colStart, data: await this.findRef(layer, p.weight.name).read() }))),
+        )
+      : await this.findRef(layer, weight).read();
     this.cache = [{ key, data }, ...this.cache].slice(0, CACHE_SIZE);
     return { summary, data };
   }
@@ -160,7 +174,7 @@ export class ModelSession {
 }
 
 /** The report's weight as the webview sees it (plain JSON, no file paths). */
-export function weightSummary(w: InspectWeight): WeightSummary {
+export function weightSummary(w: InspectWeight, fused?: FusedWeight): WeightSummary {
   const out: WeightSummary = {
     name: w.name,
     role: w.role,
@@ -172,6 +186,7 @@ export function weightSummary(w: InspectWeight): WeightSummary {
   };
   if (w.direction) out.direction = w.direction;
   if (w.gate) out.gate = w.gate;
+  if (fused) out.parts = fused.parts.map((p) => p.weight.name);
   return out;
 }
 

@@ -45,6 +45,8 @@ export interface WeightSummary {
   rows: RowSourceInfo[];
   /** Keras 1 split arrays: the one gate this array holds. */
   gate?: string;
+  /** A fused view of Keras 1 split gate arrays: the stored arrays it joins, in column order. */
+  parts?: string[];
 }
 
 export interface LayerSummary {

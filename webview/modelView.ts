@@ -204,6 +204,7 @@ export class ModelView {
       el('span', { class: 'weight-name' }, w.name),
       el('span', { class: 'weight-shape' }, `(${w.shape.join(', ')}${w.shape.length === 1 ? ',' : ''})`),
       el('span', { class: 'weight-role' }, w.meaning || w.role),
+      ...(w.parts ? [el('span', { class: 'weight-parts', 'data-testid': 'weight-parts' }, `joins ${w.parts.join(' + ')}`)] : []),
     );
     const section = el('section', { class: 'weight', 'data-testid': 'weight', 'data-weight': w.name, 'data-role': w.role }, toggle, body);
     toggle.addEventListener('mouseenter', () => this.tooltip.show(`${w.name}: ${w.meaning || w.role}, shape (${w.shape.join(', ')}), ${paramsText(w.params)} values`, toggle));

@@ -118,3 +118,40 @@ test('a file that is not a model fails with its name in the message', async () =
     return true;
   });
 });
+
+const LSTM_K1 = join(REF, 'examples/simple_lstm/simple_lstm_tf_keras_1_model.h5');
+
+test('Keras 1 split gate arrays are one fused view per role, columns i|f|c|o joined by name', async () => {
+  const s = await ModelSession.open(LSTM_K1, { maxTensorElements: 1e6 });
+  try {
+    const lstm = s.summary().layers.find((l) => l.name === 'lstm_1')!;
+    assert.deepEqual(
+      lstm.weights.map((w) => [w.name, w.role, w.shape]),
+      [
+        ['lstm_1_W_{i,f,c,o}:0', 'kernel', [1, 200]],
+        ['lstm_1_U_{i,f,c,o}:0', 'recurrent_kernel', [50, 200]],
+        ['lstm_1_b_{i,f,c,o}:0', 'bias', [200]],
+      ],
+    );
+    const u = lstm.weights[1];
+    assert.deepEqual(u.parts, ['lstm_1_U_i:0', 'lstm_1_U_f:0', 'lstm_1_U_c:0', 'lstm_1_U_o:0']);
+    assert.deepEqual(u.blocks.map((b) => [b.label, b.start, b.end]), [['i', 0, 50], ['f', 50, 100], ['c', 100, 150], ['o', 150, 200]]);
+
+    const r = await s.answer({ type: 'getWeight', layer: 'lstm_1', weight: u.name });
+    if (r.type !== 'weight') assert.fail(r.type);
+    const byGate = Object.fromEntries(
+      await Promise.all(['i', 'f', 'c', 'o'].map(async (g) => [g, await h5Values(LSTM_K1, `model_weights/lstm_1/lstm_1_U_${g}:0`)] as const)),
+    );
+    // fused[row, 50*k + j] = U_<gate k>[row, j] with k over i, f, c, o (the file stores i, c, f, o)
+    for (const [row, col] of [[0, 0], [3, 60], [7, 110], [49, 199]]) {
+      const gate = 'ifco'[Math.floor(col / 50)];
+      assert.equal(r.data.window.values[row * 200 + col], byGate[gate].values[row * 50 + (col % 50)], `U[${row}, ${col}] from U_${gate}`);
+    }
+    const d = await s.answer({ type: 'describeCell', layer: 'lstm_1', weight: u.name, row: 3, col: 60 });
+    if (d.type !== 'cellText') assert.fail(d.type);
+    assert.match(d.text, /^lstm_1_U_f:0: /);
+    assert.match(d.text, /forget gate of unit 10/);
+  } finally {
+    s.close();
+  }
+});
