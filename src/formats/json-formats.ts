@@ -43,8 +43,13 @@ export async function openJsonModel(abs: string, source: string, externalConfig:
   let arch: unknown = externalConfig;
   let weights: unknown = v;
   let base = '';
-  if (isPlainObject(v) && own(v, 'weights') !== undefined && (isPlainObject(own(v, 'config')) || isPlainObject(own(v, 'model_config')))) {
-    const embedded = own(v, 'config') ?? own(v, 'model_config');
+  const embeddedArch = (o: Record<string, unknown>): unknown => {
+    const c = own(o, 'config') ?? own(o, 'model_config');
+    // Dumps sometimes keep model.to_json() as the string it returns.
+    return typeof c === 'string' ? parseJsonText(c, source, 'the embedded architecture') : c;
+  };
+  if (isPlainObject(v) && own(v, 'weights') !== undefined && isPlainObject(embeddedArch(v))) {
+    const embedded = embeddedArch(v);
     arch ??= embedded;
     weights = own(v, 'weights');
     base = '/weights';

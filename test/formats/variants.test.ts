@@ -6,7 +6,7 @@
 import '../fixtures/fast-h5wasm';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openModelFile } from '../../src/formats/open';
@@ -104,6 +104,34 @@ test('stored (uncompressed) .keras entries; detection by content, not extension'
   const f = await openModelFile(h5);
   assert.equal(f.format, 'keras2-h5');
   f.close();
+});
+
+test('HDF5 behind a 512-byte user block is found by its signature', async () => {
+  const src = readFileSync('../shared/keras-reference/dl4j/tfkeras/rnn_5.h5');
+  const p = join(dir, 'userblock.h5');
+  writeFileSync(p, Buffer.concat([Buffer.alloc(512), src]));
+  const f = await openModelFile(p);
+  try {
+    assert.equal(f.format, 'keras2-h5');
+    assert.deepEqual(f.layers[0].weights[0].shape, [4, 24]);
+  } finally {
+    f.close();
+  }
+});
+
+test('a weight dump whose embedded architecture is the to_json() string', async () => {
+  const m = lstm();
+  const p = join(dir, 'string-arch.json');
+  const weights = m.layers.flatMap((l) => l.weights.map((w) => ({ data: Array.from(w.data), shape: w.shape })));
+  writeFileSync(p, JSON.stringify({ config: JSON.stringify(m.keras2Config), weights }));
+  const f = await openModelFile(p);
+  try {
+    assert.equal(f.format, 'weights-json');
+    assert.deepEqual(f.layers.map((l) => [l.layer, l.weights.length]), [['lstm_1', 3], ['dense_1', 2]]);
+    assert.deepEqual(Array.from(await f.layers[1].weights[0].read()), Array.from(m.layers[1].weights[0].data));
+  } finally {
+    f.close();
+  }
 });
 
 test('architecture-only JSON (model.to_json()) opens as keras-json with no weights', async () => {
