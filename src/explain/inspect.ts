@@ -10,7 +10,8 @@ import { inferShapes, tensorKey } from '../model/graph';
 import { kindFor } from '../model/kinds/index';
 import { rowSources, type RowSpan, type RowTraceContext } from '../model/rows';
 import type { FormatId, GateBlock, KindContext, LayerConfig, ModelFile, WeightRef, WeightRole } from '../model/types';
-import { explainStoredWeights, guessLayerClass, type StoredWeightExplanation } from './storedWeights';
+import { guessClassFromName } from './gates';
+import { explainStoredWeights, guessLayerClass, recurrentClassFromShapes, type StoredWeightExplanation } from './storedWeights';
 
 export interface InspectWeight {
   /** The weight's Keras name as stored (`lstm_1/kernel:0`, `lstm_1_W_f`, `layers/lstm/cell/vars/0`). */
@@ -124,32 +125,27 @@ export async function inspectModel(file: ModelFile): Promise<InspectReport> {
   return report;
 }
 
-/** A weights-only layer: class guessed from names and shapes. */
+/** A weights-only layer: class guessed from names (layer, then weights), else from the shapes of its arrays. */
 function guessedLayer(name: string, refs: WeightRef[]): InspectLayer {
-  const guessed = guessLayerClass(name, refs);
-  const bidirectional = /^bidirectional/.test(name) || refs.some((r) => /(^|\/)(forward|backward)_/.test(r.name));
-  const layerClass = guessed === 'Bidirectional' || guessed === 'TimeDistributed' ? innerGuess(refs) : guessed;
+  const outer = guessClassFromName(name.split('/').pop() ?? name);
+  const bidirectional = outer === 'Bidirectional' || refs.some((r) => /(^|\/)(forward|backward)_/.test(r.name));
+  const timeDistributed = outer === 'TimeDistributed';
+  const fromNames = guessLayerClass(name, refs);
+  const named = fromNames && fromNames !== 'Bidirectional' && fromNames !== 'TimeDistributed' ? fromNames : null;
+  const layerClass = named ?? recurrentClassFromShapes(bidirectional ? refs.slice(0, refs.length / 2) : refs);
   const explained = explainStoredWeights({ className: layerClass, bidirectional }, refs);
-  const layer: LayerConfig = { name, className: guessed ?? 'unknown', config: {}, inbound: [] };
+  const wrapper = bidirectional ? 'Bidirectional' : timeDistributed ? 'TimeDistributed' : null;
+  const layer: LayerConfig = { name, className: wrapper ?? layerClass ?? 'unknown', config: {}, inbound: [] };
   const weights = refs.map((ref, k) => toInspectWeight(layer, ref, k, explained[k], layerClass, null));
   const entry: InspectLayer = {
     name,
-    className: bidirectional && guessed !== 'Bidirectional' ? 'Bidirectional' : (guessed ?? 'unknown'),
+    className: layer.className,
     classGuessed: true,
     params: weights.reduce((a, w) => a + w.params, 0),
     weights,
   };
-  if (layerClass && layerClass !== entry.className) entry.innerClassName = layerClass;
+  if (wrapper && layerClass) entry.innerClassName = layerClass;
   return entry;
-}
-
-function innerGuess(refs: WeightRef[]): string | null {
-  for (const ref of refs) {
-    const inner = /(?:^|\/)(?:forward|backward)_([A-Za-z0-9_]+)/.exec(ref.name)?.[1];
-    const guessed = inner ? guessLayerClass(inner, []) : null;
-    if (guessed) return guessed;
-  }
-  return null;
 }
 
 /** Explain one layer's stored arrays: the layer kind's roles when it answers sensibly, else names and shapes. */

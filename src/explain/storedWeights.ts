@@ -30,7 +30,8 @@ export interface StoredLayerInfo {
 
 /** Guess the class of a weights-only layer from its name, then from its weights' names. */
 export function guessLayerClass(layerName: string, refs: WeightRef[]): string | null {
-  const fromLayer = guessClassFromName(layerName);
+  // Keras 3 weights-only groups are paths (`layers/lstm_1`): the last segment is the snake_case class.
+  const fromLayer = guessClassFromName(layerName.split('/').pop() ?? layerName);
   if (fromLayer && fromLayer !== 'Bidirectional' && fromLayer !== 'TimeDistributed') return fromLayer;
   for (const ref of refs) {
     const parsed = parseWeightName(ref.name);
@@ -39,6 +40,23 @@ export function guessLayerClass(layerName: string, refs: WeightRef[]): string | 
     }
   }
   return fromLayer;
+}
+
+/**
+ * A recurrent class from shapes alone, for names that say nothing (Keras 3 `forward_layer/cell/vars/0`):
+ * (in, g·u), (u, g·u), (g·u) or (2, g·u) → g = 4 LSTM, 3 GRU, 1 SimpleRNN; kernels of rank 4 → ConvLSTM2D.
+ */
+export function recurrentClassFromShapes(refs: WeightRef[]): string | null {
+  if (refs.length < 3) return null;
+  const [k, rk, b] = refs.map((r) => r.shape);
+  if (!k || !rk || !b || k.length !== rk.length || k.length < 2) return null;
+  const u = rk[rk.length - 2];
+  const cols = rk[rk.length - 1];
+  if (!u || cols % u !== 0 || k[k.length - 1] !== cols || b[b.length - 1] !== cols) return null;
+  const g = cols / u;
+  if (k.length === 4) return g === 4 ? 'ConvLSTM2D' : null;
+  if (k.length !== 2) return null;
+  return g === 4 ? 'LSTM' : g === 3 ? 'GRU' : g === 1 ? 'SimpleRNN' : null;
 }
 
 /** Units of a recurrent layer from config, else from the shapes of its arrays. */

@@ -81,7 +81,7 @@ test('inspect without --json prints a table per layer with blocks and parameter 
 
 test('inspect a weights-only file with --config ARCH.json uses the architecture', async () => {
   // The architecture is the model file's own model_config attribute (what model.to_json() gives).
-  const h5wasm = (await import('h5wasm/node')) as unknown as typeof import('h5wasm') & { ready: Promise<unknown> };
+  const h5wasm = await import('h5wasm/node');
   await h5wasm.ready;
   const f = new h5wasm.File(`${DL4J}/examples/simple_lstm/simple_lstm_tf_keras_2_model.h5`, 'r');
   const arch = String(f.attrs['model_config'].value);

@@ -23,12 +23,12 @@ function h5Files(dir: string): string[] {
   return out.sort();
 }
 
-type H5 = typeof import('h5wasm');
-async function h5(): Promise<H5> {
-  const mod = (await import('h5wasm/node')) as unknown as H5 & { ready: Promise<unknown> };
+async function h5() {
+  const mod = await import('h5wasm/node');
   await mod.ready;
   return mod;
 }
+type H5 = Awaited<ReturnType<typeof h5>>;
 
 interface RawFacts {
   /** layer name -> class name (top level), from model_config. */
