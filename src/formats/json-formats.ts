@@ -15,6 +15,7 @@ import { KerasLensError } from '../model/types';
 import type { KindContext, LayerConfig, LayerWeights, ModelConfig, ModelFile, WeightRef } from '../model/types';
 import { normalizeModelConfig } from '../model/config';
 import { kindFor } from '../model/kinds/index';
+import { inferShapes, inputShapesOf } from './architecture-match';
 import { halfToFloat, shortError } from './hdf5';
 import { isPlainObject, own, parseJsonText } from './json-guard';
 
@@ -144,33 +145,6 @@ function openWeightsJson(source: string, weights: unknown, arch: unknown, base: 
     throw new KerasLensError(source, 'JSON that is neither a Keras architecture, a TF.js model.json nor a weight dump');
   }
   return { source, format: 'weights-json', kerasVersion, backend, model, layers, close() {} };
-}
-
-/** Output shapes per layer (first call) by walking the graph with the kinds' outputShapes; best effort. */
-function inferShapes(model: ModelConfig, kerasVersion: string | null): Map<string, (number | null)[][]> {
-  const shapes = new Map<string, (number | null)[][]>();
-  for (const layer of model.layers) {
-    try {
-      if (layer.className === 'InputLayer') {
-        const s = layer.config.batch_input_shape;
-        if (Array.isArray(s)) shapes.set(layer.name, [s as (number | null)[]]);
-        continue;
-      }
-      const inputShapes = (layer.inbound[0] ?? []).map((r) => shapes.get(r.layer)?.[r.tensor]);
-      if (inputShapes.some((s) => !s)) continue;
-      const kind = kindFor(layer.className);
-      if (!kind) continue;
-      shapes.set(layer.name, kind.outputShapes(layer, { kerasVersion, inputShapes: inputShapes as (number | null)[][] }));
-    } catch {
-      /* shapes are a help for weightRoles, not required */
-    }
-  }
-  return shapes;
-}
-
-function inputShapesOf(layer: LayerConfig, shapes: Map<string, (number | null)[][]>): (number | null)[][] {
-  const s = (layer.inbound[0] ?? []).map((r) => shapes.get(r.layer)?.[r.tensor]);
-  return s.every((x) => !!x) ? (s as (number | null)[][]) : [];
 }
 
 /** Split `model.get_weights()` into layers using each layer kind's weight roles. */

@@ -15,6 +15,7 @@ import type { FormatId, LayerWeights, ModelConfig, WeightRef } from '../model/ty
 import { normalizeModelConfig } from '../model/config';
 import { Hdf5File, datasetShape, dtypeName, readFloat32, type H5Group } from './hdf5';
 import { parseJsonText } from './json-guard';
+import { matchWeightsByOrder } from './architecture-match';
 
 export interface LegacyH5Result {
   format: FormatId;
@@ -80,7 +81,9 @@ export function readLegacyKerasH5(h5: Hdf5File, externalConfig: unknown | undefi
     const text = h5.stringAttr(root, 'model_config');
     if (text !== null) model = normalizeModelConfig(parseJsonText(text, source, 'the model_config attribute'), configVersion, source);
   }
-  return { format, kerasVersion, backend, model, layers };
+  // Weights-only files joined to an architecture from another session: pair by order, as Keras's load_weights does.
+  const matched = model && !full ? matchWeightsByOrder(model, configVersion, layers, source) : layers;
+  return { format, kerasVersion, backend, model, layers: matched };
 }
 
 /** '1', '2' or '3' from the version attribute, or from the weight names when the file has no version. */

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { openModelFile } from '../../src/formats/open';
 import { halfToFloat } from '../../src/formats/hdf5';
 import { fixtureModels } from '../fixtures/models';
-import { writeKeras2H5, writeKeras3Keras, writeTfjsModel } from '../fixtures/writers';
+import { writeKeras2H5, writeKeras2WeightsH5, writeKeras3Keras, writeTfjsModel } from '../fixtures/writers';
+import { KerasLensError } from '../../src/model/types';
 
 const dir = mkdtempSync(join(tmpdir(), 'keras-lens-variants-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -190,4 +191,29 @@ test('configPath overrides an embedded architecture; listing is lazy (a broken d
   g.close();
   g.close();
   await assert.rejects(ref.read());
+});
+
+test('weights-only file from another session (other layer names) pairs with the architecture by order, as load_weights does', async () => {
+  const m = fixtureModels().find((x) => x.id === 'two_input')!;
+  const renamed = m.layers.map((l, i) => {
+    const name = `${l.name.replace(/_\d+$/, '')}_${7 + i}`;
+    return { ...l, name, weights: l.weights.map((w) => ({ ...w, name: w.name.replace(`${l.name}/`, `${name}/`) })) };
+  });
+  const p = join(dir, 'other-session.h5');
+  await writeKeras2WeightsH5(p, { layers: renamed, layerNames: ['main_input', 'aux_input', ...renamed.map((l) => l.name)] });
+  const arch = join(dir, 'two-input-arch.json');
+  writeFileSync(arch, JSON.stringify(m.keras2Config));
+  const f = await openModelFile(p, { configPath: arch });
+  try {
+    assert.deepEqual(f.layers.map((l) => l.layer), ['lstm_1', 'dense_1', 'dense_2']);
+    assert.deepEqual(f.layers[1].weights.map((w) => [w.layer, w.name]), [
+      ['dense_1', 'dense_8/kernel:0'],
+      ['dense_1', 'dense_8/bias:0'],
+    ]);
+  } finally {
+    f.close();
+  }
+  const short = join(dir, 'other-session-short.h5');
+  await writeKeras2WeightsH5(short, { layers: renamed.slice(0, 2) });
+  await assert.rejects(openModelFile(short, { configPath: arch }), (e: unknown) => e instanceof KerasLensError && /has 2 layers with weights where the architecture has 3/.test(e.message));
 });
