@@ -134,9 +134,10 @@ function softmaxActivation(axes: number[], log: boolean): Activation {
 
 /** Keras 2 relu(x, alpha, max_value, threshold) / Keras 3 relu(x, negative_slope, max_value, threshold). */
 function reluFunction(negativeSlope: number, maxValue: number | null, threshold: number): Elementwise {
+  // Keras: x·[x > threshold] (clipped to max_value) − slope·relu(threshold − x)
   return (x) => {
-    let y = x >= threshold ? x : negativeSlope * (x - threshold);
-    if (x < threshold && negativeSlope === 0) y = 0;
+    let y = x > threshold ? x : negativeSlope * (x - threshold);
+    if (x <= threshold && negativeSlope === 0) y = 0;
     if (maxValue !== null && y > maxValue) y = maxValue;
     return y;
   };
@@ -216,6 +217,21 @@ export function activationByName(
       return elementwiseActivation('hard_tanh', (x) => Math.min(1, Math.max(-1, x)));
     case 'tanh_shrink':
       return elementwiseActivation('tanh_shrink', (x) => x - Math.tanh(x));
+    case 'soft_shrink': {
+      const th = num(params.threshold, 0.5);
+      return elementwiseActivation('soft_shrink', (x) => (x > th ? x - th : x < -th ? x + th : 0));
+    }
+    case 'hard_shrink': {
+      const th = num(params.threshold, 0.5);
+      return elementwiseActivation('hard_shrink', (x) => (Math.abs(x) > th ? x : 0));
+    }
+    case 'sparse_plus':
+      // 0 for x ≤ −1, (x+1)²/4 for −1 < x < 1, x for x ≥ 1
+      return elementwiseActivation('sparse_plus', (x) => (x <= -1 ? 0 : x >= 1 ? x : ((x + 1) * (x + 1)) / 4));
+    case 'squareplus': {
+      const b = num(params.b, 4);
+      return elementwiseActivation('squareplus', (x) => (x + Math.sqrt(x * x + b)) / 2);
+    }
     case 'softmax':
     case 'log_softmax': {
       const axis = params.axis;

@@ -54,7 +54,8 @@ test('default recurrent activation: hard_sigmoid up to Keras 2.2.x, sigmoid from
 
 test('relu with negative slope, max_value and threshold; relu6; leaky_relu; elu; selu; swish; mish; softplus', () => {
   close(apply(activationByName('relu', null, { alpha: 0.1, max_value: 2 }), [-2, 0.5, 3]), [-0.2, 0.5, 2]);
-  close(apply(activationByName('relu', null, { threshold: 1 }), [0.5, 1.5]), [0, 1.5]);
+  close(apply(activationByName('relu', null, { threshold: 1 }), [0.5, 1, 1.5]), [0, 0, 1.5]); // Keras keeps x only where x > threshold
+  close(apply(activationByName('relu', '3.0.0', { negative_slope: 0.5, threshold: 1 }), [0, 2]), [-0.5, 2]);
   close(apply(activationByName('relu6', null), [-1, 3, 7]), [0, 3, 6]);
   close(apply(activationByName('leaky_relu', '3.0.0'), [-1]), [-0.2]);
   close(apply(activationByName('elu', null, { alpha: 2 }), [-1, 1]), [2 * (Math.exp(-1) - 1), 1]);
@@ -64,6 +65,10 @@ test('relu with negative slope, max_value and threshold; relu6; leaky_relu; elu;
   close(apply(activationByName('mish', null), [1]), [Math.tanh(Math.log(1 + Math.E))]);
   close(apply(activationByName('softplus', null), [0, 40, -40]), [Math.LN2, 40, Math.exp(-40)]);
   close(apply(activationByName('exponential', null), [1]), [Math.E]);
+  close(apply(activationByName('soft_shrink', '3.5.0'), [-1, 0.2, 2]), [-0.5, 0, 1.5]);
+  close(apply(activationByName('hard_shrink', '3.5.0'), [-1, 0.2, 2]), [-1, 0, 2]);
+  close(apply(activationByName('sparse_plus', '3.5.0'), [-2, 0, 3]), [0, 0.25, 3]);
+  close(apply(activationByName('squareplus', '3.5.0'), [0]), [1]);
 });
 
 test('softmax and log_softmax along a chosen axis', () => {
