@@ -90,11 +90,13 @@ export function explainStoredWeights(info: StoredLayerInfo, refs: WeightRef[]): 
 
   // Check the guessed gate count against the shapes: a recurrent kernel (u, g·u) must have g gates.
   const rkIndex = roles.indexOf('recurrent_kernel');
+  let mismatch = '';
   if (rkIndex >= 0 && units) {
     const s = refs[rkIndex].shape;
     const ratio = s[s.length - 1] / units;
     const isSplit = parsed[rkIndex]?.gate !== undefined;
     if (!isSplit && gates && ratio !== gates.length) {
+      mismatch = ` (the shapes do not fit ${className}: the recurrent kernel has ${ratio} blocks of ${units}, not ${gates.length})`;
       gates = null;
       className = null;
       family = null;
@@ -112,7 +114,7 @@ export function explainStoredWeights(info: StoredLayerInfo, refs: WeightRef[]): 
     const role = roles[k] ?? 'weight';
     const out: StoredWeightExplanation = {
       role,
-      meaning: roles[k] ? roleMeaning(role, family) : `weight of ${className ?? 'an unknown layer'} (role not recognised)`,
+      meaning: (roles[k] ? roleMeaning(role, family) : `weight of ${className ?? 'an unknown layer'} (role not recognised)`) + mismatch,
       blocks: [],
     };
     if (dirs[k]) out.direction = dirs[k];
