@@ -22,6 +22,17 @@ export function parseUnits(text: string, units: number): number[] {
   return [...out].sort((x, y) => x - y);
 }
 
+/** Row r of an output seen as (leading axes) x last axis, as its leading index: '1' or '(1, 2)'. */
+export function leadingIndex(r: number, lead: number[]): string {
+  if (lead.length <= 1) return String(r);
+  const idx: number[] = [];
+  for (let a = lead.length - 1; a >= 0; a--) {
+    idx.unshift(r % lead[a]);
+    r = Math.floor(r / lead[a]);
+  }
+  return `(${idx.join(', ')})`;
+}
+
 /** The series a trace can plot: its gates, then c (cell) and h (hidden). */
 export function traceSeries(t: TraceSummary): { key: string; label: string; steps: number[][] }[] {
   const s = t.gates.map((g) => ({ key: g, label: `gate ${g}`, steps: t.gateValues[g] ?? [] }));
@@ -69,13 +80,14 @@ export class ResultsView {
     const cols = o.shape.length ? o.shape[o.shape.length - 1] : 1;
     const rows = Math.ceil(o.values.length / Math.max(1, cols));
     const table = el('table', { class: 'output-table', 'data-output-table': k });
-    const head = el('tr', {}, el('th', {}, 'sample'));
+    const lead = o.shape.slice(0, -1);
+    const head = el('tr', {}, el('th', {}, lead.length > 1 ? `[${lead.map((_, a) => (a === 0 ? 'sample' : `axis ${a}`)).join(', ')}]` : 'sample'));
     for (let i = 0; i < Math.min(cols, MAX_CELLS); i++) head.append(el('th', {}, String(i)));
     table.append(el('thead', {}, head));
     const body = el('tbody');
     let shown = 0;
     for (let r = 0; r < rows && shown < MAX_CELLS; r++) {
-      const tr = el('tr', {}, el('th', {}, String(r)));
+      const tr = el('tr', {}, el('th', {}, leadingIndex(r, lead)));
       let best = -1;
       if (o.looksLikeProbabilities) {
         for (let c = 0; c < cols; c++) if (best < 0 || o.values[r * cols + c] > o.values[r * cols + best]) best = c;
@@ -125,11 +137,13 @@ export class ResultsView {
     });
     unitsInput.addEventListener('input', draw);
     sampleInput.addEventListener('input', draw);
+    const dashes = el('span', { class: 'note' }, 'solid line: first unit listed; dashed: the others');
     const controls = el(
       'div',
       { class: 'trace-controls' },
       el('label', {}, `units (0–${t.units - 1}): `, unitsInput),
       ...(t.batch > 1 ? [el('label', {}, ` sample: `, sampleInput)] : []),
+      dashes,
     );
     const section = el(
       'div',
@@ -185,8 +199,9 @@ export function drawTrace(canvas: HTMLCanvasElement, t: TraceSummary, series: Re
   ctx.font = '11px sans-serif';
   ctx.fillText(formatValue(hi), 2, pad.t + 8);
   ctx.fillText(formatValue(lo), 2, H - pad.b);
-  ctx.fillText('step 0', pad.l, H - 6);
-  ctx.fillText(`step ${t.steps - 1}`, W - pad.r - 50, H - 6);
+  const every = Math.max(1, Math.ceil(t.steps / 12));
+  for (let i = 0; i < t.steps; i += every) ctx.fillText(i === 0 ? 'step 0' : String(i), x(i) - (i === 0 ? 0 : 3), H - 6);
+  if ((t.steps - 1) % every !== 0) ctx.fillText(String(t.steps - 1), x(t.steps - 1) - 6, H - 6);
   const all = traceSeries(t).map((s) => s.key);
   for (const s of series) {
     ctx.strokeStyle = SERIES_COLORS[all.indexOf(s.key) % SERIES_COLORS.length];

@@ -99,3 +99,10 @@ test('trace unit picker parses lists and ranges within the layer', () => {
   assert.deepEqual(parseUnits('8-12 x 2', 10), [2, 8, 9]);
   assert.deepEqual(parseUnits('', 10), []);
 });
+
+test('output rows are labelled by their leading index', async () => {
+  const { leadingIndex } = await import('../../webview/resultsView');
+  assert.equal(leadingIndex(4, [6]), '4');
+  assert.equal(leadingIndex(4, [2, 3]), '(1, 1)');
+  assert.equal(leadingIndex(5, [2, 3]), '(1, 2)');
+});
