@@ -20,6 +20,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
@@ -42,6 +43,15 @@ export function codeServerInstalled(): boolean {
 export function newRunDir(label = 'run'): string {
   const runs = join(projectRoot, '.e2e', 'runs');
   mkdirSync(runs, { recursive: true });
+  // Old runs (kept for looking into failures) go after a few hours.
+  for (const name of readdirSync(runs)) {
+    const p = join(runs, name);
+    try {
+      if (Date.now() - statSync(p).mtimeMs > 3 * 3600_000) rmSync(p, { recursive: true, force: true });
+    } catch {
+      /* in use or gone */
+    }
+  }
   return mkdtempSync(join(runs, `${label}-`));
 }
 
@@ -109,7 +119,8 @@ export function installExtension(extensionsDir: string, from = projectRoot): str
   for (const f of m.files ?? []) entries.add(f.replace(/\/\*\*.*$/, '').replace(/\/$/, ''));
   for (const e of entries) {
     const src = join(from, e);
-    if (existsSync(src)) cpSync(src, join(target, e), { recursive: true });
+    // Source maps stay behind (they are most of dist/ and VS Code does not need them to run the extension).
+    if (existsSync(src)) cpSync(src, join(target, e), { recursive: true, filter: (f) => !f.endsWith('.map') });
   }
   // Production dependencies (and theirs), as `vsce package` includes them.
   const seen = new Set<string>();
