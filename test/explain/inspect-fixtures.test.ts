@@ -10,7 +10,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspectModel, type InspectReport } from '../../src/explain/inspect';
-import { describeCell } from '../../src/explain/words';
+import { describeCell, explainWeightName } from '../../src/explain/words';
 import { openModelFile } from '../../src/formats/open';
 import type { ModelFile } from '../../src/model/types';
 import { fixtureModels, type FixtureModel } from '../fixtures/models';
@@ -190,4 +190,16 @@ test('Keras 3 weights-only: classes guessed from the variable groups', async () 
   } finally {
     file.close();
   }
+});
+
+test('Keras 3 .keras: hovering a variable path explains it with the model (vars/1 of the LSTM cell = recurrent kernel)', async () => {
+  const { path } = written.find((x) => x.model.id === 'lstm' && x.format === 'keras3')!;
+  await withFile(path, async (_file, report) => {
+    const md = explainWeightName(`v = f['layers/lstm/cell/vars/1']`, { report })!;
+    assert.match(md, /recurrent_kernel/);
+    assert.match(md, /h\(t-1\) units 0–3/);
+    assert.match(md, /shape \(4, 16\)/);
+    assert.match(md, /\| \[4, 8\) \| \*\*f\*\* — forget gate \|/);
+    assert.match(md, /get_layer\('lstm_1'\)\.get_weights\(\)\[1\]/);
+  });
 });
