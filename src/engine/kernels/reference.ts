@@ -11,11 +11,11 @@
 export function matmulInto(
   out: Float64Array,
   outOffset: number,
-  a: ArrayLike<number>,
+  a: Float64Array,
   aOffset: number,
   rows: number,
   inner: number,
-  b: ArrayLike<number>,
+  b: Float64Array,
   cols: number,
   accumulate = false,
 ): void {
@@ -32,10 +32,15 @@ export function matmulInto(
   }
 }
 
+/** The same numbers as a Float64Array (no copy when they already are): keeps the hot loops monomorphic. */
+export function asFloat64(a: Float32Array | Float64Array): Float64Array {
+  return a instanceof Float64Array ? a : Float64Array.from(a);
+}
+
 /** a (rows × inner) · b (inner × cols) → a new Float64Array (rows × cols). */
-export function matmul(a: ArrayLike<number>, rows: number, inner: number, b: ArrayLike<number>, cols: number): Float64Array {
+export function matmul(a: Float32Array | Float64Array, rows: number, inner: number, b: Float32Array | Float64Array, cols: number): Float64Array {
   const out = new Float64Array(rows * cols);
-  matmulInto(out, 0, a, 0, rows, inner, b, cols, true);
+  matmulInto(out, 0, asFloat64(a), 0, rows, inner, asFloat64(b), cols, true);
   return out;
 }
 

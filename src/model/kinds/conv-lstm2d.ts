@@ -9,6 +9,7 @@
 import type { ForwardArgs, ForwardResult, KindContext, LayerConfig, WeightRef, WeightRole } from '../types';
 import { KerasLensError } from '../types';
 import { bindByMatch } from './bind-by-name';
+import { asFloat64 } from '../../engine/kernels/reference';
 import {
   LSTM_GATES,
   activationOf,
@@ -110,6 +111,7 @@ export const convLstm2dKind: RecurrentKind = {
     const act = activationOf(layer, args.ctx.kerasVersion).elementwise ?? ((v: number) => v);
     const recAct = recurrentActivationOf(layer, args.ctx.kerasVersion).elementwise ?? ((v: number) => v);
     const hu = new Float64Array(B * P * G);
+    const recurrentKernel64 = asFloat64(recurrentKernel.data);
     const cell: RecurrentCell = {
       stateCount: 2,
       stateSize: P * F,
@@ -118,7 +120,7 @@ export const convLstm2dKind: RecurrentKind = {
       step(t, [hPrev, cPrev], record) {
         // conv(h(t-1), U) with 'same' padding, stride 1
         hu.fill(0);
-        convolve2d(hPrev, B, oh, ow, F, recurrentKernel.data, kh, kw, G, [1, 1], [1, 1], 'same', hu);
+        convolve2d(hPrev, B, oh, ow, F, recurrentKernel64, kh, kw, G, [1, 1], [1, 1], 'same', hu);
         const h = new Float64Array(B * P * F);
         const c = new Float64Array(B * P * F);
         const rec = record ? { i: new Float64Array(B * P * F), f: new Float64Array(B * P * F), c: new Float64Array(B * P * F), o: new Float64Array(B * P * F) } : null;

@@ -7,6 +7,7 @@
 import type { ForwardArgs, ForwardResult, KindContext, LayerConfig, LayerKind, WeightRef, WeightRole } from '../types';
 import { KerasLensError } from '../types';
 import { activationFromConfig } from '../activations';
+import { asFloat64 } from '../../engine/kernels/reference';
 import { bindByMatch, storedRolesByMatch } from './bind-by-name';
 import { firstInputShape, requireWeight } from './recurrent';
 
@@ -55,12 +56,12 @@ export function convAxisLength(size: number | null, k: number, stride: number, d
  * x is (B, H, W, C) channels_last; kernel (kh, kw, C, F); zeros outside the input. Float64 accumulation.
  */
 export function convolve2d(
-  x: ArrayLike<number>,
+  xIn: Float32Array | Float64Array,
   B: number,
   H: number,
   W: number,
   C: number,
-  kernel: ArrayLike<number>,
+  kernelIn: Float32Array | Float64Array,
   kh: number,
   kw: number,
   F: number,
@@ -69,6 +70,8 @@ export function convolve2d(
   padding: string,
   out?: Float64Array,
 ): { data: Float64Array; outH: number; outW: number } {
+  const x = asFloat64(xIn);
+  const kernel = asFloat64(kernelIn);
   const ay = convAxis(H, kh, strides[0], dilation[0], padding);
   const ax = convAxis(W, kw, strides[1], dilation[1], padding);
   const outH = ay.out;

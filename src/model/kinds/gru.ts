@@ -14,7 +14,7 @@
 import type { ForwardArgs, ForwardResult, KindContext, LayerConfig, Tensor, WeightRef, WeightRole } from '../types';
 import { KerasLensError } from '../types';
 import { activationByName, isKeras3, type Activation } from '../activations';
-import { addBiasRows, matmul, matmulInto } from '../../engine/kernels/reference';
+import { addBiasRows, asFloat64, matmul, matmulInto } from '../../engine/kernels/reference';
 import { bindByMatch } from './bind-by-name';
 import {
   GRU_GATES,
@@ -113,7 +113,7 @@ export function gruCell(
   // x·W + b_in for every step at once: row (b·T + t)
   const xw = matmul(x.data, batch * steps, inDim, kernel.data, G);
   if (bias) addBiasRows(xw, batch * steps, bias.data, G);
-  const U = recurrentKernel.data;
+  const U = asFloat64(recurrentKernel.data);
   // reset_after=False needs U split into [U_z | U_r] (u × 2u) and U_h (u × u)
   const uzr = new Float64Array(u * 2 * u);
   const uh = new Float64Array(u * u);

@@ -11,7 +11,7 @@
 import type { ForwardArgs, ForwardResult, KindContext, LayerConfig, Tensor, WeightRef, WeightRole } from '../types';
 import { KerasLensError } from '../types';
 import { activationByName, type Activation } from '../activations';
-import { addBiasRows, matmul, matmulInto } from '../../engine/kernels/reference';
+import { addBiasRows, asFloat64, matmul, matmulInto } from '../../engine/kernels/reference';
 import { bindByMatch } from './bind-by-name';
 import {
   LSTM_GATES,
@@ -89,6 +89,7 @@ export function lstmCell(
   if (bias) addBiasRows(xw, batch * steps, bias.data, G);
   const f = recAct.elementwise ?? ((v: number) => v);
   const g = act.elementwise ?? ((v: number) => v);
+  const U = asFloat64(recurrentKernel.data);
   const z = new Float64Array(batch * G);
   return {
     stateCount: 2,
@@ -97,7 +98,7 @@ export function lstmCell(
     gates: ['i', 'f', 'c', 'o'],
     step(t, [hPrev, cPrev], record) {
       // z = x(t)·W + b + h(t-1)·U     (columns i | f | c | o)
-      matmulInto(z, 0, hPrev, 0, batch, u, recurrentKernel.data, G);
+      matmulInto(z, 0, hPrev, 0, batch, u, U, G);
       const h = new Float64Array(batch * u);
       const c = new Float64Array(batch * u);
       const rec = record

@@ -5,7 +5,7 @@
 import type { ForwardArgs, ForwardResult, KindContext, LayerConfig, Tensor, WeightRef, WeightRole } from '../types';
 import { KerasLensError } from '../types';
 import type { Activation } from '../activations';
-import { addBiasRows, matmul, matmulInto } from '../../engine/kernels/reference';
+import { addBiasRows, asFloat64, matmul, matmulInto } from '../../engine/kernels/reference';
 import { bindByMatch, storedRolesByMatch } from './bind-by-name';
 import {
   activationOf,
@@ -49,6 +49,7 @@ export function simpleRnnCell(
   }
   const xw = matmul(x.data, batch * steps, inDim, kernel.data, u);
   if (bias) addBiasRows(xw, batch * steps, bias.data, u);
+  const U = asFloat64(recurrentKernel.data);
   const z = new Float64Array(batch * u);
   return {
     stateCount: 1,
@@ -57,7 +58,7 @@ export function simpleRnnCell(
     gates: [],
     step(t, [hPrev]) {
       // h = act(x(t)·W + b + h(t-1)·U)
-      matmulInto(z, 0, hPrev, 0, batch, u, recurrentKernel.data, u);
+      matmulInto(z, 0, hPrev, 0, batch, u, U, u);
       const h = new Float64Array(batch * u);
       for (let b = 0; b < batch; b++) {
         const xr = (b * steps + t) * u;
