@@ -8,7 +8,7 @@
  */
 import { inferShapes, tensorKey } from '../model/graph';
 import { kindFor } from '../model/kinds/index';
-import { rowSources, type RowSpan, type RowTraceContext } from '../model/rows';
+import { columnSources, rowSources, type RowSpan, type RowTraceContext } from '../model/rows';
 import type { FormatId, GateBlock, KindContext, LayerConfig, ModelFile, WeightRef, WeightRole } from '../model/types';
 import { guessClassFromName } from './gates';
 import { explainStoredWeights, guessLayerClass, recurrentClassFromShapes, type StoredWeightExplanation } from './storedWeights';
@@ -37,6 +37,8 @@ export interface InspectWeight {
   blocks: GateBlock[];
   /** Where each range of rows of the matrix view comes from. */
   rows: RowSpan[];
+  /** Per-feature vectors (BatchNormalization γ, β, ...): where each column's input feature comes from. */
+  columns?: RowSpan[];
   /** The matrix the blocks and rows index: (product of the leading axes, last axis); a vector is one row. */
   view: [number, number];
 }
@@ -224,6 +226,8 @@ function toInspectWeight(
     rows: rowSources(layer, { role: e.role, shape, className: layerClass }, rowCtx),
     view: matrixView(shape),
   };
+  const columns = columnSources(layer, { role: e.role, shape, className: layerClass }, rowCtx);
+  if (columns.length) w.columns = columns;
   if (e.units !== undefined) w.units = e.units;
   if (e.direction) w.direction = e.direction;
   if (e.gate) w.gate = e.gate;

@@ -41,6 +41,8 @@ export function describeCell(weight: InspectWeight, row: number, col: number): s
 
   if (weight.role === 'embeddings') return `${label}${dir}: dimension ${col} of the vector for token id ${row}`;
   if (weight.shape.length <= 1) {
+    const column = weight.columns?.find((s) => col >= s.start && col < s.end);
+    if (column) return `${label}${dir}: ${roleMeaning(weight.role, family).replace(/ per feature.*$/, '')} of ${describeRow(column, col)}`;
     const feature = weight.role === 'bias' ? into : `${roleMeaning(weight.role, family)}, feature ${col}`;
     return `${label}${dir}: ${weight.role === 'bias' ? 'bias of ' : ''}${feature}`;
   }

@@ -131,6 +131,27 @@ export function rowSources(layer: LayerConfig, weight: RowWeight, ctx: RowTraceC
   return [];
 }
 
+/** Layers whose 1-D weights hold one number per input feature (last axis). */
+const PER_FEATURE = new Set(['BatchNormalization', 'LayerNormalization', 'PReLU']);
+
+/**
+ * For weights with one entry per *input* feature (BatchNormalization γ/β/moving statistics, LayerNormalization,
+ * PReLU α over the last axis): where each column's feature comes from. Empty for anything else.
+ */
+export function columnSources(layer: LayerConfig, weight: RowWeight, ctx: RowTraceContext | null): RowSpan[] {
+  if (!PER_FEATURE.has(weight.className ?? '') || weight.shape.length !== 1) return [];
+  const c = (layer.inner ?? layer).config;
+  const axis = c.axis;
+  const lastAxis = axis === undefined || axis === -1 || (Array.isArray(axis) && axis.length === 1 && axis[0] === -1);
+  if (!lastAxis && weight.className !== 'PReLU') {
+    const ref = layer.inbound[0]?.[0];
+    const rank = ref && ctx ? ctx.shapeOf(ref)?.length : undefined;
+    const a = Array.isArray(axis) ? axis[0] : axis;
+    if (rank === undefined || a !== rank - 1) return [];
+  }
+  return fit(inputFeatures(layer, ctx), weight.shape[0]) ?? [];
+}
+
 /** The name of the layer feeding `layer`'s first call, if any. */
 function upstreamName(layer: LayerConfig): string | null {
   return layer.inbound[0]?.[0]?.layer ?? null;

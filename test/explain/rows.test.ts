@@ -113,3 +113,39 @@ test('featureSources follows Concatenate offsets with shapes given explicitly (c
     { source: 'aux_input', start: 128, end: 129 },
   ]);
 });
+
+test('BatchNormalization passes features through; its γ/β columns name the input feature', async () => {
+  const { syntheticModel, input, layer } = await import('./syntheticModels');
+  const { describeCell } = await import('../../src/explain/words');
+  const file = syntheticModel(
+    'bn',
+    [
+      input('a', [null, 4]),
+      input('b', [null, 3]),
+      layer('concatenate_1', 'Concatenate', { axis: -1 }, 'a', 'b'),
+      layer('batch_normalization_1', 'BatchNormalization', { axis: -1, center: true, scale: true, epsilon: 0.001 }, 'concatenate_1'),
+      layer('dense_1', 'Dense', { units: 2 }, 'batch_normalization_1'),
+    ],
+    ['a', 'b'],
+    ['dense_1'],
+    {
+      batch_normalization_1: ['gamma', 'beta', 'moving_mean', 'moving_variance'].map((n) => [n, [7]] as [string, number[]]),
+      dense_1: [
+        ['kernel', [7, 2]],
+        ['bias', [2]],
+      ],
+    },
+  );
+  const report = await inspectModel(file);
+  assert.deepEqual(plain(weight(report, 'dense_1/kernel:0').rows), [
+    { source: 'a', start: 0, end: 4 },
+    { source: 'b', start: 4, end: 7 },
+  ]);
+  const gamma = weight(report, 'batch_normalization_1/gamma:0');
+  assert.deepEqual(plain(gamma.columns!), [
+    { source: 'a', start: 0, end: 4 },
+    { source: 'b', start: 4, end: 7 },
+  ]);
+  assert.match(describeCell(gamma, 0, 5), /^gamma\[5\]: scale \(γ\) of b feature 1$/);
+  assert.match(describeCell(weight(report, 'batch_normalization_1/moving_variance:0'), 0, 2), /^moving_variance\[2\]: moving variance of a feature 2$/);
+});
