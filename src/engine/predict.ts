@@ -161,6 +161,16 @@ function tensorAsMask(t: Tensor): Mask | null {
   return { batch: t.shape[0], steps: t.shape[1], data: Uint8Array.from(t.data, (v) => (v ? 1 : 0)) };
 }
 
+/** Layers predict cannot run (unknown/custom classes), looking inside nested models; names are paths 'outer/inner'. */
+function unrunnableLayers(model: Model, calls: LayerCall[], prefix = ''): string[] {
+  const out: string[] = [];
+  for (const layer of new Set(calls.map((c) => c.layer))) {
+    if (layer.nested) out.push(...unrunnableLayers(layer.nested, neededCalls(layer.nested, layer.nested.outputs), `${prefix}${layer.name}/`));
+    else if (!layer.kind) out.push(`'${prefix}${layer.name}' (class ${layer.config.className})`);
+  }
+  return out;
+}
+
 /** Runs the model on the inputs (batch axis first) and returns every output, like Keras `model.predict`. */
 export async function predict(
   model: Model,
@@ -170,11 +180,11 @@ export async function predict(
   const wanted = opts.outputs ?? model.outputs;
   const calls = neededCalls(model, wanted);
   // Refuse unknown/custom layers before computing (or reading) anything.
-  const unknown = [...new Set(calls.map((c) => c.layer).filter((l) => !l.kind))];
+  const unknown = unrunnableLayers(model, calls);
   if (unknown.length) {
     throw new KerasLensError(
       source(model),
-      `cannot run layer${unknown.length > 1 ? 's' : ''} ${unknown.map((l) => `'${l.name}' (class ${l.config.className})`).join(', ')}: ` +
+      `cannot run layer${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}: ` +
         `Keras Lens does not know ${unknown.length > 1 ? 'these classes' : 'this class'} (custom layers cannot be run)`,
     );
   }
@@ -184,7 +194,39 @@ export async function predict(
   const session = opts.session ?? new PredictSession();
   const ctx: RunContext = { kerasVersion: model.kerasVersion, states: session.states, trace: opts.trace ? [] : undefined };
   const masks = new Map<string, Mask | null>();
+  runCalls(model, calls, values, masks, ctx);
 
+  const outputs = wanted.map((r) => {
+    const v = values.get(tensorKey(r));
+    if (!v) throw new KerasLensError(source(model), `the model output '${r.layer}' (tensor ${r.tensor}) was not produced`);
+    return toFloat64(v);
+  });
+  const outputNames = opts.outputs ? opts.outputs.map((r) => (r.node || r.tensor ? tensorKey(r) : r.layer)) : model.outputNames;
+  const res: PredictResult = { outputs, outputNames };
+  if (ctx.trace) res.trace = ctx.trace;
+  return res;
+}
+
+/** Runs a model used as a layer: its inputs (and masks) come from the outer call; returns its outputs and their masks. */
+function runNested(model: Model, inputs: Tensor[], inputMasks: (Mask | null)[], ctx: RunContext, outer: string): ForwardResult {
+  if (inputs.length !== model.inputs.length) {
+    throw new KerasLensError(source(model), `nested model '${outer}' takes ${model.inputs.length} input(s), got ${inputs.length}`);
+  }
+  const values = new Map<string, Tensor>();
+  const masks = new Map<string, Mask | null>();
+  model.inputs.forEach((r, i) => {
+    values.set(tensorKey(r), inputs[i]);
+    masks.set(tensorKey(r), inputMasks[i] ?? null);
+  });
+  runCalls(model, neededCalls(model, model.outputs), values, masks, ctx);
+  return {
+    outputs: model.outputs.map((r) => values.get(tensorKey(r))!),
+    masks: model.outputs.map((r) => masks.get(tensorKey(r)) ?? null),
+  };
+}
+
+/** Every call in order: gathers its inputs, masks and initial states, runs its kind, stores outputs and masks. */
+function runCalls(model: Model, calls: LayerCall[], values: Map<string, Tensor>, masks: Map<string, Mask | null>, ctx: RunContext): void {
   for (const call of calls) {
     const layer = call.layer;
     if (layer.config.className === 'InputLayer') {
@@ -210,14 +252,16 @@ export async function predict(
 
     let result: ForwardResult;
     try {
-      result = layer.kind!.forward({
-        layer: layer.config,
-        inputs: inputTensors,
-        masks: inputMasks,
-        weights: layer.weights ?? new Map(),
-        initialStates: stateRefs.length ? stateRefs.map(get) : undefined,
-        ctx,
-      });
+      result = layer.nested
+        ? runNested(layer.nested, inputTensors, inputMasks, ctx, layer.name)
+        : layer.kind!.forward({
+            layer: layer.config,
+            inputs: inputTensors,
+            masks: inputMasks,
+            weights: layer.weights ?? new Map(),
+            initialStates: stateRefs.length ? stateRefs.map(get) : undefined,
+            ctx,
+          });
     } catch (err) {
       if (err instanceof KerasLensError) {
         if (err.file) throw err;
@@ -241,16 +285,6 @@ export async function predict(
       masks.set(key, outMasks?.[i] ?? null);
     });
   }
-
-  const outputs = wanted.map((r) => {
-    const v = values.get(tensorKey(r));
-    if (!v) throw new KerasLensError(source(model), `the model output '${r.layer}' (tensor ${r.tensor}) was not produced`);
-    return toFloat64(v);
-  });
-  const outputNames = opts.outputs ? opts.outputs.map((r) => (r.node || r.tensor ? tensorKey(r) : r.layer)) : model.outputNames;
-  const res: PredictResult = { outputs, outputNames };
-  if (ctx.trace) res.trace = ctx.trace;
-  return res;
 }
 
 // ---------------------------------------------------------------------------------------------

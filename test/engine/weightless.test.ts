@@ -93,9 +93,9 @@ test('Flatten with channels_first moves channels last first; Permute on rank 4; 
 test('activation layers follow the Keras version: LeakyReLU default slope 0.3; ReLU threshold; Softmax axis', async () => {
   const lr = await runOne('LeakyReLU', {}, [[2]], [t([1, 2], [-1, 2])]);
   close(lr.out.data, [-0.3, 2]);
-  // ReLU(max_value=2, threshold=1): x >= 1 -> min(x, 2); x < 1 -> 0
+  // ReLU(max_value=2, threshold=1): Keras keeps x only where x > threshold (x * (x > 1)), then clips at 2
   const relu = await runOne('ReLU', { max_value: 2, threshold: 1 }, [[4]], [t([1, 4], [0.5, 1, 1.5, 3])]);
-  close(relu.out.data, [0, 1, 1.5, 2]);
+  close(relu.out.data, [0, 0, 1.5, 2]);
   // softmax over axis 1 of (batch, 2, 1): each column sums to 1
   const sm = await runOne('Softmax', { axis: 1 }, [[2, 1]], [t([1, 2, 1], [0, Math.log(3)])]);
   close(sm.out.data, [0.25, 0.75], 1e-12);

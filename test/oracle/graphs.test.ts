@@ -139,3 +139,33 @@ test('tfjs oracle graph: Conv1D -> MaxPooling1D -> GRU -> Dropout -> Dense, and 
     draw,
   );
 });
+
+test('tfjs oracle graph: nested models (a Sequential and a functional Model used as layers, one called twice)', async () => {
+  const draw = new Draw(seededRandom(17));
+  await checkAgainstTfjs(
+    'nested models',
+    () => {
+      const encoder = tf.sequential({
+        name: 'encoder',
+        layers: [
+          tf.layers.timeDistributed({ inputShape: [4, 3], layer: tf.layers.dense({ units: 5, activation: 'tanh' }) }),
+          tf.layers.lstm({ units: 4, returnSequences: true }),
+        ],
+      });
+      const hIn = tf.input({ shape: [4, 4] });
+      const head = tf.model({
+        name: 'head',
+        inputs: hIn,
+        outputs: tf.layers.dense({ units: 2 }).apply(tf.layers.gru({ units: 3 }).apply(hIn)) as tf.SymbolicTensor,
+      });
+      const a = tf.input({ shape: [4, 3] });
+      const b = tf.input({ shape: [4, 3] });
+      const ea = encoder.apply(a) as tf.SymbolicTensor;
+      const eb = encoder.apply(b) as tf.SymbolicTensor;
+      const merged = tf.layers.average().apply([ea, eb]) as tf.SymbolicTensor;
+      return tf.model({ inputs: [a, b], outputs: [head.apply(merged) as tf.SymbolicTensor, eb] });
+    },
+    [floatInput(draw, [2, 4, 3]), floatInput(draw, [2, 4, 3])],
+    draw,
+  );
+});
