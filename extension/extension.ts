@@ -9,6 +9,10 @@ import { MODEL_VIEWER, MODEL_VIEWER_JSON, ModelEditorProvider } from './modelEdi
 import { sniffKerasJson } from './modelJsonSniff';
 import { OpenModels } from './openModels';
 import { PredictCommand } from './predictCommand';
+import { runAsPredictWorker } from './predictJob';
+
+// In a Predict worker thread this same bundle only runs the job (see predictJob.ts).
+runAsPredictWorker();
 
 /** Context key: the active editor is a JSON document that looks like a Keras / TF.js model or weight dump. */
 export const JSON_IS_MODEL_KEY = 'kerasLens.activeJsonIsModel';

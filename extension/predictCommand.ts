@@ -8,14 +8,10 @@ import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import * as vscode from 'vscode';
-import { predictJson } from '../src/cli/predict';
-import { parseInputJson, predict, type PredictResult } from '../src/engine/predict';
-import { openModelFile } from '../src/formats/open';
-import { buildModel } from '../src/model/graph';
 import { ArchitecturePairings, MODEL_VIEWER, MODEL_VIEWER_JSON, settings } from './modelEditor';
 import { sniffKerasJson } from './modelJsonSniff';
 import type { OpenModels } from './openModels';
-import { batchSize, resultsSummary } from './predictResults';
+import { startPredict, type PredictJobResult } from './predictJob';
 import { HostChannel, oneLine, type HostReply, type PredictResultsSummary, type WebviewRequest } from './protocol';
 import { webviewHtml } from './webviewHtml';
 
@@ -52,7 +48,7 @@ export class PredictCommand {
       const results = await this.predict(model, input);
       if (!results) return;
       if (input.path) await this.remember(input.path, model);
-      this.showResults(results.summary, results.raw);
+      this.showResults(results);
     } catch (e) {
       void vscode.window.showErrorMessage(`Keras Lens: ${oneLine(e)}`);
     }
@@ -123,44 +119,38 @@ export class PredictCommand {
     await this.context.workspaceState.update(MODEL_FOR_INPUT, all);
   }
 
-  private predict(choice: ModelChoice, input: PredictInput): Thenable<{ summary: PredictResultsSummary; raw: PredictResult } | null> {
+  /** Run in a worker thread (cancel and timeout stop it for real); null when cancelled. */
+  private predict(choice: ModelChoice, input: PredictInput): Thenable<PredictJobResult | null> {
     const { maxBatch, timeoutSeconds } = settings();
     const modelName = basename(choice.path);
     return vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Keras Lens: predicting with ${modelName}`, cancellable: true },
-      async (progress, token) => {
-        progress.report({ message: 'opening the model…' });
-        const file = await openModelFile(choice.path, choice.configPath ? { configPath: choice.configPath } : undefined);
-        try {
-          const model = await buildModel(file);
-          if (token.isCancellationRequested) return null;
-          const inputs = parseInputJson(input.text, model, input.name);
-          const batch = batchSize(inputs);
-          if (batch > maxBatch) throw new Error(`${input.name}: batch of ${batch} samples is more than kerasLens.predict.maxBatch (${maxBatch})`);
-          progress.report({ message: `running ${batch} sample${batch === 1 ? '' : 's'}…` });
-          const started = Date.now();
-          const result = await raceCancelAndTimeout(predict(model, inputs, { trace: true }), token, timeoutSeconds, modelName);
-          if (!result) return null;
-          return { summary: resultsSummary(result, modelName, input.name, Date.now() - started), raw: result };
-        } finally {
-          file.close();
-        }
+      { location: vscode.ProgressLocation.Notification, title: `Keras Lens: predicting with ${modelName} on ${input.name}`, cancellable: true },
+      async (_progress, token) => {
+        const run = startPredict(
+          { modelPath: choice.path, configPath: choice.configPath, inputText: input.text, inputName: input.name, maxBatch },
+          __filename,
+        );
+        return raceCancelAndTimeout(run.result, token, timeoutSeconds, modelName, run.stop);
       },
     );
   }
 
-  private showResults(summary: PredictResultsSummary, raw: PredictResult): void {
+  private showResults(results: PredictJobResult): void {
     if (!this.panel || this.panel.disposed) this.panel = new ResultsPanel(this.context);
-    this.panel.show(summary, raw);
+    this.panel.show(results);
   }
 }
 
 /** Resolve with the run's result, or null when cancelled; reject after the timeout. */
-function raceCancelAndTimeout<T>(run: Promise<T>, token: vscode.CancellationToken, seconds: number, modelName: string): Promise<T | null> {
+function raceCancelAndTimeout<T>(run: Promise<T>, token: vscode.CancellationToken, seconds: number, modelName: string, stop: () => void): Promise<T | null> {
   return new Promise<T | null>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${modelName}: prediction took longer than kerasLens.predict.timeoutSeconds (${seconds} s)`)), seconds * 1000);
+    const timer = setTimeout(() => {
+      stop();
+      reject(new Error(`${modelName}: prediction took longer than kerasLens.predict.timeoutSeconds (${seconds} s)`));
+    }, seconds * 1000);
     const sub = token.onCancellationRequested(() => {
       clearTimeout(timer);
+      stop();
       resolve(null);
     });
     run.then(
@@ -172,7 +162,8 @@ function raceCancelAndTimeout<T>(run: Promise<T>, token: vscode.CancellationToke
       (e) => {
         clearTimeout(timer);
         sub.dispose();
-        reject(e);
+        if (token.isCancellationRequested) resolve(null);
+        else reject(e);
       },
     );
   });
@@ -202,7 +193,7 @@ class ResultsPanel {
   private readonly panel: vscode.WebviewPanel;
   private readonly channel: HostChannel;
   private ready = false;
-  private current: { summary: PredictResultsSummary; raw: PredictResult } | null = null;
+  private current: PredictJobResult | null = null;
   disposed = false;
 
   constructor(context: vscode.ExtensionContext) {
@@ -236,8 +227,9 @@ class ResultsPanel {
     });
   }
 
-  show(summary: PredictResultsSummary, raw: PredictResult): void {
-    this.current = { summary, raw };
+  show(results: PredictJobResult): void {
+    const summary = results.summary;
+    this.current = results;
     this.panel.title = `Predict: ${summary.modelName} on ${summary.inputName}`;
     this.panel.reveal(vscode.ViewColumn.Beside, true);
     if (this.ready) this.channel.event({ type: 'results', results: summary });
@@ -245,7 +237,7 @@ class ResultsPanel {
 
   private json(): string {
     if (!this.current) throw new Error('no results yet');
-    return JSON.stringify({ model: this.current.summary.modelName, input: this.current.summary.inputName, ...predictJson(this.current.raw) }, null, 1);
+    return this.current.json;
   }
 
   private async answer(req: WebviewRequest): Promise<HostReply> {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { blockOfColumn, columnGroups, columnLabel, formatValue, rowLabel, visibleRange, windowCovers } from '../../webview/gateTable';
 import { cellAtPoint, divergingColor, heatmapPixels } from '../../webview/heatmap';
 import { filterLayers, shapeText } from '../../webview/modelView';
-import { parseUnits } from '../../webview/resultsView';
+import { leadingIndex, parseUnits } from '../../webview/resultsView';
 
 const lstmBlocks = ['i', 'f', 'c', 'o'].map((label, k) => ({ label, meaning: label, axis: -1, start: k * 50, end: (k + 1) * 50 }));
 
@@ -100,8 +100,7 @@ test('trace unit picker parses lists and ranges within the layer', () => {
   assert.deepEqual(parseUnits('', 10), []);
 });
 
-test('output rows are labelled by their leading index', async () => {
-  const { leadingIndex } = await import('../../webview/resultsView');
+test('output rows are labelled by their leading index', () => {
   assert.equal(leadingIndex(4, [6]), '4');
   assert.equal(leadingIndex(4, [2, 3]), '(1, 1)');
   assert.equal(leadingIndex(5, [2, 3]), '(1, 2)');
