@@ -139,3 +139,38 @@ test('Keras 3 positional vars and tf.keras cell names bind to the same roles', (
   for (const role of ['kernel', 'recurrent_kernel', 'bias']) assert.deepEqual(Array.from(byName.get(role)!.data), Array.from(byPos.get(role)!.data), role);
   assert.equal(byPos.get('recurrent_kernel')!.data[0], 100);
 });
+
+test('Keras 3 Bidirectional vars are split by forward_layer/backward_layer, whatever order they are listed in', () => {
+  const inner = { class_name: 'SimpleRNN', config: { name: 'simple_rnn', units: 1 } };
+  const layer = L('Bidirectional', { layer: inner, merge_mode: 'sum' }, 'bidirectional');
+  const v = (x: number, shape: number[]) => ({ shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => x) });
+  const arrays = [v(1, [2, 1]), v(2, [1, 1]), v(3, [1]), v(4, [2, 1]), v(5, [1, 1]), v(6, [1])];
+  const names = [
+    'layers/bidirectional/backward_layer/cell/vars/0',
+    'layers/bidirectional/backward_layer/cell/vars/1',
+    'layers/bidirectional/backward_layer/cell/vars/2',
+    'layers/bidirectional/forward_layer/cell/vars/0',
+    'layers/bidirectional/forward_layer/cell/vars/1',
+    'layers/bidirectional/forward_layer/cell/vars/2',
+  ];
+  const kind = kindFor('Bidirectional')!;
+  const ctx = { kerasVersion: '3.3.3', inputShapes: [[null, 3, 2]] };
+  const w = kind.bindWeights(layer, stored('bidirectional', arrays, names), ctx);
+  assert.equal(w.get('forward/kernel')!.data[0], 4);
+  assert.equal(w.get('backward/kernel')!.data[0], 1);
+  assert.equal(w.get('forward/bias')!.data[0], 6);
+  const roles = kind.storedRoles(layer, stored('bidirectional', arrays, names).map((s) => s.ref), ctx);
+  assert.deepEqual(roles.map((r) => `${r.direction}/${r.role}`), ['backward/kernel', 'backward/recurrent_kernel', 'backward/bias', 'forward/kernel', 'forward/recurrent_kernel', 'forward/bias']);
+});
+
+test('GRU storedRoles: a stored (2,3u) bias is described as input/recurrent rows even when the config omits reset_after', () => {
+  const layer = L('GRU', { units: 2 }, 'gru');
+  const refs = stored('gru', [
+    { shape: [3, 6], data: new Float32Array(18) },
+    { shape: [2, 6], data: new Float32Array(12) },
+    { shape: [2, 6], data: new Float32Array(12) },
+  ], ['gru/kernel:0', 'gru/recurrent_kernel:0', 'gru/bias:0']).map((s) => s.ref);
+  const roles = kindFor('GRU')!.storedRoles(layer, refs, { kerasVersion: '2.2.4', inputShapes: [] });
+  assert.match(roles[2].meaning, /row 0 = input bias/);
+  assert.deepEqual(roles[2].shape, [2, 6]);
+});

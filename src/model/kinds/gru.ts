@@ -194,7 +194,10 @@ export const gruKind: RecurrentKind = {
   weightRoles: gruWeightRoles,
 
   storedRoles(layer: LayerConfig, refs: WeightRef[], ctx: KindContext): WeightRole[] {
-    return recurrentStoredRoles(layer, refs, gruWeightRoles(layer, ctx), GRU_GATES);
+    // a stored (2, 3u) bias means reset_after even when the config does not say so
+    const twoRowBias = refs.some((r) => /bias$/.test(r.name.replace(/:\d+$/, '')) && r.shape.length === 2);
+    const l = twoRowBias && typeof layer.config.reset_after !== 'boolean' ? { ...layer, config: { ...layer.config, reset_after: true } } : layer;
+    return recurrentStoredRoles(l, refs, gruWeightRoles(l, ctx), GRU_GATES);
   },
 
   bindWeights(layer, stored, ctx) {
