@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { prepareGru, prepareLstm, prepareSimpleRnn, runGru, runLstm, runSimpleRnn, type RecurrentRunOptions } from '../../src/engine/kernels/recurrent';
-import { simdSupported } from '../../src/engine/kernels/packed-matmul';
+import { simdSupported } from '../../src/engine/kernels/workspace';
 
 // ---- a small deterministic random source -------------------------------------------------------
 function rng(seed: number): () => number {

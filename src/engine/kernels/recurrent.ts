@@ -21,7 +21,7 @@
  * `maskedOutput`: 'previous' = the previous step's output (zeros before the first step; tf.keras / Keras 3),
  * 'state' = the carried h (Keras 1/2 with the Theano/old TF backend), 'zero' = zeros (zero_output_for_mask).
  */
-import { createMatmulWorkspace, packWeightPanels, paddedColumns, PANEL, type MatmulKernel, type MatmulWorkspace } from './packed-matmul';
+import { Activation, createMatmulWorkspace, packWeightPanels, paddedColumns, PANEL, type MatmulKernel, type MatmulWorkspace } from './workspace';
 
 export type RecurrentArray = Float32Array | Float64Array;
 
@@ -29,59 +29,21 @@ export type RecurrentArray = Float32Array | Float64Array;
 // Activations by name
 // ---------------------------------------------------------------------------------------------
 
-const enum Act {
-  Linear,
-  Tanh,
-  Sigmoid,
-  HardSigmoid, // clip(0.2·x + 0.5, 0, 1): Keras 1/2, tf.keras
-  HardSigmoidKeras3, // clip(x/6 + 0.5, 0, 1): Keras 3
-  Relu,
-}
-
 /** The activation code for a Keras activation name, or null when the fast path does not know it. */
-function activationCode(name: string | null | undefined, hardSigmoidKeras3: boolean): Act | null {
+function activationCode(name: string | null | undefined, hardSigmoidKeras3: boolean): Activation | null {
   switch (name ?? 'linear') {
     case 'linear':
-      return Act.Linear;
+      return Activation.Linear;
     case 'tanh':
-      return Act.Tanh;
+      return Activation.Tanh;
     case 'sigmoid':
-      return Act.Sigmoid;
+      return Activation.Sigmoid;
     case 'hard_sigmoid':
-      return hardSigmoidKeras3 ? Act.HardSigmoidKeras3 : Act.HardSigmoid;
+      return hardSigmoidKeras3 ? Activation.HardSigmoidKeras3 : Activation.HardSigmoid;
     case 'relu':
-      return Act.Relu;
+      return Activation.Relu;
     default:
       return null;
-  }
-}
-
-/** a[start..end) = activation(a[start..end)), in place. */
-function applyActivation(act: Act, a: Float64Array, start: number, end: number): void {
-  switch (act) {
-    case Act.Linear:
-      return;
-    case Act.Tanh:
-      for (let i = start; i < end; i++) a[i] = Math.tanh(a[i]);
-      return;
-    case Act.Sigmoid:
-      for (let i = start; i < end; i++) a[i] = 1 / (1 + Math.exp(-a[i]));
-      return;
-    case Act.HardSigmoid:
-      for (let i = start; i < end; i++) {
-        const v = 0.2 * a[i] + 0.5;
-        a[i] = v < 0 ? 0 : v > 1 ? 1 : v;
-      }
-      return;
-    case Act.HardSigmoidKeras3:
-      for (let i = start; i < end; i++) {
-        const v = a[i] / 6 + 0.5;
-        a[i] = v < 0 ? 0 : v > 1 ? 1 : v;
-      }
-      return;
-    case Act.Relu:
-      for (let i = start; i < end; i++) if (!(a[i] > 0)) a[i] = a[i] < 0 ? 0 : a[i];
-      return;
   }
 }
 
@@ -378,31 +340,37 @@ export function runLstm(
   const mask = opts.mask ?? null;
   const maskedOutput = opts.maskedOutput ?? 'previous';
   const np = width / PANEL;
+  const ws = p.ws;
   for (let s = 0; s < steps; s++) {
     const t = opts.goBackwards ? steps - 1 - s : s;
-    // z = (x·W + b)[t] + h·U, columns i|f|o|c
-    p.ws.matmul(l.hState, u, batch, u, p.u, np, l.z, width, l.xw + t * width, steps * width);
+    // z = (x·W + b)[t] + h·U, columns i|f|o|c; then the gate activations over all rows at once
+    ws.matmul(l.hState, u, batch, u, p.u, np, l.z, width, l.xw + t * width, steps * width);
+    ws.activate(ra, l.z, 3 * u, batch, width);
+    ws.activate(act, l.z + 3 * u, u, batch, width);
     for (let b = 0; b < batch; b++) {
-      const o = (b * steps + s) * u;
       if (mask && !mask[b * steps + t]) {
-        maskedStepOutput(maskedOutput, heap, l, b, u, sequence, o);
+        maskedStepOutput(maskedOutput, heap, l, b, u, sequence, (b * steps + s) * u);
         continue;
       }
       const z = l.z + b * width;
-      applyActivation(ra, heap, z, z + 3 * u);
-      applyActivation(act, heap, z + 3 * u, z + 4 * u);
       const c = l.cState + b * u;
       const tmp = l.scratch + b * u;
       for (let k = 0; k < u; k++) {
-        const cNew = heap[z + u + k] * heap[c + k] + heap[z + k] * heap[z + 3 * u + k]; // f ⊙ c + i ⊙ c̃
+        const cNew = heap[z + u + k] * heap[c + k] + heap[z + k] * heap[z + 3 * u + k]; // c' = f ⊙ c + i ⊙ c̃
         heap[c + k] = cNew;
         heap[tmp + k] = cNew;
       }
-      applyActivation(act, heap, tmp, tmp + u);
+    }
+    ws.activate(act, l.scratch, u, batch, u);
+    for (let b = 0; b < batch; b++) {
+      if (mask && !mask[b * steps + t]) continue;
+      const z = l.z + b * width;
+      const tmp = l.scratch + b * u;
       const h = l.hState + b * u;
       const prev = l.prevOut + b * u;
+      const o = (b * steps + s) * u;
       for (let k = 0; k < u; k++) {
-        const hNew = heap[z + 2 * u + k] * heap[tmp + k]; // o ⊙ act(c')
+        const hNew = heap[z + 2 * u + k] * heap[tmp + k]; // h' = o ⊙ act(c')
         heap[h + k] = hNew;
         heap[prev + k] = hNew;
         if (sequence) sequence[o + k] = hNew;
@@ -437,37 +405,37 @@ export function runGru(
   const mask = opts.mask ?? null;
   const maskedOutput = opts.maskedOutput ?? 'previous';
   const live = (b: number, t: number) => !mask || mask[b * steps + t] !== 0;
+  const ws = p.ws;
   for (let s = 0; s < steps; s++) {
     const t = opts.goBackwards ? steps - 1 - s : s;
     const xw = l.xw + t * width;
     if (p.resetAfter) {
       // z = h·U + recurrent bias (all three gates); the input part is added per gate below
-      p.ws.matmul(l.hState, u, batch, u, p.uZr, width / PANEL, l.z, width, p.recurrentBias, 0);
+      ws.matmul(l.hState, u, batch, u, p.uZr, width / PANEL, l.z, width, p.recurrentBias, 0);
       for (let b = 0; b < batch; b++) {
-        if (!live(b, t)) continue;
         const z = l.z + b * width;
         const xb = xw + b * steps * width;
         for (let k = 0; k < 2 * u; k++) heap[z + k] += heap[xb + k];
-        applyActivation(ra, heap, z, z + 2 * u);
-        for (let k = 0; k < u; k++) heap[z + 2 * u + k] = heap[xb + 2 * u + k] + heap[z + u + k] * heap[z + 2 * u + k]; // x·Wh + bh + r ⊙ (h·Uh + rbh)
-        applyActivation(act, heap, z + 2 * u, z + 3 * u);
       }
+      ws.activate(ra, l.z, 2 * u, batch, width);
+      for (let b = 0; b < batch; b++) {
+        const z = l.z + b * width;
+        const xb = xw + b * steps * width;
+        for (let k = 0; k < u; k++) heap[z + 2 * u + k] = heap[xb + 2 * u + k] + heap[z + u + k] * heap[z + 2 * u + k]; // x·Wh + bh + r ⊙ (h·Uh + rbh)
+      }
+      ws.activate(act, l.z + 2 * u, u, batch, width);
     } else {
-      p.ws.matmul(l.hState, u, batch, u, p.uZr, zrWidth / PANEL, l.z, zrWidth, xw, steps * width);
+      ws.matmul(l.hState, u, batch, u, p.uZr, zrWidth / PANEL, l.z, zrWidth, xw, steps * width);
+      ws.activate(ra, l.z, 2 * u, batch, zrWidth);
       for (let b = 0; b < batch; b++) {
         const z = l.z + b * zrWidth;
-        applyActivation(ra, heap, z, z + 2 * u);
         const rh = l.scratch + b * u;
         const h = l.hState + b * u;
         for (let k = 0; k < u; k++) heap[rh + k] = heap[z + u + k] * heap[h + k]; // r ⊙ h
       }
-      // h̃ pre-activation = (x·Wh + bh)[t] + (r ⊙ h)·Uh
-      p.ws.matmul(l.scratch, u, batch, u, p.uH, hWidth / PANEL, l.z2, hWidth, xw + 2 * u, steps * width);
-      for (let b = 0; b < batch; b++) {
-        if (!live(b, t)) continue;
-        const h2 = l.z2 + b * hWidth;
-        applyActivation(act, heap, h2, h2 + u);
-      }
+      // h̃ = act((x·Wh + bh)[t] + (r ⊙ h)·Uh)
+      ws.matmul(l.scratch, u, batch, u, p.uH, hWidth / PANEL, l.z2, hWidth, xw + 2 * u, steps * width);
+      ws.activate(act, l.z2, u, batch, hWidth);
     }
     for (let b = 0; b < batch; b++) {
       const o = (b * steps + s) * u;
@@ -515,6 +483,7 @@ export function runSimpleRnn(
   for (let s = 0; s < steps; s++) {
     const t = opts.goBackwards ? steps - 1 - s : s;
     p.ws.matmul(l.hState, u, batch, u, p.u, width / PANEL, l.z, width, l.xw + t * width, steps * width);
+    p.ws.activate(act, l.z, u, batch, width);
     for (let b = 0; b < batch; b++) {
       const o = (b * steps + s) * u;
       if (mask && !mask[b * steps + t]) {
@@ -522,7 +491,6 @@ export function runSimpleRnn(
         continue;
       }
       const z = l.z + b * width;
-      applyActivation(act, heap, z, z + u);
       const h = l.hState + b * u;
       const prev = l.prevOut + b * u;
       for (let k = 0; k < u; k++) {

@@ -1,7 +1,8 @@
 /**
- * The fast matrix product behind the recurrent layers, on a float64 "heap" that holds packed weights and the
- * per-run buffers side by side. Two interchangeable implementations:
- *   - 'simd': WebAssembly SIMD (f64x2) compiled from matmul-simd.wat at build time (scripts/build-wasm.mjs),
+ * The workspace of the fast recurrent kernels: a float64 "heap" holding a layer's packed weights and its per-run
+ * buffers side by side, and the two operations the time loop needs on it — the matrix product and the gate
+ * activations. Two interchangeable implementations:
+ *   - 'simd': WebAssembly SIMD (f64x2) compiled from recurrent-simd.wat at build time (scripts/build-wasm.mjs),
  *   - 'typescript': the same register-tiled loops in plain TypeScript, where WebAssembly SIMD is missing.
  * Both compute C = INIT + A·B with float64 products and sums, so they agree with a float64 reference to rounding.
  *
@@ -11,7 +12,7 @@
  *   C: m rows, row stride ldc, 4·np values written per row.
  *   INIT: rows added to the product, row i at init + i·ldi (ldi = 0 repeats one row, e.g. a bias).
  */
-import { wasmBase64 } from './matmul-simd.generated';
+import { wasmBase64 } from './recurrent-simd.generated';
 
 export type MatmulKernel = 'simd' | 'typescript';
 
@@ -23,6 +24,18 @@ export function paddedColumns(cols: number): number {
   return Math.ceil(cols / PANEL) * PANEL;
 }
 
+/** Gate activations the kernels compute (the numbers are the WebAssembly kernel's codes). */
+export const enum Activation {
+  Linear = 0,
+  Tanh = 1,
+  Sigmoid = 2,
+  /** clip(0.2·x + 0.5, 0, 1): Keras 1/2, tf.keras */
+  HardSigmoid = 3,
+  /** clip(x/6 + 0.5, 0, 1): Keras 3 */
+  HardSigmoidKeras3 = 4,
+  Relu = 5,
+}
+
 export interface MatmulWorkspace {
   readonly kernel: MatmulKernel;
   /** The current float64 view of the whole heap. Replaced by reserve(); re-read it after reserving. */
@@ -30,6 +43,37 @@ export interface MatmulWorkspace {
   /** Make the heap at least `elements` long (keeps the contents). */
   reserve(elements: number): void;
   matmul(a: number, lda: number, m: number, k: number, b: number, np: number, c: number, ldc: number, init: number, ldi: number): void;
+  /** Apply `act` in place to `rows` runs of `n` values starting at `start`, `stride` apart. */
+  activate(act: Activation, start: number, n: number, rows: number, stride: number): void;
+}
+
+/** The TypeScript activations: a[start..end) = act(a[start..end)). */
+function activateTypeScript(act: Activation, a: Float64Array, start: number, end: number): void {
+  switch (act) {
+    case Activation.Linear:
+      return;
+    case Activation.Tanh:
+      for (let i = start; i < end; i++) a[i] = Math.tanh(a[i]);
+      return;
+    case Activation.Sigmoid:
+      for (let i = start; i < end; i++) a[i] = 1 / (1 + Math.exp(-a[i]));
+      return;
+    case Activation.HardSigmoid:
+      for (let i = start; i < end; i++) {
+        const v = 0.2 * a[i] + 0.5;
+        a[i] = v < 0 ? 0 : v > 1 ? 1 : v;
+      }
+      return;
+    case Activation.HardSigmoidKeras3:
+      for (let i = start; i < end; i++) {
+        const v = a[i] / 6 + 0.5;
+        a[i] = v < 0 ? 0 : v > 1 ? 1 : v;
+      }
+      return;
+    case Activation.Relu:
+      for (let i = start; i < end; i++) if (a[i] < 0) a[i] = 0;
+      return;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -66,10 +110,9 @@ export function packWeightPanels(
 
 let simdModule: WebAssembly.Module | null | undefined;
 
-function decodeBase64(text: string): Uint8Array {
-  if (typeof Buffer !== 'undefined') return new Uint8Array(Buffer.from(text, 'base64'));
+function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   const bin = atob(text);
-  const out = new Uint8Array(bin.length);
+  const out = new Uint8Array(new ArrayBuffer(bin.length));
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out;
 }
@@ -97,12 +140,14 @@ export function simdSupported(): boolean {
 interface SimdExports {
   memory: WebAssembly.Memory;
   matmul(a: number, lda: number, m: number, k: number, b: number, np: number, c: number, ldc: number, init: number, ldi: number): void;
+  activate(code: number, p: number, n: number, rows: number, stride: number): void;
 }
 
 function simdWorkspace(module: WebAssembly.Module, elements: number): MatmulWorkspace {
   const exports = new WebAssembly.Instance(module, {}).exports as unknown as SimdExports;
   const memory = exports.memory;
   const run = exports.matmul;
+  const activate = exports.activate;
   const ws: MatmulWorkspace = {
     kernel: 'simd',
     heap: new Float64Array(memory.buffer),
@@ -114,6 +159,9 @@ function simdWorkspace(module: WebAssembly.Module, elements: number): MatmulWork
     },
     matmul(a, lda, m, k, b, np, c, ldc, init, ldi) {
       run(a * 8, lda * 8, m, k, b * 8, np, c * 8, ldc * 8, init * 8, ldi * 8);
+    },
+    activate(act, start, n, rows, stride) {
+      activate(act, start * 8, n, rows, stride * 8);
     },
   };
   ws.reserve(elements);
@@ -220,8 +268,26 @@ function typeScriptWorkspace(elements: number): MatmulWorkspace {
     matmul(a, lda, m, k, b, np, c, ldc, init, ldi) {
       matmulTypeScript(ws.heap, a, lda, m, k, b, np, c, ldc, init, ldi);
     },
+    activate(act, start, n, rows, stride) {
+      for (let r = 0; r < rows; r++) activateTypeScript(act, ws.heap, start + r * stride, start + r * stride + n);
+    },
   };
   return ws;
+}
+
+let preference: MatmulKernel | 'auto' = 'auto';
+
+/**
+ * Choose the kernel that layers prepared from now on use ('auto' = SIMD where available). For benchmarks and tests
+ * of the TypeScript fallback; the default needs no call.
+ */
+export function setPreferredMatmulKernel(kernel: MatmulKernel | 'auto'): void {
+  preference = kernel;
+}
+
+/** The kernel a layer prepared now would run on. */
+export function preferredMatmulKernel(): MatmulKernel {
+  return preference !== 'typescript' && simdSupported() ? 'simd' : 'typescript';
 }
 
 /**

@@ -1,5 +1,6 @@
-;; The matrix product at the heart of the recurrent layers, in WebAssembly SIMD (f64x2).
+;; The recurrent layers' kernels in WebAssembly SIMD (f64x2): the matrix product and the gate activations.
 ;;
+;; 1. matmul
 ;;   C[m x 4·np] = INIT + A[m x k] · B
 ;;
 ;; A: row-major float64, row stride `lda` bytes (the states h, or the input sequence).
@@ -10,8 +11,109 @@
 ;; Products and sums are float64 (a float32 weight times a float32 input is exact in float64), so the
 ;; result is as exact as a float64 reference computed in another order.
 ;; All pointers are byte offsets into the exported memory; the caller owns the layout.
+;;
+;; 2. activate: a gate activation applied in place to `rows` runs of `n` float64 values, `stride` bytes apart.
+;; exp is computed to ~1e-16 relative (Cody-Waite reduction by ln 2, degree-12 Taylor polynomial on |r| ≤ ln2/2
+;; evaluated by Estrin's scheme,
+;; exponent bits for 2^n), so sigmoid and tanh match Math.exp / Math.tanh to float64 rounding, far below Keras's
+;; float32 (1e-5) tolerance.
 (module
   (memory (export "memory") 1)
+
+  ;; exp(x) per lane; x clamped to [-708, 709] (beyond that float64 under/overflows anyway; NaN stays NaN).
+  (func $exp (param $x v128) (result v128)
+    (local $n v128) (local $r v128) (local $r2 v128) (local $r4 v128)
+    (local.set $x (f64x2.pmin (f64x2.pmax (local.get $x) (f64x2.splat (f64.const -708))) (f64x2.splat (f64.const 709))))
+    (local.set $n (f64x2.nearest (f64x2.mul (local.get $x) (f64x2.splat (f64.const 0x1.71547652b82fep+0)))))
+    ;; r = x - n·ln2 in two parts (ln2_hi has trailing zero bits so n·ln2_hi is exact); |r| <= ln2/2
+    (local.set $r (f64x2.sub (local.get $x) (f64x2.mul (local.get $n) (f64x2.splat (f64.const 0x1.62e42fee00000p-1)))))
+    (local.set $r (f64x2.sub (local.get $r) (f64x2.mul (local.get $n) (f64x2.splat (f64.const 0x1.a39ef35793c76p-33)))))
+    (local.set $r2 (f64x2.mul (local.get $r) (local.get $r)))
+    (local.set $r4 (f64x2.mul (local.get $r2) (local.get $r2)))
+    ;; Σ r^k / k!, k = 0..12, by Estrin's scheme (short dependency chains):
+    ;;   [(1 + r) + (1/2 + r/6)·r²] + [(1/24 + r/120) + (1/720 + r/5040)·r²]·r⁴
+    ;;   + {[(1/8! + r/9!) + (1/10! + r/11!)·r²] + (1/12!)·r⁴}·r⁸
+    (f64x2.mul
+      (f64x2.add
+        (f64x2.add
+          (f64x2.add
+            (f64x2.add (f64x2.splat (f64.const 1)) (local.get $r))
+            (f64x2.mul (local.get $r2)
+              (f64x2.add (f64x2.splat (f64.const 0.5)) (f64x2.mul (local.get $r) (f64x2.splat (f64.const 1.66666666666666666667e-1))))))
+          (f64x2.mul (local.get $r4)
+            (f64x2.add
+              (f64x2.add (f64x2.splat (f64.const 4.16666666666666666667e-2)) (f64x2.mul (local.get $r) (f64x2.splat (f64.const 8.33333333333333333333e-3))))
+              (f64x2.mul (local.get $r2)
+                (f64x2.add (f64x2.splat (f64.const 1.38888888888888888889e-3)) (f64x2.mul (local.get $r) (f64x2.splat (f64.const 1.98412698412698412698e-4))))))))
+        (f64x2.mul (f64x2.mul (local.get $r4) (local.get $r4))
+          (f64x2.add
+            (f64x2.add
+              (f64x2.add (f64x2.splat (f64.const 2.48015873015873015873e-5)) (f64x2.mul (local.get $r) (f64x2.splat (f64.const 2.75573192239858906526e-6))))
+              (f64x2.mul (local.get $r2)
+                (f64x2.add (f64x2.splat (f64.const 2.75573192239858906526e-7)) (f64x2.mul (local.get $r) (f64x2.splat (f64.const 2.50521083854417187751e-8))))))
+            (f64x2.mul (local.get $r4) (f64x2.splat (f64.const 2.08767569878680989792e-9))))))
+      ;; · 2^n, built from the exponent bits
+      (i64x2.shl
+        (i64x2.add (i64x2.extend_low_i32x4_s (i32x4.trunc_sat_f64x2_s_zero (local.get $n))) (i64x2.splat (i64.const 1023)))
+        (i32.const 52))))
+
+  ;; One activation on one vector. code: 0 linear, 1 tanh, 2 sigmoid, 3 hard_sigmoid (0.2x+0.5),
+  ;; 4 hard_sigmoid Keras 3 (x/6+0.5), 5 relu.
+  (func $activation (param $code i32) (param $x v128) (result v128)
+    (local $t v128)
+    (block $relu
+      (block $hs3
+        (block $hs
+          (block $sigmoid
+            (block $tanh
+              (block $linear
+                (br_table $linear $tanh $sigmoid $hs $hs3 $relu $linear (local.get $code)))
+              (return (local.get $x)))
+            ;; tanh(x) = sign(x) · (1 − e^(−2|x|)) / (1 + e^(−2|x|))
+            (local.set $t (call $exp (f64x2.mul (f64x2.abs (local.get $x)) (f64x2.splat (f64.const -2)))))
+            (return
+              (v128.or
+                (f64x2.div (f64x2.sub (f64x2.splat (f64.const 1)) (local.get $t)) (f64x2.add (f64x2.splat (f64.const 1)) (local.get $t)))
+                (v128.and (local.get $x) (v128.const i64x2 0x8000000000000000 0x8000000000000000)))))
+          ;; sigmoid(x) = 1 / (1 + e^(−x))
+          (return (f64x2.div (f64x2.splat (f64.const 1)) (f64x2.add (f64x2.splat (f64.const 1)) (call $exp (f64x2.neg (local.get $x)))))))
+        (return
+          (f64x2.min (f64x2.max (f64x2.add (f64x2.mul (local.get $x) (f64x2.splat (f64.const 0.2))) (f64x2.splat (f64.const 0.5)))
+                                (f64x2.splat (f64.const 0)))
+                     (f64x2.splat (f64.const 1)))))
+      (return
+        (f64x2.min (f64x2.max (f64x2.add (f64x2.div (local.get $x) (f64x2.splat (f64.const 6))) (f64x2.splat (f64.const 0.5)))
+                              (f64x2.splat (f64.const 0)))
+                   (f64x2.splat (f64.const 1)))))
+    (f64x2.max (local.get $x) (f64x2.splat (f64.const 0))))
+
+  ;; One activation over `rows` runs of `n` values, `stride` bytes apart; two vectors per iteration so the
+  ;; independent exp computations overlap; a last odd value through a half-loaded vector.
+  (func (export "activate") (param $code i32) (param $p i32) (param $n i32) (param $rows i32) (param $stride i32)
+    (local $q i32) (local $end i32) (local $r i32)
+    (if (i32.eqz (local.get $code)) (then (return)))
+    (block $rowsdone
+      (loop $row
+        (br_if $rowsdone (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $q (local.get $p))
+        (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 3))))
+        (block $quadsdone
+          (loop $quads
+            (br_if $quadsdone (i32.gt_u (i32.add (local.get $q) (i32.const 32)) (local.get $end)))
+            (v128.store (local.get $q) (call $activation (local.get $code) (v128.load (local.get $q))))
+            (v128.store offset=16 (local.get $q) (call $activation (local.get $code) (v128.load offset=16 (local.get $q))))
+            (local.set $q (i32.add (local.get $q) (i32.const 32)))
+            (br $quads)))
+        (if (i32.le_u (i32.add (local.get $q) (i32.const 16)) (local.get $end))
+          (then
+            (v128.store (local.get $q) (call $activation (local.get $code) (v128.load (local.get $q))))
+            (local.set $q (i32.add (local.get $q) (i32.const 16)))))
+        (if (i32.lt_u (local.get $q) (local.get $end))
+          (then
+            (v128.store64_lane 0 (local.get $q) (call $activation (local.get $code) (v128.load64_zero (local.get $q))))))
+        (local.set $p (i32.add (local.get $p) (local.get $stride)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $row))))
 
   ;; 4 rows x 4 columns, 8 accumulators.
   (func $tile4x4 (param $a i32) (param $lda i32) (param $k i32) (param $b i32)

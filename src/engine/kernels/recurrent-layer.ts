@@ -1,0 +1,215 @@
+/**
+ * The fast path of a recurrent layer call, shaped for the layer kinds: given the ForwardArgs a kind receives and its
+ * flags, run the whole sequence with the packed runners of recurrent.ts and return the same ForwardResult the kind's
+ * readable step loop would (outputs, final states with return_state, stateful states, output mask).
+ *
+ * A kind calls it only when no trace is requested, and falls back to its own step loop when this returns null:
+ * an activation the runners do not compute exactly as the kind's own function (checked by probing that function),
+ * or a state/bias layout they do not know.
+ *
+ * Packed weights are cached per layer (keyed by the bound kernel array), so a model packs once and predicts often.
+ */
+import type { ForwardArgs, ForwardResult, Mask, Tensor } from '../../model/types';
+import { KerasLensError } from '../../model/types';
+import { preferredMatmulKernel } from './workspace';
+import {
+  prepareGru,
+  prepareLstm,
+  prepareSimpleRnn,
+  runGru,
+  runLstm,
+  runSimpleRnn,
+  type PreparedGru,
+  type PreparedLstm,
+  type PreparedSimpleRnn,
+  type RecurrentRunResult,
+} from './recurrent';
+
+/** What the fast path needs of a kind's activation: its Keras name and its per-element function. */
+export interface NamedActivation {
+  name: string;
+  elementwise: ((x: number) => number) | null;
+}
+
+/** The recurrent config flags the fast path honours (a subset of the kinds' RecurrentFlags). */
+export interface FastRecurrentFlags {
+  units: number;
+  returnSequences: boolean;
+  returnState: boolean;
+  goBackwards: boolean;
+  stateful: boolean;
+  zeroOutputForMask: boolean;
+}
+
+/** What a wrapper (Bidirectional) changes for one direction (the kinds' RunOverrides). */
+export interface FastRecurrentOverrides {
+  goBackwards?: boolean;
+  zeroOutputForMask?: boolean;
+  stateKey?: string;
+}
+
+export interface FastRecurrentCell {
+  cell: 'lstm' | 'gru' | 'simple_rnn';
+  kernel: Tensor;
+  recurrentKernel: Tensor;
+  /** Canonical bias: LSTM (4u), GRU (3u) or reset_after (2, 3u), SimpleRNN (u); undefined without bias. */
+  bias?: Tensor;
+  /** GRU only. */
+  resetAfter?: boolean;
+  activation: NamedActivation;
+  /** LSTM and GRU. */
+  recurrentActivation?: NamedActivation;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Activations: accept a kind's activation only if it computes what the runner will compute.
+// ---------------------------------------------------------------------------------------------
+
+const PROBES = [-40, -7.5, -3, -2.5, -1.25, -0.3, 0, 1e-3, 0.4, 1.1, 2.5, 2.9, 3.5, 6.5, 40];
+
+const RUNNER_FORMULAS: Record<string, (x: number, keras3: boolean) => number> = {
+  linear: (x) => x,
+  tanh: (x) => Math.tanh(x),
+  sigmoid: (x) => 1 / (1 + Math.exp(-x)),
+  hard_sigmoid: (x, k3) => Math.min(1, Math.max(0, k3 ? x / 6 + 0.5 : 0.2 * x + 0.5)),
+  relu: (x) => Math.max(0, x),
+};
+
+function agrees(f: (x: number) => number, g: (x: number) => number): boolean {
+  return PROBES.every((x) => Math.abs(f(x) - g(x)) <= 1e-12 * Math.max(1, Math.abs(g(x))));
+}
+
+/** The runner's name for this activation and the hard_sigmoid formula it needs, or null when it cannot run it. */
+function runnerActivation(a: NamedActivation | undefined): { name: string; keras3: boolean } | null {
+  if (!a || !a.elementwise) return null;
+  const formula = RUNNER_FORMULAS[a.name];
+  if (!formula) return null;
+  for (const keras3 of [false, true]) {
+    if (agrees(a.elementwise, (x) => formula(x, keras3))) return { name: a.name, keras3 };
+  }
+  return null; // e.g. relu with max_value / negative_slope / threshold
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-layer cache of packed weights
+// ---------------------------------------------------------------------------------------------
+
+type Prepared = PreparedLstm | PreparedGru | PreparedSimpleRnn;
+interface CacheEntry {
+  recurrentKernel: Tensor['data'];
+  bias: Tensor['data'] | null;
+  resetAfter: boolean;
+  prepared: Prepared;
+}
+const cache = new WeakMap<Tensor['data'], CacheEntry[]>();
+
+let fastRuns = 0;
+/** How many layer calls have run on the fast path in this process (lets benchmarks and tests see it was taken). */
+export function fastRecurrentRunCount(): number {
+  return fastRuns;
+}
+
+function prepared(spec: FastRecurrentCell, units: number): Prepared {
+  const kernel = preferredMatmulKernel();
+  const bias = spec.bias?.data ?? null;
+  const resetAfter = !!spec.resetAfter;
+  const entries = cache.get(spec.kernel.data) ?? [];
+  const hit = entries.find(
+    (e) =>
+      e.recurrentKernel === spec.recurrentKernel.data &&
+      e.bias === bias &&
+      e.resetAfter === resetAfter &&
+      e.prepared.units === units &&
+      e.prepared.cell === spec.cell &&
+      e.prepared.kernel === kernel,
+  );
+  if (hit) return hit.prepared;
+  const weights = { kernel: spec.kernel.data, recurrentKernel: spec.recurrentKernel.data, bias };
+  const p =
+    spec.cell === 'lstm'
+      ? prepareLstm(weights, units, { kernel })
+      : spec.cell === 'gru'
+        ? prepareGru(weights, units, resetAfter, { kernel })
+        : prepareSimpleRnn(weights, units, { kernel });
+  entries.push({ recurrentKernel: spec.recurrentKernel.data, bias, resetAfter, prepared: p });
+  cache.set(spec.kernel.data, entries);
+  return p;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The call
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Run one recurrent layer call on the fast path. Returns null when it cannot (the kind then runs its own steps).
+ * Semantics as Keras backend.rnn: states carried over at masked steps, masked outputs = previous output (zeros
+ * before the first step) or zeros with zero_output_for_mask; sequence in processing order.
+ */
+export function runRecurrentFast(
+  args: ForwardArgs,
+  flags: FastRecurrentFlags,
+  overrides: FastRecurrentOverrides,
+  spec: FastRecurrentCell,
+): ForwardResult | null {
+  if (args.ctx.trace) return null;
+  const act = runnerActivation(spec.activation);
+  const recAct = spec.cell === 'simple_rnn' ? { name: 'linear', keras3: false } : runnerActivation(spec.recurrentActivation);
+  if (!act || !recAct) return null;
+  if (act.name === 'hard_sigmoid' && recAct.name === 'hard_sigmoid' && act.keras3 !== recAct.keras3) return null;
+  const keras3 = act.name === 'hard_sigmoid' ? act.keras3 : recAct.keras3;
+
+  const x = args.inputs[0];
+  if (!x || x.shape.length < 3) return null;
+  const [batch, steps] = x.shape;
+  const features = x.shape.slice(2).reduce((a, b) => a * b, 1);
+  const u = flags.units;
+  const gates = spec.cell === 'lstm' ? 4 : spec.cell === 'gru' ? 3 : 1;
+  if (spec.kernel.data.length !== features * gates * u) return null; // let the kind report the mismatch
+  if (spec.recurrentKernel.data.length !== u * gates * u) return null;
+  const biasLength = gates * u * (spec.cell === 'gru' && spec.resetAfter ? 2 : 1);
+  if (spec.bias && spec.bias.data.length !== biasLength) return null;
+
+  const mask: Mask | null = args.masks[0] ?? null;
+  if (mask && (mask.batch !== batch || mask.steps !== steps)) {
+    throw new KerasLensError(null, `layer '${args.layer.name}': mask is ${mask.batch}×${mask.steps}, input is ${batch}×${steps}`);
+  }
+  const stateKey = overrides.stateKey ?? args.layer.name;
+  const stateCount = spec.cell === 'lstm' ? 2 : 1;
+  const saved = flags.stateful ? args.ctx.states.get(stateKey) : undefined;
+  const given = args.initialStates && args.initialStates.length > 0 ? args.initialStates : saved;
+  for (let k = 0; k < stateCount; k++) {
+    const s = given?.[k];
+    if (s && s.data.length !== batch * u) {
+      throw new KerasLensError(null, `layer '${args.layer.name}': initial state ${k} has ${s.data.length} values, expected ${batch}×${u}`);
+    }
+  }
+
+  const p = prepared(spec, u);
+  const opts = {
+    goBackwards: overrides.goBackwards ?? flags.goBackwards,
+    returnSequences: flags.returnSequences,
+    initialH: given?.[0]?.data ?? null,
+    initialC: stateCount > 1 ? (given?.[1]?.data ?? null) : null,
+    mask: mask?.data ?? null,
+    maskedOutput: (overrides.zeroOutputForMask ?? flags.zeroOutputForMask) ? ('zero' as const) : ('previous' as const),
+    activation: act.name,
+    recurrentActivation: recAct.name,
+    hardSigmoidKeras3: keras3,
+  };
+  let run: RecurrentRunResult | null;
+  if (p.cell === 'lstm') run = runLstm(p, x.data, batch, steps, features, opts);
+  else if (p.cell === 'gru') run = runGru(p, x.data, batch, steps, features, opts);
+  else run = runSimpleRnn(p, x.data, batch, steps, features, opts);
+  if (!run) return null;
+  fastRuns++;
+
+  const stateShape = [batch, u];
+  const states: Tensor[] = [{ shape: stateShape, data: run.h }];
+  if (run.c) states.push({ shape: stateShape, data: run.c });
+  if (flags.stateful) args.ctx.states.set(stateKey, states.map((s) => ({ shape: s.shape, data: new Float64Array(s.data) })));
+  const outputs: Tensor[] = [run.sequence ? { shape: [batch, steps, u], data: run.sequence } : { shape: stateShape, data: run.last }];
+  if (flags.returnState) outputs.push(...states);
+  const masks: (Mask | null)[] = [flags.returnSequences ? mask : null];
+  for (let k = 1; k < outputs.length; k++) masks.push(null);
+  return { outputs, masks };
+}

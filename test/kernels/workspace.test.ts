@@ -1,0 +1,78 @@
+/**
+ * The two building blocks of the fast recurrent kernels (src/engine/kernels/workspace.ts), SIMD and TypeScript:
+ * the packed matrix product against a naive float64 product, and the gate activations against Math.exp/Math.tanh,
+ * including odd lengths (the SIMD tail), strided rows, and that nothing outside the asked range is touched.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Activation, createMatmulWorkspace, packWeightPanels, paddedColumns, simdSupported, PANEL } from '../../src/engine/kernels/workspace';
+
+const kernels = simdSupported() ? (['simd', 'typescript'] as const) : (['typescript'] as const);
+
+function seeded(seed: number): () => number {
+  let s = seed;
+  return () => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return s / 2147483648;
+  };
+}
+
+for (const kernel of kernels) {
+  test(`${kernel}: packed product C = INIT + A·B equals a naive float64 product for odd shapes`, () => {
+    const rand = seeded(5);
+    for (const [m, k, n] of [[1, 1, 1], [1, 7, 5], [3, 5, 9], [4, 3, 4], [5, 17, 13], [9, 2, 33], [13, 64, 21], [2, 0, 6]]) {
+      const W = Float32Array.from({ length: k * n }, () => rand() * 2 - 1);
+      const A = Float64Array.from({ length: m * k }, () => rand() * 2 - 1);
+      const width = paddedColumns(n);
+      const ldi = width + 3; // INIT rows with their own stride
+      const ws = createMatmulWorkspace(k * width + m * k + m * ldi + m * width + 8, kernel);
+      assert.equal(ws.kernel, kernel);
+      const columns = Array.from({ length: n }, (_, j) => n - 1 - j); // reversed: packing follows the column list
+      packWeightPanels(ws.heap, 0, W, k, n, columns);
+      const a = k * width;
+      ws.heap.set(A, a);
+      const init = a + m * k;
+      for (let i = 0; i < m * ldi; i++) ws.heap[init + i] = rand();
+      const c = init + m * ldi;
+      ws.heap.fill(NaN, c, c + m * width + 8);
+      ws.matmul(a, k, m, k, 0, width / PANEL, c, width, init, ldi);
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < n; j++) {
+          let s = ws.heap[init + i * ldi + j];
+          for (let q = 0; q < k; q++) s += A[i * k + q] * W[q * n + columns[j]];
+          assert.ok(Math.abs(s - ws.heap[c + i * width + j]) <= 1e-13, `${m}x${k}x${n} at ${i},${j}`);
+        }
+      }
+      assert.ok(Number.isNaN(ws.heap[c + m * width]), 'wrote past the output');
+    }
+  });
+
+  test(`${kernel}: gate activations match the Keras formulas (float64) and stay inside their range`, () => {
+    const formulas: [Activation, (x: number) => number][] = [
+      [Activation.Linear, (x) => x],
+      [Activation.Tanh, Math.tanh],
+      [Activation.Sigmoid, (x) => 1 / (1 + Math.exp(-x))],
+      [Activation.HardSigmoid, (x) => Math.min(1, Math.max(0, 0.2 * x + 0.5))],
+      [Activation.HardSigmoidKeras3, (x) => Math.min(1, Math.max(0, x / 6 + 0.5))],
+      [Activation.Relu, (x) => Math.max(0, x)],
+    ];
+    const xs: number[] = [0, -0, 1e-300, -1e-12, 1e-8, 0.5, -0.5, 2.5, -2.5, 3, -3, 19, -19, 40, -40, 700, -700, 720, -750, 1e6, -1e6];
+    for (let i = 0; i < 4001; i++) xs.push(-25 + i * 0.0125);
+    const rows = 3;
+    const n = xs.length; // odd: exercises the one-value tail of each SIMD row
+    const stride = n + 5;
+    for (const [act, f] of formulas) {
+      const ws = createMatmulWorkspace(rows * stride + 8, kernel);
+      ws.heap.fill(12345);
+      for (let r = 0; r < rows; r++) ws.heap.set(xs, 1 + r * stride);
+      ws.activate(act, 1, n, rows, stride);
+      let worst = 0;
+      for (let r = 0; r < rows; r++) {
+        for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(ws.heap[1 + r * stride + i] - f(xs[i])));
+        for (let g = n; g < stride; g++) assert.equal(ws.heap[1 + r * stride + g], 12345, 'touched a value between rows');
+      }
+      assert.equal(ws.heap[0], 12345, 'touched the value before the range');
+      assert.ok(worst <= 1e-15, `activation ${act}: worst abs difference ${worst}`);
+    }
+  });
+}
