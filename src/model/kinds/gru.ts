@@ -74,7 +74,16 @@ function gruWeightRoles(layer: LayerConfig, ctx: KindContext): WeightRole[] {
       blocks: [...gateBlocks(GRU_GATES, u, 0, ', input bias'), ...gateBlocks(GRU_GATES, u, 3 * u, ', recurrent bias')],
     });
   } else if (useBias) {
-    if (gruResetAfter(layer, ctx.kerasVersion)) {
+    const v = ctx.kerasVersion;
+    if (typeof layer.config.reset_after !== 'boolean' && !(v && (v.startsWith('1.') || isKeras3(v)))) {
+      // the config is silent and the version does not settle it: (3u) or (2, 3u), the stored bias tells
+      roles.push({
+        role: 'bias',
+        meaning: 'bias, one block per gate: (3u), or (2, 3u) with reset_after (row 0 input bias, row 1 recurrent bias)',
+        shape: null,
+        blocks: gateBlocks(GRU_GATES, u),
+      });
+    } else if (gruResetAfter(layer, ctx.kerasVersion)) {
       roles.push({
         role: 'bias',
         meaning: 'bias: row 0 = input bias (added to x·W), row 1 = recurrent bias (added to h·U); one column block per gate',
