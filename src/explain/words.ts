@@ -114,13 +114,54 @@ export function explainWeightName(text: string, model?: OpenModel | null): strin
   if (!found) return null;
   const parsed = parseWeightName(found, known);
   if (!parsed) return null;
-  const weight = report ? matchWeight(parsed, report) : null;
-  return weight ? explainModelWeight(weight, report!) : explainGeneric(parsed);
+  if (!report) return explainGeneric(parsed);
+  const weight = matchWeight(parsed, report);
+  if (weight) {
+    // A fused (Keras 2) name on a file that stores Keras 1 split arrays: list the arrays that make it up.
+    if (!parsed.gate && weight.gate && bareName(weight.name) !== bareName(parsed.text)) return explainSplitArrays(parsed, weight, report);
+    return explainModelWeight(weight, report);
+  }
+  // A Keras 1 split name (`lstm_1_W_f`) on a file with fused weights: point at its block.
+  const layer = report.layers.find((l) => l.name === (parsed.layer ?? parsed.inner));
+  const fused = parsed.gate
+    ? layer?.weights.find((w) => w.role === parsed.role && !w.gate && (parsed.direction === undefined || w.direction === parsed.direction))
+    : undefined;
+  const block = fused?.blocks.find((b) => b.label === parsed.gate);
+  if (fused && block) {
+    return (
+      `**${parsed.text}** is the Keras 1 name of the **${block.label}** block (${gateWords(block)}) of \`${fused.name}\`: ` +
+      `columns [${block.start}, ${block.end}) in this model.\n\n` +
+      explainModelWeight(fused, report)
+    );
+  }
+  return explainGeneric(parsed);
+}
+
+function bareName(s: string): string {
+  return s.replace(/:\d+$/, '').replace(/^model_weights\//, '');
+}
+
+/** `lstm_1/kernel` asked of a Keras 1 file: the split arrays holding its gates, and where they sit when fused. */
+function explainSplitArrays(parsed: ParsedWeightName, first: InspectWeight, report: InspectReport): string {
+  const layer = report.layers.find((l) => l.name === first.layer)!;
+  const parts = layer.weights.filter((w) => w.role === first.role && w.gate && w.direction === first.direction);
+  const order = gatesOf(first.layerClass)?.map((g) => g.label) ?? parts.map((w) => w.gate!);
+  const u = first.shape[first.shape.length - 1];
+  const lines = [
+    `**${parsed.text}** — ${first.layerClass ?? 'layer'} \`${first.layer}\` ${first.role}: this Keras 1 file stores it as ${parts.length} separate arrays, one per gate (fused Keras 2 columns in brackets):`,
+    '',
+  ];
+  for (const w of [...parts].sort((a, b) => order.indexOf(a.gate!) - order.indexOf(b.gate!))) {
+    const k = order.indexOf(w.gate!);
+    const block = w.blocks[0];
+    lines.push(`- \`${w.name}\` — **${w.gate}** ${block ? gateWords(block) : ''}, shape ${shapeText(w.shape)} [${k * u}, ${(k + 1) * u})`);
+  }
+  return lines.join('\n');
 }
 
 /** The open model's weight a parsed name refers to. */
 export function matchWeight(parsed: ParsedWeightName, report: InspectReport): InspectWeight | null {
-  const bare = (s: string) => s.replace(/:\d+$/, '').replace(/^model_weights\//, '');
+  const bare = bareName;
   const all = report.layers.flatMap((l) => l.weights);
   const target = bare(parsed.text);
   const exact = all.find((w) => bare(w.name) === target || bare(w.path) === target || bare(w.path).endsWith('/' + target));

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inspectModel, type InspectReport, type InspectWeight } from '../../src/explain/inspect';
 import { featureSources, rowSources } from '../../src/model/rows';
-import { auxModel, flattenModel, mixedModel } from './syntheticModels';
+import { auxModel, flattenModel, input, layer, mixedModel, syntheticModel } from './syntheticModels';
+import { describeCell } from '../../src/explain/words';
 
 function weight(report: InspectReport, name: string): InspectWeight {
   const w = report.layers.flatMap((l) => l.weights).find((x) => x.name === name);
@@ -115,8 +116,6 @@ test('featureSources follows Concatenate offsets with shapes given explicitly (c
 });
 
 test('BatchNormalization passes features through; its γ/β columns name the input feature', async () => {
-  const { syntheticModel, input, layer } = await import('./syntheticModels');
-  const { describeCell } = await import('../../src/explain/words');
   const file = syntheticModel(
     'bn',
     [

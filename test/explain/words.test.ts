@@ -164,3 +164,17 @@ test('get_weights()[k]: model-wide and per layer, negative indices like Python',
   assert.deepEqual(findGetWeightsIndexAt('w = model.get_weights()[-2]', 12)?.index, -2);
   assert.equal(findGetWeightsIndexAt('w = model.get_weights()', 12), null);
 });
+
+test('explainWeightName across generations: a fused name on a Keras 1 file, a Keras 1 name on a fused file', async () => {
+  const k1 = await inspectPath(`${DL4J}/examples/simple_lstm/simple_lstm_tf_keras_1_model.h5`);
+  const md = explainWeightName('lstm_1/kernel:0', { report: k1 })!;
+  assert.match(md, /4 separate arrays/);
+  // Listed in fused order i, f, c, o with u = 50.
+  assert.match(md, /`lstm_1_W_i:0` — \*\*i\*\* input gate, shape \(1, 50\) \[0, 50\)/);
+  assert.match(md, /`lstm_1_W_f:0` — \*\*f\*\* forget gate, shape \(1, 50\) \[50, 100\)/);
+  assert.match(md, /`lstm_1_W_c:0` — \*\*c\*\* cell candidate \(c̃\), shape \(1, 50\) \[100, 150\)/);
+  assert.ok(md.indexOf('lstm_1_W_f') < md.indexOf('lstm_1_W_c'));
+  const k2 = await inspectPath(`${DL4J}/examples/functional_lstm/lstm_functional_tf_keras_2.h5`);
+  const uf = explainWeightName('lstm_U_f', { report: k2 })!;
+  assert.match(uf, /Keras 1 name of the \*\*f\*\* block \(forget gate\) of `lstm\/recurrent_kernel:0`: columns \[8, 16\)/);
+});
