@@ -4,7 +4,7 @@
  * — the order comes from src/explain/gates, by the arrays' gate labels, never by their position in the file.
  * Pure (no vscode).
  */
-import { gatesOf } from '../src/explain/gates';
+import { familyOf, gatesOf, roleMeaning } from '../src/explain/gates';
 import type { InspectLayer, InspectWeight } from '../src/explain/inspect';
 
 export interface FusedPart {
@@ -32,7 +32,8 @@ export function fusedName(names: string[], labels: string[]): string {
     while (k < s.length && k < n.length && s[s.length - 1 - k] === n[n.length - 1 - k]) k++;
     return s.slice(s.length - k);
   });
-  if (prefix.length + suffix.length >= Math.min(...names.map((n) => n.length))) return `${names[0]} (+${names.length - 1})`;
+  const kept = prefix.length + suffix.length;
+  if (kept === 0 || kept >= Math.min(...names.map((n) => n.length))) return `${names[0]} (+${names.length - 1})`;
   return `${prefix}{${labels.join(',')}}${suffix}`;
 }
 
@@ -73,7 +74,7 @@ export function fuseSplitArrays(layer: InspectLayer): { weights: InspectWeight[]
       name: fusedName(sorted.map((w) => w.name), labels),
       shape: [...first.shape.slice(0, -1), col],
       params: sorted.reduce((a, w) => a + w.params, 0),
-      meaning: `${first.meaning.replace(/\s*\(.*$/, '')} — Keras 1 stores one array per gate; shown fused in ${labels.join(', ')} order`,
+      meaning: `${roleMeaning(first.role, familyOf(first.layerClass))} — Keras 1 stores one array per gate; shown fused in ${labels.join(', ')} order`,
       path: sorted.map((w) => w.path).join(' + '),
       gate: undefined,
       blocks: parts.flatMap((p) => p.weight.blocks.filter((b) => b.axis === -1 || b.axis === p.weight.shape.length - 1).map((b) => ({ ...b, start: b.start + p.colStart, end: b.end + p.colStart }))),
