@@ -177,7 +177,7 @@ export function featureSources(ref: TensorRef, ctx: RowTraceContext, seen: Set<s
   const key = `${ref.layer}:${ref.node}:${ref.tensor}`;
   if (seen.has(key)) return null;
   seen.add(key);
-  const layer = ctx.model.layers.find((l) => l.name === ref.layer);
+  const layer = layerNamed(ctx.model, ref.layer);
   const width = widthOf(ref, layer, ctx);
   if (!layer) return width === null ? null : [{ source: ref.layer, start: 0, end: width, offset: 0, index: 'feature' }];
   const inputs = layer.inbound[ref.node] ?? layer.inbound[0] ?? [];
@@ -234,6 +234,17 @@ export function featureSources(ref: TensorRef, ctx: RowTraceContext, seen: Set<s
     ];
   }
   return newSource(layer, width);
+}
+
+const layersByName = new WeakMap<ModelConfig, Map<string, LayerConfig>>();
+
+function layerNamed(model: ModelConfig, name: string): LayerConfig | undefined {
+  let byName = layersByName.get(model);
+  if (!byName) {
+    byName = new Map(model.layers.map((l) => [l.name, l]));
+    layersByName.set(model, byName);
+  }
+  return byName.get(name);
 }
 
 /** A layer that makes new features (Dense, RNNs, convolutions, merges by arithmetic, anything unknown). */

@@ -149,3 +149,33 @@ test('weights only: unknown names and odd shapes are listed raw', async () => {
   );
   assert.deepEqual(l.weights[1].view, [1, 1]);
 });
+
+test('a deep model (600 layers: Dense, BatchNormalization, Activation repeated) inspects quickly', async () => {
+  const layers = [input('x', [null, 16])];
+  const weights: Record<string, [string, number[]][]> = {};
+  let prev = 'x';
+  for (let k = 1; k <= 200; k++) {
+    layers.push(layer(`dense_${k}`, 'Dense', { units: 16 }, prev));
+    layers.push(layer(`batch_normalization_${k}`, 'BatchNormalization', { axis: -1 }, `dense_${k}`));
+    layers.push(layer(`activation_${k}`, 'Activation', { activation: 'relu' }, `batch_normalization_${k}`));
+    weights[`dense_${k}`] = [
+      ['kernel', [16, 16]],
+      ['bias', [16]],
+    ];
+    weights[`batch_normalization_${k}`] = ['gamma', 'beta', 'moving_mean', 'moving_variance'].map((n) => [n, [16]] as [string, number[]]);
+    prev = `activation_${k}`;
+  }
+  const file = syntheticModel('deep', layers, ['x'], [prev], weights);
+  const t0 = performance.now();
+  const report = await inspectModel(file);
+  const ms = performance.now() - t0;
+  assert.equal(report.layers.length, 601);
+  assert.equal(report.totalParams, 200 * (16 * 16 + 16 + 4 * 16));
+  // Each Dense reads the previous Dense through BatchNormalization and Activation.
+  const k = report.layers.find((l) => l.name === 'dense_200')!.weights[0];
+  assert.deepEqual(
+    k.rows.map((r) => [r.source, r.start, r.end]),
+    [['dense_199', 0, 16]],
+  );
+  assert.ok(ms < 2000, `inspect took ${ms.toFixed(0)} ms`);
+});
