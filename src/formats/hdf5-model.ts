@@ -1,5 +1,6 @@
 /** An open HDF5 file -> ModelFile: the legacy Keras layout (Keras 1/2/tf.keras/3-legacy) or Keras 3 weights. */
 import { KerasLensError } from '../model/types';
+import { toKerasLensError } from './limits';
 import type { ModelFile } from '../model/types';
 import type { Hdf5File } from './hdf5';
 import { isLegacyKerasH5, readLegacyKerasH5 } from './keras-h5';
@@ -10,6 +11,19 @@ import { isKeras3WeightsH5, readKeras3Weights } from './keras3-weights';
  * architecture and version come from the archive.
  */
 export function modelFileFromHdf5(
+  h5: Hdf5File,
+  source: string,
+  externalConfig: unknown,
+  keras3: { kerasVersion: string | null; config: unknown; entry: string } | null,
+): ModelFile {
+  try {
+    return readHdf5Model(h5, source, externalConfig, keras3);
+  } catch (e) {
+    throw toKerasLensError(e, source, 'damaged HDF5 structure');
+  }
+}
+
+function readHdf5Model(
   h5: Hdf5File,
   source: string,
   externalConfig: unknown,

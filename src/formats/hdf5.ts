@@ -10,6 +10,7 @@
  */
 import type * as H5 from 'h5wasm' with { 'resolution-mode': 'import' };
 import { KerasLensError } from '../model/types';
+import { checkTensorSize, describeForeignError, toKerasLensError } from './limits';
 
 type H5Lib = typeof import('h5wasm', { with: { 'resolution-mode': 'import' } });
 export type H5Group = H5.Group;
@@ -18,10 +19,17 @@ export type H5Dataset = H5.Dataset;
 let diskLib: Promise<H5Lib> | null = null;
 let memoryLib: Promise<H5Lib> | null = null;
 
+/** HDF5 errors become JS exceptions instead of a page of HDF5-DIAG text on stderr. */
+function throwInsteadOfPrinting(lib: H5Lib): void {
+  const mod = lib.Module as unknown as { activate_throwing_error_handler?: () => number };
+  mod.activate_throwing_error_handler?.();
+}
+
 async function loadDiskLib(): Promise<H5Lib> {
   diskLib ??= (async () => {
     const lib = (await import('h5wasm/node')) as unknown as H5Lib;
     await lib.ready;
+    throwInsteadOfPrinting(lib);
     return lib;
   })();
   return diskLib;
@@ -31,9 +39,19 @@ async function loadMemoryLib(): Promise<H5Lib> {
   memoryLib ??= (async () => {
     const lib = (await import('h5wasm')) as unknown as H5Lib;
     await lib.ready;
+    throwInsteadOfPrinting(lib);
     return lib;
   })();
   return memoryLib;
+}
+
+/** Does this byte image start (or, after a user block, continue) with the HDF5 signature? */
+export function hasHdf5Signature(bytes: Uint8Array): boolean {
+  const sig = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
+  for (let off = 0; off + 8 <= bytes.length; off = off === 0 ? 512 : off * 2) {
+    if (sig.every((b, i) => bytes[off + i] === b)) return true;
+  }
+  return false;
 }
 
 let memoryCounter = 0;
@@ -56,7 +74,7 @@ export class Hdf5File {
     try {
       file = new lib.File(absolutePath, 'r');
     } catch (e) {
-      throw new KerasLensError(source, `HDF5 library could not open the file (${shortError(e)})`);
+      throw toKerasLensError(e, source, 'the HDF5 library could not open the file');
     }
     if (!file || (file as unknown as { file_id?: bigint }).file_id === undefined || Number((file as any).file_id) < 0) {
       throw new KerasLensError(source, 'HDF5 library could not open the file (damaged or truncated HDF5)');
@@ -66,6 +84,7 @@ export class Hdf5File {
 
   /** Open an HDF5 image held in memory (never touches the disk). */
   static async openMemory(bytes: Uint8Array, source: string): Promise<Hdf5File> {
+    if (!hasHdf5Signature(bytes)) throw new KerasLensError(source, 'model.weights.h5 inside the .keras file is not HDF5 (damaged file)');
     const lib = await loadMemoryLib();
     const fs = lib.FS as unknown as { writeFile(p: string, d: Uint8Array): void; unlink(p: string): void };
     const memoryPath = `/keras-lens-${process.pid}-${++memoryCounter}.h5`;
@@ -75,7 +94,7 @@ export class Hdf5File {
       file = new lib.File(memoryPath, 'r');
     } catch (e) {
       fs.unlink(memoryPath);
-      throw new KerasLensError(source, `HDF5 library could not open the weights (${shortError(e)})`);
+      throw toKerasLensError(e, source, 'the HDF5 library could not open model.weights.h5');
     }
     return new Hdf5File(lib, file, source, memoryPath);
   }
@@ -202,6 +221,7 @@ export function readFloat32(h5: Hdf5File, ds: H5.Dataset): Float32Array {
   const where = `${h5.source}: dataset ${ds.path}`;
   if (h5.closed) throw new Error(`${where} cannot be read: the model file was closed`);
   const m = ds.metadata;
+  checkTensorSize(h5.source, `dataset ${ds.path}`, (m.shape ?? []).map(Number));
   if (m.type === 1 && m.size === 2) {
     // h5wasm has no float16 accessor: read the raw little-endian halves through the module and widen them.
     const mod = h5.lib.Module as unknown as {
@@ -214,7 +234,11 @@ export function readFloat32(h5: Hdf5File, ds: H5.Dataset): Float32Array {
     const ptr = mod._malloc(Math.max(2, n * 2));
     if (!ptr) throw new Error(`${where} does not fit in memory`);
     try {
-      mod.get_dataset_data(ds.file_id, ds.path, null, null, null, BigInt(ptr));
+      try {
+        mod.get_dataset_data(ds.file_id, ds.path, null, null, null, BigInt(ptr));
+      } catch (e) {
+        throw new Error(`${where} could not be read (${describeForeignError(e)})`);
+      }
       const raw = mod.HEAPU8.slice(ptr, ptr + n * 2);
       const halves = new Uint16Array(raw.buffer, 0, n);
       const out = new Float32Array(n);
@@ -231,7 +255,7 @@ export function readFloat32(h5: Hdf5File, ds: H5.Dataset): Float32Array {
   try {
     v = ds.value;
   } catch (e) {
-    throw new Error(`${where} could not be read (${shortError(e)})`);
+    throw new Error(`${where} could not be read (${describeForeignError(e)})`);
   }
   if (v instanceof Float32Array) return v;
   if (typeof v === 'number') return Float32Array.of(v);
@@ -241,7 +265,7 @@ export function readFloat32(h5: Hdf5File, ds: H5.Dataset): Float32Array {
   throw new Error(`${where} could not be read as numbers`);
 }
 
+/** One line for anything a library threw (HDF5-DIAG stacks -> their innermost message). */
 export function shortError(e: unknown): string {
-  const msg = e instanceof Error ? e.message : String(e);
-  return msg.split('\n')[0].slice(0, 200);
+  return describeForeignError(e);
 }

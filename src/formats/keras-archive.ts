@@ -12,6 +12,7 @@ import { Inflate } from 'fflate';
 import { KerasLensError } from '../model/types';
 import type { ModelFile } from '../model/types';
 import { Hdf5File } from './hdf5';
+import { checkInflateSize } from './limits';
 import { modelFileFromHdf5 } from './hdf5-model';
 import { parseJsonText, isPlainObject, own } from './json-guard';
 
@@ -109,6 +110,8 @@ export async function readZipEntry(fh: FileHandle, fileSize: number, entry: ZipE
   if (entry.size > budget) {
     throw new KerasLensError(source, `zip entry '${entry.name}' would inflate to ${entry.size} bytes, over the ${budget}-byte limit (zip bomb?)`);
   }
+  // Ratio cap too: hundreds of MB claimed by a few hundred KB of deflate is a bomb, refused before inflating.
+  if (entry.method !== 0) checkInflateSize(source, entry.name, entry.compressedSize, entry.size, budget);
   const lfh = await readAt(fh, entry.localHeaderOffset, 30);
   if (lfh.length < 30 || lfh.readUInt32LE(0) !== LFH_SIG) throw new KerasLensError(source, `damaged zip entry '${entry.name}'`);
   const dataStart = entry.localHeaderOffset + 30 + lfh.readUInt16LE(26) + lfh.readUInt16LE(28);
