@@ -30,7 +30,7 @@ const CACHE_SIZE = 4;
 
 export class ModelSession {
   private cache: { key: string; data: Float32Array }[] = [];
-  /** Per layer: the weights as shown (Keras 1 split gate arrays fused), and the fused views by name. */
+  /** Per layer: Keras 1 split gate arrays fused into one view per role, by fused name. */
   private readonly shown = new Map<string, { weights: InspectWeight[]; fused: Map<string, FusedWeight> }>();
 
   private constructor(
@@ -71,7 +71,8 @@ export class ModelSession {
         innerClassName: l.innerClassName,
         outputShape: l.outputShape as ModelSummary['layers'][number]['outputShape'],
         params: l.params,
-        weights: (this.shown.get(l.name)?.weights ?? l.weights).map((w) => weightSummary(w, this.shown.get(l.name)?.fused.get(w.name))),
+        weights: l.weights.map((w) => weightSummary(w)),
+        fused: [...(this.shown.get(l.name)?.fused.values() ?? [])].map((f) => weightSummary(f.weight, f)),
       })),
       notes: r.notes,
       needsArchitecture: r.weightsOnly,

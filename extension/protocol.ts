@@ -55,7 +55,10 @@ export interface LayerSummary {
   innerClassName?: string;
   outputShape?: (number | null)[] | (number | null)[][] | string;
   params: number;
+  /** The stored arrays, in file (get_weights) order. */
   weights: WeightSummary[];
+  /** Keras 1 split gate arrays joined into one view per role (and direction), in gate order. */
+  fused?: WeightSummary[];
 }
 
 /** What the header and the layer list show. */

@@ -176,7 +176,13 @@ export class ModelView {
       this.detail.replaceChildren(title, el('p', { class: 'empty' }, 'This layer has no weights.'));
       return;
     }
-    const sections = (ws: WeightSummary[]) => ws.map((w) => this.weightSection(layer, w));
+    // Keras 1 split gate arrays: the fused views (one per role) first, then the stored arrays as written.
+    const fused = layer.fused ?? [];
+    const sections = (ws: WeightSummary[]) => [
+      ...fused.filter((f) => ws.some((w) => (w.direction ?? '') === (f.direction ?? ''))).map((w) => this.weightSection(layer, w, 'fused-weight')),
+      ...(fused.length ? [el('h4', { class: 'stored-heading' }, 'Stored arrays (one per gate, file order)')] : []),
+      ...ws.map((w) => this.weightSection(layer, w)),
+    ];
     const directed = layer.weights.some((w) => w.direction);
     if (directed) {
       const fwd = layer.weights.filter((w) => w.direction !== 'backward');
@@ -195,7 +201,7 @@ export class ModelView {
     }
   }
 
-  private weightSection(layer: LayerSummary, w: WeightSummary): HTMLElement {
+  private weightSection(layer: LayerSummary, w: WeightSummary, testid: 'weight' | 'fused-weight' = 'weight'): HTMLElement {
     const body = el('div', { class: 'weight-body', hidden: true });
     const toggle = el(
       'button',
@@ -206,7 +212,7 @@ export class ModelView {
       el('span', { class: 'weight-role' }, w.meaning || w.role),
       ...(w.parts ? [el('span', { class: 'weight-parts', 'data-testid': 'weight-parts' }, `joins ${w.parts.join(' + ')}`)] : []),
     );
-    const section = el('section', { class: 'weight', 'data-testid': 'weight', 'data-weight': w.name, 'data-role': w.role }, toggle, body);
+    const section = el('section', { class: `weight ${testid}`, 'data-testid': testid, 'data-weight': w.name, 'data-role': w.role }, toggle, body);
     toggle.addEventListener('mouseenter', () => this.tooltip.show(`${w.name}: ${w.meaning || w.role}, shape (${w.shape.join(', ')}), ${paramsText(w.params)} values`, toggle));
     toggle.addEventListener('mouseleave', () => this.tooltip.hide());
     let loaded = false;

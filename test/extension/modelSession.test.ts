@@ -121,19 +121,24 @@ test('a file that is not a model fails with its name in the message', async () =
 
 const LSTM_K1 = join(REF, 'examples/simple_lstm/simple_lstm_tf_keras_1_model.h5');
 
-test('Keras 1 split gate arrays are one fused view per role, columns i|f|c|o joined by name', async () => {
+test('Keras 1 split gate arrays: stored arrays in file order, plus one fused view per role, columns i|f|c|o joined by name', async () => {
   const s = await ModelSession.open(LSTM_K1, { maxTensorElements: 1e6 });
   try {
     const lstm = s.summary().layers.find((l) => l.name === 'lstm_1')!;
     assert.deepEqual(
-      lstm.weights.map((w) => [w.name, w.role, w.shape]),
+      lstm.weights.map((w) => w.name),
+      ['i', 'c', 'f', 'o'].flatMap((g) => [`lstm_1_W_${g}:0`, `lstm_1_U_${g}:0`, `lstm_1_b_${g}:0`]),
+    );
+    assert.deepEqual(lstm.weights.find((w) => w.name === 'lstm_1_U_f:0')!.blocks.map((b) => b.label), ['f']);
+    assert.deepEqual(
+      lstm.fused!.map((w) => [w.name, w.role, w.shape]),
       [
         ['lstm_1_W_{i,f,c,o}:0', 'kernel', [1, 200]],
         ['lstm_1_U_{i,f,c,o}:0', 'recurrent_kernel', [50, 200]],
         ['lstm_1_b_{i,f,c,o}:0', 'bias', [200]],
       ],
     );
-    const u = lstm.weights[1];
+    const u = lstm.fused![1];
     assert.deepEqual(u.parts, ['lstm_1_U_i:0', 'lstm_1_U_f:0', 'lstm_1_U_c:0', 'lstm_1_U_o:0']);
     assert.deepEqual(u.blocks.map((b) => [b.label, b.start, b.end]), [['i', 0, 50], ['f', 50, 100], ['c', 100, 150], ['o', 150, 200]]);
 

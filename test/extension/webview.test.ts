@@ -209,3 +209,26 @@ test('results panel: outputs table with bars for probabilities, per-step trace p
     await h.close();
   }
 });
+
+test('Keras 1: stored arrays in file order, and a fused i|f|c|o view whose cells come from the right stored array', { skip }, async () => {
+  const k1 = join(REF, 'examples/simple_lstm/simple_lstm_tf_keras_1_model.h5');
+  const h = await openHarness({ view: 'model', modelPath: k1 });
+  const p = h.page;
+  try {
+    await p.click('[data-testid=layer][data-layer=lstm_1]');
+    const stored = await p.locator('[data-testid=weight]').evaluateAll((els) => els.map((e) => e.getAttribute('data-weight')));
+    assert.deepEqual(stored, ['i', 'c', 'f', 'o'].flatMap((g) => [`lstm_1_W_${g}:0`, `lstm_1_U_${g}:0`, `lstm_1_b_${g}:0`]));
+    const fused = p.locator('[data-testid=fused-weight][data-weight="lstm_1_U_{i,f,c,o}:0"]');
+    await fused.locator('[data-testid=weight-toggle]').click();
+    await fused.locator('td[data-row="3"][data-col="60"]').waitFor();
+    assert.deepEqual(await fused.locator('[data-testid=gate-header]').evaluateAll((els) => els.map((e) => e.getAttribute('data-gate'))), ['i', 'f', 'c', 'o']);
+    const uf = await h5Values(k1, 'model_weights/lstm_1/lstm_1_U_f:0');
+    const text = await fused.locator('td[data-row="3"][data-col="60"]').textContent();
+    assert.ok(Math.abs(Number(text) - uf[3 * 50 + 10]) <= 5e-4 * Math.abs(uf[3 * 50 + 10]) + 1e-9, `${text} vs U_f[3, 10] = ${uf[3 * 50 + 10]}`);
+    await fused.locator('td[data-row="3"][data-col="60"]').hover();
+    await p.waitForFunction(() => /lstm_1_U_f:0/.test(document.querySelector('[data-testid=tooltip]')?.textContent ?? ''));
+    assert.deepEqual(h.problems, []);
+  } finally {
+    await h.close();
+  }
+});
