@@ -174,3 +174,26 @@ test('GRU storedRoles: a stored (2,3u) bias is described as input/recurrent rows
   assert.match(roles[2].meaning, /row 0 = input bias/);
   assert.deepEqual(roles[2].shape, [2, 6]);
 });
+
+test('RNN(LSTMCell) computes exactly like LSTM with the same flags and weights; stacked cells are refused clearly', () => {
+  const r = rand(91);
+  const arrays = [
+    { shape: [3, 8], data: Float32Array.from({ length: 24 }, r) },
+    { shape: [2, 8], data: Float32Array.from({ length: 16 }, r) },
+    { shape: [8], data: Float32Array.from({ length: 8 }, r) },
+  ];
+  const rnn = L('RNN', { return_sequences: true, go_backwards: true, cell: { class_name: 'LSTMCell', config: { units: 2, recurrent_activation: 'sigmoid' } } }, 'rnn');
+  const lstm = L('LSTM', { units: 2, return_sequences: true, go_backwards: true, recurrent_activation: 'sigmoid' }, 'lstm');
+  const ctx = { kerasVersion: '2.4.0', inputShapes: [[null, 4, 3]] };
+  assert.deepEqual(kindFor('RNN')!.weightRoles(rnn, ctx).map((x) => x.blocks.map((b) => b.label).join('')), ['ifco', 'ifco', 'ifco']);
+  const names = ['rnn/lstm_cell/kernel:0', 'rnn/lstm_cell/recurrent_kernel:0', 'rnn/lstm_cell/bias:0'];
+  const wr = kindFor('RNN')!.bindWeights(rnn, stored('rnn', arrays, names), ctx);
+  const wl = kindFor('LSTM')!.bindWeights(lstm, stored('lstm', arrays), ctx);
+  const x: Tensor = { shape: [1, 4, 3], data: Float64Array.from({ length: 12 }, r) };
+  const a = kindFor('RNN')!.forward({ layer: rnn, inputs: [x], masks: [null], weights: wr, ctx: ctxOf('2.4.0') }).outputs[0];
+  const b = kindFor('LSTM')!.forward({ layer: lstm, inputs: [x], masks: [null], weights: wl, ctx: ctxOf('2.4.0') }).outputs[0];
+  assert.deepEqual(a.shape, [1, 4, 2]);
+  assert.deepEqual(Array.from(a.data), Array.from(b.data));
+  const stacked = L('RNN', { cell: [{ class_name: 'LSTMCell', config: { units: 2 } }, { class_name: 'GRUCell', config: { units: 2 } }] }, 'deep');
+  assert.throws(() => kindFor('RNN')!.weightRoles(stacked, ctx), (e: unknown) => e instanceof KerasLensError && /stacks 2 cells/.test(e.message));
+});

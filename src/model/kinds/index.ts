@@ -17,6 +17,7 @@ import { conv2dKind } from './conv2d';
 import { batchNormalizationKind } from './batch-normalization';
 import { layerNormalizationKind } from './layer-normalization';
 import { preluKind } from './prelu';
+import { rnnKind } from './rnn';
 
 const weightedKinds: LayerKind[] = [
   lstmKind,
@@ -32,6 +33,7 @@ const weightedKinds: LayerKind[] = [
   batchNormalizationKind,
   layerNormalizationKind,
   preluKind,
+  rnnKind,
 ];
 
 const byClassName = new Map<string, LayerKind>();
