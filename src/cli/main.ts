@@ -6,13 +6,22 @@
  * `keras-lens: <file>: <what is wrong>`, never a stack trace. Libraries that print diagnostics themselves
  * (emscripten's `Aborted(...)` through console.error, HDF5-DIAG stacks written straight to fd 2) are held back while
  * a command runs: on success they are passed through, on failure only our one line is printed.
+ *
+ * Hangs: the HDF5 C library (WebAssembly) can loop forever on some damaged files (found by test/fuzz), and nothing on
+ * the same thread can interrupt synchronous WebAssembly. So `run()` (the bin entry) executes the command in a worker
+ * thread and watches it: reading the model file's structure (open + inspect) must finish within
+ * STRUCTURE_SECONDS, the whole command within COMMAND_SECONDS (predict of a big model can be long);
+ * KERAS_LENS_TIMEOUT_SECONDS overrides both. On timeout the worker is terminated and the usual one line is printed.
  */
 // `require`, not `import * as`: the bundle's namespace wrapper would be a copy, and we patch the real module.
 import fs = require('node:fs');
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { runInspect } from './inspect';
 import { runPredict } from './predict';
 import { KerasLensError } from '../model/types';
 import { describeForeignError, oneLineText } from '../formats/limits';
+import { openModelFile } from '../formats/open';
+import { inspectModel } from '../explain/inspect';
 
 const USAGE = `usage:
   keras-lens inspect MODEL [--config ARCH.json] [--json]
@@ -113,7 +122,26 @@ function holdStderr(): HeldStderr {
   };
 }
 
-/** Entry used by bin/keras-lens.js (and tests): runs and exits with the code. */
+/** Seconds allowed for opening the model file and reading its structure (metadata, config, weight list). */
+const STRUCTURE_SECONDS = 30;
+/** Seconds allowed for a whole command: inspect, predict. */
+const COMMAND_SECONDS: Record<string, number> = { inspect: 120, predict: 1800 };
+
+/** The --config argument, if any. */
+function configArgument(args: string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--config') return args[i + 1];
+    if (args[i].startsWith('--config=')) return args[i].slice('--config='.length);
+  }
+  return undefined;
+}
+
+interface WorkerMessage {
+  kind: 'structure-read' | 'done';
+  code?: number;
+}
+
+/** Entry used by bin/keras-lens.js: runs the command in a watched worker thread and exits with its code. */
 export function run(argv: string[]): void {
   const fail = (err: unknown) => {
     try {
@@ -125,7 +153,101 @@ export function run(argv: string[]): void {
   // Anything escaping the command's own promise (a library's stray callback, a rejected promise nobody awaited).
   process.on('uncaughtException', fail);
   process.on('unhandledRejection', fail);
-  main(argv).then((code) => {
-    process.exitCode = code;
-  }, fail);
+  const [command, ...rest] = argv;
+  if ((command !== 'inspect' && command !== 'predict') || process.env.KERAS_LENS_IN_PROCESS === '1' || typeof __filename !== 'string') {
+    main(argv).then((code) => {
+      process.exitCode = code;
+    }, fail);
+    return;
+  }
+  const override = Number(process.env.KERAS_LENS_TIMEOUT_SECONDS);
+  const structureSeconds = override > 0 ? override : STRUCTURE_SECONDS;
+  const commandSeconds = override > 0 ? override : COMMAND_SECONDS[command];
+  const file = modelArgument(rest);
+  let worker: Worker;
+  try {
+    worker = new Worker(__filename, { workerData: { kerasLensArgv: argv } });
+  } catch {
+    // no worker threads here: run unwatched
+    main(argv).then((code) => {
+      process.exitCode = code;
+    }, fail);
+    return;
+  }
+  let finished = false;
+  const giveUp = (what: string, seconds: number) => {
+    if (finished) return;
+    finished = true;
+    void worker.terminate();
+    process.stderr.write(`keras-lens: ${oneLine(new KerasLensError(file, `${what} did not finish within ${seconds} s; the file is probably damaged (KERAS_LENS_TIMEOUT_SECONDS allows more)`))}\n`);
+    process.exitCode = 1;
+  };
+  let structureTimer: NodeJS.Timeout | null = setTimeout(() => giveUp('reading the file', structureSeconds), structureSeconds * 1000);
+  const commandTimer = setTimeout(() => giveUp(command, commandSeconds), commandSeconds * 1000);
+  const clear = () => {
+    if (structureTimer) clearTimeout(structureTimer);
+    structureTimer = null;
+    clearTimeout(commandTimer);
+  };
+  worker.on('message', (m: WorkerMessage) => {
+    if (m.kind === 'structure-read' && structureTimer) {
+      clearTimeout(structureTimer);
+      structureTimer = null;
+    } else if (m.kind === 'done') {
+      finished = true;
+      clear();
+      process.exitCode = m.code ?? 1;
+    }
+  });
+  worker.on('error', (err) => {
+    if (finished) return;
+    finished = true;
+    clear();
+    process.stderr.write(`keras-lens: ${oneLine(err, file)}\n`);
+    process.exitCode = 1;
+  });
+  worker.on('exit', () => {
+    clear();
+    if (!finished) {
+      finished = true;
+      process.stderr.write(`keras-lens: ${oneLine(new KerasLensError(file, 'stopped unexpectedly'), file)}\n`);
+      process.exitCode = 1;
+    }
+  });
+}
+
+/** The worker side of run(): read the file's structure first (reported to the watcher), then run the command. */
+async function runInWorker(argv: string[]): Promise<void> {
+  const [, ...rest] = argv;
+  const file = modelArgument(rest);
+  if (file) {
+    const held = holdStderr();
+    try {
+      const configPath = configArgument(rest);
+      const opened = await openModelFile(file, configPath ? { configPath } : {});
+      try {
+        await inspectModel(opened);
+      } finally {
+        opened.close();
+      }
+    } catch {
+      // the command below meets the same problem and reports it
+    } finally {
+      held.release(false);
+    }
+  }
+  parentPort!.postMessage({ kind: 'structure-read' } satisfies WorkerMessage);
+  const code = await main(argv);
+  parentPort!.postMessage({ kind: 'done', code } satisfies WorkerMessage);
+}
+
+if (!isMainThread && parentPort && workerData && Array.isArray((workerData as { kerasLensArgv?: unknown }).kerasLensArgv)) {
+  const argv = (workerData as { kerasLensArgv: string[] }).kerasLensArgv;
+  const report = (err: unknown) => {
+    process.stderr.write(`keras-lens: ${oneLine(err, modelArgument(argv.slice(1)))}\n`);
+    parentPort!.postMessage({ kind: 'done', code: 1 } satisfies WorkerMessage);
+  };
+  process.on('uncaughtException', report);
+  process.on('unhandledRejection', report);
+  runInWorker(argv).catch(report);
 }

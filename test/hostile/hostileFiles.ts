@@ -18,6 +18,8 @@ export const DL4J = join(PROJECT, '../shared/keras-reference/dl4j');
 export const REAL_H5 = join(DL4J, 'examples/simple_flatten_lstm/simple_flatten_lstm_tf_keras_2_model.h5');
 /** A real Keras 1.2.2 model file (12 split LSTM arrays). */
 export const REAL_KERAS1_H5 = join(DL4J, 'examples/simple_lstm/simple_lstm_tf_keras_1_model.h5');
+/** A real Keras 2.2.0 file whose global heap (byte 3233) we damage: h5wasm then loops forever reading an attribute. */
+export const HANG_SOURCE_H5 = join(DL4J, 'examples/masking/masking_zero_lstm.h5');
 
 export const HOSTILE_NAME = '<img src=x onerror=alert(1)>';
 export const CUSTOM_CLASS = 'AttentionWithContext';
@@ -54,6 +56,8 @@ export interface HostileModels {
   notZipKeras: string;
   noConfigKeras: string;
   zipBomb: string;
+  /** one damaged global-heap byte: h5wasm (HDF5 C) never returns from reading the 'backend' attribute */
+  hangingH5: string;
   /** a .keras whose model.weights.h5 is random bytes */
   garbageWeightsKeras: string;
   /** a directory where a file is expected */
@@ -231,6 +235,14 @@ export async function writeHostileModels(dir: string, opts: { zipBombBytes?: num
         opts.zipBombBytes ?? 300 * 1024 * 1024,
       ),
     );
+  }
+
+  out.hangingH5 = place(dir, 'hanging', 'model.h5');
+  {
+    const b = readFileSync(HANG_SOURCE_H5);
+    if (b[3233] !== 0) throw new Error('hanging fixture: unexpected source byte');
+    b[3233] = 1;
+    writeFileSync(out.hangingH5, b);
   }
 
   out.garbageWeightsKeras = place(dir, 'garbage-weights', 'model.keras');
