@@ -826,8 +826,8 @@ export async function withScreenOnFailure<T>(vsc: VSCode, name: string, body: ()
   } catch (err) {
     const shot = await vsc.screenshot(`${name}-failure`).catch(() => '(no screenshot)');
     const screen = await vsc.describeScreen();
+    // A new Error: reporters print the stack, which holds the message as it was when the error was made.
     const e = err as Error;
-    e.message = `${e.message}\n--- on screen (screenshot ${shot}) ---\n${screen}`;
-    throw e;
+    throw new Error(`${e.message}\n--- on screen (screenshot ${shot}) ---\n${screen}`, { cause: err });
   }
 }

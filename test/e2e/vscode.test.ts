@@ -117,11 +117,15 @@ async function viewerOf(vsc: VSCode, fileName: string): Promise<FrameLocator> {
   return view;
 }
 
-/** Clicks the layer, then the weight (which loads its table); returns the weight's section. */
-async function openWeight(view: FrameLocator, layer: string, weight: string): Promise<Locator> {
+/**
+ * Clicks the layer, then the weight (which loads its table); returns the weight's section.
+ * `weight` is a CSS attribute test, e.g. `[data-weight="lstm/kernel:0"]`, or a plain weight name.
+ */
+async function openWeight(view: FrameLocator, layer: string, weight: string, testid = 'weight'): Promise<Locator> {
   await view.locator(`[data-testid=layer][data-layer="${layer}"]`).click();
   await expectText(view.locator('[data-testid=layer-title]'), (t) => t.trim() === layer, 20_000, `layer title after clicking ${layer}`);
-  const section = view.locator(`[data-testid=weight][data-weight="${weight}"]`);
+  const which = weight.startsWith('[') ? weight : `[data-weight="${weight}"]`;
+  const section = view.locator(`[data-testid=${testid}]${which}`);
   await section.locator('[data-testid=weight-toggle]').click();
   await section.locator('td[data-row][data-col]').first().waitFor({ timeout: 30_000 });
   return section;
@@ -288,13 +292,24 @@ describe('Keras Lens in VS Code (code-server)', { skip }, () => {
     });
   });
 
-  test('Keras 1 file: the 12 split LSTM arrays are listed as stored and show their values', { timeout: 180_000 }, async () => {
+  test('Keras 1 file: the 12 split arrays as stored, and the i|f|c|o fused view joined by name', { timeout: 180_000 }, async () => {
     const file = ws('simple_lstm_keras1.h5');
-    const expected = await withH5(file, (f) => ({
-      version: String(attrOf(f, '/', 'keras_version')),
-      weights: strings(attrOf(f, 'model_weights/lstm_1', 'weight_names')),
-      uf: datasetOf(f, 'model_weights/lstm_1/lstm_1_U_f:0'),
-    }));
+    const expected = await withH5(file, (f) => {
+      const u = (g: string) => datasetOf(f, `model_weights/lstm_1/lstm_1_U_${g}:0`);
+      // The fused recurrent kernel Keras 2 would store: blocks i, f, c, o side by side, each taken BY NAME.
+      const parts = ['i', 'f', 'c', 'o'].map(u);
+      const [rows, units] = parts[0].shape;
+      const fused = new Float64Array(rows * 4 * units);
+      parts.forEach((p, g) => {
+        for (let r = 0; r < rows; r++) for (let j = 0; j < units; j++) fused[r * 4 * units + g * units + j] = p.data[r * units + j];
+      });
+      return {
+        version: String(attrOf(f, '/', 'keras_version')),
+        weights: strings(attrOf(f, 'model_weights/lstm_1', 'weight_names')),
+        uf: parts[1],
+        fused: { shape: [rows, 4 * units], data: fused },
+      };
+    });
     await withScreenOnFailure(vsc, 'lstm-keras1', async () => {
       await vsc.openFile('simple_lstm_keras1.h5');
       const view = await viewerOf(vsc, 'simple_lstm_keras1.h5');
@@ -310,6 +325,10 @@ describe('Keras Lens in VS Code (code-server)', { skip }, () => {
       assert.ok(checked.size >= 16, `compared ${checked.size} cells`);
       const tip = await hoverCell(vsc, view, section, 2, 3);
       assert.match(tip, /forget/i, tip);
+
+      // The fused view: stored order is i, c, f, o; the columns must come out i | f | c | o.
+      const fusedSection = await openWeight(view, 'lstm_1', '[data-role=recurrent_kernel]', 'fused-weight');
+      await checkGateSplitWeight(fusedSection, expected.fused, ['i', 'f', 'c', 'o'], 'fused lstm_1 recurrent kernel');
       await vsc.screenshot('lstm-keras1');
     });
   });
