@@ -137,7 +137,7 @@ export class ResultsView {
     });
     unitsInput.addEventListener('input', draw);
     sampleInput.addEventListener('input', draw);
-    const dashes = el('span', { class: 'note' }, 'solid line: first unit listed; dashed: the others');
+    const dashes = el('span', { class: 'note' }, 'solid line / dots: first unit listed; dashed / squares: the others');
     const controls = el(
       'div',
       { class: 'trace-controls' },
@@ -184,7 +184,7 @@ export function drawTrace(canvas: HTMLCanvasElement, t: TraceSummary, series: Re
     hi += 0.5;
   }
   const fg = getComputedStyle(document.body).getPropertyValue('--vscode-foreground').trim() || '#ccc';
-  const x = (step: number) => pad.l + (t.steps <= 1 ? 0 : (step / (t.steps - 1)) * (W - pad.l - pad.r));
+  const x = (step: number) => pad.l + (t.steps <= 1 ? (W - pad.l - pad.r) / 2 : (step / (t.steps - 1)) * (W - pad.l - pad.r));
   const y = (v: number) => pad.t + (1 - (v - lo) / (hi - lo)) * (H - pad.t - pad.b);
   ctx.strokeStyle = fg;
   ctx.globalAlpha = 0.4;
@@ -215,6 +215,17 @@ export function drawTrace(canvas: HTMLCanvasElement, t: TraceSummary, series: Re
         else ctx.lineTo(x(i), y(v));
       });
       ctx.stroke();
+      // Markers make short sequences (even a single step) readable.
+      if (t.steps <= 60) {
+        ctx.fillStyle = ctx.strokeStyle;
+        s.steps.forEach((step, i) => {
+          const v = step[sample * t.units + u];
+          ctx.beginPath();
+          if (k === 0) ctx.arc(x(i), y(v), 2.5, 0, 2 * Math.PI);
+          else ctx.rect(x(i) - 2, y(v) - 2, 4, 4);
+          ctx.fill();
+        });
+      }
     });
   }
   ctx.setLineDash([]);
