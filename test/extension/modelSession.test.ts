@@ -160,3 +160,33 @@ test('Keras 1 split gate arrays: stored arrays in file order, plus one fused vie
     s.close();
   }
 });
+
+test('a weights-only file joined to its architecture JSON loses the notice and gains the model layout', async () => {
+  const weightsOnly = join(REF, 'examples/simple_lstm/simple_lstm_tf_keras_2_weights.h5');
+  const alone = await ModelSession.open(weightsOnly, { maxTensorElements: 1e6 });
+  try {
+    assert.equal(alone.summary().needsArchitecture, true);
+  } finally {
+    alone.close();
+  }
+  // the architecture Keras wrote into the full model file, saved as model.to_json() would
+  const h5wasm = await import('h5wasm/node');
+  await h5wasm.ready;
+  const f = new h5wasm.File(LSTM_K2, 'r');
+  const config = f.attrs['model_config'].value as string;
+  f.close();
+  const dir = mkdtempSync(join(tmpdir(), 'kl-arch-'));
+  const arch = join(dir, 'simple_lstm_architecture.json');
+  writeFileSync(arch, config);
+  const joined = await ModelSession.open(weightsOnly, { maxTensorElements: 1e6, configPath: arch });
+  try {
+    const s = joined.summary();
+    assert.equal(s.needsArchitecture, false);
+    assert.equal(s.architecture, 'simple_lstm_architecture.json');
+    const lstm = s.layers.find((l) => l.name === 'lstm_1')!;
+    assert.deepEqual(lstm.outputShape, [25, 50]);
+    assert.deepEqual(lstm.weights[1].rows.map((r) => r.source), ['h(t-1)']);
+  } finally {
+    joined.close();
+  }
+});
