@@ -12,11 +12,17 @@ const wabt = await wabtFactory();
 
 for (const name of readdirSync(dir).filter((f) => f.endsWith('.wat')).sort()) {
   const source = readFileSync(join(dir, name), 'utf8');
-  const parsed = wabt.parseWat(name, source, { simd: true });
-  parsed.resolveNames();
-  parsed.validate();
-  const { buffer } = parsed.toBinary({ log: false, write_debug_names: false });
-  parsed.destroy();
+  let buffer;
+  try {
+    const parsed = wabt.parseWat(name, source, { simd: true, multi_value: true });
+    parsed.resolveNames();
+    parsed.validate();
+    buffer = parsed.toBinary({ log: false, write_debug_names: false }).buffer;
+    parsed.destroy();
+  } catch (err) {
+    console.error(`build-wasm: ${name}: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  }
   const base64 = Buffer.from(buffer).toString('base64');
   const out = join(dir, name.replace(/\.wat$/, '.generated.ts'));
   const text =

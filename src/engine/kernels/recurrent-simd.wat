@@ -20,47 +20,95 @@
 (module
   (memory (export "memory") 1)
 
-  ;; exp(x) per lane; x clamped to [-708, 709] (beyond that float64 under/overflows anyway; NaN stays NaN).
-  (func $exp (param $x v128) (result v128)
-    (local $n v128) (local $r v128) (local $r2 v128) (local $r4 v128)
-    (local.set $x (f64x2.pmin (f64x2.pmax (local.get $x) (f64x2.splat (f64.const -708))) (f64x2.splat (f64.const 709))))
-    (local.set $n (f64x2.nearest (f64x2.mul (local.get $x) (f64x2.splat (f64.const 0x1.71547652b82fep+0)))))
+  ;; exp(x) per lane of two vectors at once (each constant is materialised once for both; the two dependency
+  ;; chains overlap). x clamped to [-708, 709]: beyond that float64 under/overflows anyway; NaN stays NaN.
+  (func $exp2 (param $x0 v128) (param $x1 v128) (result v128 v128)
+    (local $c v128) (local $n0 v128) (local $n1 v128) (local $r0 v128) (local $r1 v128)
+    (local $s0 v128) (local $s1 v128) (local $q0 v128) (local $q1 v128) (local $p0 v128) (local $p1 v128)
+    (local $t0 v128) (local $t1 v128)
+    (local.set $c (f64x2.splat (f64.const -708)))
+    (local.set $x0 (f64x2.pmax (local.get $x0) (local.get $c)))
+    (local.set $x1 (f64x2.pmax (local.get $x1) (local.get $c)))
+    (local.set $c (f64x2.splat (f64.const 709)))
+    (local.set $x0 (f64x2.pmin (local.get $x0) (local.get $c)))
+    (local.set $x1 (f64x2.pmin (local.get $x1) (local.get $c)))
+    ;; n = round(x / ln2)
+    (local.set $c (f64x2.splat (f64.const 0x1.71547652b82fep+0)))
+    (local.set $n0 (f64x2.nearest (f64x2.mul (local.get $x0) (local.get $c))))
+    (local.set $n1 (f64x2.nearest (f64x2.mul (local.get $x1) (local.get $c))))
     ;; r = x - n·ln2 in two parts (ln2_hi has trailing zero bits so n·ln2_hi is exact); |r| <= ln2/2
-    (local.set $r (f64x2.sub (local.get $x) (f64x2.mul (local.get $n) (f64x2.splat (f64.const 0x1.62e42fee00000p-1)))))
-    (local.set $r (f64x2.sub (local.get $r) (f64x2.mul (local.get $n) (f64x2.splat (f64.const 0x1.a39ef35793c76p-33)))))
-    (local.set $r2 (f64x2.mul (local.get $r) (local.get $r)))
-    (local.set $r4 (f64x2.mul (local.get $r2) (local.get $r2)))
-    ;; Σ r^k / k!, k = 0..12, by Estrin's scheme (short dependency chains):
-    ;;   [(1 + r) + (1/2 + r/6)·r²] + [(1/24 + r/120) + (1/720 + r/5040)·r²]·r⁴
-    ;;   + {[(1/8! + r/9!) + (1/10! + r/11!)·r²] + (1/12!)·r⁴}·r⁸
-    (f64x2.mul
-      (f64x2.add
-        (f64x2.add
-          (f64x2.add
-            (f64x2.add (f64x2.splat (f64.const 1)) (local.get $r))
-            (f64x2.mul (local.get $r2)
-              (f64x2.add (f64x2.splat (f64.const 0.5)) (f64x2.mul (local.get $r) (f64x2.splat (f64.const 1.66666666666666666667e-1))))))
-          (f64x2.mul (local.get $r4)
-            (f64x2.add
-              (f64x2.add (f64x2.splat (f64.const 4.16666666666666666667e-2)) (f64x2.mul (local.get $r) (f64x2.splat (f64.const 8.33333333333333333333e-3))))
-              (f64x2.mul (local.get $r2)
-                (f64x2.add (f64x2.splat (f64.const 1.38888888888888888889e-3)) (f64x2.mul (local.get $r) (f64x2.splat (f64.const 1.98412698412698412698e-4))))))))
-        (f64x2.mul (f64x2.mul (local.get $r4) (local.get $r4))
-          (f64x2.add
-            (f64x2.add
-              (f64x2.add (f64x2.splat (f64.const 2.48015873015873015873e-5)) (f64x2.mul (local.get $r) (f64x2.splat (f64.const 2.75573192239858906526e-6))))
-              (f64x2.mul (local.get $r2)
-                (f64x2.add (f64x2.splat (f64.const 2.75573192239858906526e-7)) (f64x2.mul (local.get $r) (f64x2.splat (f64.const 2.50521083854417187751e-8))))))
-            (f64x2.mul (local.get $r4) (f64x2.splat (f64.const 2.08767569878680989792e-9))))))
-      ;; · 2^n, built from the exponent bits
-      (i64x2.shl
-        (i64x2.add (i64x2.extend_low_i32x4_s (i32x4.trunc_sat_f64x2_s_zero (local.get $n))) (i64x2.splat (i64.const 1023)))
-        (i32.const 52))))
+    (local.set $c (f64x2.splat (f64.const 0x1.62e42fee00000p-1)))
+    (local.set $r0 (f64x2.sub (local.get $x0) (f64x2.mul (local.get $n0) (local.get $c))))
+    (local.set $r1 (f64x2.sub (local.get $x1) (f64x2.mul (local.get $n1) (local.get $c))))
+    (local.set $c (f64x2.splat (f64.const 0x1.a39ef35793c76p-33)))
+    (local.set $r0 (f64x2.sub (local.get $r0) (f64x2.mul (local.get $n0) (local.get $c))))
+    (local.set $r1 (f64x2.sub (local.get $r1) (f64x2.mul (local.get $n1) (local.get $c))))
+    ;; Σ_{k=0..12} r^k / k! by Estrin's scheme, innermost pairs first:
+    ;;   p = [(1 + r) + (1/2 + r/3!)·r²] + [(1/4! + r/5!) + (1/6! + r/7!)·r²]·r⁴
+    ;;     + {[(1/8! + r/9!) + (1/10! + r/11!)·r²] + (1/12!)·r⁴}·r⁸
+    ;; s = r², q = r⁴
+    (local.set $s0 (f64x2.mul (local.get $r0) (local.get $r0)))
+    (local.set $s1 (f64x2.mul (local.get $r1) (local.get $r1)))
+    (local.set $q0 (f64x2.mul (local.get $s0) (local.get $s0)))
+    (local.set $q1 (f64x2.mul (local.get $s1) (local.get $s1)))
+    ;; high part h = [(1/8! + r/9!) + (1/10! + r/11!)·r²] + (1/12!)·r⁴   (kept in p)
+    (local.set $c (f64x2.splat (f64.const 2.08767569878680989792e-9)))
+    (local.set $p0 (f64x2.mul (local.get $q0) (local.get $c)))
+    (local.set $p1 (f64x2.mul (local.get $q1) (local.get $c)))
+    (local.set $c (f64x2.splat (f64.const 2.50521083854417187751e-8)))
+    (local.set $t0 (f64x2.mul (local.get $r0) (local.get $c)))
+    (local.set $t1 (f64x2.mul (local.get $r1) (local.get $c)))
+    (local.set $c (f64x2.splat (f64.const 2.75573192239858906526e-7)))
+    (local.set $t0 (f64x2.mul (local.get $s0) (f64x2.add (local.get $t0) (local.get $c))))
+    (local.set $t1 (f64x2.mul (local.get $s1) (f64x2.add (local.get $t1) (local.get $c))))
+    (local.set $p0 (f64x2.add (local.get $p0) (local.get $t0)))
+    (local.set $p1 (f64x2.add (local.get $p1) (local.get $t1)))
+    (local.set $c (f64x2.splat (f64.const 2.75573192239858906526e-6)))
+    (local.set $t0 (f64x2.mul (local.get $r0) (local.get $c)))
+    (local.set $t1 (f64x2.mul (local.get $r1) (local.get $c)))
+    (local.set $c (f64x2.splat (f64.const 2.48015873015873015873e-5)))
+    (local.set $p0 (f64x2.add (local.get $p0) (f64x2.add (local.get $t0) (local.get $c))))
+    (local.set $p1 (f64x2.add (local.get $p1) (f64x2.add (local.get $t1) (local.get $c))))
+    ;; middle part m = (1/4! + r/5!) + (1/6! + r/7!)·r²   (kept in x)
+    (local.set $c (f64x2.splat (f64.const 1.98412698412698412698e-4)))
+    (local.set $x0 (f64x2.mul (local.get $r0) (local.get $c)))
+    (local.set $x1 (f64x2.mul (local.get $r1) (local.get $c)))
+    (local.set $c (f64x2.splat (f64.const 1.38888888888888888889e-3)))
+    (local.set $x0 (f64x2.mul (local.get $s0) (f64x2.add (local.get $x0) (local.get $c))))
+    (local.set $x1 (f64x2.mul (local.get $s1) (f64x2.add (local.get $x1) (local.get $c))))
+    (local.set $c (f64x2.splat (f64.const 8.33333333333333333333e-3)))
+    (local.set $x0 (f64x2.add (local.get $x0) (f64x2.mul (local.get $r0) (local.get $c))))
+    (local.set $x1 (f64x2.add (local.get $x1) (f64x2.mul (local.get $r1) (local.get $c))))
+    (local.set $c (f64x2.splat (f64.const 4.16666666666666666667e-2)))
+    (local.set $x0 (f64x2.add (local.get $x0) (local.get $c)))
+    (local.set $x1 (f64x2.add (local.get $x1) (local.get $c)))
+    ;; m + h·r⁴  (in x)
+    (local.set $x0 (f64x2.add (local.get $x0) (f64x2.mul (local.get $p0) (local.get $q0))))
+    (local.set $x1 (f64x2.add (local.get $x1) (f64x2.mul (local.get $p1) (local.get $q1))))
+    ;; low part l = (1 + r) + (1/2 + r/3!)·r²   (in p)
+    (local.set $c (f64x2.splat (f64.const 1.66666666666666666667e-1)))
+    (local.set $p0 (f64x2.mul (local.get $r0) (local.get $c)))
+    (local.set $p1 (f64x2.mul (local.get $r1) (local.get $c)))
+    (local.set $c (f64x2.splat (f64.const 0.5)))
+    (local.set $p0 (f64x2.mul (local.get $s0) (f64x2.add (local.get $p0) (local.get $c))))
+    (local.set $p1 (f64x2.mul (local.get $s1) (f64x2.add (local.get $p1) (local.get $c))))
+    (local.set $c (f64x2.splat (f64.const 1)))
+    (local.set $p0 (f64x2.add (local.get $p0) (f64x2.add (local.get $r0) (local.get $c))))
+    (local.set $p1 (f64x2.add (local.get $p1) (f64x2.add (local.get $r1) (local.get $c))))
+    ;; p = l + (m + h·r⁴)·r⁴, then · 2^n from the exponent bits
+    (local.set $p0 (f64x2.add (local.get $p0) (f64x2.mul (local.get $x0) (local.get $q0))))
+    (local.set $p1 (f64x2.add (local.get $p1) (f64x2.mul (local.get $x1) (local.get $q1))))
+    (local.set $c (i64x2.splat (i64.const 1023)))
+    (f64x2.mul (local.get $p0)
+      (i64x2.shl (i64x2.add (i64x2.extend_low_i32x4_s (i32x4.trunc_sat_f64x2_s_zero (local.get $n0))) (local.get $c)) (i32.const 52)))
+    (f64x2.mul (local.get $p1)
+      (i64x2.shl (i64x2.add (i64x2.extend_low_i32x4_s (i32x4.trunc_sat_f64x2_s_zero (local.get $n1))) (local.get $c)) (i32.const 52))))
 
-  ;; One activation on one vector. code: 0 linear, 1 tanh, 2 sigmoid, 3 hard_sigmoid (0.2x+0.5),
+  ;; One activation on two vectors. code: 0 linear, 1 tanh, 2 sigmoid, 3 hard_sigmoid (0.2x+0.5),
   ;; 4 hard_sigmoid Keras 3 (x/6+0.5), 5 relu.
-  (func $activation (param $code i32) (param $x v128) (result v128)
-    (local $t v128)
+  (func $activation2 (param $code i32) (param $x0 v128) (param $x1 v128) (result v128 v128)
+    (local $t0 v128) (local $t1 v128) (local $one v128) (local $sign v128) (local $a v128) (local $b v128)
+    (local.set $one (f64x2.splat (f64.const 1)))
     (block $relu
       (block $hs3
         (block $hs
@@ -68,29 +116,54 @@
             (block $tanh
               (block $linear
                 (br_table $linear $tanh $sigmoid $hs $hs3 $relu $linear (local.get $code)))
-              (return (local.get $x)))
+              (return (local.get $x0) (local.get $x1)))
             ;; tanh(x) = sign(x) · (1 − e^(−2|x|)) / (1 + e^(−2|x|))
-            (local.set $t (call $exp (f64x2.mul (f64x2.abs (local.get $x)) (f64x2.splat (f64.const -2)))))
+            (local.set $a (f64x2.splat (f64.const -2)))
+            (call $exp2 (f64x2.mul (f64x2.abs (local.get $x0)) (local.get $a)) (f64x2.mul (f64x2.abs (local.get $x1)) (local.get $a)))
+            (local.set $t1)
+            (local.set $t0)
+            (local.set $sign (v128.const i64x2 0x8000000000000000 0x8000000000000000))
             (return
               (v128.or
-                (f64x2.div (f64x2.sub (f64x2.splat (f64.const 1)) (local.get $t)) (f64x2.add (f64x2.splat (f64.const 1)) (local.get $t)))
-                (v128.and (local.get $x) (v128.const i64x2 0x8000000000000000 0x8000000000000000)))))
+                (f64x2.div (f64x2.sub (local.get $one) (local.get $t0)) (f64x2.add (local.get $one) (local.get $t0)))
+                (v128.and (local.get $x0) (local.get $sign)))
+              (v128.or
+                (f64x2.div (f64x2.sub (local.get $one) (local.get $t1)) (f64x2.add (local.get $one) (local.get $t1)))
+                (v128.and (local.get $x1) (local.get $sign)))))
           ;; sigmoid(x) = 1 / (1 + e^(−x))
-          (return (f64x2.div (f64x2.splat (f64.const 1)) (f64x2.add (f64x2.splat (f64.const 1)) (call $exp (f64x2.neg (local.get $x)))))))
+          (call $exp2 (f64x2.neg (local.get $x0)) (f64x2.neg (local.get $x1)))
+          (local.set $t1)
+          (local.set $t0)
+          (return
+            (f64x2.div (local.get $one) (f64x2.add (local.get $one) (local.get $t0)))
+            (f64x2.div (local.get $one) (f64x2.add (local.get $one) (local.get $t1)))))
+        ;; clip(0.2·x + 0.5, 0, 1)
+        (local.set $a (f64x2.splat (f64.const 0.2)))
+        (local.set $b (f64x2.splat (f64.const 0.5)))
+        (local.set $t0 (f64x2.add (f64x2.mul (local.get $x0) (local.get $a)) (local.get $b)))
+        (local.set $t1 (f64x2.add (f64x2.mul (local.get $x1) (local.get $a)) (local.get $b)))
+        (local.set $a (f64x2.splat (f64.const 0)))
         (return
-          (f64x2.min (f64x2.max (f64x2.add (f64x2.mul (local.get $x) (f64x2.splat (f64.const 0.2))) (f64x2.splat (f64.const 0.5)))
-                                (f64x2.splat (f64.const 0)))
-                     (f64x2.splat (f64.const 1)))))
+          (f64x2.min (f64x2.max (local.get $t0) (local.get $a)) (local.get $one))
+          (f64x2.min (f64x2.max (local.get $t1) (local.get $a)) (local.get $one))))
+      ;; clip(x/6 + 0.5, 0, 1)
+      (local.set $a (f64x2.splat (f64.const 6)))
+      (local.set $b (f64x2.splat (f64.const 0.5)))
+      (local.set $t0 (f64x2.add (f64x2.div (local.get $x0) (local.get $a)) (local.get $b)))
+      (local.set $t1 (f64x2.add (f64x2.div (local.get $x1) (local.get $a)) (local.get $b)))
+      (local.set $a (f64x2.splat (f64.const 0)))
       (return
-        (f64x2.min (f64x2.max (f64x2.add (f64x2.div (local.get $x) (f64x2.splat (f64.const 6))) (f64x2.splat (f64.const 0.5)))
-                              (f64x2.splat (f64.const 0)))
-                   (f64x2.splat (f64.const 1)))))
-    (f64x2.max (local.get $x) (f64x2.splat (f64.const 0))))
+        (f64x2.min (f64x2.max (local.get $t0) (local.get $a)) (local.get $one))
+        (f64x2.min (f64x2.max (local.get $t1) (local.get $a)) (local.get $one))))
+    ;; relu
+    (local.set $a (f64x2.splat (f64.const 0)))
+    (f64x2.max (local.get $x0) (local.get $a))
+    (f64x2.max (local.get $x1) (local.get $a)))
 
-  ;; One activation over `rows` runs of `n` values, `stride` bytes apart; two vectors per iteration so the
-  ;; independent exp computations overlap; a last odd value through a half-loaded vector.
+  ;; One activation over `rows` runs of `n` values, `stride` bytes apart: two vectors (four values) per call,
+  ;; then a last pair, then a last odd value through a half-loaded vector.
   (func (export "activate") (param $code i32) (param $p i32) (param $n i32) (param $rows i32) (param $stride i32)
-    (local $q i32) (local $end i32) (local $r i32)
+    (local $q i32) (local $end i32) (local $r i32) (local $left i32) (local $v0 v128) (local $v1 v128)
     (if (i32.eqz (local.get $code)) (then (return)))
     (block $rowsdone
       (loop $row
@@ -100,17 +173,31 @@
         (block $quadsdone
           (loop $quads
             (br_if $quadsdone (i32.gt_u (i32.add (local.get $q) (i32.const 32)) (local.get $end)))
-            (v128.store (local.get $q) (call $activation (local.get $code) (v128.load (local.get $q))))
-            (v128.store offset=16 (local.get $q) (call $activation (local.get $code) (v128.load offset=16 (local.get $q))))
+            (call $activation2 (local.get $code) (v128.load (local.get $q)) (v128.load offset=16 (local.get $q)))
+            (local.set $v1)
+            (local.set $v0)
+            (v128.store (local.get $q) (local.get $v0))
+            (v128.store offset=16 (local.get $q) (local.get $v1))
             (local.set $q (i32.add (local.get $q) (i32.const 32)))
             (br $quads)))
-        (if (i32.le_u (i32.add (local.get $q) (i32.const 16)) (local.get $end))
-          (then
-            (v128.store (local.get $q) (call $activation (local.get $code) (v128.load (local.get $q))))
-            (local.set $q (i32.add (local.get $q) (i32.const 16)))))
         (if (i32.lt_u (local.get $q) (local.get $end))
           (then
-            (v128.store64_lane 0 (local.get $q) (call $activation (local.get $code) (v128.load64_zero (local.get $q))))))
+            ;; 1..3 values (8, 16 or 24 bytes) left; nothing past `end` is read or written
+            (local.set $left (i32.sub (local.get $end) (local.get $q)))
+            (if (i32.ge_u (local.get $left) (i32.const 16))
+              (then (local.set $v0 (v128.load (local.get $q))))
+              (else (local.set $v0 (v128.load64_zero (local.get $q)))))
+            (local.set $v1 (f64x2.splat (f64.const 0)))
+            (if (i32.gt_u (local.get $left) (i32.const 16))
+              (then (local.set $v1 (v128.load64_zero offset=16 (local.get $q)))))
+            (call $activation2 (local.get $code) (local.get $v0) (local.get $v1))
+            (local.set $v1)
+            (local.set $v0)
+            (if (i32.ge_u (local.get $left) (i32.const 16))
+              (then (v128.store (local.get $q) (local.get $v0)))
+              (else (v128.store64_lane 0 (local.get $q) (local.get $v0))))
+            (if (i32.gt_u (local.get $left) (i32.const 16))
+              (then (v128.store64_lane offset=16 0 (local.get $q) (local.get $v1))))))
         (local.set $p (i32.add (local.get $p) (local.get $stride)))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $row))))
