@@ -422,6 +422,18 @@ async function bindLayer(model: Model, layer: ModelLayer): Promise<void> {
       }
     }),
   );
+  for (const { ref, data } of stored) {
+    const bad = firstNonFinite(data);
+    if (bad >= 0) {
+      let count = 0;
+      for (const v of data) if (!Number.isFinite(v)) count++;
+      throw new KerasLensError(
+        source,
+        `weight '${ref.name}' of ${what} holds ${data[bad]} at index ${bad} (${count} non-finite value${count > 1 ? 's' : ''}); ` +
+          'a prediction with it would be meaningless',
+      );
+    }
+  }
   let weights: Map<string, Tensor>;
   try {
     weights = kind.bindWeights(layer.config, stored, ctx);
@@ -448,6 +460,11 @@ async function bindLayer(model: Model, layer: ModelLayer): Promise<void> {
     }
   }
   layer.weights = weights;
+}
+
+function firstNonFinite(data: Float32Array): number {
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) return i;
+  return -1;
 }
 
 async function bindAllWeights(model: Model): Promise<void> {

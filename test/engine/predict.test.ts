@@ -260,3 +260,16 @@ test('predict checks tensors given directly against the declared input shape', a
   await assert.rejects(predict(model, { a: t([1, 3], [1, 2, 3]), b: t([1, 2], [1, 2]) }), /input 'a' expects shape \(None, 2\) \(batch first\) but was given \(1, 3\)/);
   await assert.rejects(predict(model, [t([1, 2], [1, 2])]), /2 input\(s\) \(a, b\) but 1 were given/);
 });
+
+test('NaN/Infinity in a stored weight: predict refuses, naming the weight and where', async () => {
+  const config = modelConfig([inputLayer('x', [2]), layer('dense_1', 'Dense', { units: 1 }, [ref('x')])], [ref('x')], [ref('dense_1')]);
+  const model = await buildModel(
+    memoryFile(config, {
+      dense_1: [
+        { name: 'dense_1/kernel:0', shape: [2, 1], data: [1, Number.POSITIVE_INFINITY] },
+        { name: 'dense_1/bias:0', shape: [1], data: [0] },
+      ],
+    }),
+  );
+  await assert.rejects(predict(model, t([1, 2], [1, 1])), /^KerasLensError: memory\.h5: weight 'dense_1\/kernel:0' of layer 'dense_1' \(Dense\) holds Infinity at index 1/);
+});
