@@ -5,6 +5,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import wabtFactory from 'wabt';
+import { wasmBase64 } from '../../src/engine/kernels/recurrent-simd.generated';
 import { Activation, createMatmulWorkspace, packWeightPanels, paddedColumns, simdSupported, PANEL } from '../../src/engine/kernels/workspace';
 
 const kernels = simdSupported() ? (['simd', 'typescript'] as const) : (['typescript'] as const);
@@ -76,3 +80,14 @@ for (const kernel of kernels) {
     }
   });
 }
+
+test('the generated module is the compiled recurrent-simd.wat (rebuilt, not stale)', async () => {
+  const wabt = await wabtFactory();
+  const source = readFileSync(join(__dirname, '../../src/engine/kernels/recurrent-simd.wat'), 'utf8');
+  const parsed = wabt.parseWat('recurrent-simd.wat', source, { simd: true, multi_value: true });
+  parsed.resolveNames();
+  parsed.validate();
+  const bytes = parsed.toBinary({ log: false, write_debug_names: false }).buffer;
+  parsed.destroy();
+  assert.equal(wasmBase64, Buffer.from(bytes).toString('base64'), 'run `node scripts/build-wasm.mjs` (npm run build does it)');
+});

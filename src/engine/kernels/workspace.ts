@@ -154,7 +154,11 @@ function simdWorkspace(module: WebAssembly.Module, elements: number): MatmulWork
     reserve(n: number) {
       const bytes = n * 8;
       if (bytes <= memory.buffer.byteLength) return;
-      memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
+      try {
+        memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
+      } catch {
+        throw new Error(`the recurrent kernels need ${Math.ceil(bytes / 2 ** 20)} MB of WebAssembly memory, more than this runtime grants (try a smaller batch)`);
+      }
       ws.heap = new Float64Array(memory.buffer);
     },
     matmul(a, lda, m, k, b, np, c, ldc, init, ldi) {
