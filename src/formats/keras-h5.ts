@@ -82,7 +82,8 @@ export function readLegacyKerasH5(h5: Hdf5File, externalConfig: unknown | undefi
     if (text !== null) model = normalizeModelConfig(parseJsonText(text, source, 'the model_config attribute'), configVersion, source);
   }
   // Weights-only files joined to an architecture from another session: pair by order, as Keras's load_weights does.
-  const matched = model && !full ? matchWeightsByOrder(model, configVersion, layers, source) : layers;
+  const split = model ? splitNestedModelWeights(model, layers) : layers;
+  const matched = model && !full ? matchWeightsByOrder(model, configVersion, split, source) : split;
   return { format, kerasVersion, backend, model, layers: matched };
 }
 
@@ -112,4 +113,34 @@ function legacyWeightRef(h5: Hdf5File, g: H5Group, layer: string, weightName: st
     dtype: dtypeName(ds),
     read: async () => readFloat32(h5, ds),
   };
+}
+
+/**
+ * A nested model (Sequential/Functional used as a layer) is one group in the file holding all its layers' weights;
+ * the normaliser inlined its layers (LayerConfig.nestedIn). Hand each weight to the inner layer its name starts
+ * with: `lstm_1/kernel:0` (Keras 2), `lstm_1_W_i` (Keras 1), `sequential/lstm/lstm_cell/kernel` (Keras 3 legacy).
+ */
+export function splitNestedModelWeights(model: ModelConfig, layers: LayerWeights[]): LayerWeights[] {
+  if (!model.layers.some((l) => l.nestedIn)) return layers;
+  const out: LayerWeights[] = [];
+  for (const lw of layers) {
+    const inner = model.layers.filter((l) => l.nestedIn && (l.nestedIn === lw.layer || l.nestedIn.startsWith(`${lw.layer}/`)));
+    if (!inner.length || model.layers.some((l) => l.name === lw.layer)) {
+      out.push(lw);
+      continue;
+    }
+    const groups = new Map<string, WeightRef[]>();
+    for (const w of lw.weights) {
+      const segments = w.name.split('/');
+      const owner =
+        inner.find((l) => segments.includes(l.storedName ?? l.name)) ??
+        inner.find((l) => segments[0].startsWith(`${l.storedName ?? l.name}_`));
+      const name = owner?.name ?? lw.layer;
+      const list = groups.get(name) ?? [];
+      list.push({ ...w, layer: name });
+      groups.set(name, list);
+    }
+    for (const [layer, weights] of groups) out.push({ layer, weights });
+  }
+  return out;
 }

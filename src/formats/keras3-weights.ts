@@ -110,16 +110,21 @@ export function readKeras3Weights(h5: Hdf5File, rawConfig: unknown, kerasVersion
   const layers: LayerWeights[] = [];
   const claimed = new Set<string>();
   if (model) {
-    const container = keras3Container(model);
-    const names = keras3GroupNames(container);
-    container.forEach((layer, i) => {
-      const g = layersGroup.get(names[i]);
-      if (!g || !h5.isGroup(g)) return; // a layer without state may have no group at all
-      claimed.add(names[i]);
-      const refs: WeightRef[] = [];
-      collectVars(h5, g, layer.name, `${rootName}/${names[i]}`, entry, refs);
-      if (refs.length) layers.push({ layer: layer.name, weights: refs });
-    });
+    const raw = unwrapModelConfig(rawConfig);
+    if (raw) {
+      mapContainer(h5, raw, layersGroup, rootName, null, model, entry, layers, claimed);
+    } else {
+      const container = keras3Container(model);
+      const names = keras3GroupNames(container);
+      container.forEach((layer, i) => {
+        const g = layersGroup.get(names[i]);
+        if (!g || !h5.isGroup(g)) return; // a layer without state may have no group at all
+        claimed.add(names[i]);
+        const refs: WeightRef[] = [];
+        collectVars(h5, g, layer.name, `${rootName}/${names[i]}`, entry, refs);
+        if (refs.length) layers.push({ layer: layer.name, weights: refs });
+      });
+    }
   }
   // Groups no config layer claims (or no config at all): listed under their group path.
   for (const gname of groupNames) {
@@ -140,4 +145,72 @@ export function readKeras3Weights(h5: Hdf5File, rawConfig: unknown, kerasVersion
     }
   }
   return { kerasVersion: version, model, layers };
+}
+
+type RawObj = Record<string, unknown>;
+const MODEL_CLASSES = new Set(['Sequential', 'Functional', 'Model']);
+
+function unwrapModelConfig(raw: unknown): RawObj | null {
+  let m = raw;
+  for (let i = 0; i < 3 && m && typeof m === 'object' && !Array.isArray(m); i++) {
+    const o = m as RawObj;
+    if (o.modelTopology && typeof o.modelTopology === 'object') m = o.modelTopology;
+    else if (o.model_config && typeof o.model_config === 'object') m = o.model_config;
+    else break;
+  }
+  return m && typeof m === 'object' && !Array.isArray(m) && typeof (m as RawObj).class_name === 'string' ? (m as RawObj) : null;
+}
+
+function rawLayersOf(model: RawObj): RawObj[] {
+  const c = model.config;
+  const list = Array.isArray(c) ? c : c && typeof c === 'object' ? (c as RawObj).layers : null;
+  if (!Array.isArray(list)) return [];
+  const layers = list.filter((l): l is RawObj => !!l && typeof l === 'object' && typeof (l as RawObj).class_name === 'string');
+  // Keras 3: Sequential.layers leaves out its InputLayer; Functional.layers keeps it.
+  return model.class_name === 'Sequential' ? layers.filter((l) => l.class_name !== 'InputLayer') : layers;
+}
+
+function rawName(l: RawObj): string | null {
+  const c = l.config as RawObj | undefined;
+  if (c && typeof c === 'object' && typeof c.name === 'string') return c.name;
+  return typeof l.name === 'string' ? l.name : null;
+}
+
+/**
+ * Walk one model's Keras 3 `layers` container next to its raw config (so nested models map to their own
+ * `<group>/layers/...` containers), binding each group to the normalised layer it became.
+ */
+function mapContainer(
+  h5: Hdf5File,
+  rawModel: RawObj,
+  group: H5Group,
+  groupPath: string,
+  nestedPath: string | null,
+  model: ModelConfig,
+  entry: string | null,
+  out: LayerWeights[],
+  claimed: Set<string>,
+): void {
+  const rawLayers = rawLayersOf(rawModel);
+  const names = keras3GroupNames(rawLayers.map((l) => ({ className: String(l.class_name) }) as LayerConfig));
+  rawLayers.forEach((raw, i) => {
+    const g = group.get(names[i]);
+    if (nestedPath === null) claimed.add(names[i]);
+    if (!g || !h5.isGroup(g)) return;
+    const name = rawName(raw);
+    const path = `${groupPath}/${names[i]}`;
+    if (MODEL_CLASSES.has(String(raw.class_name)) && name) {
+      const sub = g.get('layers');
+      const inlined = model.layers.some((l) => l.nestedIn === (nestedPath ? `${nestedPath}/${name}` : name));
+      if (inlined && sub && h5.isGroup(sub)) {
+        mapContainer(h5, raw, sub, `${path}/layers`, nestedPath ? `${nestedPath}/${name}` : name, model, entry, out, claimed);
+        return;
+      }
+    }
+    const layer = model.layers.find((l) => (l.nestedIn ?? null) === nestedPath && (l.storedName ?? l.name) === name);
+    const layerName = layer?.name ?? path;
+    const refs: WeightRef[] = [];
+    collectVars(h5, g, layerName, path, entry, refs);
+    if (refs.length) out.push({ layer: layerName, weights: refs });
+  });
 }

@@ -294,6 +294,10 @@ function parseRefList(v: unknown): TensorRef[] {
  * `model_config` envelope) and `{modelTopology: ...}`.
  */
 export function normalizeModelConfig(raw: unknown, kerasVersion: string | null, source: string): ModelConfig {
+  return normalizeModel(raw, kerasVersion, source, false, 0);
+}
+
+function normalizeModel(raw: unknown, kerasVersion: string | null, source: string, nested: boolean, depth: number): ModelConfig {
   let m: unknown = raw;
   for (let i = 0; i < 3 && isObj(m); i++) {
     if (isObj(m.modelTopology)) m = m.modelTopology;
@@ -304,8 +308,8 @@ export function normalizeModelConfig(raw: unknown, kerasVersion: string | null, 
     throw new KerasLensError(source, 'the model config has no class_name (not a Keras architecture)');
   }
   const cls = m.class_name;
-  if (cls === 'Sequential') return normalizeSequential(m.config, kerasVersion, source);
-  if (cls === 'Model' || cls === 'Functional') return normalizeFunctional(cls, m.config, kerasVersion, source);
+  if (cls === 'Sequential') return expandNestedModels(normalizeSequential(m.config, kerasVersion, source, nested), kerasVersion, source, depth);
+  if (cls === 'Model' || cls === 'Functional') return expandNestedModels(normalizeFunctional(cls, m.config, kerasVersion, source), kerasVersion, source, depth);
   throw new KerasLensError(source, `the model is a '${cls}', not a Sequential or functional Model`);
 }
 
@@ -333,7 +337,7 @@ function declaredBatchShape(first: LayerConfig, rawConfig: Obj, keras1: boolean)
   return null;
 }
 
-function normalizeSequential(cfg: unknown, kerasVersion: string | null, source: string): ModelConfig {
+function normalizeSequential(cfg: unknown, kerasVersion: string | null, source: string, nested = false): ModelConfig {
   let name = 'sequential';
   let rawLayers: unknown;
   if (Array.isArray(cfg)) rawLayers = cfg;
@@ -354,7 +358,8 @@ function normalizeSequential(cfg: unknown, kerasVersion: string | null, source: 
   } else {
     const first = layers[0];
     const shape = declaredBatchShape(first, isObj(rawLayers[0]) && isObj(rawLayers[0].config) ? rawLayers[0].config : {}, keras1);
-    if (!shape) {
+    // A Sequential used as a layer of another model is fed by its caller; its input shape may be undeclared.
+    if (!shape && !nested) {
       throw new KerasLensError(source, `the first layer '${first.name}' of the Sequential model declares no input shape`);
     }
     // Keras 2+/tf.keras name it `<first layer>_input`; Keras 1.2 named it `<class>_input_1` (seen in Keras 1.2.2 files).
@@ -434,4 +439,87 @@ export function singleLayerModel(
     inputs: inputs.map((x) => ({ layer: x.name, node: 0, tensor: 0 })),
     outputs: [{ layer: l.name, node: 0, tensor: 0 }],
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Nested models
+// ---------------------------------------------------------------------------------------------
+
+const MODEL_CLASSES = new Set(['Sequential', 'Functional', 'Model']);
+
+function isNestedModel(l: LayerConfig): boolean {
+  return MODEL_CLASSES.has(l.className) && (Array.isArray(l.config.layers) || Array.isArray(l.config));
+}
+
+/**
+ * Inline models used as layers (e.g. a Sequential inside a functional model, or `model.add(other_model)`): their
+ * layers join the outer graph, wired from the call's inputs to the call's users. Inner layers get `nestedIn`; a
+ * name that clashes with an outer layer becomes `<nested model>/<name>` (with `storedName` keeping the original).
+ * A nested model called more than once (shared) is left as one layer.
+ */
+function expandNestedModels(m: ModelConfig, kerasVersion: string | null, source: string, depth: number): ModelConfig {
+  if (!m.layers.some(isNestedModel)) return m;
+  if (depth > 16) throw new KerasLensError(source, 'models nested more than 16 deep');
+  const taken = new Set(m.layers.filter((l) => !isNestedModel(l)).map((l) => l.name));
+  const outputsOf = new Map<string, TensorRef[]>();
+  const layers: LayerConfig[] = [];
+  for (const l of m.layers) {
+    if (!isNestedModel(l) || l.inbound.length !== 1) {
+      layers.push(l);
+      continue;
+    }
+    const raw = Array.isArray(l.config) ? { class_name: l.className, config: l.config } : { class_name: l.className, config: l.config };
+    const inner = normalizeModel(raw, kerasVersion, source, true, depth + 1);
+    const call = l.inbound[0];
+    const inputFor = new Map<string, TensorRef>();
+    inner.inputs.forEach((r, i) => {
+      if (call[i]) inputFor.set(r.layer, call[i]);
+    });
+    const rename = new Map<string, string>();
+    for (const il of inner.layers) {
+      if (il.className === 'InputLayer' && inputFor.has(il.name)) continue;
+      const name = taken.has(il.name) ? `${l.name}/${il.name}` : il.name;
+      taken.add(name);
+      rename.set(il.name, name);
+    }
+    const mapRef = (r: TensorRef): TensorRef => inputFor.get(r.layer) ?? { ...r, layer: rename.get(r.layer) ?? r.layer };
+    for (const il of inner.layers) {
+      if (!rename.has(il.name)) continue;
+      const name = rename.get(il.name)!;
+      const copy: LayerConfig = {
+        ...il,
+        name,
+        inbound: il.inbound.map((node) => node.map(mapRef)),
+        nestedIn: il.nestedIn ? `${l.name}/${il.nestedIn}` : l.name,
+      };
+      if (name !== il.name) copy.storedName = il.storedName ?? il.name;
+      if (il.inboundKwargs) {
+        copy.inboundKwargs = il.inboundKwargs.map((kw) => {
+          const o: Record<string, TensorRef[]> = {};
+          for (const k of Object.keys(kw)) o[k] = kw[k].map(mapRef);
+          return o;
+        });
+      }
+      layers.push(copy);
+    }
+    outputsOf.set(l.name, inner.outputs.map(mapRef));
+  }
+  const resolve = (r: TensorRef): TensorRef => {
+    const outs = outputsOf.get(r.layer);
+    if (!outs) return r;
+    const o = outs[r.tensor];
+    if (!o) throw new KerasLensError(source, `the model uses output ${r.tensor} of nested model '${r.layer}', which has ${outs.length}`);
+    return o;
+  };
+  for (const l of layers) {
+    l.inbound = l.inbound.map((node) => node.map(resolve));
+    if (l.inboundKwargs) {
+      l.inboundKwargs = l.inboundKwargs.map((kw) => {
+        const o: Record<string, TensorRef[]> = {};
+        for (const k of Object.keys(kw)) o[k] = kw[k].map(resolve);
+        return o;
+      });
+    }
+  }
+  return { ...m, layers, inputs: m.inputs.map(resolve), outputs: m.outputs.map(resolve) };
 }

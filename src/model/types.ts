@@ -42,6 +42,13 @@ export interface LayerConfig {
   inbound: TensorRef[][];
   /** Extra tensors passed to a call (e.g. RNN `initial_state`), per call, keyed by Keras argument name. */
   inboundKwargs?: Record<string, TensorRef[]>[];
+  /**
+   * Set on layers that came from a nested model (a Sequential/Functional used as a layer), which the normaliser
+   * inlines: the nested model's name (outermost first, joined by '/'), and the layer's name inside it when it had
+   * to be renamed to stay unique (`name` is then `<nested model>/<storedName>`).
+   */
+  nestedIn?: string;
+  storedName?: string;
   inner?: LayerConfig;
   backward?: LayerConfig;
 }
