@@ -9,8 +9,8 @@
  *
  * Hangs: the HDF5 C library (WebAssembly) can loop forever on some damaged files (found by test/fuzz), and nothing on
  * the same thread can interrupt synchronous WebAssembly. So `run()` (the bin entry) executes the command in a worker
- * thread and watches it: reading the model file's structure (open + inspect) must finish within
- * STRUCTURE_SECONDS, the whole command within COMMAND_SECONDS (predict of a big model can be long);
+ * thread and watches it: `inspect`, and the structure-reading first step of `predict` (open + inspect), must
+ * finish within STRUCTURE_SECONDS; a whole `predict` within COMMAND_SECONDS (a big model can compute for long);
  * KERAS_LENS_TIMEOUT_SECONDS overrides both. On timeout the worker is terminated and the usual one line is printed.
  */
 // `require`, not `import * as`: the bundle's namespace wrapper would be a copy, and we patch the real module.
@@ -125,7 +125,7 @@ function holdStderr(): HeldStderr {
 /** Seconds allowed for opening the model file and reading its structure (metadata, config, weight list). */
 const STRUCTURE_SECONDS = 30;
 /** Seconds allowed for a whole command: inspect, predict. */
-const COMMAND_SECONDS: Record<string, number> = { inspect: 120, predict: 1800 };
+const COMMAND_SECONDS: Record<string, number> = { inspect: STRUCTURE_SECONDS, predict: 1800 };
 
 /** The --config argument, if any. */
 function configArgument(args: string[]): string | undefined {
@@ -183,7 +183,7 @@ export function run(argv: string[]): void {
     process.exitCode = 1;
   };
   let structureTimer: NodeJS.Timeout | null = setTimeout(() => giveUp('reading the file', structureSeconds), structureSeconds * 1000);
-  const commandTimer = setTimeout(() => giveUp(command, commandSeconds), commandSeconds * 1000);
+  const commandTimer = setTimeout(() => giveUp(command === 'inspect' ? 'reading the file' : command, commandSeconds), commandSeconds * 1000);
   const clear = () => {
     if (structureTimer) clearTimeout(structureTimer);
     structureTimer = null;
@@ -218,9 +218,11 @@ export function run(argv: string[]): void {
 
 /** The worker side of run(): read the file's structure first (reported to the watcher), then run the command. */
 async function runInWorker(argv: string[]): Promise<void> {
-  const [, ...rest] = argv;
+  const [command, ...rest] = argv;
   const file = modelArgument(rest);
-  if (file) {
+  // inspect only reads the structure (its whole run is held to STRUCTURE_SECONDS); predict reads it first, so that
+  // a damaged file is given up on quickly while a big model may compute for long.
+  if (file && command === 'predict') {
     const held = holdStderr();
     try {
       const configPath = configArgument(rest);
