@@ -179,3 +179,21 @@ test('packed weights are reused across calls of one layer (cache keyed by its we
   const zeroKernel = runRecurrentFast(args, recurrentFlags(layer), {}, other)!;
   assert.notDeepEqual(Array.from(zeroKernel.outputs[0].data), Array.from(first.outputs[0].data));
 });
+
+test('a bias recomputed on every call (CuDNN sums its halves per call) still hits the packed-weight cache', () => {
+  const s: Setup = { cell: 'lstm', units: 3, batch: 1, steps: 2, features: 2 };
+  const { args, layer } = makeArgs(s);
+  const spec = fastSpec(s, args);
+  const first = runRecurrentFast(args, recurrentFlags(layer), {}, spec)!;
+  const kernel = args.weights.get('kernel')!.data;
+  const saved = kernel.slice();
+  kernel.fill(0); // a re-packing would now see zeros
+  const copy = { ...spec, bias: { shape: spec.bias!.shape, data: Float64Array.from(spec.bias!.data) } };
+  const again = runRecurrentFast(args, recurrentFlags(layer), {}, copy)!;
+  kernel.set(saved);
+  assertClose(again.outputs, first.outputs, 'equal bias values, new array');
+  // a bias with other values is packed anew
+  const shifted = { ...spec, bias: { shape: spec.bias!.shape, data: Float64Array.from(spec.bias!.data, (v) => v + 1) } };
+  const other = runRecurrentFast(args, recurrentFlags(layer), {}, shifted)!;
+  assert.notDeepEqual(Array.from(other.outputs[0].data), Array.from(first.outputs[0].data));
+});

@@ -109,6 +109,17 @@ export function fastRecurrentRunCount(): number {
   return fastRuns;
 }
 
+/** Same values (a bias recomputed per call, e.g. CuDNN's summed halves, is the same bias). */
+function sameValues(a: Tensor['data'] | null, b: Tensor['data'] | null): boolean {
+  if (a === b) return true;
+  if (!a || !b || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) return false;
+  return true;
+}
+
+/** At most this many packings are kept per kernel array (one per kernel type / variant in practice). */
+const MAX_ENTRIES_PER_KERNEL = 4;
+
 function prepared(spec: FastRecurrentCell, units: number): Prepared {
   const kernel = preferredMatmulKernel();
   const bias = spec.bias?.data ?? null;
@@ -117,11 +128,11 @@ function prepared(spec: FastRecurrentCell, units: number): Prepared {
   const hit = entries.find(
     (e) =>
       e.recurrentKernel === spec.recurrentKernel.data &&
-      e.bias === bias &&
       e.resetAfter === resetAfter &&
       e.prepared.units === units &&
       e.prepared.cell === spec.cell &&
-      e.prepared.kernel === kernel,
+      e.prepared.kernel === kernel &&
+      sameValues(e.bias, bias),
   );
   if (hit) return hit.prepared;
   const weights = { kernel: spec.kernel.data, recurrentKernel: spec.recurrentKernel.data, bias };
@@ -131,7 +142,8 @@ function prepared(spec: FastRecurrentCell, units: number): Prepared {
       : spec.cell === 'gru'
         ? prepareGru(weights, units, resetAfter, { kernel })
         : prepareSimpleRnn(weights, units, { kernel });
-  entries.push({ recurrentKernel: spec.recurrentKernel.data, bias, resetAfter, prepared: p });
+  entries.unshift({ recurrentKernel: spec.recurrentKernel.data, bias: bias && bias.slice(), resetAfter, prepared: p });
+  entries.length = Math.min(entries.length, MAX_ENTRIES_PER_KERNEL);
   cache.set(spec.kernel.data, entries);
   return p;
 }
