@@ -55,7 +55,7 @@ export function readLegacyKerasH5(h5: Hdf5File, externalConfig: unknown | undefi
     if (!g || !h5.isGroup(g)) {
       throw new KerasLensError(source, `layer_names lists '${layerName}' but the file has no group for it`);
     }
-    const weightNames = h5.stringListAttr(g, 'weight_names');
+    const weightNames = h5.stringListAttr(g, 'weight_names') ?? oldStyleWeightNames(h5, g);
     if (!weightNames) throw new KerasLensError(source, `layer '${layerName}' has no weight_names attribute`);
     const refs: WeightRef[] = [];
     for (const weightName of weightNames) {
@@ -143,4 +143,16 @@ export function splitNestedModelWeights(model: ModelConfig, layers: LayerWeights
     for (const [layer, weights] of groups) out.push({ layer, weights });
   }
   return out;
+}
+
+/** Keras 0.x/1.0 wrote no weight_names: `nb_params` and datasets param_0, param_1, ... (in order). */
+function oldStyleWeightNames(h5: Hdf5File, g: H5Group): string[] | null {
+  const attrs = g.attrs;
+  if (!Object.prototype.hasOwnProperty.call(attrs, 'nb_params')) return null;
+  const v = attrs.nb_params.value;
+  const n = typeof v === 'bigint' ? Number(v) : typeof v === 'number' ? v : ArrayBuffer.isView(v) ? Number((v as unknown as ArrayLike<number | bigint>)[0]) : NaN;
+  if (!Number.isInteger(n) || n < 0 || n > 10_000) return null;
+  const names = Array.from({ length: n }, (_, i) => `param_${i}`);
+  const kids = new Set(h5.keys(g));
+  return names.every((x) => kids.has(x)) ? names : null;
 }

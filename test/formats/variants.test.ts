@@ -217,3 +217,24 @@ test('weights-only file from another session (other layer names) pairs with the 
   await writeKeras2WeightsH5(short, { layers: renamed.slice(0, 2) });
   await assert.rejects(openModelFile(short, { configPath: arch }), (e: unknown) => e instanceof KerasLensError && /has 2 layers with weights where the architecture has 3/.test(e.message));
 });
+
+test('Keras 0.x/1.0 layer groups without weight_names (nb_params + param_0..n)', async () => {
+  const h5 = await import('h5wasm/node');
+  await h5.ready;
+  const p = join(dir, 'keras0.h5');
+  const f = new h5.File(p, 'w');
+  f.create_attribute('layer_names', ['dense_1'], [1], 'S7');
+  const g = f.create_group('dense_1');
+  g.create_attribute('nb_params', 2);
+  g.create_dataset({ name: 'param_0', data: new Float32Array([1, 2, 3, 4, 5, 6]), shape: [3, 2] });
+  g.create_dataset({ name: 'param_1', data: new Float32Array([7, 8]), shape: [2] });
+  f.close();
+  const m = await openModelFile(p);
+  try {
+    assert.equal(m.format, 'keras1-weights-h5');
+    assert.deepEqual(m.layers[0].weights.map((w) => [w.name, w.shape]), [['param_0', [3, 2]], ['param_1', [2]]]);
+    assert.deepEqual(Array.from(await m.layers[0].weights[1].read()), [7, 8]);
+  } finally {
+    m.close();
+  }
+});
