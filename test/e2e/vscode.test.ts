@@ -288,6 +288,10 @@ describe('Keras Lens in VS Code (code-server)', { skip }, () => {
       assert.match(tip, /unit 1\b/, tip);
       assert.match(tip, /inputLayer_1/, tip);
       assertShows(tip.split('value:')[1].trim(), expected.kernel.data[1 * expected.kernel.shape[1] + units + 1], 'tooltip value');
+      // The forget gate's heatmap explains the cell under the pointer too.
+      const heat = section.locator('canvas[data-testid=heatmap][data-gate=f]');
+      await vsc.hover(heat, view.locator('[data-testid=tooltip]'));
+      await expectText(view.locator('[data-testid=tooltip]'), (t) => /forget gate/i.test(t), 15_000, 'tooltip over the f heatmap');
       await vsc.screenshot('lstm-keras2');
     });
   });
@@ -431,6 +435,32 @@ describe('Keras Lens in VS Code (code-server)', { skip }, () => {
       await results.locator('canvas[data-testid=trace-plot][data-layer=lstm_1]').waitFor({ timeout: 10_000 });
       await vsc.screenshot('predict-explorer');
     });
+  });
+
+  test('Predict with two inputs (object keyed by input name) and with a softmax head agrees with the CLI', { timeout: 240_000 }, async () => {
+    for (const model of ['two_input', 'char_lstm']) {
+      const expected = cliPredict(ws(`${model}.h5`), ws(`${model}.input.json`));
+      await withScreenOnFailure(vsc, `predict-${model}`, async () => {
+        await vsc.closeAllEditors();
+        await vsc.openFile(`${model}.h5`);
+        await viewerOf(vsc, `${model}.h5`);
+        await vsc.explorerContextMenu(`${model}.input.json`, 'Predict');
+        const results = await vsc.webviewFrame(`[data-testid=outputs]`, 90_000);
+        await expectText(results.locator('body'), (t) => t.includes(`Predict: ${model}.h5`), 30_000, 'results name the model');
+        const shown = await shownOutputs(results);
+        assert.equal(shown.size, expected[0].length, `${model}: one cell per output value`);
+        expected[0].forEach((v, i) => assertShows(shown.get(i) ?? '', v, `${model} output ${i} (CLI ${v})`));
+        if (model === 'char_lstm') {
+          // Softmax over 20 characters: probabilities drawn as bars, the most likely one marked.
+          const sum = expected[0].reduce((a, b) => a + b, 0);
+          assert.ok(Math.abs(sum - 1) < 1e-5, `softmax sums to 1 (${sum})`);
+          const best = expected[0].indexOf(Math.max(...expected[0]));
+          assert.equal(await results.locator('td[data-output="0"].best').getAttribute('data-index'), String(best), 'argmax marked');
+          assert.equal(await results.locator('td[data-output="0"].prob').count(), 20, 'probability bars');
+        }
+        await vsc.screenshot(`predict-${model}`);
+      });
+    }
   });
 
   test('Predict on an editor selection runs the picked model on just the selected sample', { timeout: 180_000 }, async () => {
