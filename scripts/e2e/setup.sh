@@ -2,7 +2,7 @@
 # Installs what the real-VS-Code end-to-end tests and `npm start` need, idempotently:
 #   - Debian packages: chromium (the browser Playwright drives), libkrb5-dev + pkg-config (code-server's kerberos
 #     native module), ripgrep (code-server's search binary, fed to @vscode/ripgrep from its download cache because
-#     its postinstall cannot download);
+#     its postinstall cannot download); make, g++, python3 for node-gyp (normally already on the machine);
 #   - code-server 4.100.3 (embeds VS Code 1.100.3; newer ones need Node 22) into .e2e/code-server (gitignored).
 # Safe to run again: each step is skipped when its result is already present and working.
 set -euo pipefail
@@ -16,7 +16,7 @@ log() { echo "[e2e setup] $*"; }
 
 # --- Debian packages --------------------------------------------------------------------------------------------
 missing=()
-for pkg in chromium libkrb5-dev pkg-config ripgrep; do
+for pkg in chromium libkrb5-dev pkg-config ripgrep make g++ python3; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
     missing+=("$pkg")
   fi
