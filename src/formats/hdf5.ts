@@ -56,6 +56,9 @@ export function hasHdf5Signature(bytes: Uint8Array): boolean {
 
 let memoryCounter = 0;
 
+/** Largest HDF5 file read into memory on Windows (see openDisk). */
+const WINDOWS_IN_MEMORY_LIMIT = 2 * 1024 * 1024 * 1024;
+
 /** An open HDF5 file (on disk or in memory). */
 export class Hdf5File {
   private isClosed = false;
@@ -69,6 +72,16 @@ export class Hdf5File {
 
   /** Open a file on disk read-only. */
   static async openDisk(absolutePath: string, source: string): Promise<Hdf5File> {
+    if (process.platform === 'win32') {
+      // Emscripten's raw node file system resolves paths POSIX-style and mishandles drive letters ("C:\\...");
+      // on Windows read the file into the in-memory build instead (bounded like a .keras archive).
+      const { readFile, stat } = await import('node:fs/promises');
+      const size = (await stat(absolutePath)).size;
+      if (size > WINDOWS_IN_MEMORY_LIMIT) {
+        throw new KerasLensError(source, `the file is ${size} bytes; on Windows Keras Lens reads HDF5 files into memory and stops at ${WINDOWS_IN_MEMORY_LIMIT}`);
+      }
+      return Hdf5File.openMemory(new Uint8Array(await readFile(absolutePath)), source, 'the file');
+    }
     const lib = await loadDiskLib();
     let file: H5.File;
     try {
@@ -83,8 +96,8 @@ export class Hdf5File {
   }
 
   /** Open an HDF5 image held in memory (never touches the disk). */
-  static async openMemory(bytes: Uint8Array, source: string): Promise<Hdf5File> {
-    if (!hasHdf5Signature(bytes)) throw new KerasLensError(source, 'model.weights.h5 inside the .keras file is not HDF5 (damaged file)');
+  static async openMemory(bytes: Uint8Array, source: string, what = 'model.weights.h5 inside the .keras file'): Promise<Hdf5File> {
+    if (!hasHdf5Signature(bytes)) throw new KerasLensError(source, `${what} is not HDF5 (damaged file)`);
     const lib = await loadMemoryLib();
     const fs = lib.FS as unknown as { writeFile(p: string, d: Uint8Array): void; unlink(p: string): void };
     const memoryPath = `/keras-lens-${process.pid}-${++memoryCounter}.h5`;
@@ -94,7 +107,7 @@ export class Hdf5File {
       file = new lib.File(memoryPath, 'r');
     } catch (e) {
       fs.unlink(memoryPath);
-      throw toKerasLensError(e, source, 'the HDF5 library could not open model.weights.h5');
+      throw toKerasLensError(e, source, `the HDF5 library could not open ${what}`);
     }
     return new Hdf5File(lib, file, source, memoryPath);
   }
