@@ -72,3 +72,17 @@ export function drawHistogram(canvas: HTMLCanvasElement, bins: number[], color: 
     ctx.fillRect(k * bw + 0.5, h - bh, Math.max(1, bw - 1), bh);
   });
 }
+
+/** A horizontal colour scale from -absMax to +absMax (the legend of a weight's heatmaps). */
+export function drawColorScale(canvas: HTMLCanvasElement, absMax: number): void {
+  const w = canvas.width;
+  const h = canvas.height;
+  const ctx = canvas.getContext('2d');
+  if (!ctx) return;
+  const img = ctx.createImageData(w, h);
+  for (let x = 0; x < w; x++) {
+    const [r, g, b] = divergingColor(((x / Math.max(1, w - 1)) * 2 - 1) * absMax, absMax);
+    for (let y = 0; y < h; y++) img.data.set([r, g, b, 255], (y * w + x) * 4);
+  }
+  ctx.putImageData(img, 0, 0);
+}

@@ -6,7 +6,7 @@
 import type { GateBlockInfo, HostEvent, LayerSummary, ModelSummary, WeightData, WeightSummary } from '../extension/protocol';
 import { HostError, type WebviewChannel } from '../extension/protocol';
 import { GateTable, formatValue } from './gateTable';
-import { cellAtPoint, drawHeatmap, drawHistogram } from './heatmap';
+import { cellAtPoint, drawColorScale, drawHeatmap, drawHistogram } from './heatmap';
 import { Tooltip } from './tooltip';
 import { badge, button, el, progressRing, tag } from './ui';
 
@@ -284,10 +284,14 @@ export class ModelView {
       const stats = data.stats.find((s) => s.label === hm.label) ?? data.stats[0];
       maps.append(this.heatmapFigure(w, hm, block, stats, absMax, data, table, describe));
     }
+    const scaleCanvas = el('canvas', { class: 'color-scale', width: 120, height: 10, 'data-testid': 'color-scale' });
+    drawColorScale(scaleCanvas, absMax);
+    const scale = el('div', { class: 'scale' }, el('span', {}, formatValue(-absMax)), scaleCanvas, el('span', {}, `+${formatValue(absMax)}`));
+    legend.append(scale);
     const note = data.complete
       ? null
       : el('p', { class: 'note' }, `${paramsText(data.matrix.rows * data.matrix.cols)} values: the heatmaps are downsampled (each pixel keeps its largest |w|); the table loads the rows and columns in view.`);
-    body.replaceChildren(...(blocks.length ? [legend] : []), maps, ...(note ? [note] : []), table.element);
+    body.replaceChildren(legend, maps, ...(note ? [note] : []), table.element);
   }
 
   private heatmapFigure(
