@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { zipSync, strToU8 } from 'fflate';
 import { crc32, deflateRawSync, constants as zlibConstants } from 'node:zlib';
 import { fixtureModels, seededRandom } from '../fixtures/models';
-import { writeKeras2H5, writeKeras3Keras, type FixtureLayerWeights, type RawModelConfig } from '../fixtures/writers';
+import { writeKeras2H5, writeKeras2WeightsH5, writeKeras3Keras, type FixtureLayerWeights, type RawModelConfig } from '../fixtures/writers';
 
 export const PROJECT = join(__dirname, '../..');
 export const DL4J = join(PROJECT, '../shared/keras-reference/dl4j');
@@ -52,6 +52,11 @@ export interface HostileModels {
   nanWeights: string;
   hostileName: string;
   protoConfig: string;
+  /** a .keras whose config.json carries __proto__/constructor keys */
+  protoKeras: string;
+  /** a weights-only .h5 and an architecture JSON (for --config) carrying __proto__/constructor keys */
+  weightsOnly: string;
+  protoArchitecture: string;
   deepConfigJson: string;
   notZipKeras: string;
   noConfigKeras: string;
@@ -206,6 +211,18 @@ export async function writeHostileModels(dir: string, opts: { zipBombBytes?: num
     const c = JSON.parse(text) as RawModelConfig; // JSON.parse keeps "__proto__" as an own key
     await writeKeras2H5(out.protoConfig, { modelConfig: c, layers });
   }
+
+  const pollute = (text: string) => {
+    const out = text.replace(/"name":"(lstm_1|lstm)"/, '"name":"$1","__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}}');
+    if (!out.includes('__proto__')) throw new Error('proto fixture: replacement failed');
+    return out;
+  };
+  out.protoKeras = place(dir, 'proto-keras', 'model.keras');
+  await writeKeras3Keras(out.protoKeras, { config: JSON.parse(pollute(JSON.stringify(m.keras3Config))) as RawModelConfig, layers });
+  out.weightsOnly = place(dir, 'weights-only', 'weights.h5');
+  await writeKeras2WeightsH5(out.weightsOnly, { layers });
+  out.protoArchitecture = place(dir, 'proto-architecture', 'architecture.json');
+  writeFileSync(out.protoArchitecture, pollute(JSON.stringify(cfg)));
 
   // A model.to_json() architecture nested 100k levels deep.
   out.deepConfigJson = place(dir, 'deep-config', 'model.json');

@@ -265,6 +265,25 @@ test('__proto__/constructor keys in a model config pollute nothing (the file is 
   assert.equal((Object as unknown as Record<string, unknown>).polluted, undefined);
 });
 
+test('__proto__/constructor keys in a .keras config.json and in a --config architecture pollute nothing', async () => {
+  const r = await pipeline(M.protoKeras);
+  if (r.stage !== 'done') assertClean(r.error, M.protoKeras);
+  let file;
+  try {
+    file = await openModelFile(M.weightsOnly, { configPath: M.protoArchitecture });
+    const report = await inspectModel(file);
+    assert.ok(report.layers.some((l) => l.name === 'lstm_1'));
+    const model = await buildModel(file);
+    await predict(model, parseInputJson(readFileSync(I.good, 'utf8'), model, I.good));
+  } catch (e) {
+    assert.ok(e instanceof KerasLensError && !/[\r\n]/.test(e.message) && /architecture\.json|weights\.h5/.test(e.message), String(e));
+  } finally {
+    file?.close();
+  }
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  assert.equal((Object.prototype as Record<string, unknown>).polluted, undefined);
+});
+
 test('hostile input JSON is refused with one line naming the input file', async () => {
   const file = await openModelFile(M.good);
   try {
