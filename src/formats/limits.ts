@@ -15,6 +15,9 @@
  *                                            2^60 elements).
  *   checkInflateSize(file, entry, c, n)     a zip entry's declared sizes before inflating (absolute cap + ratio cap,
  *                                            so a few hundred KB claiming hundreds of MB is refused at once).
+ *   checkStoredSize(file, what, shape,       an HDF5 dataset's claimed bytes against the bytes of the file holding it,
+ *                   itemBytes, fileBytes)    before reading it (an "HDF5 bomb": chunked datasets resized but never
+ *                                            written claim GBs in a few KB; reading them allocates the claim).
  *   toKerasLensError(err, file, doing?)     wrap anything a library threw (h5wasm's multi-line HDF5-DIAG stacks,
  *                                            emscripten aborts, non-Error values, RangeError from deep recursion)
  *                                            into one clean line.
@@ -35,6 +38,9 @@ export interface Limits {
   inflateRatioFloorBytes: number;
   /** Largest number of elements in one tensor (weight or input) we allocate. */
   maxTensorElements: number;
+  /** Largest claimed-data / file-size ratio for a stored array bigger than `storedRatioFloorBytes`. */
+  maxStoredRatio: number;
+  storedRatioFloorBytes: number;
 }
 
 const MiB = 1024 * 1024;
@@ -48,6 +54,9 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxInflateRatio: 100,
   inflateRatioFloorBytes: 64 * MiB,
   maxTensorElements: 2 ** 28,
+  // Keras writes every weight in full (h5py contiguous datasets, no compression): a dataset's data is in the file.
+  maxStoredRatio: 20,
+  storedRatioFloorBytes: 16 * MiB,
 });
 
 // -------------------------------------------------------------------------------------------------
@@ -111,6 +120,31 @@ export function checkInflateSize(
         `(${ratio}:1, over the ${limits.maxInflateRatio}:1 limit for model data; zip bomb?); refused`,
     );
   }
+}
+
+/**
+ * A stored array's claimed data must be (roughly) in the file that holds it. HDF5 lets a dataset claim any shape
+ * while storing nothing (unwritten chunks read as the fill value), so a few KB can make a reader allocate GBs.
+ * `fileBytes` is the size of the HDF5 file (or of the in-memory image from a .keras). Returns the element count.
+ */
+export function checkStoredSize(
+  file: string | null,
+  what: string,
+  shape: readonly number[],
+  itemBytes: number,
+  fileBytes: number,
+  limits: Pick<Limits, 'maxTensorElements' | 'maxStoredRatio' | 'storedRatioFloorBytes'> = DEFAULT_LIMITS,
+): number {
+  const n = checkTensorSize(file, what, shape, limits.maxTensorElements);
+  const claimed = n * Math.max(1, itemBytes);
+  if (claimed > limits.storedRatioFloorBytes && claimed > fileBytes * limits.maxStoredRatio) {
+    throw new KerasLensError(
+      file,
+      `${what} claims ${formatBytes(claimed)} of data (shape (${shape.join(', ')})) but the file is only ${formatBytes(fileBytes)}; ` +
+        `damaged or crafted file, refused before reading it`,
+    );
+  }
+  return n;
 }
 
 // -------------------------------------------------------------------------------------------------

@@ -63,6 +63,8 @@ export interface HostileModels {
   zipBomb: string;
   /** one damaged global-heap byte: h5wasm (HDF5 C) never returns from reading the 'backend' attribute */
   hangingH5: string;
+  /** a 'HDF5 bomb': a few KB whose Dense kernel/bias claim 800M floats (chunked datasets resized, never written) */
+  hugeClaim: string;
   /** a .keras whose model.weights.h5 is random bytes */
   garbageWeightsKeras: string;
   /** a directory where a file is expected */
@@ -260,6 +262,30 @@ export async function writeHostileModels(dir: string, opts: { zipBombBytes?: num
     if (b[3233] !== 0) throw new Error('hanging fixture: unexpected source byte');
     b[3233] = 1;
     writeFileSync(out.hangingH5, b);
+  }
+
+  out.hugeClaim = place(dir, 'huge-claim', 'model.h5');
+  {
+    const units = 200_000_000;
+    const c = clone(cfg) as Obj;
+    c.config.layers[1].config.units = units;
+    await writeKeras2H5(out.hugeClaim, { modelConfig: c as RawModelConfig, layers: layers.filter((x) => x.name !== 'dense_1') });
+    const h5 = (await import('h5wasm')) as any;
+    await h5.ready;
+    const name = '/hostile-huge-claim.h5';
+    h5.FS.writeFile(name, readFileSync(out.hugeClaim));
+    const f = new h5.File(name, 'a');
+    const g = f.get('model_weights/dense_1');
+    g.delete_attribute('weight_names');
+    g.create_attribute('weight_names', ['dense_1/kernel:0', 'dense_1/bias:0'], [2], 'S16');
+    const inner = g.create_group('dense_1');
+    const k = inner.create_dataset({ name: 'kernel:0', data: new Float32Array(8).fill(0.5), shape: [4, 2], dtype: '<f', maxshape: [null, null], chunks: [4, 2] });
+    k.resize([4, units]);
+    const b = inner.create_dataset({ name: 'bias:0', data: new Float32Array(2), shape: [2], dtype: '<f', maxshape: [null], chunks: [2] });
+    b.resize([units]);
+    f.close();
+    writeFileSync(out.hugeClaim, h5.FS.readFile(name));
+    h5.FS.unlink(name);
   }
 
   out.garbageWeightsKeras = place(dir, 'garbage-weights', 'model.keras');

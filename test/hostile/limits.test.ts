@@ -11,6 +11,7 @@ import {
   nonFiniteProblem,
   checkTensorSize,
   checkInflateSize,
+  checkStoredSize,
   describeForeignError,
   toKerasLensError,
   DEFAULT_LIMITS,
@@ -100,6 +101,13 @@ test('tensor sizes: invalid and huge declared shapes are refused before allocati
   oneLineError(() => checkTensorSize('m.h5', 'dataset /w', [2 ** 20, 2 ** 20]), 'm.h5', /more than the limit/);
   oneLineError(() => checkTensorSize('m.h5', 'dataset /w', [-1, 3]), 'm.h5', /invalid shape/);
   oneLineError(() => checkTensorSize('m.h5', 'dataset /w', [1.5]), 'm.h5', /invalid shape/);
+});
+
+test('stored arrays: claimed bytes must be in the file (HDF5 bomb)', () => {
+  assert.equal(checkStoredSize('m.h5', 'dataset /w', [50, 200], 4, 50_000), 10_000);
+  assert.equal(checkStoredSize('m.h5', 'dataset /w', [1000, 1000, 10], 4, 40_100_000), 10_000_000); // 40 MB in a 40 MB file
+  oneLineError(() => checkStoredSize('m.h5', 'dataset /w', [200_000_000], 4, 3127), 'm.h5', /claims 763 MB of data .* only 3\.1 KB/);
+  oneLineError(() => checkStoredSize('m.h5', 'dataset /w', [4, 200_000_000], 4, 1e9), 'm.h5', /more than the limit/);
 });
 
 test('zip entries: absolute cap and ratio cap', () => {

@@ -176,6 +176,27 @@ test('a zip bomb (300 MB of zeros in ~300 KB) is refused by a cap, quickly, with
   await rejects(openModelFile(M.zipBomb, { maxInflateBytes: 1024 * 1024 }), M.zipBomb, /limit|zip bomb/i);
 });
 
+test('an HDF5 bomb (a few KB whose weights claim 800M floats): inspect lists it, predict refuses by a limit, memory bounded', async () => {
+  const file = await openModelFile(M.hugeClaim);
+  try {
+    const report = await inspectModel(file);
+    const dense = report.layers.find((l) => l.name === 'dense_1');
+    assert.deepEqual(dense?.weights.map((w) => w.shape), [[4, 200_000_000], [200_000_000]]);
+  } finally {
+    file.close();
+  }
+  const rss0 = process.memoryUsage().rss;
+  const t0 = performance.now();
+  const r = await pipeline(M.hugeClaim);
+  assert.notEqual(r.stage, 'done');
+  assertClean(r.error, M.hugeClaim, /dense_1.*(limit|too large|memory)|(limit|too large|memory).*dense_1/i);
+  assert.ok(performance.now() - t0 < 5000, 'took more than 5 s');
+  assert.ok(process.memoryUsage().rss - rss0 < 500 * 1024 * 1024, 'allocated the claimed size');
+  // and the reader still works afterwards (no emscripten abort left it dead)
+  const again = await pipeline(M.good);
+  assert.equal(again.stage, 'done', String(again.error));
+});
+
 test('a .keras without config.json: inspect lists its weights (weights only), predict asks for an architecture', async () => {
   const r = await pipeline(M.noConfigKeras);
   assert.ok(r.stage === 'build' || r.stage === 'predict' || r.stage === 'open', `stopped at ${r.stage}`);
