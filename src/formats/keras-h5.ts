@@ -76,7 +76,9 @@ export function readLegacyKerasH5(h5: Hdf5File, externalConfig: unknown | undefi
   let model: ModelConfig | null = null;
   const configVersion = kerasVersion ?? (family === '1' ? '1' : null);
   if (externalConfig !== undefined) {
-    model = normalizeModelConfig(externalConfig, configVersion, source);
+    // model.to_json() records the Keras that wrote the architecture; its spelling follows that version.
+    const v = externalConfig && typeof externalConfig === 'object' ? (externalConfig as Record<string, unknown>).keras_version : undefined;
+    model = normalizeModelConfig(externalConfig, typeof v === 'string' ? v : configVersion, source);
   } else {
     const text = h5.stringAttr(root, 'model_config');
     if (text !== null) model = normalizeModelConfig(parseJsonText(text, source, 'the model_config attribute'), configVersion, source);
