@@ -10,7 +10,7 @@
  */
 import type * as H5 from 'h5wasm' with { 'resolution-mode': 'import' };
 import { KerasLensError } from '../model/types';
-import { checkTensorSize, describeForeignError, toKerasLensError } from './limits';
+import { checkStoredSize, describeForeignError, toKerasLensError } from './limits';
 
 type H5Lib = typeof import('h5wasm', { with: { 'resolution-mode': 'import' } });
 export type H5Group = H5.Group;
@@ -68,6 +68,8 @@ export class Hdf5File {
     /** The user's path, for messages. */
     readonly source: string,
     private readonly memoryPath: string | null,
+    /** Bytes of the HDF5 file or image, to refuse datasets that claim far more data than the file holds. */
+    readonly byteSize: number,
   ) {}
 
   /** Open a file on disk read-only. */
@@ -83,6 +85,8 @@ export class Hdf5File {
       return Hdf5File.openMemory(new Uint8Array(await readFile(absolutePath)), source, 'the file');
     }
     const lib = await loadDiskLib();
+    const { stat } = await import('node:fs/promises');
+    const byteSize = (await stat(absolutePath)).size;
     let file: H5.File;
     try {
       file = new lib.File(absolutePath, 'r');
@@ -92,7 +96,7 @@ export class Hdf5File {
     if (!file || (file as unknown as { file_id?: bigint }).file_id === undefined || Number((file as any).file_id) < 0) {
       throw new KerasLensError(source, 'HDF5 library could not open the file (damaged or truncated HDF5)');
     }
-    return new Hdf5File(lib, file, source, null);
+    return new Hdf5File(lib, file, source, null, byteSize);
   }
 
   /** Open an HDF5 image held in memory (never touches the disk). */
@@ -109,7 +113,7 @@ export class Hdf5File {
       fs.unlink(memoryPath);
       throw toKerasLensError(e, source, `the HDF5 library could not open ${what}`);
     }
-    return new Hdf5File(lib, file, source, memoryPath);
+    return new Hdf5File(lib, file, source, memoryPath, bytes.length);
   }
 
   get root(): H5.Group {
@@ -234,7 +238,8 @@ export function readFloat32(h5: Hdf5File, ds: H5.Dataset): Float32Array {
   const where = `${h5.source}: dataset ${ds.path}`;
   if (h5.closed) throw new Error(`${where} cannot be read: the model file was closed`);
   const m = ds.metadata;
-  checkTensorSize(h5.source, `dataset ${ds.path}`, (m.shape ?? []).map(Number));
+  // HDF5 lets a dataset claim any shape while storing nothing; refuse before allocating for it.
+  checkStoredSize(h5.source, `weight ${ds.path}`, (m.shape ?? []).map(Number), m.size, h5.byteSize);
   if (m.type === 1 && m.size === 2) {
     // h5wasm has no float16 accessor: read the raw little-endian halves through the module and widen them.
     const mod = h5.lib.Module as unknown as {
