@@ -161,14 +161,9 @@ function tensorAsMask(t: Tensor): Mask | null {
   return { batch: t.shape[0], steps: t.shape[1], data: Uint8Array.from(t.data, (v) => (v ? 1 : 0)) };
 }
 
-/** Layers predict cannot run (unknown/custom classes), looking inside nested models; names are paths 'outer/inner'. */
-function unrunnableLayers(model: Model, calls: LayerCall[], prefix = ''): string[] {
-  const out: string[] = [];
-  for (const layer of new Set(calls.map((c) => c.layer))) {
-    if (layer.nested) out.push(...unrunnableLayers(layer.nested, neededCalls(layer.nested, layer.nested.outputs), `${prefix}${layer.name}/`));
-    else if (!layer.kind) out.push(`'${prefix}${layer.name}' (class ${layer.config.className})`);
-  }
-  return out;
+/** Layers predict cannot run (unknown/custom classes). */
+function unrunnableLayers(calls: LayerCall[]): string[] {
+  return [...new Set(calls.map((c) => c.layer))].filter((l) => !l.kind).map((l) => `'${l.name}' (class ${l.config.className})`);
 }
 
 /** Runs the model on the inputs (batch axis first) and returns every output, like Keras `model.predict`. */
@@ -180,7 +175,7 @@ export async function predict(
   const wanted = opts.outputs ?? model.outputs;
   const calls = neededCalls(model, wanted);
   // Refuse unknown/custom layers before computing (or reading) anything.
-  const unknown = unrunnableLayers(model, calls);
+  const unknown = unrunnableLayers(calls);
   if (unknown.length) {
     throw new KerasLensError(
       source(model),
@@ -205,24 +200,6 @@ export async function predict(
   const res: PredictResult = { outputs, outputNames };
   if (ctx.trace) res.trace = ctx.trace;
   return res;
-}
-
-/** Runs a model used as a layer: its inputs (and masks) come from the outer call; returns its outputs and their masks. */
-function runNested(model: Model, inputs: Tensor[], inputMasks: (Mask | null)[], ctx: RunContext, outer: string): ForwardResult {
-  if (inputs.length !== model.inputs.length) {
-    throw new KerasLensError(source(model), `nested model '${outer}' takes ${model.inputs.length} input(s), got ${inputs.length}`);
-  }
-  const values = new Map<string, Tensor>();
-  const masks = new Map<string, Mask | null>();
-  model.inputs.forEach((r, i) => {
-    values.set(tensorKey(r), inputs[i]);
-    masks.set(tensorKey(r), inputMasks[i] ?? null);
-  });
-  runCalls(model, neededCalls(model, model.outputs), values, masks, ctx);
-  return {
-    outputs: model.outputs.map((r) => values.get(tensorKey(r))!),
-    masks: model.outputs.map((r) => masks.get(tensorKey(r)) ?? null),
-  };
 }
 
 /** Every call in order: gathers its inputs, masks and initial states, runs its kind, stores outputs and masks. */
@@ -252,16 +229,14 @@ function runCalls(model: Model, calls: LayerCall[], values: Map<string, Tensor>,
 
     let result: ForwardResult;
     try {
-      result = layer.nested
-        ? runNested(layer.nested, inputTensors, inputMasks, ctx, layer.name)
-        : layer.kind!.forward({
-            layer: layer.config,
-            inputs: inputTensors,
-            masks: inputMasks,
-            weights: layer.weights ?? new Map(),
-            initialStates: stateRefs.length ? stateRefs.map(get) : undefined,
-            ctx,
-          });
+      result = layer.kind!.forward({
+        layer: layer.config,
+        inputs: inputTensors,
+        masks: inputMasks,
+        weights: layer.weights ?? new Map(),
+        initialStates: stateRefs.length ? stateRefs.map(get) : undefined,
+        ctx,
+      });
     } catch (err) {
       if (err instanceof KerasLensError) {
         if (err.file) throw err;

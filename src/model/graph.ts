@@ -7,7 +7,6 @@
  * Unknown or custom layer classes get `kind: null` and unknown output shapes: building never fails because of them
  * (inspect shows such files too); predict refuses them before computing anything.
  */
-import { normalizeModelConfig } from './config';
 import { kindFor } from './kinds/index';
 import {
   KerasLensError,
@@ -37,11 +36,6 @@ export interface ModelLayer {
   weights: Map<string, Tensor> | null;
   /** The calls of this layer, in node order. */
   calls: LayerCall[];
-  /**
-   * For a model used as a layer (a Sequential/Functional inside a model): that inner model, with its own layers and
-   * the file's arrays of this layer split among them. `kind` stays null; predict runs the inner graph.
-   */
-  nested: Model | null;
 }
 
 /** One call of a layer (a Keras node). */
@@ -74,7 +68,10 @@ export interface Model {
   inputNames: string[];
   /** Names of the model outputs (producing layer names; made unique when one layer gives several outputs). */
   outputNames: string[];
-  /** Layers whose class has no kind (unknown / custom); nested models are not listed here (see ModelLayer.nested). */
+  /**
+   * Layers whose class has no kind (unknown / custom). Nested models (a Sequential/Functional used as a layer) are
+   * inlined into the outer graph by the normaliser (model/config.ts), so they are not layers here.
+   */
   unknownLayers: ModelLayer[];
   /** Read the weights of every layer and bind them to their kinds. Idempotent. Throws KerasLensError on mismatch. */
   bindAll(): Promise<void>;
@@ -97,24 +94,6 @@ function callCount(layer: LayerConfig): number {
   return layer.inbound.length;
 }
 
-/**
- * The node index of a layer's first call in this model. Keras 2/tf.keras/Keras 3 (and TF.js) leave out a nested
- * model's own first node (the one linking its inputs to its outputs) from the config but keep the original node
- * numbers in references, so the nested model's inbound entry k is node k + 1. Keras 1 renumbered from 0.
- * References decide when they are unambiguous (a reference to node 0 means no offset).
- */
-function firstNodeIndex(layer: LayerConfig, config: ModelConfig, kerasVersion: string | null): number {
-  if (!NESTED_MODEL_CLASSES.has(layer.className)) return 0;
-  const refs = [...config.inputs, ...config.outputs, ...config.layers.flatMap((l) => [...l.inbound.flat(), ...(l.inboundKwargs ?? []).flatMap((k) => Object.values(k).flat())])].filter(
-    (r) => r.layer === layer.name,
-  );
-  if (refs.some((r) => r.node === 0)) return 0;
-  if (refs.some((r) => r.node === layer.inbound.length)) return 1;
-  if (kerasVersion?.startsWith('1.')) return 0;
-  // tf.keras: a Sequential without an input shape has no first node of its own
-  return nestedModelConfig(layer, kerasVersion) ? 1 : 0;
-}
-
 interface PlannedCall {
   layer: LayerConfig;
   node: number;
@@ -129,18 +108,13 @@ interface PlannedCall {
 function orderCalls(config: ModelConfig, kerasVersion: string | null, source: string | null): PlannedCall[] {
   const byName = new Map<string, LayerConfig>();
   for (const layer of config.layers) byName.set(layer.name, layer);
-  const offsets = new Map(config.layers.map((l) => [l.name, firstNodeIndex(l, config, kerasVersion)]));
   const done = new Set<string>();
   const visiting = new Set<string>();
   const order: PlannedCall[] = [];
-  const validNode = (layer: LayerConfig, node: number) => {
-    const first = offsets.get(layer.name) ?? 0;
-    return node >= first && node < first + callCount(layer);
-  };
+  const validNode = (layer: LayerConfig, node: number) => node >= 0 && node < callCount(layer);
   const describeCalls = (layer: LayerConfig) => {
-    const first = offsets.get(layer.name) ?? 0;
     const n = callCount(layer);
-    return n === 0 ? 'which is never called' : n === 1 ? `whose only call is ${first}` : `whose calls are ${first}..${first + n - 1}`;
+    return n === 0 ? 'which is never called' : n === 1 ? 'whose only call is 0' : `whose calls are 0..${n - 1}`;
   };
 
   const visit = (layer: LayerConfig, node: number, from: string | null) => {
@@ -156,9 +130,8 @@ function orderCalls(config: ModelConfig, kerasVersion: string | null, source: st
       );
     }
     visiting.add(key);
-    const k = node - (offsets.get(layer.name) ?? 0);
-    const inputs = layer.inbound[k] ?? [];
-    const kwargs = layer.inboundKwargs?.[k] ?? {};
+    const inputs = layer.inbound[node] ?? [];
+    const kwargs = layer.inboundKwargs?.[node] ?? {};
     for (const ref of [...inputs, ...Object.values(kwargs).flat()]) {
       const producer = byName.get(ref.layer);
       if (!producer) {
@@ -172,8 +145,7 @@ function orderCalls(config: ModelConfig, kerasVersion: string | null, source: st
   };
 
   for (const layer of config.layers) {
-    const first = offsets.get(layer.name) ?? 0;
-    for (let node = first; node < first + callCount(layer); node++) visit(layer, node, null);
+    for (let node = 0; node < callCount(layer); node++) visit(layer, node, null);
   }
   for (const ref of [...config.inputs, ...config.outputs]) {
     const layer = byName.get(ref.layer);
@@ -197,31 +169,6 @@ function callOutputShapes(kind: LayerKind | null, layer: LayerConfig, inputShape
   }
 }
 
-/** Class names of models that can appear as a layer of another model. */
-const NESTED_MODEL_CLASSES = new Set(['Sequential', 'Functional', 'Model']);
-
-/** The architecture of a model used as a layer, or null when the layer is not one (or its config cannot be read). */
-export function nestedModelConfig(layer: LayerConfig, kerasVersion: string | null): ModelConfig | null {
-  if (!NESTED_MODEL_CLASSES.has(layer.className)) return null;
-  try {
-    return normalizeModelConfig({ class_name: layer.className, config: layer.config }, kerasVersion, layer.name);
-  } catch {
-    return null;
-  }
-}
-
-function nestedOutputShapes(layer: LayerConfig, kerasVersion: string | null): Shape[] | null {
-  const sub = nestedModelConfig(layer, kerasVersion);
-  if (!sub) return null;
-  try {
-    const shapes = inferShapes(sub, kerasVersion);
-    const out = sub.outputs.map((r) => shapes.get(tensorKey(r)));
-    return out.every((s) => s) ? (out as Shape[]) : null;
-  } catch {
-    return null;
-  }
-}
-
 /** Shapes of the tensors of all calls, in call order. Fills `shapes` and returns per-call input/output shapes. */
 function inferCallShapes(
   planned: PlannedCall[],
@@ -232,9 +179,7 @@ function inferCallShapes(
     const kind = kindFor(call.layer.className) ?? null;
     // Initial states given as kwargs are not part of inputShapes (KindContext.inputShapes = the call's inputs).
     const inputShapes = call.inputs.map((ref) => shapes.get(tensorKey(ref)) ?? null);
-    const outputShapes = kind
-      ? callOutputShapes(kind, call.layer, inputShapes, kerasVersion)
-      : nestedOutputShapes(call.layer, kerasVersion);
+    const outputShapes = callOutputShapes(kind, call.layer, inputShapes, kerasVersion);
     if (outputShapes) {
       outputShapes.forEach((shape, tensor) => shapes.set(tensorKey({ layer: call.layer.name, node: call.node, tensor }), shape));
     }
@@ -267,21 +212,14 @@ export async function buildModel(file: ModelFile): Promise<Model> {
     storedByLayer.set(group.layer, [...(storedByLayer.get(group.layer) ?? []), ...group.weights]);
   }
 
-  const layers: ModelLayer[] = [];
-  for (const layerConfig of config.layers) {
-    const kind = kindFor(layerConfig.className) ?? null;
-    const stored = storedByLayer.get(layerConfig.name) ?? [];
-    const nestedConfig = kind ? null : nestedModelConfig(layerConfig, kerasVersion);
-    layers.push({
-      name: layerConfig.name,
-      config: layerConfig,
-      kind,
-      stored,
-      weights: null,
-      calls: [],
-      nested: nestedConfig ? await buildModel(nestedModelFile(file, nestedConfig, stored)) : null,
-    });
-  }
+  const layers: ModelLayer[] = config.layers.map((layerConfig) => ({
+    name: layerConfig.name,
+    config: layerConfig,
+    kind: kindFor(layerConfig.className) ?? null,
+    stored: storedByLayer.get(layerConfig.name) ?? [],
+    weights: null,
+    calls: [],
+  }));
   const layerByName = new Map(layers.map((l) => [l.name, l]));
 
   const planned = orderCalls(config, kerasVersion, file.source);
@@ -316,7 +254,7 @@ export async function buildModel(file: ModelFile): Promise<Model> {
     outputs: config.outputs,
     inputNames: config.inputs.map((r) => r.layer),
     outputNames,
-    unknownLayers: layers.filter((l) => l.kind === null && l.nested === null),
+    unknownLayers: layers.filter((l) => l.kind === null),
     bindAll() {
       bound ??= bindAllWeights(model).catch((err) => {
         bound = null;
@@ -326,27 +264,6 @@ export async function buildModel(file: ModelFile): Promise<Model> {
     },
   };
   return model;
-}
-
-/**
- * The ModelFile of a model used as a layer: its arrays are stored under the outer layer's name, each named after
- * the inner layer it belongs to (`dense_1/kernel:0`, Keras 1 `dense_1_W`); they are regrouped by inner layer.
- */
-function nestedModelFile(file: ModelFile, config: ModelConfig, stored: WeightRef[]): ModelFile {
-  const innerNames = config.layers.map((l) => l.name).sort((a, b) => b.length - a.length);
-  const groups = new Map<string, WeightRef[]>();
-  for (const ref of stored) {
-    const inner = innerNames.find((n) => ref.name.startsWith(`${n}/`) || ref.name.startsWith(`${n}_`));
-    if (!inner) continue;
-    const regrouped: WeightRef = { layer: inner, name: ref.name, path: ref.path, shape: ref.shape, dtype: ref.dtype, read: () => ref.read() };
-    groups.set(inner, [...(groups.get(inner) ?? []), regrouped]);
-  }
-  return {
-    ...file,
-    model: config,
-    layers: [...groups].map(([layer, weights]) => ({ layer, weights })),
-    close() {},
-  };
 }
 
 function uniqueOutputNames(outputs: TensorRef[]): string[] {
@@ -383,11 +300,6 @@ function roleKeys(role: WeightRole): string[] {
 
 async function bindLayer(model: Model, layer: ModelLayer): Promise<void> {
   const source = model.file.source;
-  if (layer.nested) {
-    await layer.nested.bindAll();
-    layer.weights = new Map();
-    return;
-  }
   const kind = layer.kind;
   if (!kind) return;
   const ctx = weightContext(model, layer);

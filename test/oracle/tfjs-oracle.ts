@@ -84,21 +84,23 @@ function randomiseWeights(model: tf.LayersModel, draw: Draw): Map<string, Float3
 function asModelFile(model: tf.LayersModel, values: Map<string, Float32Array>, label: string): ModelFile {
   const json = model.toJSON(null, false) as unknown as Record<string, unknown>;
   const config = normalizeModelConfig(json, TFJS_VERSION, label);
-  const layers = model.layers
-    .filter((l) => l.weights.length > 0)
-    .map((l) => ({
-      layer: l.name,
-      weights: l.weights.map(
-        (w): WeightRef => ({
-          layer: l.name,
-          name: w.originalName,
-          path: w.originalName,
-          shape: w.shape.map((d) => d ?? 1),
-          dtype: 'float32',
-          read: async () => values.get(w.originalName)!,
-        }),
-      ),
-    }));
+  // Arrays grouped by the layer that owns them: the first part of the variable name (`dense_Dense1/kernel`,
+  // `bi/forward_lstm_LSTM1/kernel`); for a nested model's inner layers that is the inner layer, as the normaliser
+  // inlines nested models and the file readers split their arrays the same way.
+  const groups = new Map<string, WeightRef[]>();
+  for (const w of model.weights) {
+    const owner = w.originalName.split('/')[0];
+    const ref: WeightRef = {
+      layer: owner,
+      name: w.originalName,
+      path: w.originalName,
+      shape: w.shape.map((d) => d ?? 1),
+      dtype: 'float32',
+      read: async () => values.get(w.originalName)!,
+    };
+    groups.set(owner, [...(groups.get(owner) ?? []), ref]);
+  }
+  const layers = [...groups].map(([layer, weights]) => ({ layer, weights }));
   return { source: label, format: 'tfjs-json', kerasVersion: TFJS_VERSION, backend: 'tensor_flow.js', model: config, layers, close() {} };
 }
 
