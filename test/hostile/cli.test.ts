@@ -128,6 +128,7 @@ test('broken files: inspect and predict refuse with one line naming the file', a
     [M.deepConfigJson, /nested deeper/],
     [M.notZipKeras, /not a Keras model file|zip/],
     [M.garbageWeightsKeras, /HDF5|weights/],
+    [M.abortingH5, /HDF5|damaged/],
     [M.directory, /directory/],
     [M.missing, /not found/],
   ];

@@ -19,6 +19,9 @@ export const REAL_H5 = join(DL4J, 'examples/simple_flatten_lstm/simple_flatten_l
 /** A real Keras 1.2.2 model file (12 split LSTM arrays). */
 export const REAL_KERAS1_H5 = join(DL4J, 'examples/simple_lstm/simple_lstm_tf_keras_1_model.h5');
 /** A real Keras 2.2.0 file whose global heap (byte 3233) we damage: h5wasm then loops forever reading an attribute. */
+/** A real Keras 2.1.3 file with 8 flipped bits (fuzz seed h5 1008) on which HDF5 calls abort() (emscripten abort). */
+export const ABORT_SOURCE_H5 = join(DL4J, 'examples/simple_rnn/simple_rnn_tf_keras_2_model.h5');
+const ABORT_PATCH: [number, number][] = [[967, 16], [1915, 235], [2010, 8], [3560, 123], [36339, 1], [36526, 8], [38534, 4], [38944, 128]];
 export const HANG_SOURCE_H5 = join(DL4J, 'examples/masking/masking_zero_lstm.h5');
 
 export const HOSTILE_NAME = '<img src=x onerror=alert(1)>';
@@ -63,6 +66,8 @@ export interface HostileModels {
   zipBomb: string;
   /** one damaged global-heap byte: h5wasm (HDF5 C) never returns from reading the 'backend' attribute */
   hangingH5: string;
+  /** 8 flipped bits: the HDF5 C library calls abort() (a WebAssembly.RuntimeError 'Aborted(...)') */
+  abortingH5: string;
   /** a 'HDF5 bomb': a few KB whose Dense kernel/bias claim 800M floats (chunked datasets resized, never written) */
   hugeClaim: string;
   /** a .keras whose model.weights.h5 is random bytes */
@@ -286,6 +291,13 @@ export async function writeHostileModels(dir: string, opts: { zipBombBytes?: num
     f.close();
     writeFileSync(out.hugeClaim, h5.FS.readFile(name));
     h5.FS.unlink(name);
+  }
+
+  out.abortingH5 = place(dir, 'aborting', 'model.h5');
+  {
+    const b = readFileSync(ABORT_SOURCE_H5);
+    for (const [at, v] of ABORT_PATCH) b[at] = v;
+    writeFileSync(out.abortingH5, b);
   }
 
   out.garbageWeightsKeras = place(dir, 'garbage-weights', 'model.keras');

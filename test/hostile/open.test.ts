@@ -119,6 +119,14 @@ for (const [name, pick, re] of refusedAtOpen) {
   });
 }
 
+test('a file on which the HDF5 C library aborts: one clean line, and the reader keeps working afterwards', async () => {
+  const r = await pipeline(M.abortingH5);
+  assert.notEqual(r.stage, 'done');
+  assertClean(r.error, M.abortingH5, /HDF5|damaged/);
+  const again = await pipeline(M.good);
+  assert.equal(again.stage, 'done', `after the abort: ${String(again.error)}`);
+});
+
 test('a .keras whose weights are not HDF5 is refused cleanly', async () => {
   await rejects(openModelFile(M.garbageWeightsKeras), M.garbageWeightsKeras, /HDF5|weights/);
 });
