@@ -7,6 +7,7 @@
  * Unknown or custom layer classes get `kind: null` and unknown output shapes: building never fails because of them
  * (inspect shows such files too); predict refuses them before computing anything.
  */
+import { checkFinite } from '../formats/limits';
 import { kindFor } from './kinds/index';
 import {
   KerasLensError,
@@ -334,18 +335,8 @@ async function bindLayer(model: Model, layer: ModelLayer): Promise<void> {
       }
     }),
   );
-  for (const { ref, data } of stored) {
-    const bad = firstNonFinite(data);
-    if (bad >= 0) {
-      let count = 0;
-      for (const v of data) if (!Number.isFinite(v)) count++;
-      throw new KerasLensError(
-        source,
-        `weight '${ref.name}' of ${what} holds ${data[bad]} at index ${bad} (${count} non-finite value${count > 1 ? 's' : ''}); ` +
-          'a prediction with it would be meaningless',
-      );
-    }
-  }
+  // NaN/Infinity in a weight would only print NaN: refuse, naming the weight and the first bad element.
+  for (const { ref, data } of stored) checkFinite(data, ref.shape, source, `weight '${ref.name}' of ${what}`);
   let weights: Map<string, Tensor>;
   try {
     weights = kind.bindWeights(layer.config, stored, ctx);
@@ -372,11 +363,6 @@ async function bindLayer(model: Model, layer: ModelLayer): Promise<void> {
     }
   }
   layer.weights = weights;
-}
-
-function firstNonFinite(data: Float32Array): number {
-  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) return i;
-  return -1;
 }
 
 async function bindAllWeights(model: Model): Promise<void> {

@@ -271,5 +271,5 @@ test('NaN/Infinity in a stored weight: predict refuses, naming the weight and wh
       ],
     }),
   );
-  await assert.rejects(predict(model, t([1, 2], [1, 1])), /^KerasLensError: memory\.h5: weight 'dense_1\/kernel:0' of layer 'dense_1' \(Dense\) holds Infinity at index 1/);
+  await assert.rejects(predict(model, t([1, 2], [1, 1])), /^KerasLensError: memory\.h5: weight 'dense_1\/kernel:0' of layer 'dense_1' \(Dense\) holds 1 non-finite value \(first: Infinity at \[1, 0\]\)/);
 });
