@@ -2,7 +2,10 @@
 // foreign errors). The end-to-end cases (CLI, openModelFile on hostile files) are in the other files here.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { KerasLensError } from '../../src/model/types';
+import { HANG_SOURCE_H5, DL4J } from './hostileFiles';
 import {
   safeJsonParse,
   jsonNestingDepth,
@@ -12,6 +15,7 @@ import {
   checkTensorSize,
   checkInflateSize,
   checkStoredSize,
+  damagedGlobalHeap,
   describeForeignError,
   toKerasLensError,
   DEFAULT_LIMITS,
@@ -138,4 +142,31 @@ test('foreign errors become one line: HDF5-DIAG stacks, aborts, non-Error values
   assert.equal(wrapped.message, 'model.h5: opening: HDF5 error: file signature not found: Not an HDF5 file');
   const own = new KerasLensError('a.h5', 'x');
   assert.equal(toKerasLensError(own, 'b.h5'), own);
+});
+
+const reader = (bytes: Uint8Array) => (pos: number, len: number) => bytes.subarray(pos, Math.min(bytes.length, pos + len));
+
+test('damaged HDF5 global heaps (the ones HDF5 loops forever on) are found; every real Keras file passes', () => {
+  const real = readFileSync(HANG_SOURCE_H5);
+  assert.equal(damagedGlobalHeap(real.length, reader(real)), null);
+  // object 5 ("2.2.0", 5 bytes) grown to 261: the walk lands on a free-space object of size 0 (fuzz seed h5 62)
+  const hang = Buffer.from(real);
+  hang[3233] = 1;
+  assert.match(damagedGlobalHeap(hang.length, reader(hang)) ?? '', /global heap at byte 2048 is damaged \(object 0 at byte 3504 has size 0\)/);
+  // an object size that overflows (fuzz seed h5 1079)
+  const huge = Buffer.from(real);
+  huge.fill(0xff, 3224, 3240);
+  assert.match(damagedGlobalHeap(huge.length, reader(huge)) ?? '', /damaged/);
+  // signature split across the 4 MiB scan windows is still found
+  const big = new Uint8Array(4 * 1024 * 1024 + 8192);
+  big.set(hang.subarray(2048, 2048 + 4096), 4 * 1024 * 1024 - 2);
+  assert.match(damagedGlobalHeap(big.length, reader(big)) ?? '', /damaged/);
+  // no false alarm on any file in the reference data
+  const walk = (d: string): string[] => readdirSync(d).flatMap((n) => (statSync(join(d, n)).isDirectory() ? walk(join(d, n)) : n.endsWith('.h5') ? [join(d, n)] : []));
+  const files = walk(DL4J);
+  assert.ok(files.length > 20);
+  for (const f of files) {
+    const b = readFileSync(f);
+    assert.equal(damagedGlobalHeap(b.length, reader(b)), null, f);
+  }
 });
