@@ -106,7 +106,7 @@ interface PlannedCall {
  * Orders every layer call so that producers come before consumers (depth-first from each call, layers in config
  * order). Throws KerasLensError for references to missing layers/calls and for cycles.
  */
-function orderCalls(config: ModelConfig, kerasVersion: string | null, source: string | null): PlannedCall[] {
+function orderCalls(config: ModelConfig, source: string | null): PlannedCall[] {
   const byName = new Map<string, LayerConfig>();
   for (const layer of config.layers) byName.set(layer.name, layer);
   const done = new Set<string>();
@@ -194,7 +194,7 @@ function inferCallShapes(
  */
 export function inferShapes(config: ModelConfig, kerasVersion: string | null): Map<string, Shape> {
   const shapes = new Map<string, Shape>();
-  inferCallShapes(orderCalls(config, kerasVersion, null), kerasVersion, shapes);
+  inferCallShapes(orderCalls(config, null), kerasVersion, shapes);
   return shapes;
 }
 
@@ -223,7 +223,7 @@ export async function buildModel(file: ModelFile): Promise<Model> {
   }));
   const layerByName = new Map(layers.map((l) => [l.name, l]));
 
-  const planned = orderCalls(config, kerasVersion, file.source);
+  const planned = orderCalls(config, file.source);
   const shapes = new Map<string, Shape>();
   const callShapes = inferCallShapes(planned, kerasVersion, shapes);
   const calls: LayerCall[] = planned.map((p, i) => {
