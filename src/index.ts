@@ -6,11 +6,11 @@ export * from './model/types';
 // (path, opts?: { configPath?: string }) => Promise<ModelFile>          — detects the format by content
 export { openModelFile } from './formats/open';
 // (file: ModelFile) => Promise<Model>                                    — graph + kinds + bound weights
-export { buildModel } from './model/graph';
+export { buildModel, inferShapes } from './model/graph';
 export type { Model } from './model/graph';
 // (file: ModelFile) => Promise<InspectReport>                            — the `inspect --json` object
 export { inspectModel } from './explain/inspect';
 export type { InspectReport } from './explain/inspect';
 // (model, inputs, opts?: { trace?: boolean }) => Promise<PredictResult>  — the `predict --json` object
-export { predict } from './engine/predict';
+export { predict, parseInputJson, PredictSession } from './engine/predict';
 export type { PredictResult } from './engine/predict';
