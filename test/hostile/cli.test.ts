@@ -224,9 +224,10 @@ test('a layer named like HTML comes out of inspect --json verbatim', async () =>
 });
 
 test('read-only: after all CLI runs every file is byte-identical and nothing new appeared', async () => {
+  // the tests above ran inspect/predict on every other file; these are the ones not run yet
   await all(
-    [M.good, M.goodKeras, M.realH5, M.nanWeights, M.unitsMismatch, M.protoConfig, M.noConfigKeras],
-    3,
+    [M.goodKeras, M.realH5, M.protoConfig, M.noConfigKeras],
+    2,
     async (p) => {
       await cli(['inspect', rel(p), '--json']);
       await cli(['predict', rel(p), rel(I.good)]);
