@@ -453,62 +453,98 @@ function isNestedModel(l: LayerConfig): boolean {
 
 /**
  * Inline models used as layers (e.g. a Sequential inside a functional model, or `model.add(other_model)`): their
- * layers join the outer graph, wired from the call's inputs to the call's users. Inner layers get `nestedIn`; a
- * name that clashes with an outer layer becomes `<nested model>/<name>` (with `storedName` keeping the original).
- * A nested model called more than once (shared) is left as one layer.
+ * layers join the outer graph. Each call of the nested model becomes one more call (node) of every inner layer, so
+ * a nested model used twice gives inner layers that are shared, exactly like a layer called twice. Inner layers get
+ * `nestedIn`; a name that clashes with an outer layer becomes `<nested model>/<name>` (`storedName` keeps the
+ * original). Outer references to a nested model's calls are numbered from 1 by Keras 2/3 and TF.js (node 0 is the
+ * model's own construction); references to node 0 are read as 0-based numbering.
  */
 function expandNestedModels(m: ModelConfig, kerasVersion: string | null, source: string, depth: number): ModelConfig {
   if (!m.layers.some(isNestedModel)) return m;
   if (depth > 16) throw new KerasLensError(source, 'models nested more than 16 deep');
   const taken = new Set(m.layers.filter((l) => !isNestedModel(l)).map((l) => l.name));
-  const outputsOf = new Map<string, TensorRef[]>();
+  /** nested model name -> per call, its output refs in the outer graph */
+  const outputsOf = new Map<string, TensorRef[][]>();
   const layers: LayerConfig[] = [];
   for (const l of m.layers) {
-    if (!isNestedModel(l) || l.inbound.length !== 1) {
+    if (!isNestedModel(l) || l.inbound.length === 0) {
       layers.push(l);
       continue;
     }
-    const raw = Array.isArray(l.config) ? { class_name: l.className, config: l.config } : { class_name: l.className, config: l.config };
-    const inner = normalizeModel(raw, kerasVersion, source, true, depth + 1);
-    const call = l.inbound[0];
-    const inputFor = new Map<string, TensorRef>();
-    inner.inputs.forEach((r, i) => {
-      if (call[i]) inputFor.set(r.layer, call[i]);
-    });
+    const inner = normalizeModel({ class_name: l.className, config: l.config }, kerasVersion, source, true, depth + 1);
+    const inputNames = new Set(inner.inputs.map((r) => r.layer));
     const rename = new Map<string, string>();
+    const nodeCount = new Map<string, number>();
     for (const il of inner.layers) {
-      if (il.className === 'InputLayer' && inputFor.has(il.name)) continue;
+      if (il.className === 'InputLayer' && inputNames.has(il.name)) continue;
       const name = taken.has(il.name) ? `${l.name}/${il.name}` : il.name;
       taken.add(name);
       rename.set(il.name, name);
+      nodeCount.set(il.name, Math.max(1, il.inbound.length));
     }
-    const mapRef = (r: TensorRef): TensorRef => inputFor.get(r.layer) ?? { ...r, layer: rename.get(r.layer) ?? r.layer };
+    // Inner ref during call k: inner inputs -> the call's inputs; inner layer X node j -> X' node k * calls(X) + j.
+    const mapRef = (r: TensorRef, k: number): TensorRef => {
+      if (inputNames.has(r.layer)) {
+        const i = inner.inputs.findIndex((x) => x.layer === r.layer && x.tensor === r.tensor);
+        const outer = l.inbound[k][i >= 0 ? i : inner.inputs.findIndex((x) => x.layer === r.layer)];
+        if (!outer) throw new KerasLensError(source, `nested model '${l.name}' is called with fewer inputs than it has`);
+        return outer;
+      }
+      const name = rename.get(r.layer);
+      if (!name) return r;
+      return { layer: name, node: k * nodeCount.get(r.layer)! + r.node, tensor: r.tensor };
+    };
+    const calls = l.inbound.length;
     for (const il of inner.layers) {
-      if (!rename.has(il.name)) continue;
-      const name = rename.get(il.name)!;
-      const copy: LayerConfig = {
-        ...il,
-        name,
-        inbound: il.inbound.map((node) => node.map(mapRef)),
-        nestedIn: il.nestedIn ? `${l.name}/${il.nestedIn}` : l.name,
-      };
-      if (name !== il.name) copy.storedName = il.storedName ?? il.name;
-      if (il.inboundKwargs) {
-        copy.inboundKwargs = il.inboundKwargs.map((kw) => {
+      const name = rename.get(il.name);
+      if (!name) continue;
+      const inbound: TensorRef[][] = [];
+      const kwargs: Record<string, TensorRef[]>[] = [];
+      for (let k = 0; k < calls; k++) {
+        il.inbound.forEach((node, j) => {
+          inbound.push(node.map((r) => mapRef(r, k)));
+          const kw = il.inboundKwargs?.[j];
           const o: Record<string, TensorRef[]> = {};
-          for (const k of Object.keys(kw)) o[k] = kw[k].map(mapRef);
-          return o;
+          if (kw) for (const key of Object.keys(kw)) o[key] = kw[key].map((r) => mapRef(r, k));
+          kwargs.push(o);
         });
       }
+      const copy: LayerConfig = { ...il, name, inbound, nestedIn: il.nestedIn ? `${l.name}/${il.nestedIn}` : l.name };
+      if (il.inboundKwargs) copy.inboundKwargs = kwargs;
+      if (name !== il.name) copy.storedName = il.storedName ?? il.name;
       layers.push(copy);
     }
-    outputsOf.set(l.name, inner.outputs.map(mapRef));
+    outputsOf.set(
+      l.name,
+      Array.from({ length: calls }, (_, k) => inner.outputs.map((r) => mapRef(r, k))),
+    );
+  }
+  // Outer references to a nested model: node = call index, counted from 0 or (TF.js) from 1.
+  const uses = new Map<string, number[]>();
+  const note = (r: TensorRef) => {
+    if (outputsOf.has(r.layer)) uses.set(r.layer, [...(uses.get(r.layer) ?? []), r.node]);
+  };
+  for (const l of layers) {
+    l.inbound.flat().forEach(note);
+    l.inboundKwargs?.forEach((kw) => Object.values(kw).flat().forEach(note));
+  }
+  m.outputs.forEach(note);
+  const offset = new Map<string, number>();
+  for (const [name, nodes] of uses) {
+    const calls = outputsOf.get(name)!.length;
+    // Keras 2/3 and TF.js get_config number a nested model's calls from 1 ("networks start with a pre-existing
+    // node linking their input to output"); a reference to node 0 can only mean 0-based numbering.
+    const zeroBased = Math.min(...nodes) === 0 || (Math.max(...nodes) < calls && isKeras1(kerasVersion));
+    offset.set(name, zeroBased ? 0 : 1);
   }
   const resolve = (r: TensorRef): TensorRef => {
-    const outs = outputsOf.get(r.layer);
-    if (!outs) return r;
-    const o = outs[r.tensor];
-    if (!o) throw new KerasLensError(source, `the model uses output ${r.tensor} of nested model '${r.layer}', which has ${outs.length}`);
+    const perCall = outputsOf.get(r.layer);
+    if (!perCall) return r;
+    const k = r.node - (offset.get(r.layer) ?? 0);
+    const o = perCall[k]?.[r.tensor];
+    if (!o) {
+      throw new KerasLensError(source, `the model uses call ${r.node}, output ${r.tensor} of nested model '${r.layer}', which it does not have`);
+    }
     return o;
   };
   for (const l of layers) {

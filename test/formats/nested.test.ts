@@ -164,3 +164,27 @@ test('Keras 3 .keras: layers/sequential/layers/<class> groups map to the inlined
     m.close();
   }
 });
+
+test('a nested model called twice: inner layers become shared (one node per call); calls are numbered from 1', () => {
+  const raw = {
+    class_name: 'Functional',
+    config: {
+      name: 'outer',
+      layers: [
+        { name: 'a', class_name: 'InputLayer', config: { name: 'a', batch_input_shape: [null, 5, 3] }, inbound_nodes: [] },
+        { name: 'b', class_name: 'InputLayer', config: { name: 'b', batch_input_shape: [null, 5, 3] }, inbound_nodes: [] },
+        { name: 'enc', ...inner, config: { ...inner.config, name: 'enc' }, inbound_nodes: [[['a', 0, 0, {}]], [['b', 0, 0, {}]]] },
+        // only the SECOND call is used here (node 2 in Keras numbering), then the first (node 1)
+        { name: 'add', class_name: 'Add', config: { name: 'add' }, inbound_nodes: [[['enc', 2, 0, {}], ['enc', 1, 0, {}]]] },
+      ],
+      input_layers: [['a', 0, 0], ['b', 0, 0]],
+      output_layers: [['add', 0, 0], ['enc', 2, 0]],
+    },
+  };
+  const c = normalizeModelConfig(raw, '2.4.0', 'shared.h5');
+  const by = new Map(c.layers.map((l) => [l.name, l]));
+  assert.deepEqual(by.get('lstm_1')!.inbound, [[ref('a')], [ref('b')]]);
+  assert.deepEqual(by.get('dense_1')!.inbound, [[ref('lstm_1', 0)], [ref('lstm_1', 1)]]);
+  assert.deepEqual(by.get('add')!.inbound, [[ref('dense_1', 1), ref('dense_1', 0)]]);
+  assert.deepEqual(c.outputs, [ref('add'), ref('dense_1', 1)]);
+});
