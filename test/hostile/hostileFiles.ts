@@ -4,13 +4,13 @@
  * model (Sequential (5,3) -> LSTM(4) -> Dense(2)) and from real Keras files in ../shared/keras-reference (copied,
  * never modified there).
  */
-import { mkdirSync, writeFileSync, readFileSync, copyFileSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, writeFileSync, readFileSync, copyFileSync, readdirSync, statSync, symlinkSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { zipSync, strToU8 } from 'fflate';
 import { crc32, deflateRawSync, constants as zlibConstants } from 'node:zlib';
 import { fixtureModels, seededRandom } from '../fixtures/models';
-import { writeKeras2H5, writeKeras2WeightsH5, writeKeras3Keras, type FixtureLayerWeights, type RawModelConfig } from '../fixtures/writers';
+import { writeKeras2H5, writeKeras2WeightsH5, writeKeras3Keras, writeTfjsModel, type FixtureLayerWeights, type RawModelConfig } from '../fixtures/writers';
 
 export const PROJECT = join(__dirname, '../..');
 export const DL4J = join(PROJECT, '../shared/keras-reference/dl4j');
@@ -70,6 +70,9 @@ export interface HostileModels {
   abortingH5: string;
   /** a 'HDF5 bomb': a few KB whose Dense kernel/bias claim 800M floats (chunked datasets resized, never written) */
   hugeClaim: string;
+  /** TF.js model.json files whose weight shard paths are hostile: '../', absolute, malformed %-escape, a symlink
+   *  out of the folder, a shard shorter than the manifest says */
+  tfjs: { good: string; traversal: string; absolute: string; badEscape: string; symlinkOut: string; shortShard: string };
   /** a .keras whose model.weights.h5 is random bytes */
   garbageWeightsKeras: string;
   /** a directory where a file is expected */
@@ -298,6 +301,34 @@ export async function writeHostileModels(dir: string, opts: { zipBombBytes?: num
     const b = readFileSync(ABORT_SOURCE_H5);
     for (const [at, v] of ABORT_PATCH) b[at] = v;
     writeFileSync(out.abortingH5, b);
+  }
+
+  {
+    const good = writeTfjsModel(join(dir, 'tfjs-good'), { modelConfig: cfg, layers });
+    const json = JSON.parse(readFileSync(good, 'utf8')) as { weightsManifest: { paths: string[] }[] };
+    const shard = json.weightsManifest[0].paths[0];
+    const variant = (id: string, path: string, shardBytes?: Uint8Array) => {
+      const d = join(dir, id);
+      mkdirSync(d, { recursive: true });
+      const j = JSON.parse(JSON.stringify(json)) as typeof json;
+      j.weightsManifest[0].paths = [path];
+      writeFileSync(join(d, 'model.json'), JSON.stringify(j));
+      if (shardBytes) writeFileSync(join(d, path), shardBytes);
+      return join(d, 'model.json');
+    };
+    const shardBytes = readFileSync(join(dir, 'tfjs-good', shard));
+    // a "secret" outside the model folder, same size as the shard so only the path check can stop it
+    writeFileSync(join(dir, 'secret.bin'), shardBytes);
+    const symlinkOut = variant('tfjs-symlink', 'shard.bin');
+    symlinkSync(join(dir, 'secret.bin'), join(dir, 'tfjs-symlink', 'shard.bin'));
+    out.tfjs = {
+      good,
+      traversal: variant('tfjs-traversal', '../secret.bin'),
+      absolute: variant('tfjs-absolute', join(dir, 'secret.bin')),
+      badEscape: variant('tfjs-bad-escape', '%E0%A4%A.bin'),
+      symlinkOut,
+      shortShard: variant('tfjs-short', 'shard.bin', shardBytes.subarray(0, 100)),
+    };
   }
 
   out.garbageWeightsKeras = place(dir, 'garbage-weights', 'model.keras');

@@ -205,6 +205,22 @@ test('an HDF5 bomb (a few KB whose weights claim 800M floats): inspect lists it,
   assert.equal(again.stage, 'done', String(again.error));
 });
 
+test('TF.js model.json: weight shards outside the model folder are refused; malformed paths and short shards fail cleanly', async () => {
+  const good = await pipeline(M.tfjs.good);
+  assert.equal(good.stage, 'done', String(good.error));
+  for (const p of [M.tfjs.traversal, M.tfjs.absolute]) await rejects(openModelFile(p), p, /outside|refused/);
+  const bad = await pipeline(M.tfjs.badEscape);
+  assert.notEqual(bad.stage, 'done');
+  assertClean(bad.error, M.tfjs.badEscape, /shard|path/);
+  const short = await pipeline(M.tfjs.shortShard);
+  assert.notEqual(short.stage, 'done');
+  assertClean(short.error, M.tfjs.shortShard, /shard|past the end|bytes/);
+  // a shard that is a symlink to a file outside the folder: refused, or at least not read silently
+  const link = await pipeline(M.tfjs.symlinkOut);
+  assert.notEqual(link.stage, 'done', 'read weights through a symlink that leaves the model folder');
+  assertClean(link.error, M.tfjs.symlinkOut, /outside|symlink|link/);
+});
+
 test('a .keras without config.json: inspect lists its weights (weights only), predict asks for an architecture', async () => {
   const r = await pipeline(M.noConfigKeras);
   assert.ok(r.stage === 'build' || r.stage === 'predict' || r.stage === 'open', `stopped at ${r.stage}`);
