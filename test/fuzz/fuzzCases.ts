@@ -10,13 +10,13 @@ import { readFileSync, writeFileSync, mkdirSync, copyFileSync, existsSync } from
 import { join } from 'node:path';
 import { strToU8, unzipSync, zipSync } from 'fflate';
 import { seededRandom, fixtureModels } from '../fixtures/models';
-import { writeKeras2H5, writeKeras3Keras, type RawModelConfig } from '../fixtures/writers';
+import { writeKeras2H5, writeKeras3Keras, writeTfjsModel, type RawModelConfig } from '../fixtures/writers';
 import { KerasLensError, type Tensor } from '../../src/model/types';
 import { openModelFile, inspectModel, buildModel, predict } from '../../src/index';
 import { tensorKey } from '../../src/model/graph';
 
-export type FuzzFormat = 'h5' | 'keras' | 'json';
-export const FUZZ_FORMATS: FuzzFormat[] = ['h5', 'keras', 'json'];
+export type FuzzFormat = 'h5' | 'keras' | 'json' | 'tfjs';
+export const FUZZ_FORMATS: FuzzFormat[] = ['h5', 'keras', 'json', 'tfjs'];
 
 const DL4J = join(__dirname, '../../../shared/keras-reference/dl4j');
 const DL4J_FILES = [
@@ -33,6 +33,8 @@ export interface Corpus {
   keras: string[];
   /** raw Keras 2 model configs (JSON text) + the weights they go with, for structure-aware mutation */
   configs: { text: string; modelId: string }[];
+  /** TF.js model.json paths (shards beside them) */
+  tfjs: string[];
 }
 
 /** Copies/writes the seed files into `dir` (never touching ../shared). */
@@ -59,7 +61,8 @@ export async function prepareCorpus(dir: string): Promise<Corpus> {
     }
   }
   const configs = models.map((m) => ({ text: JSON.stringify(m.keras2Config), modelId: m.id }));
-  return { dir, h5, keras, configs };
+  const tfjs = models.map((m) => writeTfjsModel(join(dir, 'corpus', `tfjs-${m.id}`), { modelConfig: m.keras2Config, layers: m.layers }));
+  return { dir, h5, keras, configs, tfjs };
 }
 
 type Rand = () => number;
@@ -182,6 +185,25 @@ export async function runCase(corpus: Corpus, format: FuzzFormat, seed: number):
       else entries[which] = strToU8(mutateConfig(new TextDecoder().decode(entries[which]), r));
       writeFileSync(file, zipSync(entries));
       mutation = `entry ${which} of ${src.split('/').pop()}`;
+    }
+  } else if (format === 'tfjs') {
+    // model.json mutated structurally (topology and weightsManifest), or its shard's bytes cut/flipped
+    const src = corpus.tfjs[int(r, corpus.tfjs.length)];
+    const caseDir2 = join(caseDir, `tfjs-${seed}`);
+    mkdirSync(caseDir2, { recursive: true });
+    const json = readFileSync(src, 'utf8');
+    const manifest = JSON.parse(json) as { weightsManifest: { paths: string[] }[] };
+    const shard = manifest.weightsManifest[0].paths[0];
+    const shardBytes = readFileSync(join(src, '..', shard));
+    file = join(caseDir2, 'model.json');
+    if (r() < 0.6) {
+      writeFileSync(file, mutateConfig(json, r));
+      writeFileSync(join(caseDir2, shard), shardBytes);
+      mutation = `model.json of ${src.split('/').slice(-2, -1)[0]}`;
+    } else {
+      writeFileSync(file, json);
+      writeFileSync(join(caseDir2, shard), mutateBytes(shardBytes, r));
+      mutation = `shard of ${src.split('/').slice(-2, -1)[0]}`;
     }
   } else {
     // a Keras config mutated structurally, stored as model_config of an .h5 with the original weights
