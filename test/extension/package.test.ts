@@ -48,12 +48,13 @@ function fakeVscode(registered: Map<string, unknown>) {
   };
 }
 
-test('npm run package makes a .vsix with the bundles, stylesheet and icon only', { skip, timeout: 180_000 }, async () => {
+test('npm run package makes a .vsix with the bundles, stylesheet, icon and licence only', { skip, timeout: 180_000 }, async () => {
   const out = join(mkdtempSync(join(tmpdir(), 'kl-vsix-')), 'keras-lens.vsix');
-  execFileSync(process.execPath, [join(ROOT, 'node_modules/@vscode/vsce/vsce'), 'package', '--no-dependencies', '--skip-license', '-o', out], { cwd: ROOT, stdio: 'pipe', input: '' });
+  execFileSync(process.execPath, [join(ROOT, 'node_modules/@vscode/vsce/vsce'), 'package', '--no-dependencies', '-o', out], { cwd: ROOT, stdio: 'pipe', input: '' });
   const files = unzipSync(readFileSync(out));
   const names = Object.keys(files).filter((n) => n.startsWith('extension/')).sort();
   assert.deepEqual(names, [
+    'extension/LICENSE.txt',
     'extension/dist/extension.js',
     'extension/dist/webview.js',
     'extension/media/icon.png',
