@@ -101,6 +101,7 @@ export async function inspectModel(file: ModelFile): Promise<InspectReport> {
       const inputs = (layer.inbound[0] ?? []).map((r) => r.layer);
       if (inputs.length) entry.inputs = inputs;
       entry.params = entry.weights.reduce((a, w) => a + w.params, 0);
+      notes.push(...configDisagreements(layer, refs, kindCtx));
       layers.push(entry);
     }
     for (const lw of file.layers) {
@@ -163,6 +164,58 @@ function explainLayer(layer: LayerConfig, refs: WeightRef[], ctx: KindContext, r
     const explanation = fromKind && fitsShape(fromKind[k], ref) ? fromKindRole(fromKind[k], generic[k]) : generic[k];
     return toInspectWeight(layer, ref, k, explanation, layerClass, rowCtx);
   });
+}
+
+/**
+ * Where the architecture and the stored arrays disagree, in one sentence per problem naming the layer:
+ * a class Keras Lens does not know, a weighted layer without arrays, arrays whose count or shapes differ from
+ * what the config implies. (Inspect still lists everything; predict refuses such files.)
+ */
+function configDisagreements(layer: LayerConfig, refs: WeightRef[], ctx: KindContext): string[] {
+  const kind = kindFor(layer.className);
+  if (!kind) {
+    return [`layer '${layer.name}' has class '${layer.className}', which Keras Lens does not know: its ${refs.length} stored array(s) are listed raw, and predict cannot run it`];
+  }
+  let expected: WeightRole[];
+  try {
+    expected = kind.weightRoles(layer, ctx);
+  } catch (err) {
+    return [`layer '${layer.name}': ${err instanceof Error ? err.message : String(err)}`];
+  }
+  if (!Array.isArray(expected) || expected.length === 0) {
+    return refs.length > 0 ? [`layer '${layer.name}' (${layer.className}) has no weights in Keras, but the file stores ${refs.length} array(s) for it`] : [];
+  }
+  const roleList = expected.map((r) => r.role).join(', ');
+  if (refs.length === 0) return [`layer '${layer.name}' (${layer.className}) has no weights in the file (expected ${expected.length}: ${roleList})`];
+  let stored: WeightRole[] | null = null;
+  try {
+    stored = kind.storedRoles(layer, refs, ctx);
+  } catch (err) {
+    return [`layer '${layer.name}': ${err instanceof Error ? err.message : String(err)}`];
+  }
+  // Compare each stored array with the shape the config implies for it (split Keras 1 arrays included).
+  const problems: string[] = [];
+  const sameCount = refs.length === expected.length;
+  refs.forEach((ref, k) => {
+    // Same count: the config's own expectation. Split Keras 1 arrays: the per-array shape the kind expects.
+    const want = sameCount ? expected[k].shape : (stored?.[k]?.shape ?? null);
+    if (want && !sameShape(want, ref.shape)) {
+      problems.push(`${ref.name} has shape ${shapeText(ref.shape)}, the config implies ${shapeText(want)}`);
+    }
+  });
+  const split = stored?.some((r) => (r.blocks ?? []).length === 1 && (expected.find((e) => e.role === r.role)?.blocks.length ?? 0) > 1);
+  if (!sameCount && !split && problems.length === 0) {
+    problems.push(`the file stores ${refs.length} array(s), the config implies ${expected.length} (${roleList})`);
+  }
+  return problems.length ? [`layer '${layer.name}' (${layer.className}) disagrees with its config: ${problems.join('; ')}`] : [];
+}
+
+function sameShape(a: readonly (number | null)[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === null || d === b[i]);
+}
+
+function shapeText(shape: readonly (number | null)[]): string {
+  return `(${shape.map((d) => (d === null ? 'None' : String(d))).join(', ')}${shape.length === 1 ? ',' : ''})`;
 }
 
 function kindRoles(layer: LayerConfig, refs: WeightRef[], ctx: KindContext): WeightRole[] | null {

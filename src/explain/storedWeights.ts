@@ -59,16 +59,18 @@ export function recurrentClassFromShapes(refs: WeightRef[]): string | null {
   return g === 4 ? 'LSTM' : g === 3 ? 'GRU' : g === 1 ? 'SimpleRNN' : null;
 }
 
-/** Units of a recurrent layer from config, else from the shapes of its arrays. */
+/**
+ * Units of a recurrent layer: what the stored recurrent kernel (u, g·u) says (the arrays are what the user
+ * sees, even when the config disagrees), else the config.
+ */
 function unitsOf(family: Family | null, config: Record<string, unknown> | null | undefined, refs: WeightRef[], roles: (string | null)[]): number | undefined {
-  const fromConfig = config?.units ?? config?.output_dim ?? (family === 'conv_lstm' ? config?.filters : undefined);
-  if (typeof fromConfig === 'number') return fromConfig;
   const rk = refs.findIndex((_, k) => roles[k] === 'recurrent_kernel');
   if (rk >= 0) {
     const s = refs[rk].shape;
     if (s.length >= 2) return s[s.length - 2];
   }
-  return undefined;
+  const fromConfig = config?.units ?? config?.output_dim ?? (family === 'conv_lstm' ? config?.filters : undefined);
+  return typeof fromConfig === 'number' ? fromConfig : undefined;
 }
 
 export function explainStoredWeights(info: StoredLayerInfo, refs: WeightRef[]): StoredWeightExplanation[] {

@@ -69,6 +69,7 @@ test('every fixture in every format inspects, with gate blocks for its recurrent
     await withFile(path, async (_file, report) => {
       const total = model.layers.flatMap((l) => l.weights).reduce((a, w) => a + w.data.length, 0);
       assert.equal(report.totalParams, total, `${model.id} ${format}: total parameters`);
+      if (!report.weightsOnly) assert.deepEqual(report.notes ?? [], [], `${model.id} ${format}: notes`);
       for (const fl of model.layers) {
         const cls = fl.className ?? '';
         const inner = cls === 'Bidirectional' ? 'LSTM' : cls;

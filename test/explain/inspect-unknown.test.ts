@@ -76,6 +76,53 @@ test('a custom layer is listed with its raw weights and no blocks; the Dense aft
   );
   assert.match(describeCell(k, 3, 1), /from attention_1 feature 3 into dense_1 unit 1$/);
   assert.equal(report.totalParams, 6 * 64 + 16 * 64 + 64 + 16 + 30 + 16 * 2 + 2);
+  assert.deepEqual(
+    (report.notes ?? []).filter((n) => n.includes('attention_1')).length,
+    1,
+  );
+  assert.ok(report.notes!.some((n) => n.includes('MyAttention')));
+});
+
+test('notes name layers whose arrays disagree with the config or are missing; the arrays are still explained', async () => {
+  const file = syntheticModel(
+    'mismatch',
+    [
+      input('seq', [null, 30, 6]),
+      layer('lstm_1', 'LSTM', { units: 16 }, 'seq'),
+      layer('dense_1', 'Dense', { units: 2 }, 'lstm_1'),
+      layer('dense_2', 'Dense', { units: 1 }, 'dense_1'),
+    ],
+    ['seq'],
+    ['dense_2'],
+    {
+      // The config says 16 units; the arrays hold 8.
+      lstm_1: [
+        ['kernel', [6, 32]],
+        ['recurrent_kernel', [8, 32]],
+        ['bias', [32]],
+      ],
+      dense_1: [
+        ['kernel', [8, 2]],
+        ['bias', [2]],
+      ],
+    },
+  );
+  const report = await inspectModel(file);
+  const notes = report.notes ?? [];
+  assert.ok(notes.some((n) => n.includes("'lstm_1'") && n.includes('(8, 32)') && n.includes('(16, 64)')), JSON.stringify(notes));
+  assert.ok(notes.some((n) => n.includes("'dense_1'") && n.includes('(8, 2)') && n.includes('(16, 2)')), JSON.stringify(notes));
+  assert.ok(notes.some((n) => n.includes("'dense_2'") && /no weights in the file/.test(n)), JSON.stringify(notes));
+  // Blocks follow the stored arrays (u = 8), which is what the data really holds.
+  const rk = report.layers.find((l) => l.name === 'lstm_1')!.weights[1];
+  assert.deepEqual(
+    rk.blocks.map((b) => [b.label, b.start, b.end]),
+    [
+      ['i', 0, 8],
+      ['f', 8, 16],
+      ['c', 16, 24],
+      ['o', 24, 32],
+    ],
+  );
 });
 
 test('weights only: an uninformative name with LSTM-shaped arrays is guessed as LSTM from the shape ratio', async () => {
