@@ -97,7 +97,20 @@ class ModelDocument implements vscode.CustomDocument {
     return this.configPath;
   }
 
+  /** The file changed on disk (re-trained and saved over, say): read it again; the old handle may now be stale. */
+  reload(): Promise<ModelSession> {
+    const old = this.session;
+    this.progress.fire(`${this.fileName} changed on disk: reloading…`);
+    this.session = this.load();
+    old.then((s) => s.close(), () => {});
+    return this.session;
+  }
+
+  /** Disposables tied to this document's life (the file watcher). */
+  readonly subscriptions: vscode.Disposable[] = [];
+
   dispose(): void {
+    this.subscriptions.forEach((d) => d.dispose());
     this.progress.dispose();
     this.session.then((s) => s.close(), () => {});
   }
@@ -128,7 +141,32 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
   openCustomDocument(uri: vscode.Uri): ModelDocument {
     const doc = new ModelDocument(uri, uri.scheme === 'file' ? this.pairings.get(uri.fsPath) : undefined);
     this.track(doc);
+    if (uri.scheme === 'file') this.watch(doc);
     return doc;
+  }
+
+  /** Reload a document whose file changes on disk (debounced: a save is often several writes). */
+  private watch(doc: ModelDocument): void {
+    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.joinPath(doc.uri, '..'), doc.fileName));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const changed = () => {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(() => void this.reloadChanged(doc), 400);
+    };
+    doc.subscriptions.push(watcher, watcher.onDidChange(changed), watcher.onDidCreate(changed), { dispose: () => timer && clearTimeout(timer) });
+  }
+
+  private async reloadChanged(doc: ModelDocument): Promise<void> {
+    try {
+      const session = await doc.reload();
+      this.track(doc);
+      for (const ch of doc.panels.values()) ch.event({ type: 'summaryChanged', summary: session.summary() });
+    } catch (e) {
+      const msg = oneLine(e);
+      for (const ch of doc.panels.values()) {
+        ch.event({ type: 'fatal', fileName: doc.fileName, message: `the file changed on disk and can no longer be read: ${msg.includes(doc.fileName) ? msg : `${doc.fileName}: ${msg}`}` });
+      }
+    }
   }
 
   private track(doc: ModelDocument): void {
