@@ -197,3 +197,26 @@ test('a bias recomputed on every call (CuDNN sums its halves per call) still hit
   const other = runRecurrentFast(args, recurrentFlags(layer), {}, shifted)!;
   assert.notDeepEqual(Array.from(other.outputs[0].data), Array.from(first.outputs[0].data));
 });
+
+test('a run that grew the workspace past 64 MB drops its packing, so the memory is not kept with the model', () => {
+  const s: Setup = { cell: 'lstm', units: 4, batch: 1, steps: 3, features: 1 };
+  const { args, layer } = makeArgs(s);
+  const spec = fastSpec(s, args);
+  const flags = recurrentFlags(layer);
+  const small = runRecurrentFast(args, flags, {}, spec)!;
+  const kernel = args.weights.get('kernel')!.data;
+  const saved = kernel.slice();
+  // cached: an in-place change of the kernel is not seen
+  kernel.fill(0);
+  assertClose(runRecurrentFast(args, flags, {}, spec)!.outputs, small.outputs, 'cached packing');
+  kernel.set(saved);
+  // a long input: (x·W + b) alone needs 560000 steps × 16 columns × 8 bytes ≈ 72 MB
+  const steps = 560000;
+  const long: ForwardArgs = { ...args, inputs: [{ shape: [1, steps, 1], data: new Float32Array(steps).fill(0.5) }] };
+  assert.ok(runRecurrentFast(long, flags, {}, spec));
+  // the packing was dropped: the next call packs anew and now sees the changed kernel
+  kernel.fill(0);
+  const repacked = runRecurrentFast(args, flags, {}, spec)!;
+  kernel.set(saved);
+  assert.notDeepEqual(Array.from(repacked.outputs[0].data), Array.from(small.outputs[0].data));
+});

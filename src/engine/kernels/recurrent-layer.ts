@@ -119,6 +119,19 @@ function sameValues(a: Tensor['data'] | null, b: Tensor['data'] | null): boolean
 
 /** At most this many packings are kept per kernel array (one per kernel type / variant in practice). */
 const MAX_ENTRIES_PER_KERNEL = 4;
+/**
+ * A packing whose workspace grew past this (a very long or wide input) is dropped after its run, so the memory
+ * goes back to the garbage collector instead of staying with the model (WebAssembly memory cannot shrink).
+ */
+const KEEP_WORKSPACE_BYTES = 64 * 2 ** 20;
+
+function forget(spec: FastRecurrentCell, p: Prepared): void {
+  const entries = cache.get(spec.kernel.data);
+  if (!entries) return;
+  const kept = entries.filter((e) => e.prepared !== p);
+  if (kept.length) cache.set(spec.kernel.data, kept);
+  else cache.delete(spec.kernel.data);
+}
 
 function prepared(spec: FastRecurrentCell, units: number): Prepared {
   const kernel = preferredMatmulKernel();
@@ -212,6 +225,7 @@ export function runRecurrentFast(
   if (p.cell === 'lstm') run = runLstm(p, x.data, batch, steps, features, opts);
   else if (p.cell === 'gru') run = runGru(p, x.data, batch, steps, features, opts);
   else run = runSimpleRnn(p, x.data, batch, steps, features, opts);
+  if (p.ws.heap.byteLength > KEEP_WORKSPACE_BYTES) forget(spec, p);
   if (!run) return null;
   fastRuns++;
 
