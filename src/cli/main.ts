@@ -40,7 +40,7 @@ export async function main(argv: string[]): Promise<number> {
     case 'predict':
       break;
     default:
-      process.stderr.write(`keras-lens: unknown command '${oneLineText(String(command), 80)}' (use inspect or predict; keras-lens --help)\n`);
+      process.stderr.write(`keras-lens: unknown command '${terminalSafe(oneLineText(String(command), 80))}' (use inspect or predict; keras-lens --help)\n`);
       return 1;
   }
   const held = holdStderr();
@@ -69,9 +69,21 @@ function modelArgument(args: string[]): string | null {
  * reduced to their innermost frame, aborts, non-Error values) and prefixed with the file when we know it.
  */
 export function oneLine(err: unknown, file: string | null = null): string {
-  if (err instanceof KerasLensError) return oneLineText(err.message, 1000) || 'unknown error';
+  if (err instanceof KerasLensError) return terminalSafe(oneLineText(err.message, 1000)) || 'unknown error';
   const problem = describeForeignError(err);
-  return oneLineText(file ? `${file}: ${problem}` : problem, 1000) || 'unknown error';
+  return terminalSafe(oneLineText(file ? `${file}: ${problem}` : problem, 1000)) || 'unknown error';
+}
+
+/**
+ * Messages quote bytes from the user's files (JSON.parse quotes the text around an error, layer names, paths): control
+ * characters would reach the terminal as escape sequences (clear the screen, retitle the window, fake output), and
+ * bidirectional overrides can make a line read differently from what it says. They are shown as \xNN / \u{NNNN}.
+ */
+export function terminalSafe(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => {
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`;
+  });
 }
 
 interface HeldStderr {

@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { writeHostileModels, writeHostileInputs, snapshot, HOSTILE_NAME, CUSTOM_CLASS, PROJECT, type HostileModels, type HostileInputs } from './hostileFiles';
+import { writeHostileModels, writeHostileInputs, snapshot, HOSTILE_NAME, CUSTOM_CLASS, ANSI_NAME, PROJECT, type HostileModels, type HostileInputs } from './hostileFiles';
 
 let dir: string;
 let M: HostileModels;
@@ -201,6 +201,33 @@ test('hostile input JSON: predict refuses with one line naming the input file', 
   for (const { p, re, r } of runs) assertRefused(r, rel(p), re, `predict good ${rel(p)}`);
   const missingInput = await cli(['predict', rel(M.good), 'no-such-input.json']);
   assertRefused(missingInput, 'no-such-input.json', /./, 'missing input file');
+  const dirInput = await cli(['predict', rel(M.good), 'inputs']);
+  assertRefused(dirInput, 'inputs', /directory|EISDIR|cannot read/i, 'a directory as the input file');
+});
+
+test('hostile --config architecture files: one line naming the architecture file', async () => {
+  const cases: [string, RegExp][] = [
+    [M.deepConfigJson, /nested deeper/],
+    [M.randomBytes, /JSON/],
+    [M.directory, /directory|EISDIR|cannot read/i],
+    [join(dir, 'no-such-architecture.json'), /not found/],
+  ];
+  const runs = await all(cases, 2, async ([p, re]) => ({ p, re, r: await cli(['predict', rel(M.weightsOnly), rel(I.good), '--config', rel(p)]) }));
+  for (const { p, re, r } of runs) assertRefused(r, rel(p), re, `predict weights-only --config ${rel(p)}`);
+});
+
+test('terminal escape sequences from files never reach the terminal (stderr or the inspect table)', async () => {
+  const bad = await cli(['predict', rel(M.good), rel(I.ansi)]);
+  assertRefused(bad, rel(I.ansi), /not valid JSON/, 'predict with an input starting with escape sequences');
+  assert.ok(!/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/.test(bad.stderr), `raw control characters on stderr: ${JSON.stringify(bad.stderr)}`);
+  const table = await cli(['inspect', rel(M.ansiName)]);
+  assert.equal(table.code, 0, table.stderr);
+  assert.ok(!/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/.test(table.stdout), `raw control characters in the inspect table: ${JSON.stringify(table.stdout.slice(0, 300))}`);
+  const json = await cli(['inspect', rel(M.ansiName), '--json']);
+  assert.equal(json.code, 0, json.stderr);
+  assert.ok(!json.stdout.includes('\u001b'), 'raw ESC in the JSON output');
+  const report = JSON.parse(json.stdout) as { layers: { name: string }[] };
+  assert.ok(report.layers.some((l) => l.name === ANSI_NAME), 'the name is kept verbatim as data in the JSON');
 });
 
 test('usage errors are one line too', async () => {

@@ -26,6 +26,8 @@ export const HANG_SOURCE_H5 = join(DL4J, 'examples/masking/masking_zero_lstm.h5'
 
 export const HOSTILE_NAME = '<img src=x onerror=alert(1)>';
 export const CUSTOM_CLASS = 'AttentionWithContext';
+/** Terminal escape sequences: set the window title, clear the screen, red text. */
+export const ANSI_NAME = 'lstm\u001b]0;pwned\u0007\u001b[2J\u001b[31m_1';
 
 type Obj = Record<string, any>;
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
@@ -54,6 +56,8 @@ export interface HostileModels {
   customLayer: string;
   nanWeights: string;
   hostileName: string;
+  /** the LSTM layer named with terminal escape sequences */
+  ansiName: string;
   protoConfig: string;
   /** a .keras whose config.json carries __proto__/constructor keys */
   protoKeras: string;
@@ -91,6 +95,8 @@ export interface HostileInputs {
   infinity: string;
   nanLiteral: string;
   empty: string;
+  /** invalid JSON whose first bytes are terminal escape sequences (JSON.parse quotes them in its message) */
+  ansi: string;
 }
 
 function place(dir: string, id: string, name: string): string {
@@ -208,6 +214,16 @@ export async function writeHostileModels(dir: string, opts: { zipBombBytes?: num
         : x,
     );
     await writeKeras2H5(out.hostileName, { modelConfig: c as RawModelConfig, layers: l });
+  }
+
+  out.ansiName = place(dir, 'ansi-name', 'model.h5');
+  {
+    const c = clone(cfg) as Obj;
+    c.config.layers[0].config.name = ANSI_NAME;
+    const l = layers.map((x) =>
+      x.name === 'lstm_1' ? { ...x, name: ANSI_NAME, weights: x.weights.map((w) => ({ ...w, name: w.name.replace('lstm_1', ANSI_NAME) })) } : x,
+    );
+    await writeKeras2H5(out.ansiName, { modelConfig: c as RawModelConfig, layers: l });
   }
 
   // model_config carrying prototype-pollution keys.
@@ -365,6 +381,7 @@ export function writeHostileInputs(dir: string): HostileInputs {
     infinity: JSON.stringify([sample]).replace(/^\[\[\[[^,]+/, '[[[1e999'),
     nanLiteral: JSON.stringify([sample]).replace(/^\[\[\[[^,]+/, '[[[NaN'),
     empty: '',
+    ansi: '\u001b]0;pwned\u0007\u001b[2J\u001b[31m{not json',
   };
   const out = {} as HostileInputs;
   for (const [k, text] of Object.entries(files)) {
