@@ -562,7 +562,11 @@ function makeVSCode(
             if ((await frame.locator('body').count()) > 0) return frame;
             continue;
           }
-          if ((await frame.locator(selector).count().catch(() => 0)) > 0) return frame;
+          if ((await frame.locator(selector).count().catch(() => 0)) > 0) {
+            // Pin the frame by its webview id: positions shift as other webviews come and go.
+            const id = await outer.nth(i).getAttribute('name').catch(() => null);
+            return id ? page.frameLocator(`iframe.webview.ready[name="${cssString(id)}"]`).frameLocator('#active-frame') : frame;
+          }
         }
         if (Date.now() > deadline) {
           throw new Error(`no webview shows ${selector ?? 'anything'} after ${timeoutMs / 1000} s (${n} webviews ready)`);
