@@ -19,7 +19,7 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 import { runInspect } from './inspect';
 import { runPredict } from './predict';
 import { KerasLensError } from '../model/types';
-import { describeForeignError, oneLineText } from '../formats/limits';
+import { describeForeignError, oneLineText, terminalSafe } from '../formats/limits';
 import { openModelFile } from '../formats/open';
 import { inspectModel } from '../explain/inspect';
 
@@ -72,18 +72,6 @@ export function oneLine(err: unknown, file: string | null = null): string {
   if (err instanceof KerasLensError) return terminalSafe(oneLineText(err.message, 1000)) || 'unknown error';
   const problem = describeForeignError(err);
   return terminalSafe(oneLineText(file ? `${file}: ${problem}` : problem, 1000)) || 'unknown error';
-}
-
-/**
- * Messages quote bytes from the user's files (JSON.parse quotes the text around an error, layer names, paths): control
- * characters would reach the terminal as escape sequences (clear the screen, retitle the window, fake output), and
- * bidirectional overrides can make a line read differently from what it says. They are shown as \xNN / \u{NNNN}.
- */
-export function terminalSafe(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => {
-    const code = c.charCodeAt(0);
-    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`;
-  });
 }
 
 interface HeldStderr {

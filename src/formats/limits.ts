@@ -26,6 +26,7 @@
  *                                            emscripten aborts, non-Error values, RangeError from deep recursion)
  *                                            into one clean line.
  *   describeForeignError(err)               the one-line problem text used by toKerasLensError.
+ *   terminalSafe(text)                      text from a file made safe for a terminal (escape sequences, bidi).
  */
 import { KerasLensError } from '../model/types';
 
@@ -428,6 +429,18 @@ export function describeForeignError(err: unknown): string {
     return `data too large to hold in memory (${oneLineText(msg)})`;
   }
   return oneLineText(msg) || 'unknown error';
+}
+
+/**
+ * Text quoted from a user's file, made safe to print on a terminal: control characters (C0, DEL, C1) would act as
+ * escape sequences (clear the screen, retitle the window, fake output) and bidirectional overrides can make a line
+ * read differently from what it says; both are shown as \xNN / \u{NNNN}. Apply per line (a newline is escaped too).
+ */
+export function terminalSafe(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => {
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`;
+  });
 }
 
 /** Collapse whitespace/newlines; cap the length so a message stays one readable line. */

@@ -16,6 +16,7 @@ import {
   checkInflateSize,
   checkStoredSize,
   damagedGlobalHeap,
+  terminalSafe,
   describeForeignError,
   toKerasLensError,
   DEFAULT_LIMITS,
@@ -169,4 +170,10 @@ test('damaged HDF5 global heaps (the ones HDF5 loops forever on) are found; ever
     const b = readFileSync(f);
     assert.equal(damagedGlobalHeap(b.length, reader(b)), null, f);
   }
+});
+
+test('terminalSafe escapes control characters and bidi overrides, keeps ordinary text', () => {
+  assert.equal(terminalSafe('lstm\u001b]0;pwned\u0007_1'), 'lstm\\x1b]0;pwned\\x07_1');
+  assert.equal(terminalSafe('a\u202eb\u0085c'), 'a\\u{202e}b\\x85c');
+  assert.equal(terminalSafe('<img src=x onerror=alert(1)> ü 中'), '<img src=x onerror=alert(1)> ü 中');
 });
