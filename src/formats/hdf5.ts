@@ -10,7 +10,7 @@
  */
 import type * as H5 from 'h5wasm' with { 'resolution-mode': 'import' };
 import { KerasLensError } from '../model/types';
-import { checkStoredSize, describeForeignError, toKerasLensError } from './limits';
+import { checkStoredSize, damagedGlobalHeap, describeForeignError, toKerasLensError } from './limits';
 
 type H5Lib = typeof import('h5wasm', { with: { 'resolution-mode': 'import' } });
 export type H5Group = H5.Group;
@@ -59,6 +59,45 @@ let memoryCounter = 0;
 /** Largest HDF5 file read into memory on Windows (see openDisk). */
 const WINDOWS_IN_MEMORY_LIMIT = 2 * 1024 * 1024 * 1024;
 
+/** Files up to this size are scanned whole for damaged global heaps; larger ones at their head and tail only. */
+const HEAP_SCAN_WHOLE = 256 * 1024 * 1024;
+const HEAP_SCAN_EDGE = 64 * 1024 * 1024;
+
+interface ByteReader {
+  readAt(position: number, length: number): Uint8Array;
+  close(): void;
+}
+
+async function diskReader(absolutePath: string): Promise<ByteReader> {
+  const { openSync, readSync, closeSync } = await import('node:fs');
+  const fd = openSync(absolutePath, 'r');
+  return {
+    readAt(position, length) {
+      const buf = Buffer.alloc(Math.max(0, length));
+      const n = readSync(fd, buf, 0, buf.length, position);
+      return buf.subarray(0, n);
+    },
+    close: () => closeSync(fd),
+  };
+}
+
+/**
+ * HDF5 2.0 (as built in h5wasm) loops forever on a damaged global heap collection (where vlen strings such as
+ * model_config live), and synchronous wasm cannot be interrupted: refuse such files before the library sees them.
+ * Keras writes its attributes first, so for a very large file the head and the tail are scanned, not the weights.
+ */
+async function refuseDamagedGlobalHeap(source: string, size: number, reader: ByteReader): Promise<void> {
+  try {
+    const ranges: [number, number][] = size <= HEAP_SCAN_WHOLE ? [[0, size]] : [[0, HEAP_SCAN_EDGE], [size - HEAP_SCAN_EDGE, size]];
+    for (const [from, to] of ranges) {
+      const problem = damagedGlobalHeap(to - from, (position, length) => reader.readAt(from + position, Math.min(length, size - from - position)));
+      if (problem) throw new KerasLensError(source, problem.replace(/at byte (\d+)/g, (_, n) => `at byte ${from + Number(n)}`));
+    }
+  } finally {
+    reader.close();
+  }
+}
+
 /** An open HDF5 file (on disk or in memory). */
 export class Hdf5File {
   private isClosed = false;
@@ -87,6 +126,7 @@ export class Hdf5File {
     const lib = await loadDiskLib();
     const { stat } = await import('node:fs/promises');
     const byteSize = (await stat(absolutePath)).size;
+    await refuseDamagedGlobalHeap(source, byteSize, await diskReader(absolutePath));
     let file: H5.File;
     try {
       file = new lib.File(absolutePath, 'r');
@@ -102,6 +142,7 @@ export class Hdf5File {
   /** Open an HDF5 image held in memory (never touches the disk). */
   static async openMemory(bytes: Uint8Array, source: string, what = 'model.weights.h5 inside the .keras file'): Promise<Hdf5File> {
     if (!hasHdf5Signature(bytes)) throw new KerasLensError(source, `${what} is not HDF5 (damaged file)`);
+    await refuseDamagedGlobalHeap(source, bytes.length, { readAt: (position, length) => bytes.subarray(position, position + length), close() {} });
     const lib = await loadMemoryLib();
     const fs = lib.FS as unknown as { writeFile(p: string, d: Uint8Array): void; unlink(p: string): void };
     const memoryPath = `/keras-lens-${process.pid}-${++memoryCounter}.h5`;

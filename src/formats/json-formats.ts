@@ -250,7 +250,13 @@ async function openTfjs(abs: string, source: string, v: Record<string, unknown>,
     const shards: Shard[] = [];
     for (const p of own(group, 'paths') as unknown[]) {
       if (typeof p !== 'string') throw new KerasLensError(source, `weightsManifest[${gi}] has a non-string path`);
-      const full = resolve(dir, decodeURIComponent(p));
+      let decoded: string;
+      try {
+        decoded = decodeURIComponent(p);
+      } catch {
+        throw new KerasLensError(source, `weight shard path '${p.slice(0, 200)}' is not a valid URL-encoded path`);
+      }
+      const full = resolve(dir, decoded);
       const rel = relative(dir, full);
       if (isAbsolute(p) || rel.startsWith('..') || rel.split(sep).includes('..')) {
         throw new KerasLensError(source, `weight shard '${p}' is outside the model.json folder; refused`);
