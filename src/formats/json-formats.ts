@@ -9,7 +9,7 @@
  *                      kind's weight count), `[{data, shape}, ...]` (same split), `{name: {data, shape}}` or
  *                      `{name: nested list}` (grouped by the layer name before the first '/').
  */
-import { open as fsOpen, readFile, stat } from 'node:fs/promises';
+import { open as fsOpen, readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { KerasLensError } from '../model/types';
 import type { KindContext, LayerConfig, LayerWeights, ModelConfig, ModelFile, WeightRef } from '../model/types';
@@ -266,6 +266,11 @@ async function openTfjs(abs: string, source: string, v: Record<string, unknown>,
         size = (await stat(full)).size;
       } catch {
         throw new KerasLensError(source, `weight shard '${p}' not found beside model.json`);
+      }
+      // A shard that is a symlink leading out of the model folder is refused like a '../' path.
+      const realRel = relative(await realpath(dir), await realpath(full));
+      if (isAbsolute(realRel) || realRel.startsWith('..') || realRel.split(sep).includes('..')) {
+        throw new KerasLensError(source, `weight shard '${p}' is a link to a file outside the model.json folder; refused`);
       }
       shards.push({ path: full, size });
     }
