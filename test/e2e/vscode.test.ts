@@ -26,6 +26,8 @@ import {
   type VSCode,
 } from '../../scripts/e2e/harness';
 import { writeExamples } from '../../scripts/examples';
+import { fixtureModels } from '../fixtures/models';
+import { kerasLayerNames, writeKeras2WeightsH5 } from '../fixtures/writers';
 
 const inCI = !!process.env.CI && process.env.CI !== 'false';
 const skip =
@@ -235,6 +237,10 @@ describe('Keras Lens in VS Code (code-server)', { skip }, () => {
       '{\n  "calm": [[0.1], [0.2], [0.3]],\n  "spike": [[0.9], [-0.8], [0.7]]\n}\n',
     );
     writeFileSync(join(runDir, 'spike.json'), '[[0.9], [-0.8], [0.7]]');
+    // A weights-only file (model.save_weights) and its architecture (model.to_json()) side by side.
+    const lstm = fixtureModels().find((m) => m.id === 'lstm')!;
+    await writeKeras2WeightsH5(ws('lstm.weights.h5'), { layers: lstm.layers, layerNames: kerasLayerNames(lstm.keras2Config) });
+    writeFileSync(ws('lstm.architecture.json'), JSON.stringify(lstm.keras2Config));
     vsc = await startVSCode({ workspace, runDir });
   });
 
@@ -401,6 +407,28 @@ describe('Keras Lens in VS Code (code-server)', { skip }, () => {
       );
       await checkGateSplitWeight(section, found.data, ['i', 'f', 'c', 'o'], found.backward);
       await vsc.screenshot('bidirectional');
+    });
+  });
+
+  test('weights-only .h5: the notice offers the architecture JSON; once joined, gates and values show', { timeout: 180_000 }, async () => {
+    const kernel = await withH5(ws('lstm.weights.h5'), (f) => datasetOf(f, 'lstm_1/lstm_1/kernel:0'));
+    await withScreenOnFailure(vsc, 'weights-only', async () => {
+      await vsc.openFile('lstm.weights.h5');
+      const view = await viewerOf(vsc, 'lstm.weights.h5');
+      await view.locator('[data-testid=needs-architecture]').waitFor({ timeout: 30_000 });
+      await vsc.screenshot('weights-only-before');
+      await view.locator('[data-testid=pick-architecture]').click();
+      // code-server's file dialog is a quick input holding a path: type the architecture file's path.
+      const box = vsc.page.locator('.quick-input-widget .quick-input-box input').first();
+      await box.waitFor({ state: 'visible', timeout: 30_000 });
+      await box.fill(ws('lstm.architecture.json'));
+      await vsc.page.waitForTimeout(500);
+      await box.press('Enter');
+      await expectText(view.locator('[data-testid=architecture]'), (t) => t.includes('lstm.architecture.json'), 30_000, 'joined architecture');
+      assert.equal(await view.locator('[data-testid=needs-architecture]').count(), 0, 'the notice is gone');
+      const section = await openWeight(view, 'lstm_1', 'lstm_1/kernel:0');
+      await checkGateSplitWeight(section, kernel, ['i', 'f', 'c', 'o'], 'lstm_1/kernel:0 (weights-only + architecture)');
+      await vsc.screenshot('weights-only-joined');
     });
   });
 
