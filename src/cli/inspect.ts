@@ -57,7 +57,12 @@ export function formatReport(report: InspectReport): string {
   for (const note of report.notes ?? []) out.push(`  note: ${note}`);
   out.push('');
   for (const layer of report.layers) out.push(...formatLayer(layer));
-  return out.join('\n') + '\n';
+  return printable(out.join('\n')) + '\n';
+}
+
+/** Names come from the file: control characters (terminal escapes) are shown as \xNN, never sent raw. */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 function formatLayer(layer: InspectLayer): string[] {

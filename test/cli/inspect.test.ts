@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { formatReport } from '../../src/cli/inspect';
 
 const DL4J = '../shared/keras-reference/dl4j';
 
@@ -122,4 +123,17 @@ test('usage mistakes: exit 1 with one line', () => {
   assertOneLineFailure(cli('inspect'), 'no model file');
   assertOneLineFailure(cli('inspect', 'a.h5', '--bogus'), '--bogus');
   assertOneLineFailure(cli('inspect', 'a.h5', '--config'), '--config');
+});
+
+test('the table shows control characters from names as \\xNN, never raw', () => {
+  const text = formatReport({
+    source: 'm.h5',
+    format: 'keras2-h5',
+    kerasVersion: '2.2.4',
+    weightsOnly: false,
+    totalParams: 0,
+    layers: [{ name: 'evil\u001b[31mred\u0007', className: 'Dense', params: 0, weights: [] }],
+  });
+  assert.ok(!/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/.test(text));
+  assert.match(text, /evil\\x1b\[31mred\\x07/);
 });
