@@ -209,6 +209,18 @@ export function featureSources(ref: TensorRef, ctx: RowTraceContext, seen: Set<s
   }
   if (cls === 'Flatten' && inputs[0]) {
     const inShape = ctx.shapeOf(inputs[0]);
+    if (layer.config.data_format === 'channels_first' && inShape && inShape.length >= 3) {
+      // Keras 2 moves channels last before flattening: (C, H, W) flattens as (H, W, C).
+      const channels = inShape[1];
+      const spatial = inShape.slice(2);
+      if (channels === null || spatial.some((a) => a === null)) return newSource(layer, width);
+      const positions = (spatial as number[]).reduce((a, b) => a * b, 1);
+      const out: RowSpan[] = [];
+      for (let p = 0; p < positions; p++) {
+        out.push({ source: inputs[0].layer, start: p * channels, end: (p + 1) * channels, offset: 0, index: 'channel', position: unravel(p, spatial as number[]) });
+      }
+      return out;
+    }
     const inner = featureSources(inputs[0], ctx, seen);
     if (!inShape || !inner || inner.length === 0) return newSource(layer, width);
     const axes = inShape.slice(1, -1);

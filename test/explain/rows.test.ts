@@ -148,3 +148,22 @@ test('BatchNormalization passes features through; its γ/β columns name the inp
   assert.match(describeCell(gamma, 0, 5), /^gamma\[5\]: scale \(γ\) of b feature 1$/);
   assert.match(describeCell(weight(report, 'batch_normalization_1/moving_variance:0'), 0, 2), /^moving_variance\[2\]: moving variance of a feature 2$/);
 });
+
+test('Flatten(data_format=channels_first) after a (C, H, W) tensor: rows are (h, w) positions × channels', () => {
+  const model = syntheticModel(
+    'cf',
+    [
+      input('img', [null, 2, 3, 4]),
+      layer('flatten_1', 'Flatten', { data_format: 'channels_first' }, 'img'),
+      layer('dense_1', 'Dense', { units: 1 }, 'flatten_1'),
+    ],
+    ['img'],
+    ['dense_1'],
+    {},
+  ).model!;
+  const shapes: Record<string, (number | null)[]> = { 'img:0:0': [null, 2, 3, 4], 'flatten_1:0:0': [null, 24] };
+  const spans = featureSources({ layer: 'flatten_1', node: 0, tensor: 0 }, { model, shapeOf: (r) => shapes[`${r.layer}:${r.node}:${r.tensor}`] ?? null })!;
+  assert.equal(spans.length, 12);
+  // Position (h=1, w=2) is flat position 1·4 + 2 = 6: rows 12, 13 (channels 0, 1).
+  assert.deepEqual([spans[6].start, spans[6].end, spans[6].position, spans[6].index], [12, 14, [1, 2], 'channel']);
+});
