@@ -243,7 +243,8 @@ function explainGeneric(p: ParsedWeightName): string {
     lines.push(`A Keras 3 positional variable; its role depends on the layer's class${p.className ? '' : ', which the name does not say'}. Open the model file to see it.`);
     return lines.join('\n');
   }
-  lines.push(capital(roleMeaning(p.role, family)) + '.');
+  const meaning = roleMeaning(p.role, family);
+  lines.push(capital(p.gate ? meaning.replace(/ into every gate$/, '') : meaning) + '.');
   if (gates && p.gate) {
     const g = gates.find((x) => x.label === p.gate);
     const k = gates.findIndex((x) => x.label === p.gate);
@@ -256,17 +257,22 @@ function explainGeneric(p: ParsedWeightName): string {
     return lines.join('\n');
   }
   if (gates && (p.role === 'kernel' || p.role === 'recurrent_kernel' || p.role === 'bias')) {
+    const u = family === 'conv_lstm' ? 'u = filters' : 'u = units';
+    const cudnnBias = p.role === 'bias' && (p.className === 'CuDNNLSTM' || p.className === 'CuDNNGRU');
+    const n = gates.length;
     lines.push('');
-    lines.push(`Gate blocks along the last axis (u = units, ${gates.length}u ${p.role === 'bias' ? 'entries' : 'columns'}):`);
+    lines.push(`Gate blocks along the last axis (${u}, ${cudnnBias ? 2 * n : n}u ${p.role === 'bias' ? 'entries' : 'columns'}):`);
     lines.push('');
-    lines.push('| columns | gate |');
+    lines.push(p.role === 'bias' ? '| entries | gate |' : '| columns | gate |');
     lines.push('|---|---|');
-    gates.forEach((g, k) => lines.push(`| [${multipleOfU(k)}, ${multipleOfU(k + 1)}) | **${g.label}** — ${g.meaning} |`));
-    if (family === 'gru' && p.role === 'bias') {
-      lines.push('', 'With `reset_after=True` (tf.keras 2 default) the bias has shape (2, 3u): row 0 input bias, row 1 recurrent bias.');
+    if (cudnnBias) {
+      gates.forEach((g, k) => lines.push(`| [${multipleOfU(k)}, ${multipleOfU(k + 1)}) | **${g.label}** — ${g.meaning}, input bias (with x·W) |`));
+      gates.forEach((g, k) => lines.push(`| [${multipleOfU(n + k)}, ${multipleOfU(n + k + 1)}) | **${g.label}** — ${g.meaning}, recurrent bias (with h·U) |`));
+    } else {
+      gates.forEach((g, k) => lines.push(`| [${multipleOfU(k)}, ${multipleOfU(k + 1)}) | **${g.label}** — ${g.meaning} |`));
     }
-    if (p.className === 'CuDNNLSTM' || p.className === 'CuDNNGRU') {
-      if (p.role === 'bias') lines.push('', `CuDNN: the bias has ${2 * gates.length}u entries — input bias, then recurrent bias, each in this gate order.`);
+    if (family === 'gru' && p.role === 'bias' && !cudnnBias) {
+      lines.push('', 'With `reset_after=True` (tf.keras 2 default) the bias has shape (2, 3u): row 0 input bias, row 1 recurrent bias.');
     }
   }
   if (p.role === 'recurrent_kernel') lines.push('', 'Rows: h(t-1), the previous hidden state (one row per unit).');

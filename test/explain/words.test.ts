@@ -148,6 +148,12 @@ test('explainWeightName without a model: generic layout with u', () => {
   assert.match(k3, /\| \[2u, 3u\) \| \*\*c\*\*/);
   const cell = explainWeightName('lstm/lstm_cell/recurrent_kernel')!;
   assert.match(cell, /h\(t-1\)/);
+  const cudnn = explainWeightName('cu_dnnlstm_1/bias:0')!;
+  assert.match(cudnn, /8u entries/);
+  assert.match(cudnn, /\| \[u, 2u\) \| \*\*f\*\* — forget gate, input bias/);
+  assert.match(cudnn, /\| \[7u, 8u\) \| \*\*o\*\* — output gate, recurrent bias/);
+  assert.match(explainWeightName('conv_lst_m2d_1/recurrent_kernel:0')!, /u = filters/);
+  assert.doesNotMatch(explainWeightName('gru_1_W_h')!, /every gate/);
   assert.equal(explainWeightName('nothing to see here'), null);
 });
 
