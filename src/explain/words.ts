@@ -129,7 +129,7 @@ export function explainWeightName(text: string, model?: OpenModel | null): strin
   const block = fused?.blocks.find((b) => b.label === parsed.gate);
   if (fused && block) {
     return (
-      `**${parsed.text}** is the Keras 1 name of the **${block.label}** block (${gateWords(block)}) of \`${fused.name}\`: ` +
+      `**${md(parsed.text)}** is the Keras 1 name of the **${md(block.label)}** block (${md(gateWords(block))}) of ${code(fused.name)}: ` +
       `columns [${block.start}, ${block.end}) in this model.\n\n` +
       explainModelWeight(fused, report)
     );
@@ -148,13 +148,13 @@ function explainSplitArrays(parsed: ParsedWeightName, first: InspectWeight, repo
   const order = gatesOf(first.layerClass)?.map((g) => g.label) ?? parts.map((w) => w.gate!);
   const u = first.shape[first.shape.length - 1];
   const lines = [
-    `**${parsed.text}** — ${first.layerClass ?? 'layer'} \`${first.layer}\` ${first.role}: this Keras 1 file stores it as ${parts.length} separate arrays, one per gate (fused Keras 2 columns in brackets):`,
+    `**${md(parsed.text)}** — ${md(first.layerClass ?? 'layer')} ${code(first.layer)} ${first.role}: this Keras 1 file stores it as ${parts.length} separate arrays, one per gate (fused Keras 2 columns in brackets):`,
     '',
   ];
   for (const w of [...parts].sort((a, b) => order.indexOf(a.gate!) - order.indexOf(b.gate!))) {
     const k = order.indexOf(w.gate!);
     const block = w.blocks[0];
-    lines.push(`- \`${w.name}\` — **${w.gate}** ${block ? gateWords(block) : ''}, shape ${shapeText(w.shape)} [${k * u}, ${(k + 1) * u})`);
+    lines.push(`- ${code(w.name)} — **${md(w.gate!)}** ${block ? gateWords(block) : ''}, shape ${shapeText(w.shape)} [${k * u}, ${(k + 1) * u})`);
   }
   return lines.join('\n');
 }
@@ -183,24 +183,24 @@ function explainModelWeight(w: InspectWeight, report: InspectReport): string {
   const layer = report.layers.find((l) => l.name === w.layer);
   const cls = layer ? (layer.innerClassName ? `${layer.className}(${layer.innerClassName})` : layer.className) : (w.layerClass ?? 'layer');
   const lines: string[] = [];
-  lines.push(`**${w.name}**${w.direction ? ` (${w.direction})` : ''} — ${cls} \`${w.layer}\`, ${w.role}, shape ${shapeText(w.shape)}`);
+  lines.push(`**${md(w.name)}**${w.direction ? ` (${w.direction})` : ''} — ${md(cls)} ${code(w.layer)}, ${md(w.role)}, shape ${shapeText(w.shape)}`);
   lines.push('');
-  lines.push(capital(w.meaning) + '.');
+  lines.push(md(capital(w.meaning)) + '.');
   if (w.blocks.length) {
     lines.push('');
     lines.push(w.shape.length >= 2 ? '| columns | gate |' : '| entries | gate |');
     lines.push('|---|---|');
-    for (const b of w.blocks) lines.push(`| [${b.start}, ${b.end}) | **${b.label}** — ${b.meaning} |`);
+    for (const b of w.blocks) lines.push(`| [${b.start}, ${b.end}) | **${md(b.label)}** — ${md(b.meaning)} |`);
   }
   if (w.rows.length) {
     lines.push('');
     lines.push(w.shape.length > 2 ? `Rows (of the ${w.view[0]} × ${w.view[1]} matrix view):` : 'Rows:');
     const shown = w.rows.slice(0, 12);
-    for (const s of shown) lines.push(`- [${s.start}, ${s.end}): ${rowSpanText(s)}`);
+    for (const s of shown) lines.push(`- [${s.start}, ${s.end}): ${md(rowSpanText(s))}`);
     if (w.rows.length > shown.length) lines.push(`- … ${w.rows.length - shown.length} more ranges`);
   }
   const index = globalIndex(w, report);
-  if (index !== null) lines.push('', `\`model.get_weights()[${index}]\`, \`get_layer('${w.layer}').get_weights()[${w.index}]\``);
+  if (index !== null) lines.push('', `${code(`model.get_weights()[${index}]`)}, ${code(`get_layer('${w.layer}').get_weights()[${w.index}]`)}`);
   return lines.join('\n');
 }
 
@@ -237,7 +237,7 @@ function explainGeneric(p: ParsedWeightName): string {
   const where = p.layer ?? p.inner ?? 'layer';
   const lines: string[] = [];
   const role = p.role ?? (p.varIndex !== undefined ? `variable ${p.varIndex}` : 'weight');
-  lines.push(`**${p.text}**${p.direction ? ` (${p.direction})` : ''} — ${p.className ?? 'layer'} \`${where}\`, ${role}`);
+  lines.push(`**${md(p.text)}**${p.direction ? ` (${p.direction})` : ''} — ${p.className ?? 'layer'} ${code(where)}, ${role}`);
   lines.push('');
   if (!p.role) {
     lines.push(`A Keras 3 positional variable; its role depends on the layer's class${p.className ? '' : ', which the name does not say'}. Open the model file to see it.`);
@@ -280,6 +280,19 @@ function explainGeneric(p: ParsedWeightName): string {
   return lines.join('\n');
 }
 
+/** Text from a file inside markdown: characters that would make links, HTML, tables or emphasis are escaped. */
+export function md(text: string): string {
+  return text.replace(/[\\`*\[\]<>|]/g, (c) => `\\${c}`);
+}
+
+/** A code span that survives backticks inside the text. */
+export function code(text: string): string {
+  const runs = text.match(/`+/g) ?? [];
+  const fence = '`'.repeat(Math.max(0, ...runs.map((r) => r.length)) + 1);
+  const pad = text.startsWith('`') || text.endsWith('`') ? ' ' : '';
+  return `${fence}${pad}${text}${pad}${fence}`;
+}
+
 /** 0, u, 2u, ... */
 function multipleOfU(k: number): string {
   return k === 0 ? '0' : k === 1 ? 'u' : `${k}u`;
@@ -298,8 +311,8 @@ export function explainGetWeightsIndex(k: number, report: InspectReport, layerNa
   if (!list) return null;
   const index = k < 0 ? list.length + k : k;
   const w = list[index];
-  if (!w) return `\`get_weights()[${k}]\`: out of range — ${layerName ? `layer '${layerName}'` : 'the model'} has ${list.length} weight arrays`;
-  return `\`${layerName ? `get_layer('${layerName}').` : ''}get_weights()[${k}]\` is ${w.name}\n\n` + explainModelWeight(w, report);
+  if (!w) return `${code(`get_weights()[${k}]`)}: out of range — ${layerName ? `layer '${md(layerName)}'` : 'the model'} has ${list.length} weight arrays`;
+  return `${code(`${layerName ? `get_layer('${layerName}').` : ''}get_weights()[${k}]`)} is ${md(w.name)}\n\n` + explainModelWeight(w, report);
 }
 
 export interface GetWeightsIndexAt {

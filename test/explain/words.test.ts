@@ -11,7 +11,7 @@ import {
   explainWeightName,
   findGetWeightsIndexAt,
 } from '../../src/explain/words';
-import { auxModel, flattenModel, mixedModel } from './syntheticModels';
+import { auxModel, flattenModel, input, layer, mixedModel, syntheticModel } from './syntheticModels';
 
 const DL4J = '../shared/keras-reference/dl4j';
 
@@ -183,4 +183,22 @@ test('explainWeightName across generations: a fused name on a Keras 1 file, a Ke
   const k2 = await inspectPath(`${DL4J}/examples/functional_lstm/lstm_functional_tf_keras_2.h5`);
   const uf = explainWeightName('lstm_U_f', { report: k2 })!;
   assert.match(uf, /Keras 1 name of the \*\*f\*\* block \(forget gate\) of `lstm\/recurrent_kernel:0`: columns \[8, 16\)/);
+});
+
+test('names from the file cannot inject markdown, HTML or table cells into hovers', async () => {
+  const evil = 'x<img src=y>|[link](http://e)`';
+  const report = await inspectModel(
+    syntheticModel('evil', [input('in', [null, 3]), layer(evil, 'Dense', { units: 2 }, 'in')], ['in'], [evil], {
+      [evil]: [
+        ['kernel', [3, 2]],
+        ['bias', [2]],
+      ],
+    }),
+  );
+  const text = explainGetWeightsIndex(0, report)!;
+  // Outside code spans (which markdown shows literally) every <, |, [ and backtick from the name is escaped.
+  const outsideCode = text.replace(/(`+)[\s\S]*?\1/g, '');
+  assert.ok(!/(^|[^\\])[<|\[`]/.test(outsideCode.replace(/^- \[\d+, \d+\): /gm, '')), outsideCode);
+  assert.ok(text.includes('`` x<img src=y>|[link](http://e)` ``'), text);
+  assert.match(text, /\\<img src=y\\>\\\|\\\[link\\\]/);
 });
