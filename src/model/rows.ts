@@ -115,7 +115,7 @@ export function rowSources(layer: LayerConfig, weight: RowWeight, ctx: RowTraceC
   }
   if (role === 'kernel') {
     const traced = fit(inputFeatures(layer, ctx), rows);
-    if (traced) return traced;
+    if (traced) return sharedLayerNote(layer, traced);
     const up = upstreamName(layer);
     return [
       {
@@ -150,6 +150,19 @@ export function columnSources(layer: LayerConfig, weight: RowWeight, ctx: RowTra
     if (rank === undefined || a !== rank - 1) return [];
   }
   return fit(inputFeatures(layer, ctx), weight.shape[0]) ?? [];
+}
+
+/**
+ * A shared layer (called more than once) reads different tensors on each call: the rows shown are those of its
+ * first call, and each span says so, naming what the other calls read.
+ */
+function sharedLayerNote(layer: LayerConfig, spans: RowSpan[]): RowSpan[] {
+  if (layer.inbound.length < 2) return spans;
+  const others = [...new Set(layer.inbound.slice(1).flatMap((call) => call.map((r) => r.layer)))];
+  const first = new Set(spans.map((s) => s.source));
+  if (others.every((o) => first.has(o))) return spans;
+  const note = `shared layer: rows of its first call; its other ${layer.inbound.length - 1 === 1 ? 'call reads' : 'calls read'} ${others.join(', ')}`;
+  return spans.map((s) => ({ ...s, meaning: s.meaning ? `${s.meaning}; ${note}` : note }));
 }
 
 /** The name of the layer feeding `layer`'s first call, if any. */

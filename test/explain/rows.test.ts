@@ -167,3 +167,25 @@ test('Flatten(data_format=channels_first) after a (C, H, W) tensor: rows are (h,
   // Position (h=1, w=2) is flat position 1·4 + 2 = 6: rows 12, 13 (channels 0, 1).
   assert.deepEqual([spans[6].start, spans[6].end, spans[6].position, spans[6].index], [12, 14, [1, 2], 'channel']);
 });
+
+test('a shared Dense called on two inputs: rows of its first call, saying what the other call reads', async () => {
+  const shared = layer('dense_shared', 'Dense', { units: 2 }, 'a');
+  shared.inbound_nodes = [[['a', 0, 0, {}]], [['b', 0, 0, {}]]];
+  const report = await inspectModel(
+    syntheticModel(
+      'shared',
+      [input('a', [null, 3]), input('b', [null, 3]), shared, { name: 'add_1', class_name: 'Add', config: { name: 'add_1' }, inbound_nodes: [[['dense_shared', 0, 0, {}], ['dense_shared', 1, 0, {}]]] }],
+      ['a', 'b'],
+      ['add_1'],
+      {
+        dense_shared: [
+          ['kernel', [3, 2]],
+          ['bias', [2]],
+        ],
+      },
+    ),
+  );
+  const k = weight(report, 'dense_shared/kernel:0');
+  assert.deepEqual(plain(k.rows), [{ source: 'a', start: 0, end: 3 }]);
+  assert.match(k.rows[0].meaning ?? '', /shared layer.*other call reads b/);
+});
