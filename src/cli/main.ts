@@ -125,7 +125,7 @@ function holdStderr(): HeldStderr {
 /** Seconds allowed for opening the model file and reading its structure (metadata, config, weight list). */
 const STRUCTURE_SECONDS = 30;
 /** Seconds allowed for a whole command: inspect, predict. */
-const COMMAND_SECONDS: Record<string, number> = { inspect: STRUCTURE_SECONDS, predict: 1800 };
+const COMMAND_SECONDS: Record<string, number> = { inspect: STRUCTURE_SECONDS, predict: 600 };
 
 /** The --config argument, if any. */
 function configArgument(args: string[]): string | undefined {
@@ -134,6 +134,42 @@ function configArgument(args: string[]): string | undefined {
     if (args[i].startsWith('--config=')) return args[i].slice('--config='.length);
   }
   return undefined;
+}
+
+/** Why `path` is not something we can read as a model/architecture file (a pipe, a device, a socket), or null. */
+function notAFile(path: string): string | null {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(path);
+  } catch {
+    return null; // missing/unreadable: the readers say so with their own words
+  }
+  if (st.isFile() || st.isDirectory()) return null;
+  const what = st.isFIFO() ? 'a named pipe' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : st.isSocket() ? 'a socket' : 'not a regular file';
+  return `is ${what}; model and architecture files are read from disk`;
+}
+
+/** Model, input and architecture paths given on the command line. */
+function positionalPaths(args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--config') {
+      if (args[i + 1]) out.push(args[i + 1]);
+      i++;
+    } else if (args[i].startsWith('--config=')) out.push(args[i].slice('--config='.length));
+    else if (!args[i].startsWith('-')) out.push(args[i]);
+  }
+  return out;
+}
+
+/** If `path` is a named pipe, open it for writing without blocking and close it: a blocked reader gets end of file. */
+function unblockPipe(path: string): void {
+  try {
+    if (!fs.statSync(path).isFIFO()) return;
+    fs.closeSync(fs.openSync(path, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK));
+  } catch {
+    /* nobody is reading it, or it is gone */
+  }
 }
 
 interface WorkerMessage {
@@ -154,6 +190,17 @@ export function run(argv: string[]): void {
   process.on('uncaughtException', fail);
   process.on('unhandledRejection', fail);
   const [command, ...rest] = argv;
+  if (command === 'inspect' || command === 'predict') {
+    // The model and the architecture are read at random offsets: they must be files, not pipes or devices.
+    for (const p of [modelArgument(rest), configArgument(rest)]) {
+      const problem = p ? notAFile(p) : null;
+      if (problem) {
+        process.stderr.write(`keras-lens: ${oneLine(new KerasLensError(p ?? null, problem))}\n`);
+        process.exitCode = 1;
+        return;
+      }
+    }
+  }
   if ((command !== 'inspect' && command !== 'predict') || process.env.KERAS_LENS_IN_PROCESS === '1' || typeof __filename !== 'string') {
     main(argv).then((code) => {
       process.exitCode = code;
@@ -175,15 +222,31 @@ export function run(argv: string[]): void {
     return;
   }
   let finished = false;
-  const giveUp = (what: string, seconds: number) => {
+  const config = configArgument(rest);
+  const reading = `reading the file${config ? ` (with --config ${config})` : ''}`;
+  const giveUp = (problem: string) => {
     if (finished) return;
     finished = true;
     void worker.terminate();
-    process.stderr.write(`keras-lens: ${oneLine(new KerasLensError(file, `${what} did not finish within ${seconds} s; the file is probably damaged (KERAS_LENS_TIMEOUT_SECONDS allows more)`))}\n`);
-    process.exitCode = 1;
+    process.stderr.write(`keras-lens: ${oneLine(new KerasLensError(file, `${problem} (KERAS_LENS_TIMEOUT_SECONDS allows more)`))}\n`);
+    // A read blocked on a named pipe nobody writes to keeps its thread (and so the process) alive: give it an end of
+    // file by opening the pipe for writing and closing it at once (nothing is written), then leave.
+    for (const p of positionalPaths(rest)) unblockPipe(p);
+    process.exit(1);
   };
-  let structureTimer: NodeJS.Timeout | null = setTimeout(() => giveUp('reading the file', structureSeconds), structureSeconds * 1000);
-  const commandTimer = setTimeout(() => giveUp(command === 'inspect' ? 'reading the file' : command, commandSeconds), commandSeconds * 1000);
+  let structureTimer: NodeJS.Timeout | null = setTimeout(
+    () => giveUp(`${reading} did not finish within ${structureSeconds} s; damaged file, or not a regular file?`),
+    structureSeconds * 1000,
+  );
+  const commandTimer = setTimeout(
+    () =>
+      giveUp(
+        command === 'inspect'
+          ? `${reading} did not finish within ${commandSeconds} s; damaged file, or not a regular file?`
+          : `predict did not finish within ${commandSeconds} s`,
+      ),
+    commandSeconds * 1000,
+  );
   const clear = () => {
     if (structureTimer) clearTimeout(structureTimer);
     structureTimer = null;

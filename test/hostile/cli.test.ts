@@ -152,11 +152,30 @@ test('a zip bomb is refused by a cap within seconds and bounded memory', async (
   }
 });
 
-test('a file on which the HDF5 reader never returns: the CLI gives up with one line (watchdog), default and forced timeout', async () => {
+test('a file on which the HDF5 reader never returns is refused in seconds (heap check or watchdog)', async () => {
   const r = await cli(['inspect', rel(M.hangingH5)], { KERAS_LENS_TIMEOUT_SECONDS: '3' });
-  assertRefused(r, rel(M.hangingH5), /did not finish within 3 s/, 'inspect hanging (3 s)');
+  assertRefused(r, rel(M.hangingH5), /did not finish within 3 s|global heap|damaged/, 'inspect hanging (3 s)');
   const p = await cli(['predict', rel(M.hangingH5), rel(I.good)], { KERAS_LENS_TIMEOUT_SECONDS: '3' });
-  assertRefused(p, rel(M.hangingH5), /did not finish within 3 s/, 'predict hanging (3 s)');
+  assertRefused(p, rel(M.hangingH5), /did not finish within 3 s|global heap|damaged/, 'predict hanging (3 s)');
+});
+
+test('the watchdog: a read that never ends (a named pipe nobody writes) gives one line and exit 1', async () => {
+  const fifo = join(dir, 'inputs', 'pipe.json');
+  spawnSync('mkfifo', [fifo]);
+  try {
+    assert.ok(statSync(fifo).isFIFO(), 'mkfifo worked');
+    // the input is read by predict (a pipe is a legitimate input: /dev/stdin): the command timeout applies
+    const p = await cli(['predict', rel(M.good), rel(fifo)], { KERAS_LENS_TIMEOUT_SECONDS: '3' });
+    assertRefused(p, rel(M.good), /predict did not finish within 3 s/, 'predict reading a pipe nobody writes');
+    // model and architecture files must be files: refused at once
+    const c = await cli(['inspect', rel(M.weightsOnly), '--config', rel(fifo)]);
+    assertRefused(c, rel(fifo), /named pipe/, 'a pipe as --config');
+    assert.ok(c.ms < 10_000);
+    const m = await cli(['inspect', rel(fifo)]);
+    assertRefused(m, rel(fifo), /named pipe/, 'a pipe as the model');
+  } finally {
+    rmSync(fifo, { force: true });
+  }
 });
 
 test('config/weights disagreement and custom layers: predict refuses naming the layer; inspect lists with a note', async () => {
