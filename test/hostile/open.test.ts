@@ -10,6 +10,7 @@
 import { before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openModelFile, inspectModel, buildModel, predict, KerasLensError } from '../../src/index';
@@ -125,6 +126,17 @@ test('a file on which the HDF5 C library aborts: one clean line, and the reader 
   assertClean(r.error, M.abortingH5, /HDF5|damaged/);
   const again = await pipeline(M.good);
   assert.equal(again.stage, 'done', `after the abort: ${String(again.error)}`);
+});
+
+test('a file on which the HDF5 C library loops forever (damaged global heap) is refused in process, in seconds', () => {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, 'openOnce.ts'), M.hangingH5], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.signal, null, `the in-process open did not return within 30 s (killed by ${r.signal})`);
+  const out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { ok?: boolean; error?: string; clean?: boolean };
+  assert.ok(out.clean, `not a clean refusal: ${r.stdout} ${r.stderr.slice(0, 500)}`);
+  assert.match(out.error ?? '', /global heap|damaged/);
+  assert.ok(!/[\r\n]/.test(out.error ?? ''));
+  assert.ok(performance.now() - t0 < 30_000);
 });
 
 test('a .keras whose weights are not HDF5 is refused cleanly', async () => {
