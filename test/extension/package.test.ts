@@ -34,6 +34,12 @@ function fakeVscode(registered: Map<string, unknown>) {
   return {
     EventEmitter,
     Disposable: { from: () => disposable },
+    RelativePattern: class {
+      constructor(
+        readonly base: unknown,
+        readonly pattern: string,
+      ) {}
+    },
     Uri: { joinPath: (u: { fsPath: string }, ...p: string[]) => ({ fsPath: join(u.fsPath, ...p), scheme: 'file' }) },
     ProgressLocation: { Notification: 15 },
     window: {
@@ -44,7 +50,11 @@ function fakeVscode(registered: Map<string, unknown>) {
     },
     commands: { registerCommand: (id: string, f: unknown) => (registered.set(id, f), disposable), executeCommand: async () => undefined },
     languages: { registerHoverProvider: (_s: unknown, p: unknown) => (registered.set('hover', p), disposable) },
-    workspace: { onDidSaveTextDocument: () => disposable, getConfiguration: () => config },
+    workspace: {
+      onDidSaveTextDocument: () => disposable,
+      getConfiguration: () => config,
+      createFileSystemWatcher: () => ({ onDidChange: () => disposable, onDidCreate: () => disposable, onDidDelete: () => disposable, dispose() {} }),
+    },
   };
 }
 
