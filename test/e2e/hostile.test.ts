@@ -2,7 +2,8 @@
  * Hostile files in a real VS Code (code-server + Chromium through scripts/e2e/harness.ts):
  *  - a layer named `<img src=x onerror=alert(1)>` is shown as text: no <img> element is created in the webview, no
  *    dialog opens, and the name appears verbatim in the layer list and the layer title;
- *  - broken files (random bytes, a zip bomb) show one error line naming the file, quickly;
+ *  - broken files (random bytes, a zip bomb, a damaged HDF5 global heap that would hang the HDF5 library, a file on
+ *    which HDF5 aborts) show one error line naming the file, quickly, and the extension host keeps working;
  *  - opening files never changes them and creates nothing beside them (sha256 + listing before/after);
  *  - a file that changes on disk while open is reloaded or the viewer says it changed.
  * Skipped locally (never in CI) when code-server is not installed, like test/e2e/vscode.test.ts.
@@ -42,6 +43,8 @@ describe('Keras Lens in VS Code on hostile files', { skip }, () => {
     copyFileSync(M.randomBytes, join(files, 'random_bytes.h5'));
     copyFileSync(M.zipBomb, join(files, 'zip_bomb.keras'));
     copyFileSync(M.customLayer, join(files, 'custom_layer.h5'));
+    copyFileSync(M.hangingH5, join(files, 'damaged_heap.h5'));
+    copyFileSync(M.abortingH5, join(files, 'aborting.h5'));
     before_ = snapshot(files);
     // changes while open: written outside the snapshot folder
     copyFileSync(M.good, join(workspace, 'changing_model.h5'));
@@ -94,6 +97,9 @@ describe('Keras Lens in VS Code on hostile files', { skip }, () => {
   for (const [name, re] of [
     ['random_bytes.h5', /not a Keras model file/],
     ['zip_bomb.keras', /zip bomb|limit/i],
+    // the HDF5 C library would loop forever on this one: the extension host must not freeze
+    ['damaged_heap.h5', /global heap|damaged/i],
+    ['aborting.h5', /HDF5|damaged/i],
   ] as [string, RegExp][]) {
     test(`${name}: one error line naming the file, within seconds`, { timeout: 120_000 }, async () => {
       await withScreenOnFailure(vsc, `refused-${name}`, async () => {
@@ -110,6 +116,14 @@ describe('Keras Lens in VS Code on hostile files', { skip }, () => {
       });
     });
   }
+
+  test('after the broken files the extension host still opens a good file', { timeout: 120_000 }, async () => {
+    await withScreenOnFailure(vsc, 'after-broken', async () => {
+      await vsc.openFile('custom_layer.h5');
+      const view = await vsc.webviewFrame('[data-testid=file-name]:text-is("custom_layer.h5")', 90_000);
+      await view.locator('[data-testid=layer][data-layer=lstm_1]').waitFor({ timeout: 30_000 });
+    });
+  });
 
   test('opening the files changed nothing and created nothing beside them', { timeout: 30_000 }, async () => {
     assert.deepEqual(snapshot(files), before_);
