@@ -66,6 +66,8 @@ export interface HostileModels {
   protoArchitecture: string;
   deepConfigJson: string;
   notZipKeras: string;
+  /** a .keras whose central directory entry claims a 64 KB extra field (fuzz seed keras 5014) */
+  zipBadExtra: string;
   noConfigKeras: string;
   zipBomb: string;
   /** one damaged global-heap byte: h5wasm (HDF5 C) never returns from reading the 'backend' attribute */
@@ -256,6 +258,15 @@ export async function writeHostileModels(dir: string, opts: { zipBombBytes?: num
 
   out.notZipKeras = place(dir, 'not-zip', 'model.keras');
   writeFileSync(out.notZipKeras, 'this is not a zip file, just text someone renamed\n');
+
+  out.zipBadExtra = place(dir, 'zip-bad-extra', 'model.keras');
+  {
+    const b = Buffer.from(readFileSync(out.goodKeras));
+    const cd = b.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
+    if (cd < 0) throw new Error('zip fixture: no central directory');
+    b.writeUInt16LE(0xffff, cd + 30); // extra field length of the first entry
+    writeFileSync(out.zipBadExtra, b);
+  }
 
   out.noConfigKeras = place(dir, 'no-config', 'model.keras');
   {

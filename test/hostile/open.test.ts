@@ -107,6 +107,7 @@ const refusedAtOpen: [string, (m: HostileModels) => string, RegExp][] = [
   ['a valid HDF5 file that is not Keras', (m) => m.notKeras, /not a Keras model/],
   ['a .json architecture nested 100k levels', (m) => m.deepConfigJson, /nested deeper/],
   ['a .keras that is not a zip', (m) => m.notZipKeras, /not a Keras model file|zip/],
+  ['a .keras whose zip directory claims a 64 KB extra field', (m) => m.zipBadExtra, /zip|damaged/],
   ['a directory', (m) => m.directory, /directory/],
   ['a missing file', (m) => m.missing, /not found/],
 ];
