@@ -27,6 +27,7 @@
  *                                            into one clean line.
  *   describeForeignError(err)               the one-line problem text used by toKerasLensError.
  *   terminalSafe(text)                      text from a file made safe for a terminal (escape sequences, bidi).
+ *   shortText(text, max?)                   a name/value from a file cut to quote in a one-line message.
  */
 import { KerasLensError } from '../model/types';
 
@@ -441,6 +442,15 @@ export function terminalSafe(text: string): string {
     const code = c.charCodeAt(0);
     return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`;
   });
+}
+
+/**
+ * A name or value from a file, short enough to quote in a one-line message: a 1 MB "layer name" is cut to
+ * `max` characters with its length said ("xxxx… (1048576 characters)"); newlines become spaces.
+ */
+export function shortText(text: string, max = 80): string {
+  const t = String(text).replace(/[\r\n]+/g, ' ');
+  return t.length <= max ? t : `${t.slice(0, max - 1)}… (${t.length} characters)`;
 }
 
 /** Collapse whitespace/newlines; cap the length so a message stays one readable line. */

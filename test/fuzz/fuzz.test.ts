@@ -1,5 +1,5 @@
-// Mutation fuzzing of real .h5 (dl4j + fixtures), .keras, Keras config JSON and TF.js model.json + shards: 200 seeded
-// cases per format, run
+// Mutation fuzzing of real .h5 (dl4j + fixtures; bytes, and attributes rewritten with other types/sizes), .keras,
+// Keras config JSON and TF.js model.json + shards: 200 seeded cases per format, run
 // in a child process (test/fuzz/fuzzWorker.ts) that calls openModelFile/inspectModel/buildModel/predict in process.
 // This file watches it: a case that takes more than CASE_TIMEOUT_MS is a hang (the child is killed and restarted after
 // that seed); an error that is not a clean one-line KerasLensError naming the file fails the test with its seed.
@@ -122,7 +122,7 @@ function describe(o: Outcome): string {
   return `seed ${o.seed} (${o.mutation}) at ${o.stage}: ${o.error!.kind}: ${o.error!.message.split('\n').slice(0, 3).join(' | ')}\n  reproduce: node --import tsx test/fuzz/fuzzWorker.ts ${o.format} ${o.seed} 1`;
 }
 
-for (const format of ['h5', 'keras', 'json', 'tfjs'] as FuzzFormat[]) {
+for (const format of ['h5', 'keras', 'json', 'tfjs', 'h5attr'] as FuzzFormat[]) {
   test(`fuzz ${format}: ${CASES_PER_FORMAT} mutated files, no hang, only clean one-line KerasLensErrors`, async () => {
     const t0 = performance.now();
     const problems: string[] = [];
@@ -139,7 +139,7 @@ for (const format of ['h5', 'keras', 'json', 'tfjs'] as FuzzFormat[]) {
       if (run.hung !== null) {
         // Nothing can interrupt synchronous WebAssembly in process; the CLI runs commands in a watched worker.
         // The hang itself is asserted by the todo test below; here the CLI must refuse the file cleanly.
-        const file = join(dir, 'cases', format === 'tfjs' ? `tfjs-${run.hung}/model.json` : `${format}-${run.hung}.${format === 'keras' ? 'keras' : 'h5'}`);
+        const file = join(dir, 'cases', format === 'tfjs' ? `tfjs-${run.hung}/model.json` : `${format}-${run.hung}.${format === 'keras' ? 'keras' : 'h5'}`); // h5attr-N.h5 too
         hangs.push({ format, seed: run.hung, file });
         const cliProblem = cliRefusesHang(file);
         if (cliProblem) problems.push(`seed ${run.hung} hangs in process and the CLI does not recover: ${cliProblem}\n  reproduce: node --import tsx test/fuzz/fuzzWorker.ts ${format} ${run.hung} 1`);
@@ -179,7 +179,7 @@ test('fuzz CLI subset: mutated files through bin/keras-lens.js exit 0 or with on
   ensureBuilt();
   // refused ones first (they exercise the error path), a few per format
   const picked: Outcome[] = [];
-  for (const f of ['h5', 'keras', 'json', 'tfjs'] as FuzzFormat[]) {
+  for (const f of ['h5', 'keras', 'json', 'tfjs', 'h5attr'] as FuzzFormat[]) {
     const mine = outcomes.filter((o) => o.format === f && existsSync(o.file));
     picked.push(...mine.filter((o) => o.error).slice(0, 2), ...mine.filter((o) => !o.error).slice(0, 1));
   }

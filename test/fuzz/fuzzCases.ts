@@ -15,8 +15,8 @@ import { KerasLensError, type Tensor } from '../../src/model/types';
 import { openModelFile, inspectModel, buildModel, predict } from '../../src/index';
 import { tensorKey } from '../../src/model/graph';
 
-export type FuzzFormat = 'h5' | 'keras' | 'json' | 'tfjs';
-export const FUZZ_FORMATS: FuzzFormat[] = ['h5', 'keras', 'json', 'tfjs'];
+export type FuzzFormat = 'h5' | 'keras' | 'json' | 'tfjs' | 'h5attr';
+export const FUZZ_FORMATS: FuzzFormat[] = ['h5', 'keras', 'json', 'tfjs', 'h5attr'];
 
 const DL4J = join(__dirname, '../../../shared/keras-reference/dl4j');
 const DL4J_FILES = [
@@ -131,6 +131,71 @@ export function mutateConfig(text: string, r: Rand): string {
   return out;
 }
 
+type H5Node = { path: string; attrs: Record<string, unknown>; keys?: () => string[]; get?: (k: string) => unknown; delete_attribute?: (n: string) => number; create_attribute?: (...a: unknown[]) => unknown; create_dataset?: (a: unknown) => unknown };
+
+const ATTR_VALUES: [string, () => [unknown, number[] | null, string | null]][] = [
+  ['a float64 array', () => [new Float64Array([1, 2, 3]), [3], null]],
+  ['an empty float64 array', () => [new Float64Array(0), [0], null]],
+  ['an int32 scalar', () => [new Int32Array([7]), null, null]],
+  ['a 1 MB string', () => ['x'.repeat(1 << 20), null, null]],
+  ['a string of JSON garbage', () => ['{"class_name": [[[', null, null]],
+  ['a list of 10000 names', () => [Array.from({ length: 10000 }, (_, i) => `layer_${i}`), [10000], 'S12']],
+  ['an empty string', () => ['', null, null]],
+  ['a list with an empty name', () => [['', 'dense_1'], [2], 'S8']],
+  ['names of a missing layer', () => [['no_such_layer'], [1], 'S13']],
+];
+
+/** Opens `src` in memory, rewrites one attribute (or adds a dataset), writes the result to `dst`; says what it did. */
+async function rewriteHdf5(src: string, dst: string, r: Rand): Promise<string> {
+  const h5 = (await import('h5wasm')) as unknown as {
+    ready: Promise<unknown>;
+    File: new (p: string, m: string) => H5Node & { close(): void };
+    FS: { writeFile(p: string, d: Uint8Array): void; readFile(p: string): Uint8Array; unlink(p: string): void };
+  };
+  await h5.ready;
+  const name = `/fuzz-attr-${process.pid}.h5`;
+  h5.FS.writeFile(name, readFileSync(src));
+  let what = 'nothing';
+  try {
+    const f = new h5.File(name, 'a');
+    try {
+      // every group, depth first
+      const groups: H5Node[] = [];
+      const walk = (g: H5Node, depth: number) => {
+        groups.push(g);
+        if (depth > 6 || !g.keys) return;
+        for (const k of g.keys()) {
+          const c = g.get!(k) as H5Node | null;
+          if (c && typeof c.keys === 'function') walk(c, depth + 1);
+        }
+      };
+      walk(f, 0);
+      const g = groups[int(r, groups.length)];
+      const attrs = Object.keys(g.attrs);
+      const [label, make] = ATTR_VALUES[int(r, ATTR_VALUES.length)];
+      const [value, shape, dtype] = make();
+      const target = attrs.length && r() < 0.8 ? attrs[int(r, attrs.length)] : ['layer_names', 'weight_names', 'model_config', 'keras_version'][int(r, 4)];
+      if (attrs.includes(target)) g.delete_attribute!(target);
+      g.create_attribute!(target, value, shape, dtype);
+      what = `attribute ${g.path}:${target} set to ${label}`;
+    } finally {
+      f.close();
+    }
+    writeFileSync(dst, h5.FS.readFile(name));
+  } catch (e) {
+    // the rewrite itself failed (h5wasm refused the value): use the original bytes
+    writeFileSync(dst, readFileSync(src));
+    what = `unchanged (rewrite failed: ${String(e).slice(0, 60)})`;
+  } finally {
+    try {
+      h5.FS.unlink(name);
+    } catch {
+      /* gone */
+    }
+  }
+  return what;
+}
+
 export interface Outcome {
   format: FuzzFormat;
   seed: number;
@@ -186,6 +251,11 @@ export async function runCase(corpus: Corpus, format: FuzzFormat, seed: number):
       writeFileSync(file, zipSync(entries));
       mutation = `entry ${which} of ${src.split('/').pop()}`;
     }
+  } else if (format === 'h5attr') {
+    // HDF5 structure: a Keras attribute or dataset rewritten with another type, shape or size
+    const src = corpus.h5[int(r, corpus.h5.length)];
+    file = join(caseDir, `h5attr-${seed}.h5`);
+    mutation = `${await rewriteHdf5(src, file, r)} in ${src.split('/').pop()}`;
   } else if (format === 'tfjs') {
     // model.json mutated structurally (topology and weightsManifest), or its shard's bytes cut/flipped
     const src = corpus.tfjs[int(r, corpus.tfjs.length)];

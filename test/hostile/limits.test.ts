@@ -17,6 +17,7 @@ import {
   checkStoredSize,
   damagedGlobalHeap,
   terminalSafe,
+  shortText,
   describeForeignError,
   toKerasLensError,
   DEFAULT_LIMITS,
@@ -176,4 +177,11 @@ test('terminalSafe escapes control characters and bidi overrides, keeps ordinary
   assert.equal(terminalSafe('lstm\u001b]0;pwned\u0007_1'), 'lstm\\x1b]0;pwned\\x07_1');
   assert.equal(terminalSafe('a\u202eb\u0085c'), 'a\\u{202e}b\\x85c');
   assert.equal(terminalSafe('<img src=x onerror=alert(1)> ü 中'), '<img src=x onerror=alert(1)> ü 中');
+});
+
+test('shortText cuts long names from files for messages', () => {
+  assert.equal(shortText('lstm_1'), 'lstm_1');
+  const long = shortText('x'.repeat(1 << 20));
+  assert.ok(long.length < 120 && long.endsWith('… (1048576 characters)'), long);
+  assert.equal(shortText('a\nb'), 'a b');
 });
