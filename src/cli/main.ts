@@ -7,11 +7,13 @@
  * (emscripten's `Aborted(...)` through console.error, HDF5-DIAG stacks written straight to fd 2) are held back while
  * a command runs: on success they are passed through, on failure only our one line is printed.
  *
- * Hangs: the HDF5 C library (WebAssembly) can loop forever on some damaged files (found by test/fuzz), and nothing on
- * the same thread can interrupt synchronous WebAssembly. So `run()` (the bin entry) executes the command in a worker
+ * Hangs: the HDF5 C library (WebAssembly) loops forever on some damaged files (found by test/fuzz; the known kind,
+ * damaged global heaps, is refused up front by src/formats), and nothing on the same thread can interrupt synchronous
+ * WebAssembly; a path can also be a pipe nobody writes to. So `run()` (the bin entry) executes the command in a worker
  * thread and watches it: `inspect`, and the structure-reading first step of `predict` (open + inspect), must
  * finish within STRUCTURE_SECONDS; a whole `predict` within COMMAND_SECONDS (a big model can compute for long);
  * KERAS_LENS_TIMEOUT_SECONDS overrides both. On timeout the worker is terminated and the usual one line is printed.
+ * Model and architecture paths that are pipes or devices are refused before anything is read.
  */
 // `require`, not `import * as`: the bundle's namespace wrapper would be a copy, and we patch the real module.
 import fs = require('node:fs');
