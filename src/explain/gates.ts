@@ -3,25 +3,10 @@
  * unknown classes): which gates a recurrent family fuses along the last axis, in Keras's order, and how to
  * guess a layer's class from its Keras-generated name (`lstm_1` → LSTM, `conv_lst_m2d` → ConvLSTM2D).
  */
-import type { GateBlock } from '../model/types';
 
-export interface Gate {
-  label: string;
-  meaning: string;
-}
-
-/** Keras 2/3 fused order along the last axis (Keras 1 stores the same gates as separate arrays). */
-export const LSTM_GATES: Gate[] = [
-  { label: 'i', meaning: 'input gate' },
-  { label: 'f', meaning: 'forget gate' },
-  { label: 'c', meaning: 'cell candidate (c̃)' },
-  { label: 'o', meaning: 'output gate' },
-];
-export const GRU_GATES: Gate[] = [
-  { label: 'z', meaning: 'update gate' },
-  { label: 'r', meaning: 'reset gate' },
-  { label: 'h', meaning: 'candidate (h̃)' },
-];
+// The gate tables and block layout are the recurrent kinds' own (one place for each gate's meaning).
+import { GRU_GATES, LSTM_GATES, gateBlocks, type Gate } from '../model/kinds/recurrent';
+export { GRU_GATES, LSTM_GATES, gateBlocks, type Gate };
 
 export type Family = 'lstm' | 'gru' | 'simple_rnn' | 'conv_lstm' | 'dense' | 'conv' | 'embedding' | 'batch_norm' | 'layer_norm';
 
@@ -50,17 +35,6 @@ export function gatesOf(className: string | null | undefined): Gate[] | null {
 
 export function isCuDNN(className: string | null | undefined): boolean {
   return className === 'CuDNNLSTM' || className === 'CuDNNGRU';
-}
-
-/** Blocks of `units` columns each, one per gate, along the last axis, starting at `offset`. */
-export function gateBlocks(gates: Gate[], units: number, offset = 0, meaningSuffix = ''): GateBlock[] {
-  return gates.map((g, k) => ({
-    label: g.label,
-    meaning: g.meaning + meaningSuffix,
-    axis: -1,
-    start: offset + k * units,
-    end: offset + (k + 1) * units,
-  }));
 }
 
 /** The gate a Keras 1 split-array suffix names (`W_f` → forget gate). */
