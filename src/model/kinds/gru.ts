@@ -16,6 +16,7 @@ import { KerasLensError } from '../types';
 import { activationByName, isKeras3, type Activation } from '../activations';
 import { addBiasRows, asFloat64, matmul, matmulInto } from '../../engine/kernels/reference';
 import { bindByMatch } from './bind-by-name';
+import { runRecurrentFast } from '../../engine/kernels/recurrent-layer';
 import {
   GRU_GATES,
   activationOf,
@@ -239,6 +240,13 @@ export const gruKind: RecurrentKind = {
     const configured = args.layer.config.reset_after;
     const resetAfter =
       cudnn || (typeof configured === 'boolean' ? configured : bias ? bias.shape.length === 2 : gruResetAfter(args.layer, v));
+    // Fast path (packed weights, WebAssembly SIMD) when no gate trace is asked; the readable step below otherwise.
+    const fast = args.ctx.trace ? null : runRecurrentFast(args, flags, overrides, {
+      cell: 'gru', kernel: requireWeight(args, 'kernel'), recurrentKernel: requireWeight(args, 'recurrent_kernel'), bias, resetAfter,
+      activation: cudnn ? activationByName('tanh', v) : activationOf(args.layer, v),
+      recurrentActivation: cudnn ? activationByName('sigmoid', v) : recurrentActivationOf(args.layer, v),
+    });
+    if (fast) return fast;
     const cell = gruCell(
       x,
       batch,

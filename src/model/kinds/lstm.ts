@@ -13,6 +13,7 @@ import { KerasLensError } from '../types';
 import { activationByName, type Activation } from '../activations';
 import { addBiasRows, asFloat64, matmul, matmulInto } from '../../engine/kernels/reference';
 import { bindByMatch } from './bind-by-name';
+import { runRecurrentFast } from '../../engine/kernels/recurrent-layer';
 import {
   LSTM_GATES,
   activationOf,
@@ -168,6 +169,12 @@ export const lstmKind: RecurrentKind = {
     const v = args.ctx.kerasVersion;
     const act = cudnn ? activationByName('tanh', v) : activationOf(args.layer, v);
     const recAct = cudnn ? activationByName('sigmoid', v) : recurrentActivationOf(args.layer, v);
+    // Fast path (packed weights, WebAssembly SIMD) when no gate trace is asked; the readable step below otherwise.
+    const bias = cudnn ? cudnnSummedBias(args.weights.get('bias')) : flags.useBias ? args.weights.get('bias') : undefined;
+    const kernel = requireWeight(args, 'kernel');
+    const recurrentKernel = requireWeight(args, 'recurrent_kernel');
+    const fast = args.ctx.trace ? null : runRecurrentFast(args, flags, overrides, { cell: 'lstm', kernel, recurrentKernel, bias, activation: act, recurrentActivation: recAct });
+    if (fast) return fast;
     const cell = lstmCell(
       x,
       batch,

@@ -7,6 +7,7 @@ import { KerasLensError } from '../types';
 import type { Activation } from '../activations';
 import { addBiasRows, asFloat64, matmul, matmulInto } from '../../engine/kernels/reference';
 import { bindByMatch, storedRolesByMatch } from './bind-by-name';
+import { runRecurrentFast } from '../../engine/kernels/recurrent-layer';
 import {
   activationOf,
   firstInputShape,
@@ -89,6 +90,12 @@ export const simpleRnnKind: RecurrentKind = {
   runWith(args: ForwardArgs, overrides: RunOverrides): ForwardResult {
     const flags = recurrentFlags(args.layer);
     const { x, batch, steps, featureSize } = sequenceInput(args);
+    // Fast path (packed weights, WebAssembly SIMD) when no gate trace is asked; the readable step below otherwise.
+    const fast = args.ctx.trace ? null : runRecurrentFast(args, flags, overrides, {
+      cell: 'simple_rnn', kernel: requireWeight(args, 'kernel'), recurrentKernel: requireWeight(args, 'recurrent_kernel'),
+      bias: flags.useBias ? args.weights.get('bias') : undefined, activation: activationOf(args.layer, args.ctx.kerasVersion),
+    });
+    if (fast) return fast;
     const cell = simpleRnnCell(
       x,
       batch,
