@@ -20,6 +20,8 @@ import { runRecurrentFast } from '../../engine/kernels/recurrent-layer';
 import {
   GRU_GATES,
   activationOf,
+  cudnnBiasRole,
+  gatedKernelRoles,
   firstInputShape,
   fuseKeras1Split,
   gateBlocks,
@@ -53,27 +55,9 @@ export function gruResetAfter(layer: LayerConfig, kerasVersion: string | null): 
 function gruWeightRoles(layer: LayerConfig, ctx: KindContext): WeightRole[] {
   const { units: u, useBias } = recurrentFlags(layer);
   const inDim = inputFeatureSize(layer, ctx);
-  const roles: WeightRole[] = [
-    {
-      role: 'kernel',
-      meaning: 'input kernel: multiplies the input x(t), one column block per gate',
-      shape: inDim === null ? null : [inDim, 3 * u],
-      blocks: gateBlocks(GRU_GATES, u),
-    },
-    {
-      role: 'recurrent_kernel',
-      meaning: 'recurrent kernel: multiplies the previous hidden state h(t-1), one column block per gate',
-      shape: [u, 3 * u],
-      blocks: gateBlocks(GRU_GATES, u),
-    },
-  ];
+  const roles: WeightRole[] = gatedKernelRoles(GRU_GATES, u, inDim);
   if (isCuDNN(layer)) {
-    roles.push({
-      role: 'bias',
-      meaning: 'bias (CuDNN): input bias z,r,h then recurrent bias z,r,h',
-      shape: [6 * u],
-      blocks: [...gateBlocks(GRU_GATES, u, 0, ', input bias'), ...gateBlocks(GRU_GATES, u, 3 * u, ', recurrent bias')],
-    });
+    roles.push(cudnnBiasRole(GRU_GATES, u, 'read as the reset_after bias (2, 3u)'));
   } else if (useBias) {
     const v = ctx.kerasVersion;
     if (typeof layer.config.reset_after !== 'boolean' && !(v && (v.startsWith('1.') || isKeras3(v)))) {

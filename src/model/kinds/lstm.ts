@@ -17,6 +17,8 @@ import { runRecurrentFast } from '../../engine/kernels/recurrent-layer';
 import {
   LSTM_GATES,
   activationOf,
+  cudnnBiasRole,
+  gatedKernelRoles,
   firstInputShape,
   fuseKeras1Split,
   gateBlocks,
@@ -40,27 +42,9 @@ function isCuDNN(layer: LayerConfig): boolean {
 function lstmWeightRoles(layer: LayerConfig, ctx: KindContext): WeightRole[] {
   const { units: u, useBias } = recurrentFlags(layer);
   const inDim = inputFeatureSize(layer, ctx);
-  const roles: WeightRole[] = [
-    {
-      role: 'kernel',
-      meaning: 'input kernel: multiplies the input x(t), one column block per gate',
-      shape: inDim === null ? null : [inDim, 4 * u],
-      blocks: gateBlocks(LSTM_GATES, u),
-    },
-    {
-      role: 'recurrent_kernel',
-      meaning: 'recurrent kernel: multiplies the previous hidden state h(t-1), one column block per gate',
-      shape: [u, 4 * u],
-      blocks: gateBlocks(LSTM_GATES, u),
-    },
-  ];
+  const roles: WeightRole[] = gatedKernelRoles(LSTM_GATES, u, inDim);
   if (isCuDNN(layer)) {
-    roles.push({
-      role: 'bias',
-      meaning: 'bias (CuDNN): input bias i,f,c,o then recurrent bias i,f,c,o; the two halves are added',
-      shape: [8 * u],
-      blocks: [...gateBlocks(LSTM_GATES, u, 0, ', input bias'), ...gateBlocks(LSTM_GATES, u, 4 * u, ', recurrent bias')],
-    });
+    roles.push(cudnnBiasRole(LSTM_GATES, u, 'the two halves are added'));
   } else if (useBias) {
     roles.push({ role: 'bias', meaning: 'bias, one block per gate', shape: [4 * u], blocks: gateBlocks(LSTM_GATES, u) });
   }
@@ -175,18 +159,7 @@ export const lstmKind: RecurrentKind = {
     const recurrentKernel = requireWeight(args, 'recurrent_kernel');
     const fast = args.ctx.trace ? null : runRecurrentFast(args, flags, overrides, { cell: 'lstm', kernel, recurrentKernel, bias, activation: act, recurrentActivation: recAct });
     if (fast) return fast;
-    const cell = lstmCell(
-      x,
-      batch,
-      steps,
-      featureSize,
-      flags.units,
-      requireWeight(args, 'kernel'),
-      requireWeight(args, 'recurrent_kernel'),
-      cudnn ? cudnnSummedBias(args.weights.get('bias')) : flags.useBias ? args.weights.get('bias') : undefined,
-      act,
-      recAct,
-    );
+    const cell = lstmCell(x, batch, steps, featureSize, flags.units, kernel, recurrentKernel, bias, act, recAct);
     return runLayerCell(args, flags, cell, batch, steps, overrides);
   },
 };

@@ -49,6 +49,37 @@ export function gateBlocks(gates: Gate[], width: number, offset = 0, suffix = ''
   }));
 }
 
+/** The kernel (in, g·u) and recurrent kernel (u, g·u) of a gated cell: one column block per gate, in Keras order. */
+export function gatedKernelRoles(gates: Gate[], u: number, inDim: number | null): WeightRole[] {
+  const g = gates.length;
+  return [
+    {
+      role: 'kernel',
+      meaning: 'input kernel: multiplies the input x(t), one column block per gate',
+      shape: inDim === null ? null : [inDim, g * u],
+      blocks: gateBlocks(gates, u),
+    },
+    {
+      role: 'recurrent_kernel',
+      meaning: 'recurrent kernel: multiplies the previous hidden state h(t-1), one column block per gate',
+      shape: [u, g * u],
+      blocks: gateBlocks(gates, u),
+    },
+  ];
+}
+
+/** A CuDNN bias (2·g·u): the input bias for every gate, then the recurrent bias for every gate. */
+export function cudnnBiasRole(gates: Gate[], u: number, use: string): WeightRole {
+  const g = gates.length;
+  const labels = gates.map((x) => x.label).join(',');
+  return {
+    role: 'bias',
+    meaning: `bias (CuDNN): input bias ${labels} then recurrent bias ${labels}; ${use}`,
+    shape: [2 * g * u],
+    blocks: [...gateBlocks(gates, u, 0, ', input bias'), ...gateBlocks(gates, u, g * u, ', recurrent bias')],
+  };
+}
+
 export interface RecurrentFlags {
   units: number;
   returnSequences: boolean;
