@@ -82,6 +82,8 @@ export async function readZipDirectory(fh: FileHandle, fileSize: number, source:
     const extraLen = cd.readUInt16LE(p + 30);
     const commentLen = cd.readUInt16LE(p + 32);
     let localHeaderOffset = cd.readUInt32LE(p + 42);
+    // Lengths come from the file: the name, extra field and comment must lie inside the directory.
+    if (p + 46 + nameLen + extraLen + commentLen > cd.length) throw new KerasLensError(source, 'damaged zip directory entry');
     const name = cd.subarray(p + 46, p + 46 + nameLen).toString('utf8');
     // zip64 extended information: the fields that were 0xffffffff, in order size, compressed size, offset.
     let e = p + 46 + nameLen;
@@ -89,6 +91,7 @@ export async function readZipDirectory(fh: FileHandle, fileSize: number, source:
     while (e + 4 <= eEnd) {
       const id = cd.readUInt16LE(e);
       const len = cd.readUInt16LE(e + 2);
+      if (e + 4 + len > eEnd) break; // a field running past the extra area: ignore the rest
       if (id === 0x0001) {
         let q = e + 4;
         if (size === 0xffffffff && q + 8 <= e + 4 + len) (size = Number(cd.readBigUInt64LE(q))), (q += 8);

@@ -11,6 +11,7 @@
  * tf.keras `lstm/lstm_cell/kernel:0`, `bidirectional/forward_lstm/kernel:0`; Keras 3 legacy `sequential/lstm/lstm_cell/kernel`.
  */
 import { KerasLensError } from '../model/types';
+import { shortText } from './limits';
 import type { FormatId, LayerWeights, ModelConfig, WeightRef } from '../model/types';
 import { normalizeModelConfig } from '../model/config';
 import { Hdf5File, datasetShape, dtypeName, readFloat32, type H5Group } from './hdf5';
@@ -53,10 +54,10 @@ export function readLegacyKerasH5(h5: Hdf5File, externalConfig: unknown | undefi
   for (const layerName of layerNames) {
     const g = weightsRoot.get(layerName);
     if (!g || !h5.isGroup(g)) {
-      throw new KerasLensError(source, `layer_names lists '${layerName}' but the file has no group for it`);
+      throw new KerasLensError(source, `layer_names lists '${shortText(layerName)}' but the file has no group for it`);
     }
     const weightNames = h5.stringListAttr(g, 'weight_names') ?? oldStyleWeightNames(h5, g);
-    if (!weightNames) throw new KerasLensError(source, `layer '${layerName}' has no weight_names attribute`);
+    if (!weightNames) throw new KerasLensError(source, `layer '${shortText(layerName)}' has no weight_names attribute`);
     const refs: WeightRef[] = [];
     for (const weightName of weightNames) {
       refs.push(legacyWeightRef(h5, g, layerName, weightName));
@@ -104,7 +105,7 @@ function kerasFamily(kerasVersion: string | null, weightNames: string[]): '1' | 
 function legacyWeightRef(h5: Hdf5File, g: H5Group, layer: string, weightName: string): WeightRef {
   const ds = g.get(weightName);
   if (!ds || !h5.isDataset(ds)) {
-    throw new KerasLensError(h5.source, `layer '${layer}' lists weight '${weightName}' but the file has no such dataset`);
+    throw new KerasLensError(h5.source, `layer '${shortText(layer)}' lists weight '${shortText(weightName)}' but the file has no such dataset`);
   }
   const path = `${g.path}/${weightName}`;
   return {
