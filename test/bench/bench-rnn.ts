@@ -21,6 +21,7 @@ import type { LayerConfig, ModelFile, Tensor, WeightRef } from '../../src/model/
 import { setPreferredMatmulKernel, simdSupported, type MatmulKernel } from '../../src/engine/kernels/workspace';
 import { fastRecurrentRunCount } from '../../src/engine/kernels/recurrent-layer';
 import { prepareGru, prepareLstm, runGru, runLstm } from '../../src/engine/kernels/recurrent';
+import { seededRandom as rng } from '../fixtures/models';
 
 const UNITS = 128;
 const FEATURES = 64;
@@ -30,16 +31,6 @@ const CELLS = ['lstm', 'gru'] as const;
 type Cell = (typeof CELLS)[number];
 
 // ---- deterministic data -----------------------------------------------------------------------
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 function uniform(n: number, scale: number, rand: () => number): Float32Array {
   const a = new Float32Array(n);
   for (let i = 0; i < n; i++) a[i] = (rand() * 2 - 1) * scale;

@@ -7,18 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { prepareGru, prepareLstm, prepareSimpleRnn, runGru, runLstm, runSimpleRnn, type RecurrentRunOptions } from '../../src/engine/kernels/recurrent';
 import { simdSupported } from '../../src/engine/kernels/workspace';
+import { seededRandom as rng } from '../fixtures/models';
 
-// ---- a small deterministic random source -------------------------------------------------------
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 function randomArray(n: number, rand: () => number, scale: number): Float32Array {
   const a = new Float32Array(n);
   for (let i = 0; i < n; i++) a[i] = (rand() * 2 - 1) * scale;

@@ -8,6 +8,7 @@ import { normalizeModelConfig } from '../../src/model/config';
 import { buildModel } from '../../src/model/graph';
 import { predict, PredictSession } from '../../src/engine/predict';
 import type { ModelFile, Tensor, WeightRef } from '../../src/model/types';
+import { seededRandom } from '../fixtures/models';
 
 export const TOLERANCE = 1e-5;
 const TFJS_VERSION = 'tfjs-layers 4.22.0';
@@ -27,17 +28,8 @@ export function tfReady(): Promise<void> {
   return ready;
 }
 
-/** mulberry32: a small seeded PRNG so every run draws the same configs and weights. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The fixtures' seeded PRNG (mulberry32), so every run draws the same configs and weights.
+export { seededRandom };
 
 export class Draw {
   constructor(readonly random: () => number) {}
