@@ -143,7 +143,7 @@ test('tfjs oracle graph: Conv1D -> MaxPooling1D -> GRU -> Dropout -> Dense, and 
 // Keras 2 / tf.keras / TF.js write a nested model's calls with their original node numbers, which start at 1 (its node 0
 // links its own inputs to outputs and is left out of the config: `kept_nodes = 1` in Network.get_config). The
 // normaliser's inlining (model/config.ts) numbers them from 0, so this graph is refused until that is handled there.
-test('tfjs oracle graph: nested models (a Sequential and a functional Model used as layers, one called twice)', { todo: 'model/config.ts inlining: nested model calls are numbered from node 1' }, async () => {
+test('tfjs oracle graph: nested models (a Sequential and a functional Model used as layers, one called twice)', async () => {
   const draw = new Draw(seededRandom(17));
   await checkAgainstTfjs(
     'nested models',
