@@ -11,6 +11,7 @@
  * has rows (kernel position, input channel), a ConvLSTM2D kernel (kh, kw, in, 4f) rows (dy, dx, channel).
  */
 import type { LayerConfig, ModelConfig, RowSource, TensorRef } from './types';
+import { identityKind } from './kinds/weightless/identity';
 
 /** A RowSource with the details needed to name one row. */
 export interface RowSpan extends RowSource {
@@ -41,15 +42,8 @@ export interface RowWeight {
 
 /** Layers whose output feature j is input feature j (same last axis). */
 const KEEPS_FEATURES = new Set([
-  'Dropout',
-  'SpatialDropout1D',
-  'SpatialDropout2D',
-  'SpatialDropout3D',
-  'GaussianNoise',
-  'GaussianDropout',
-  'AlphaDropout',
+  ...identityKind.classNames, // Dropout and its relatives
   'Activation',
-  'ActivityRegularization',
   'Masking',
   'BatchNormalization',
   'LayerNormalization',

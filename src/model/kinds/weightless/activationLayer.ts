@@ -5,14 +5,12 @@
  */
 import { activationLayerFunction } from '../../activations';
 import type { LayerKind } from '../../types';
-import { unusedStoredArrays } from './unusedArrays';
+import { noWeights } from './unusedArrays';
 
 export function activationLayerKind(className: string): LayerKind {
   return {
     classNames: [className],
-    weightRoles: () => [],
-    storedRoles: unusedStoredArrays,
-    bindWeights: () => new Map(),
+    ...noWeights,
     outputShapes: (_layer, ctx) => [ctx.inputShapes[0]],
     forward({ layer, inputs, masks, ctx }) {
       const activation = activationLayerFunction(layer.className, layer.config, ctx.kerasVersion);

@@ -8,7 +8,7 @@ import type { LayerConfig, LayerKind, Mask, Tensor } from '../../types';
 import { intSetting } from './layerSettings';
 import { andMasks } from './mergeMasks';
 import { elementCount, normaliseAxis, type Shape } from './tensorLayout';
-import { unusedStoredArrays } from './unusedArrays';
+import { noWeights } from './unusedArrays';
 
 function axisOf(layer: LayerConfig, rank: number): number {
   return normaliseAxis(intSetting(layer, ['axis', 'concat_axis'], -1), rank, `layer '${layer.name}'`);
@@ -54,9 +54,7 @@ function concatenatedMask(inputs: Tensor[], masks: (Mask | null)[], axis: number
 
 export const concatenateKind: LayerKind = {
   classNames: ['Concatenate'],
-  weightRoles: () => [],
-  storedRoles: unusedStoredArrays,
-  bindWeights: () => new Map(),
+  ...noWeights,
   outputShapes(layer, ctx) {
     const rank = ctx.inputShapes[0].length;
     const axis = axisOf(layer, rank);

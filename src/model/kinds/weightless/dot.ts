@@ -7,7 +7,7 @@
 import type { LayerConfig, LayerKind, Tensor } from '../../types';
 import { boolSetting } from './layerSettings';
 import { asFloat64, elementCount, transpose, type Shape } from './tensorLayout';
-import { unusedStoredArrays } from './unusedArrays';
+import { noWeights } from './unusedArrays';
 
 function dotAxes(layer: LayerConfig, ranks: [number, number]): [number, number] {
   const raw = layer.config.axes ?? layer.config.dot_axes ?? -1;
@@ -46,9 +46,7 @@ function outputShape<T>(s1: T[], s2: T[], axes: [number, number]): (T | 1)[] {
 
 export const dotKind: LayerKind = {
   classNames: ['Dot'],
-  weightRoles: () => [],
-  storedRoles: unusedStoredArrays,
-  bindWeights: () => new Map(),
+  ...noWeights,
   outputShapes(layer, ctx) {
     const [s1, s2] = ctx.inputShapes;
     const axes = dotAxes(layer, [s1.length, s2.length]);

@@ -6,7 +6,7 @@
 import type { LayerKind, Tensor } from '../../types';
 import { andMasks } from './mergeMasks';
 import { broadcastShape, broadcastTo, type Shape } from './tensorLayout';
-import { unusedStoredArrays } from './unusedArrays';
+import { noWeights } from './unusedArrays';
 
 type Combine = (values: Float64Array[], size: number) => Float64Array;
 
@@ -35,9 +35,7 @@ function mergedShape(shapes: Shape[], what: string): Shape {
 export function elementwiseMergeKind(classNames: string[], combine: Combine, inputCount?: number): LayerKind {
   return {
     classNames,
-    weightRoles: () => [],
-    storedRoles: unusedStoredArrays,
-    bindWeights: () => new Map(),
+    ...noWeights,
     outputShapes(layer, ctx) {
       if (inputCount !== undefined && ctx.inputShapes.length !== inputCount) {
         throw new Error(`layer '${layer.name}' (${layer.className}) takes exactly ${inputCount} inputs`);

@@ -5,13 +5,11 @@
 import type { LayerKind } from '../../types';
 import { channelsFirst } from './layerSettings';
 import { elementCount, transpose } from './tensorLayout';
-import { unusedStoredArrays } from './unusedArrays';
+import { noWeights } from './unusedArrays';
 
 export const flattenKind: LayerKind = {
   classNames: ['Flatten'],
-  weightRoles: () => [],
-  storedRoles: unusedStoredArrays,
-  bindWeights: () => new Map(),
+  ...noWeights,
   outputShapes(_layer, ctx) {
     const [batch, ...rest] = ctx.inputShapes[0];
     const known = rest.every((d) => d !== null);

@@ -8,7 +8,7 @@
 import type { LayerConfig, LayerKind, Mask, Tensor } from '../../types';
 import { boolSetting, channelsFirst } from './layerSettings';
 import { transpose } from './tensorLayout';
-import { unusedStoredArrays } from './unusedArrays';
+import { noWeights } from './unusedArrays';
 
 function reduceSteps(x: Tensor, mask: Mask | null, average: boolean): Tensor {
   const [batch, steps, channels] = x.shape;
@@ -35,9 +35,7 @@ export function globalPooling1DKind(classNames: string[], average: boolean): Lay
   const keepdims = (layer: LayerConfig) => boolSetting(layer, ['keepdims'], false);
   return {
     classNames,
-    weightRoles: () => [],
-    storedRoles: unusedStoredArrays,
-    bindWeights: () => new Map(),
+    ...noWeights,
     outputShapes(layer, ctx) {
       const [batch, a, b] = ctx.inputShapes[0];
       const channels = channelsFirst(layer) ? a : b;

@@ -3,7 +3,7 @@
  * ActivityRegularization. They support masking in Keras and pass the mask through.
  */
 import type { LayerKind } from '../../types';
-import { unusedStoredArrays } from './unusedArrays';
+import { noWeights } from './unusedArrays';
 
 export const identityKind: LayerKind = {
   classNames: [
@@ -16,9 +16,7 @@ export const identityKind: LayerKind = {
     'AlphaDropout',
     'ActivityRegularization',
   ],
-  weightRoles: () => [],
-  storedRoles: unusedStoredArrays,
-  bindWeights: () => new Map(),
+  ...noWeights,
   outputShapes: (_layer, ctx) => [ctx.inputShapes[0]],
   forward: ({ inputs, masks }) => ({ outputs: [inputs[0]], masks: [masks[0] ?? null] }),
 };

@@ -1,6 +1,6 @@
 /** InputLayer: the model's entry point; its one output is the tensor given to predict. */
 import type { LayerConfig, LayerKind } from '../../types';
-import { unusedStoredArrays } from './unusedArrays';
+import { noWeights } from './unusedArrays';
 
 /** The declared input shape with the batch axis first (null when free), or null when the config gives none. */
 export function declaredInputShape(layer: LayerConfig): (number | null)[] | null {
@@ -17,9 +17,7 @@ export function declaredInputShape(layer: LayerConfig): (number | null)[] | null
 
 export const inputLayerKind: LayerKind = {
   classNames: ['InputLayer'],
-  weightRoles: () => [],
-  storedRoles: unusedStoredArrays,
-  bindWeights: () => new Map(),
+  ...noWeights,
   outputShapes(layer) {
     const shape = declaredInputShape(layer);
     if (!shape) throw new Error(`input layer '${layer.name}' declares no shape`);

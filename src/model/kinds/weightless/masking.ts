@@ -5,13 +5,11 @@
 import type { LayerKind, Mask } from '../../types';
 import { elementCount } from './tensorLayout';
 import { numberSetting } from './layerSettings';
-import { unusedStoredArrays } from './unusedArrays';
+import { noWeights } from './unusedArrays';
 
 export const maskingKind: LayerKind = {
   classNames: ['Masking'],
-  weightRoles: () => [],
-  storedRoles: unusedStoredArrays,
-  bindWeights: () => new Map(),
+  ...noWeights,
   outputShapes: (_layer, ctx) => [ctx.inputShapes[0]],
   forward({ layer, inputs }) {
     const x = inputs[0];

@@ -1,7 +1,7 @@
 /** Permute(dims): reorders the non-batch axes; dims are 1-based (dims=(2,1) swaps steps and features). No mask. */
 import type { LayerConfig, LayerKind } from '../../types';
 import { transpose } from './tensorLayout';
-import { unusedStoredArrays } from './unusedArrays';
+import { noWeights } from './unusedArrays';
 
 function permutation(layer: LayerConfig, rank: number): number[] {
   const dims = layer.config.dims;
@@ -15,9 +15,7 @@ function permutation(layer: LayerConfig, rank: number): number[] {
 
 export const permuteKind: LayerKind = {
   classNames: ['Permute'],
-  weightRoles: () => [],
-  storedRoles: unusedStoredArrays,
-  bindWeights: () => new Map(),
+  ...noWeights,
   outputShapes(layer, ctx) {
     const s = ctx.inputShapes[0];
     return [permutation(layer, s.length).map((p) => s[p])];

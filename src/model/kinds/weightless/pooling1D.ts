@@ -8,7 +8,7 @@
 import type { LayerConfig, LayerKind, Tensor } from '../../types';
 import { channelsFirst, intSetting, stringSetting } from './layerSettings';
 import { transpose, type Shape } from './tensorLayout';
-import { unusedStoredArrays } from './unusedArrays';
+import { noWeights } from './unusedArrays';
 
 interface PoolGeometry {
   pool: number;
@@ -54,9 +54,7 @@ function pool(x: Tensor, g: PoolGeometry, average: boolean): Tensor {
 export function pooling1DKind(classNames: string[], average: boolean): LayerKind {
   return {
     classNames,
-    weightRoles: () => [],
-    storedRoles: unusedStoredArrays,
-    bindWeights: () => new Map(),
+    ...noWeights,
     outputShapes(layer, ctx) {
       const [batch, a, b] = ctx.inputShapes[0];
       const g = geometry(layer);

@@ -1,13 +1,11 @@
 /** RepeatVector(n): (batch, features) -> (batch, n, features), the vector repeated n times. No mask. */
 import type { LayerKind } from '../../types';
 import { intSetting } from './layerSettings';
-import { unusedStoredArrays } from './unusedArrays';
+import { noWeights } from './unusedArrays';
 
 export const repeatVectorKind: LayerKind = {
   classNames: ['RepeatVector'],
-  weightRoles: () => [],
-  storedRoles: unusedStoredArrays,
-  bindWeights: () => new Map(),
+  ...noWeights,
   outputShapes(layer, ctx) {
     const [batch, features] = ctx.inputShapes[0];
     return [[batch, intSetting(layer, ['n'], 1), features]];

@@ -1,7 +1,7 @@
 /** Reshape(target_shape): same elements, row-major, new shape after the batch axis; one -1 is inferred. No mask. */
 import type { LayerConfig, LayerKind } from '../../types';
 import { elementCount } from './tensorLayout';
-import { unusedStoredArrays } from './unusedArrays';
+import { noWeights } from './unusedArrays';
 
 function targetShape(layer: LayerConfig): number[] {
   const t = layer.config.target_shape ?? layer.config.dims;
@@ -32,9 +32,7 @@ function resolve(layer: LayerConfig, target: number[], count: number | null): (n
 
 export const reshapeKind: LayerKind = {
   classNames: ['Reshape'],
-  weightRoles: () => [],
-  storedRoles: unusedStoredArrays,
-  bindWeights: () => new Map(),
+  ...noWeights,
   outputShapes(layer, ctx) {
     const [batch, ...rest] = ctx.inputShapes[0];
     const count = rest.every((d) => d !== null) ? elementCount(rest as number[]) : null;
