@@ -6,7 +6,7 @@
  */
 import { basename } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { predictJson } from '../src/cli/predict';
+import { predictJson } from '../src/engine/result-json';
 import { parseInputJson, predict } from '../src/engine/predict';
 import { openModelFile } from '../src/formats/open';
 import { buildModel } from '../src/model/graph';

@@ -1,4 +1,4 @@
-// Compiles every WebAssembly text kernel (src/engine/kernels/*.wat) with the wabt package into a TypeScript module
+// Compiles every WebAssembly text kernel (src/kernels/*.wat) with the wabt package into a TypeScript module
 // holding the bytes as base64 (`<name>.generated.ts`), so the bundles and tsx both load it without file access.
 // Run by scripts/build.mjs before bundling; also runnable alone: `node scripts/build-wasm.mjs`.
 import { readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import wabtFactory from 'wabt';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const dir = join(root, 'src', 'engine', 'kernels');
+const dir = join(root, 'src', 'kernels');
 const wabt = await wabtFactory();
 
 for (const name of readdirSync(dir).filter((f) => f.endsWith('.wat')).sort()) {

@@ -21,7 +21,8 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 import { runInspect } from './inspect';
 import { runPredict } from './predict';
 import { KerasLensError } from '../model/types';
-import { describeForeignError, oneLineText, terminalSafe } from '../formats/limits';
+import { describeForeignError } from '../formats/foreign-errors';
+import { oneLineText, terminalSafe } from '../model/text';
 import { openModelFile } from '../formats/open';
 import { inspectModel } from '../explain/inspect';
 

@@ -1,6 +1,6 @@
 /** An open HDF5 file -> ModelFile: the legacy Keras layout (Keras 1/2/tf.keras/3-legacy) or Keras 3 weights. */
 import { KerasLensError } from '../model/types';
-import { toKerasLensError } from './limits';
+import { toKerasLensError } from './foreign-errors';
 import type { ModelFile } from '../model/types';
 import type { Hdf5File } from './hdf5';
 import { isLegacyKerasH5, readLegacyKerasH5 } from './keras-h5';

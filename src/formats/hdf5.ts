@@ -10,7 +10,9 @@
  */
 import type * as H5 from 'h5wasm' with { 'resolution-mode': 'import' };
 import { KerasLensError } from '../model/types';
-import { checkStoredSize, damagedGlobalHeap, describeForeignError, toKerasLensError } from './limits';
+import { checkStoredSize } from './limits';
+import { damagedGlobalHeap } from './hdf5-heap';
+import { describeForeignError, toKerasLensError } from './foreign-errors';
 
 type H5Lib = typeof import('h5wasm', { with: { 'resolution-mode': 'import' } });
 export type H5Group = H5.Group;

@@ -11,7 +11,7 @@
  * tf.keras `lstm/lstm_cell/kernel:0`, `bidirectional/forward_lstm/kernel:0`; Keras 3 legacy `sequential/lstm/lstm_cell/kernel`.
  */
 import { KerasLensError } from '../model/types';
-import { shortText } from './limits';
+import { shortText } from '../model/text';
 import type { FormatId, LayerWeights, ModelConfig, WeightRef } from '../model/types';
 import { normalizeModelConfig } from '../model/config';
 import { Hdf5File, datasetShape, dtypeName, readFloat32, type H5Group } from './hdf5';

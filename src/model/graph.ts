@@ -7,7 +7,7 @@
  * Unknown or custom layer classes get `kind: null` and unknown output shapes: building never fails because of them
  * (inspect shows such files too); predict refuses them before computing anything.
  */
-import { checkFinite } from '../formats/limits';
+import { checkFinite } from './finite';
 import { kindFor } from './kinds/index';
 import {
   KerasLensError,

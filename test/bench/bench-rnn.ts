@@ -18,9 +18,9 @@ import { cpus, loadavg } from 'node:os';
 import { buildModel, type Model } from '../../src/model/graph';
 import { predict } from '../../src/engine/predict';
 import type { LayerConfig, ModelFile, Tensor, WeightRef } from '../../src/model/types';
-import { setPreferredMatmulKernel, simdSupported, type MatmulKernel } from '../../src/engine/kernels/workspace';
-import { fastRecurrentRunCount } from '../../src/engine/kernels/recurrent-layer';
-import { prepareGru, prepareLstm, runGru, runLstm } from '../../src/engine/kernels/recurrent';
+import { setPreferredMatmulKernel, simdSupported, type MatmulKernel } from '../../src/kernels/workspace';
+import { fastRecurrentRunCount } from '../../src/model/kinds/fast-recurrent';
+import { prepareGru, prepareLstm, runGru, runLstm } from '../../src/kernels/recurrent';
 import { seededRandom as rng } from '../fixtures/models';
 
 const UNITS = 128;

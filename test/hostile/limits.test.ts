@@ -6,22 +6,12 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { KerasLensError } from '../../src/model/types';
 import { HANG_SOURCE_H5, DL4J } from './hostileFiles';
-import {
-  safeJsonParse,
-  jsonNestingDepth,
-  checkFinite,
-  findNonFinite,
-  nonFiniteProblem,
-  checkTensorSize,
-  checkInflateSize,
-  checkStoredSize,
-  damagedGlobalHeap,
-  terminalSafe,
-  shortText,
-  describeForeignError,
-  toKerasLensError,
-  DEFAULT_LIMITS,
-} from '../../src/formats/limits';
+import { safeJsonParse, jsonNestingDepth } from '../../src/formats/json-guard';
+import { checkFinite, findNonFinite, nonFiniteProblem } from '../../src/model/finite';
+import { checkTensorSize, checkInflateSize, checkStoredSize, DEFAULT_LIMITS } from '../../src/formats/limits';
+import { damagedGlobalHeap } from '../../src/formats/hdf5-heap';
+import { terminalSafe, shortText } from '../../src/model/text';
+import { describeForeignError, toKerasLensError } from '../../src/formats/foreign-errors';
 
 function oneLineError(fn: () => unknown, file: string | null, re: RegExp): KerasLensError {
   let caught: unknown;

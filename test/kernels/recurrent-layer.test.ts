@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runRecurrentFast, type FastRecurrentCell } from '../../src/engine/kernels/recurrent-layer';
+import { runRecurrentFast, type FastRecurrentCell } from '../../src/model/kinds/fast-recurrent';
 import { lstmKind } from '../../src/model/kinds/lstm';
 import { gruKind } from '../../src/model/kinds/gru';
 import { simpleRnnKind } from '../../src/model/kinds/simple-rnn';

@@ -1,12 +1,12 @@
 /**
- * The fast recurrent runners (src/engine/kernels/recurrent.ts) against a straightforward float64 implementation
+ * The fast recurrent runners (src/kernels/recurrent.ts) against a straightforward float64 implementation
  * written here from the Keras formulas: random shapes including odd sizes, masks, go_backwards, initial states,
  * both input array types, and both product kernels (WebAssembly SIMD and the TypeScript fallback).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { prepareGru, prepareLstm, prepareSimpleRnn, runGru, runLstm, runSimpleRnn, type RecurrentRunOptions } from '../../src/engine/kernels/recurrent';
-import { simdSupported } from '../../src/engine/kernels/workspace';
+import { prepareGru, prepareLstm, prepareSimpleRnn, runGru, runLstm, runSimpleRnn, type RecurrentRunOptions } from '../../src/kernels/recurrent';
+import { simdSupported } from '../../src/kernels/workspace';
 import { seededRandom as rng } from '../fixtures/models';
 
 function randomArray(n: number, rand: () => number, scale: number): Float32Array {

@@ -1,5 +1,5 @@
 /**
- * The two building blocks of the fast recurrent kernels (src/engine/kernels/workspace.ts), SIMD and TypeScript:
+ * The two building blocks of the fast recurrent kernels (src/kernels/workspace.ts), SIMD and TypeScript:
  * the packed matrix product against a naive float64 product, and the gate activations against Math.exp/Math.tanh,
  * including odd lengths (the SIMD tail), strided rows, and that nothing outside the asked range is touched.
  */
@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import wabtFactory from 'wabt';
-import { wasmBase64 } from '../../src/engine/kernels/recurrent-simd.generated';
-import { Activation, createMatmulWorkspace, packWeightPanels, paddedColumns, simdSupported, PANEL } from '../../src/engine/kernels/workspace';
+import { wasmBase64 } from '../../src/kernels/recurrent-simd.generated';
+import { Activation, createMatmulWorkspace, packWeightPanels, paddedColumns, simdSupported, PANEL } from '../../src/kernels/workspace';
 
 const kernels = simdSupported() ? (['simd', 'typescript'] as const) : (['typescript'] as const);
 
@@ -83,7 +83,7 @@ for (const kernel of kernels) {
 
 test('the generated module is the compiled recurrent-simd.wat (rebuilt, not stale)', async () => {
   const wabt = await wabtFactory();
-  const source = readFileSync(join(__dirname, '../../src/engine/kernels/recurrent-simd.wat'), 'utf8');
+  const source = readFileSync(join(__dirname, '../../src/kernels/recurrent-simd.wat'), 'utf8');
   const parsed = wabt.parseWat('recurrent-simd.wat', source, { simd: true, multi_value: true });
   parsed.resolveNames();
   parsed.validate();

@@ -9,7 +9,7 @@
 import type { ForwardArgs, ForwardResult, KindContext, LayerConfig, WeightRef, WeightRole } from '../types';
 import { KerasLensError } from '../types';
 import { bindByMatch } from './bind-by-name';
-import { asFloat64 } from '../../engine/kernels/reference';
+import { asFloat64 } from '../../kernels/reference';
 import {
   LSTM_GATES,
   activationOf,

@@ -7,7 +7,7 @@
 import type { ForwardArgs, ForwardResult, KindContext, LayerConfig, LayerKind, WeightRef, WeightRole } from '../types';
 import { KerasLensError } from '../types';
 import { activationFromConfig } from '../activations';
-import { asFloat64 } from '../../engine/kernels/reference';
+import { asFloat64 } from '../../kernels/reference';
 import { bindByMatch, storedRolesByMatch } from './bind-by-name';
 import { firstInputShape, requireWeight } from './recurrent';
 

@@ -5,7 +5,7 @@
 import type { ForwardArgs, ForwardResult, KindContext, LayerConfig, LayerKind, WeightRef, WeightRole } from '../types';
 import { KerasLensError } from '../types';
 import { activationFromConfig } from '../activations';
-import { addBiasRows, matmul } from '../../engine/kernels/reference';
+import { addBiasRows, matmul } from '../../kernels/reference';
 import { bindByMatch, storedRolesByMatch } from './bind-by-name';
 import { firstInputShape, inputFeatureSize, requireWeight } from './recurrent';
 

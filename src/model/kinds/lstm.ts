@@ -11,9 +11,9 @@
 import type { ForwardArgs, ForwardResult, KindContext, LayerConfig, Tensor, WeightRef, WeightRole } from '../types';
 import { KerasLensError } from '../types';
 import { activationByName, type Activation } from '../activations';
-import { addBiasRows, asFloat64, matmul, matmulInto } from '../../engine/kernels/reference';
+import { addBiasRows, asFloat64, matmul, matmulInto } from '../../kernels/reference';
 import { bindByMatch } from './bind-by-name';
-import { runRecurrentFast } from '../../engine/kernels/recurrent-layer';
+import { runRecurrentFast } from './fast-recurrent';
 import {
   LSTM_GATES,
   activationOf,

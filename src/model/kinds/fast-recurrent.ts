@@ -9,9 +9,9 @@
  *
  * Packed weights are cached per layer (keyed by the bound kernel array), so a model packs once and predicts often.
  */
-import type { ForwardArgs, ForwardResult, Mask, Tensor } from '../../model/types';
-import { KerasLensError } from '../../model/types';
-import { preferredMatmulKernel } from './workspace';
+import type { ForwardArgs, ForwardResult, Mask, Tensor } from '../types';
+import { KerasLensError } from '../types';
+import { preferredMatmulKernel } from '../../kernels/workspace';
 import {
   prepareGru,
   prepareLstm,
@@ -23,7 +23,7 @@ import {
   type PreparedLstm,
   type PreparedSimpleRnn,
   type RecurrentRunResult,
-} from './recurrent';
+} from '../../kernels/recurrent';
 
 /** What the fast path needs of a kind's activation: its Keras name and its per-element function. */
 export interface NamedActivation {
