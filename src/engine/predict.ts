@@ -42,7 +42,7 @@ export interface PredictOptions {
 }
 
 /** Recurrent classes whose extra positional inputs (old Keras 2 `initial_state` style) are initial states. */
-const RECURRENT_CLASSES = new Set(['LSTM', 'GRU', 'SimpleRNN', 'CuDNNLSTM', 'CuDNNGRU', 'ConvLSTM2D', 'Bidirectional', 'RNN']);
+const RECURRENT_CLASSES = new Set(['LSTM', 'GRU', 'SimpleRNN', 'CuDNNLSTM', 'CuDNNGRU', 'ConvLSTM1D', 'ConvLSTM2D', 'ConvLSTM3D', 'Bidirectional', 'RNN']);
 
 /**
  * Layers that Keras marks `supports_masking` with the default compute_mask (the mask passes through unchanged).
@@ -226,6 +226,14 @@ function runCalls(model: Model, calls: LayerCall[], values: Map<string, Tensor>,
     const inputTensors = inputRefs.map(get);
     const inputMasks = inputRefs.map((r) => masks.get(tensorKey(r)) ?? null);
     if (call.kwargs.mask?.length) inputMasks[0] = tensorAsMask(get(call.kwargs.mask[0]));
+    // Other tensors passed by keyword (MultiHeadAttention key=, attention_mask=), with the masks they carry.
+    const kwargs: Record<string, Tensor[]> = {};
+    const kwargMasks: Record<string, (Mask | null)[]> = {};
+    for (const [k, refs] of Object.entries(call.kwargs)) {
+      if (k === 'initial_state' || k === 'mask') continue;
+      kwargs[k] = refs.map(get);
+      kwargMasks[k] = refs.map((r) => masks.get(tensorKey(r)) ?? null);
+    }
 
     let result: ForwardResult;
     try {
@@ -235,6 +243,9 @@ function runCalls(model: Model, calls: LayerCall[], values: Map<string, Tensor>,
         masks: inputMasks,
         weights: layer.weights ?? new Map(),
         initialStates: stateRefs.length ? stateRefs.map(get) : undefined,
+        node: call.node,
+        kwargs,
+        kwargMasks,
         ctx,
       });
     } catch (err) {

@@ -246,9 +246,14 @@ function collectRefs(v: unknown, out: TensorRef[], depth = 0): void {
   if (Array.isArray(v)) for (const x of v) collectRefs(x, out, depth + 1);
 }
 
-function parseNode(node: unknown, source: string, layerName: string): { refs: TensorRef[]; kwargs: Record<string, TensorRef[]> } {
+function parseNode(
+  node: unknown,
+  source: string,
+  layerName: string,
+): { refs: TensorRef[]; kwargs: Record<string, TensorRef[]>; options: Record<string, unknown> } {
   const refs: TensorRef[] = [];
   const kwargs: Record<string, TensorRef[]> = Object.create(null);
+  const options: Record<string, unknown> = Object.create(null);
   const addKwargs = (kw: unknown) => {
     if (!isObj(kw)) return;
     for (const [k, v] of Object.entries(kw)) {
@@ -256,6 +261,7 @@ function parseNode(node: unknown, source: string, layerName: string): { refs: Te
       // tf.keras writes kwargs tensors as [name, node, tensor] lists (or lists of them); Keras 3 as __keras_tensor__.
       collectRefs(v, found);
       if (found.length) kwargs[k] = [...(kwargs[k] ?? []), ...found];
+      else if (v === null || typeof v === 'boolean' || typeof v === 'number' || typeof v === 'string') options[k] = v;
     }
   };
   if (isObj(node) && ('args' in node || 'kwargs' in node)) {
@@ -273,7 +279,7 @@ function parseNode(node: unknown, source: string, layerName: string): { refs: Te
   } else {
     throw new KerasLensError(source, `layer '${layerName}' has inbound_nodes in a shape Keras Lens cannot read`);
   }
-  return { refs, kwargs };
+  return { refs, kwargs, options };
 }
 
 function parseRefList(v: unknown): TensorRef[] {
@@ -390,7 +396,9 @@ function normalizeFunctional(cls: 'Model' | 'Functional', cfg: unknown, kerasVer
     if (isObj(raw) && typeof raw.name === 'string') layer.name = raw.name;
     const nodes = isObj(raw) && Array.isArray(raw.inbound_nodes) ? raw.inbound_nodes : [];
     const kw: Record<string, TensorRef[]>[] = [];
+    const opts: Record<string, unknown>[] = [];
     let anyKw = false;
+    let anyOpt = false;
     for (const node of nodes) {
       const p = parseNode(node, source, layer.name);
       layer.inbound.push(p.refs);
@@ -401,8 +409,16 @@ function normalizeFunctional(cls: 'Model' | 'Functional', cfg: unknown, kerasVer
         anyKw = true;
       }
       kw.push(plain);
+      const plainOpts: Record<string, unknown> = {};
+      for (const k of Object.keys(p.options)) {
+        if (k === '__proto__' || k === 'constructor' || k === 'prototype') continue;
+        plainOpts[k] = p.options[k];
+        anyOpt = true;
+      }
+      opts.push(plainOpts);
     }
     if (anyKw) layer.inboundKwargs = kw;
+    if (anyOpt) layer.callOptions = opts;
     layers.push(layer);
   }
   const inputs = parseRefList(cfg.input_layers);
@@ -511,6 +527,7 @@ function expandNestedModels(m: ModelConfig, kerasVersion: string | null, source:
       }
       const copy: LayerConfig = { ...il, name, inbound, nestedIn: il.nestedIn ? `${l.name}/${il.nestedIn}` : l.name };
       if (il.inboundKwargs) copy.inboundKwargs = kwargs;
+      if (il.callOptions) copy.callOptions = Array.from({ length: calls }, () => il.callOptions!).flat();
       if (name !== il.name) copy.storedName = il.storedName ?? il.name;
       layers.push(copy);
     }

@@ -159,11 +159,17 @@ function orderCalls(config: ModelConfig, source: string | null): PlannedCall[] {
 }
 
 /** Output shapes of one call, or null when unknown (no kind, an unknown input shape, or the kind cannot tell). */
-function callOutputShapes(kind: LayerKind | null, layer: LayerConfig, inputShapes: (Shape | null)[], kerasVersion: string | null): Shape[] | null {
+function callOutputShapes(
+  kind: LayerKind | null,
+  layer: LayerConfig,
+  inputShapes: (Shape | null)[],
+  kerasVersion: string | null,
+  node = 0,
+): Shape[] | null {
   if (!kind) return null;
   if (inputShapes.some((s) => s === null)) return null;
   try {
-    const shapes = kind.outputShapes(layer, { kerasVersion, inputShapes: inputShapes as Shape[] });
+    const shapes = kind.outputShapes(layer, { kerasVersion, inputShapes: inputShapes as Shape[], node });
     return Array.isArray(shapes) && shapes.every((s) => Array.isArray(s)) ? shapes : null;
   } catch {
     return null;
@@ -180,7 +186,7 @@ function inferCallShapes(
     const kind = kindFor(call.layer.className) ?? null;
     // Initial states given as kwargs are not part of inputShapes (KindContext.inputShapes = the call's inputs).
     const inputShapes = call.inputs.map((ref) => shapes.get(tensorKey(ref)) ?? null);
-    const outputShapes = callOutputShapes(kind, call.layer, inputShapes, kerasVersion);
+    const outputShapes = callOutputShapes(kind, call.layer, inputShapes, kerasVersion, call.node);
     if (outputShapes) {
       outputShapes.forEach((shape, tensor) => shapes.set(tensorKey({ layer: call.layer.name, node: call.node, tensor }), shape));
     }

@@ -43,6 +43,11 @@ export interface LayerConfig {
   /** Extra tensors passed to a call (e.g. RNN `initial_state`), per call, keyed by Keras argument name. */
   inboundKwargs?: Record<string, TensorRef[]>[];
   /**
+   * The call's keyword arguments that are not tensors, per call, as the file wrote them (Keras 3 node `kwargs`,
+   * tf.keras 4th inbound entry): e.g. `use_causal_mask: true`, `return_attention_scores: true`, `training: false`.
+   */
+  callOptions?: Record<string, unknown>[];
+  /**
    * Set on layers that came from a nested model (a Sequential/Functional used as a layer), which the normaliser
    * inlines: the nested model's name (outermost first, joined by '/'), and the layer's name inside it when it had
    * to be renamed to stay unique (`name` is then `<nested model>/<storedName>`).
@@ -164,6 +169,8 @@ export interface KindContext {
   kerasVersion: string | null;
   /** Input shapes of this call, batch axis included as null. */
   inputShapes: (number | null)[][];
+  /** Which call of the layer (Keras node index) the shapes are for, when known; see LayerConfig.callOptions. */
+  node?: number;
 }
 
 /** A mask per timestep: mask[b * T + t] = 1 where the step is real. */
@@ -207,6 +214,11 @@ export interface ForwardArgs {
   weights: Map<string, Tensor>;
   /** Initial states passed as inputs (RNN `initial_state`), if any. */
   initialStates?: Tensor[];
+  /** Which call of the layer this is (Keras node index); its non-tensor options are layer.callOptions?.[node]. */
+  node?: number;
+  /** Other tensors passed by keyword (e.g. MultiHeadAttention `key=`, `attention_mask=`), with their Keras masks. */
+  kwargs?: Record<string, Tensor[]>;
+  kwargMasks?: Record<string, (Mask | null)[]>;
   ctx: RunContext;
 }
 
