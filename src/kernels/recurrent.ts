@@ -18,10 +18,10 @@
  *         h' = z ⊙ h + (1 − z) ⊙ h̃
  *   SimpleRNN  h' = act(x·W + b + h·U)
  * Masks (Keras backend.rnn): where mask[b, t] = 0 the state is carried over unchanged and the step's output is
- * `maskedOutput`: 'previous' = the previous step's output (zeros before the first step; tf.keras / Keras 3),
- * 'state' = the carried h (Keras 1/2 with the Theano/old TF backend), 'zero' = zeros (zero_output_for_mask).
+ * `maskedOutput`: 'previous' = the previous step's output (zeros before the first step), 'zero' = zeros
+ * (zero_output_for_mask). These are the two modes the layer kinds' readable step loop has too.
  */
-import { Activation, createMatmulWorkspace, packWeightPanels, paddedColumns, PANEL, type MatmulKernel, type MatmulWorkspace } from './workspace';
+import { ActivationCode, createMatmulWorkspace, packWeightPanels, paddedColumns, PANEL, type MatmulBackend, type MatmulWorkspace } from './workspace';
 
 export type RecurrentArray = Float32Array | Float64Array;
 
@@ -30,18 +30,18 @@ export type RecurrentArray = Float32Array | Float64Array;
 // ---------------------------------------------------------------------------------------------
 
 /** The activation code for a Keras activation name, or null when the fast path does not know it. */
-function activationCode(name: string | null | undefined, hardSigmoidKeras3: boolean): Activation | null {
+function activationCode(name: string | null | undefined, hardSigmoidKeras3: boolean): ActivationCode | null {
   switch (name ?? 'linear') {
     case 'linear':
-      return Activation.Linear;
+      return ActivationCode.Linear;
     case 'tanh':
-      return Activation.Tanh;
+      return ActivationCode.Tanh;
     case 'sigmoid':
-      return Activation.Sigmoid;
+      return ActivationCode.Sigmoid;
     case 'hard_sigmoid':
-      return hardSigmoidKeras3 ? Activation.HardSigmoidKeras3 : Activation.HardSigmoid;
+      return hardSigmoidKeras3 ? ActivationCode.HardSigmoidKeras3 : ActivationCode.HardSigmoid;
     case 'relu':
-      return Activation.Relu;
+      return ActivationCode.Relu;
     default:
       return null;
   }
@@ -64,8 +64,8 @@ interface PreparedBase {
   readonly units: number;
   readonly features: number;
   readonly ws: MatmulWorkspace;
-  /** Which product kernel this layer runs on. */
-  readonly kernel: MatmulKernel;
+  /** Which matmul backend this layer runs on. */
+  readonly backend: MatmulBackend;
   /** Heap elements used by the packed weights; per-run buffers start here. */
   readonly weightsEnd: number;
   /** Packed input kernel W, its padded width and the bias row added with it (x·W + b). */
@@ -97,7 +97,7 @@ export interface PreparedSimpleRnn extends PreparedBase {
 
 export interface PrepareOptions {
   /** 'auto' (default): WebAssembly SIMD where available, else TypeScript. Tests force either. */
-  kernel?: MatmulKernel | 'auto';
+  backend?: MatmulBackend | 'auto';
 }
 
 function range(from: number, to: number): number[] {
@@ -128,14 +128,14 @@ export function prepareLstm(weights: RecurrentWeights, units: number, options: P
   const width = paddedColumns(4 * u);
   const wSize = features * width;
   const uSize = u * width;
-  const ws = createMatmulWorkspace(wSize + uSize + width, options.kernel);
+  const ws = createMatmulWorkspace(wSize + uSize + width, options.backend);
   const w = 0;
   packWeightPanels(ws.heap, w, weights.kernel, features, 4 * u, columns);
   const uOff = w + wSize;
   packWeightPanels(ws.heap, uOff, weights.recurrentKernel, u, 4 * u, columns);
   const inputBias = uOff + uSize;
   packBiasRow(ws.heap, inputBias, weights.bias ?? null, 0, columns);
-  return { cell: 'lstm', units: u, features, ws, kernel: ws.kernel, weightsEnd: inputBias + width, w, wWidth: width, inputBias, u: uOff };
+  return { cell: 'lstm', units: u, features, ws, backend: ws.backend, weightsEnd: inputBias + width, w, wWidth: width, inputBias, u: uOff };
 }
 
 /** Pack a GRU's weights once (cache the result per layer). */
@@ -150,7 +150,7 @@ export function prepareGru(weights: RecurrentWeights, units: number, resetAfter:
   const width = paddedColumns(3 * u);
   const wSize = features * width;
   const uSizes = resetAfter ? [u * width, 0] : [u * paddedColumns(2 * u), u * paddedColumns(u)];
-  const ws = createMatmulWorkspace(wSize + uSizes[0] + uSizes[1] + 2 * width, options.kernel);
+  const ws = createMatmulWorkspace(wSize + uSizes[0] + uSizes[1] + 2 * width, options.backend);
   const w = 0;
   packWeightPanels(ws.heap, w, weights.kernel, features, 3 * u, all);
   const uZr = w + wSize;
@@ -171,7 +171,7 @@ export function prepareGru(weights: RecurrentWeights, units: number, resetAfter:
     units: u,
     features,
     ws,
-    kernel: ws.kernel,
+    backend: ws.backend,
     weightsEnd: recurrentBias + width,
     w,
     wWidth: width,
@@ -192,13 +192,13 @@ export function prepareSimpleRnn(weights: RecurrentWeights, units: number, optio
   if (weights.bias) checkSize('SimpleRNN bias', weights.bias, u);
   const all = range(0, u);
   const width = paddedColumns(u);
-  const ws = createMatmulWorkspace(features * width + u * width + width, options.kernel);
+  const ws = createMatmulWorkspace(features * width + u * width + width, options.backend);
   packWeightPanels(ws.heap, 0, weights.kernel, features, u, all);
   const uOff = features * width;
   packWeightPanels(ws.heap, uOff, weights.recurrentKernel, u, u, all);
   const inputBias = uOff + u * width;
   packBiasRow(ws.heap, inputBias, weights.bias ?? null, 0, all);
-  return { cell: 'simple_rnn', units: u, features, ws, kernel: ws.kernel, weightsEnd: inputBias + width, w: 0, wWidth: width, inputBias, u: uOff };
+  return { cell: 'simple_rnn', units: u, features, ws, backend: ws.backend, weightsEnd: inputBias + width, w: 0, wWidth: width, inputBias, u: uOff };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -215,7 +215,7 @@ export interface RecurrentRunOptions {
   /** mask[b·steps + t] = 1 where input step t of sample b is real (input time order). */
   mask?: Uint8Array | null;
   /** What a masked step outputs; default 'previous'. See the file comment. */
-  maskedOutput?: 'previous' | 'state' | 'zero';
+  maskedOutput?: 'previous' | 'zero';
   /** Keras activation names. Unknown names make the runner return null (use the reference path). */
   activation?: string | null;
   recurrentActivation?: string | null;
@@ -286,14 +286,10 @@ function initialState(heap: Float64Array, offset: number, values: RecurrentArray
 }
 
 /** Output for a masked step of sample b into out[o..o+u). */
-function maskedStepOutput(mode: 'previous' | 'state' | 'zero', heap: Float64Array, l: RunLayout, b: number, u: number, out: Float64Array | null, o: number): void {
-  const src = mode === 'state' ? l.hState + b * u : l.prevOut + b * u;
+function maskedStepOutput(mode: 'previous' | 'zero', heap: Float64Array, l: RunLayout, b: number, u: number, out: Float64Array | null, o: number): void {
   const prev = l.prevOut + b * u;
-  for (let k = 0; k < u; k++) {
-    const v = mode === 'zero' ? 0 : heap[src + k];
-    heap[prev + k] = v;
-    if (out) out[o + k] = v;
-  }
+  if (mode === 'zero') heap.fill(0, prev, prev + u);
+  if (out) out.set(heap.subarray(prev, prev + u), o);
 }
 
 function finish(p: PreparedBase, l: RunLayout, batch: number, sequence: Float64Array | null, withCell: boolean): RecurrentRunResult {

@@ -14,7 +14,7 @@
  */
 import { wasmBase64 } from './recurrent-simd.generated';
 
-export type MatmulKernel = 'simd' | 'typescript';
+export type MatmulBackend = 'simd' | 'typescript';
 
 /** Columns are packed in panels of this width (the SIMD tile width). */
 export const PANEL = 4;
@@ -25,7 +25,7 @@ export function paddedColumns(cols: number): number {
 }
 
 /** Gate activations the kernels compute (the numbers are the WebAssembly kernel's codes). */
-export const enum Activation {
+export const enum ActivationCode {
   Linear = 0,
   Tanh = 1,
   Sigmoid = 2,
@@ -37,40 +37,41 @@ export const enum Activation {
 }
 
 export interface MatmulWorkspace {
-  readonly kernel: MatmulKernel;
+  /** Which implementation computes the products and activations. */
+  readonly backend: MatmulBackend;
   /** The current float64 view of the whole heap. Replaced by reserve(); re-read it after reserving. */
   heap: Float64Array;
   /** Make the heap at least `elements` long (keeps the contents). */
   reserve(elements: number): void;
   matmul(a: number, lda: number, m: number, k: number, b: number, np: number, c: number, ldc: number, init: number, ldi: number): void;
   /** Apply `act` in place to `rows` runs of `n` values starting at `start`, `stride` apart. */
-  activate(act: Activation, start: number, n: number, rows: number, stride: number): void;
+  activate(act: ActivationCode, start: number, n: number, rows: number, stride: number): void;
 }
 
 /** The TypeScript activations: a[start..end) = act(a[start..end)). */
-function activateTypeScript(act: Activation, a: Float64Array, start: number, end: number): void {
+function activateTypeScript(act: ActivationCode, a: Float64Array, start: number, end: number): void {
   switch (act) {
-    case Activation.Linear:
+    case ActivationCode.Linear:
       return;
-    case Activation.Tanh:
+    case ActivationCode.Tanh:
       for (let i = start; i < end; i++) a[i] = Math.tanh(a[i]);
       return;
-    case Activation.Sigmoid:
+    case ActivationCode.Sigmoid:
       for (let i = start; i < end; i++) a[i] = 1 / (1 + Math.exp(-a[i]));
       return;
-    case Activation.HardSigmoid:
+    case ActivationCode.HardSigmoid:
       for (let i = start; i < end; i++) {
         const v = 0.2 * a[i] + 0.5;
         a[i] = v < 0 ? 0 : v > 1 ? 1 : v;
       }
       return;
-    case Activation.HardSigmoidKeras3:
+    case ActivationCode.HardSigmoidKeras3:
       for (let i = start; i < end; i++) {
         const v = a[i] / 6 + 0.5;
         a[i] = v < 0 ? 0 : v > 1 ? 1 : v;
       }
       return;
-    case Activation.Relu:
+    case ActivationCode.Relu:
       for (let i = start; i < end; i++) if (a[i] < 0) a[i] = 0;
       return;
   }
@@ -117,7 +118,7 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-/** The compiled SIMD kernel, or null where this runtime has no WebAssembly SIMD (validated, never assumed). */
+/** The compiled SIMD module, or null where this runtime has no WebAssembly SIMD (validated, never assumed). */
 function simdKernelModule(): WebAssembly.Module | null {
   if (simdModule !== undefined) return simdModule;
   simdModule = null;
@@ -149,7 +150,7 @@ function simdWorkspace(module: WebAssembly.Module, elements: number): MatmulWork
   const run = exports.matmul;
   const activate = exports.activate;
   const ws: MatmulWorkspace = {
-    kernel: 'simd',
+    backend: 'simd',
     heap: new Float64Array(memory.buffer),
     reserve(n: number) {
       const bytes = n * 8;
@@ -261,7 +262,7 @@ function matmulTypeScript(
 
 function typeScriptWorkspace(elements: number): MatmulWorkspace {
   const ws: MatmulWorkspace = {
-    kernel: 'typescript',
+    backend: 'typescript',
     heap: new Float64Array(Math.max(elements, 16)),
     reserve(n: number) {
       if (n <= ws.heap.length) return;
@@ -279,26 +280,26 @@ function typeScriptWorkspace(elements: number): MatmulWorkspace {
   return ws;
 }
 
-let preference: MatmulKernel | 'auto' = 'auto';
+let preference: MatmulBackend | 'auto' = 'auto';
 
 /**
- * Choose the kernel that layers prepared from now on use ('auto' = SIMD where available). For benchmarks and tests
+ * Choose the backend that layers prepared from now on use ('auto' = SIMD where available). For benchmarks and tests
  * of the TypeScript fallback; the default needs no call.
  */
-export function setPreferredMatmulKernel(kernel: MatmulKernel | 'auto'): void {
-  preference = kernel;
+export function setPreferredMatmulBackend(backend: MatmulBackend | 'auto'): void {
+  preference = backend;
 }
 
-/** The kernel a layer prepared now would run on. */
-export function preferredMatmulKernel(): MatmulKernel {
+/** The backend a layer prepared now would run on. */
+export function preferredMatmulBackend(): MatmulBackend {
   return preference !== 'typescript' && simdSupported() ? 'simd' : 'typescript';
 }
 
 /**
- * A new workspace of at least `elements` float64 values. `kernel` 'auto' (default) takes SIMD where the runtime
+ * A new workspace of at least `elements` float64 values. `backend` 'auto' (default) takes SIMD where the runtime
  * validates it and TypeScript otherwise; asking for 'simd' where it is missing also falls back to TypeScript.
  */
-export function createMatmulWorkspace(elements: number, kernel: MatmulKernel | 'auto' = 'auto'): MatmulWorkspace {
-  const module = kernel === 'typescript' ? null : simdKernelModule();
+export function createMatmulWorkspace(elements: number, backend: MatmulBackend | 'auto' = 'auto'): MatmulWorkspace {
+  const module = backend === 'typescript' ? null : simdKernelModule();
   return module ? simdWorkspace(module, elements) : typeScriptWorkspace(elements);
 }

@@ -18,7 +18,7 @@ import { cpus, loadavg } from 'node:os';
 import { buildModel, type Model } from '../../src/model/graph';
 import { predict } from '../../src/engine/predict';
 import type { LayerConfig, ModelFile, Tensor, WeightRef } from '../../src/model/types';
-import { setPreferredMatmulKernel, simdSupported, type MatmulKernel } from '../../src/kernels/workspace';
+import { setPreferredMatmulBackend, simdSupported, type MatmulBackend } from '../../src/kernels/workspace';
 import { fastRecurrentRunCount } from '../../src/model/kinds/fast-recurrent';
 import { prepareGru, prepareLstm, runGru, runLstm } from '../../src/kernels/recurrent';
 import { seededRandom as rng } from '../fixtures/models';
@@ -224,12 +224,12 @@ async function main(): Promise<void> {
   const tfT = new Map<string, { t: Timing; out: Float32Array }>();
   let wasmSimd = false;
   // Phase 1: our SIMD kernel against tfjs-wasm; phase 2: our TypeScript fallback against tfjs-cpu.
-  const phases: [MatmulKernel, string][] = [
+  const phases: [MatmulBackend, string][] = [
     [simdSupported() ? 'simd' : 'typescript', 'wasm'],
     ['typescript', 'cpu'],
   ];
   for (const [kernel, backend] of phases) {
-    setPreferredMatmulKernel(kernel);
+    setPreferredMatmulBackend(kernel);
     await tf.setBackend(backend);
     await tf.ready();
     if (backend === 'wasm') wasmSimd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT') as boolean;
@@ -249,7 +249,7 @@ async function main(): Promise<void> {
       m.dispose();
     }
   }
-  setPreferredMatmulKernel('auto');
+  setPreferredMatmulBackend('auto');
 
   const rows: Row[] = [];
   for (const cell of CELLS) {

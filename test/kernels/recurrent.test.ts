@@ -1,7 +1,7 @@
 /**
  * The fast recurrent runners (src/kernels/recurrent.ts) against a straightforward float64 implementation
  * written here from the Keras formulas: random shapes including odd sizes, masks, go_backwards, initial states,
- * both input array types, and both product kernels (WebAssembly SIMD and the TypeScript fallback).
+ * both input array types, and both matmul backends (WebAssembly SIMD and the TypeScript fallback).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -72,7 +72,7 @@ function referenceRun(
       const xt = Array.from({ length: features }, (_, f) => x[(b * steps + t) * features + f]);
       if (o.mask && !o.mask[b * steps + t]) {
         const mode = o.maskedOutput ?? 'previous';
-        prevOut = mode === 'zero' ? new Array(units).fill(0) : mode === 'state' ? h.slice() : prevOut;
+        prevOut = mode === 'zero' ? new Array(units).fill(0) : prevOut;
         seq.push(prevOut.slice());
         continue;
       }
@@ -126,9 +126,9 @@ function maxDiff(actual: ArrayLike<number>, expected: number[]): number {
   return m;
 }
 
-const kernels = simdSupported() ? (['simd', 'typescript'] as const) : (['typescript'] as const);
+const backends = simdSupported() ? (['simd', 'typescript'] as const) : (['typescript'] as const);
 
-test('WebAssembly SIMD is available in this Node (so the fast kernel is really exercised)', () => {
+test('WebAssembly SIMD is available in this Node (so the SIMD backend is really exercised)', () => {
   assert.equal(simdSupported(), true);
 });
 
@@ -171,7 +171,7 @@ function cases(): Case[] {
           goBackwards: n % 4 === 2 || n % 4 === 3,
           returnSequences: n % 2 === 1,
           mask,
-          maskedOutput: pick(['previous', 'state', 'zero'] as const),
+          maskedOutput: pick(['previous', 'zero'] as const),
           activation: pick(['tanh', 'tanh', 'relu', 'linear', 'sigmoid']),
           recurrentActivation: pick(['sigmoid', 'hard_sigmoid', 'tanh', 'linear']),
           hardSigmoidKeras3: n % 6 === 5,
@@ -183,8 +183,8 @@ function cases(): Case[] {
   return out;
 }
 
-for (const kernel of kernels) {
-  test(`${kernel}: LSTM, GRU (reset_after false/true) and SimpleRNN match a float64 reference within 1e-12`, () => {
+for (const backend of backends) {
+  test(`${backend}: LSTM, GRU (reset_after false/true) and SimpleRNN match a float64 reference within 1e-12`, () => {
     let checked = 0;
     for (const cs of cases()) {
       const rand = rng(cs.seed);
@@ -202,10 +202,10 @@ for (const kernel of kernels) {
       const weights = { kernel: W, recurrentKernel: U, bias };
       const result =
         cell === 'lstm'
-          ? runLstm(prepareLstm(weights, units, { kernel }), x, batch, steps, features, opts)
+          ? runLstm(prepareLstm(weights, units, { backend }), x, batch, steps, features, opts)
           : cell === 'gru'
-            ? runGru(prepareGru(weights, units, !!opts.resetAfter, { kernel }), x, batch, steps, features, opts)
-            : runSimpleRnn(prepareSimpleRnn(weights, units, { kernel }), x, batch, steps, features, opts);
+            ? runGru(prepareGru(weights, units, !!opts.resetAfter, { backend }), x, batch, steps, features, opts)
+            : runSimpleRnn(prepareSimpleRnn(weights, units, { backend }), x, batch, steps, features, opts);
       assert.ok(result, `runner declined ${JSON.stringify(cs.opts.activation)}`);
       const ref = referenceRun(cell, W, U, bias, units, x, batch, steps, features, opts);
       const label = `${cell} ${JSON.stringify({ units, features, batch, steps, ...opts, mask: !!opts.mask, initialH: !!opts.initialH })}`;
@@ -222,19 +222,19 @@ for (const kernel of kernels) {
 }
 
 test('one prepared layer runs many times with different batch sizes and keeps its weights', () => {
-  for (const kernel of kernels) {
+  for (const backend of backends) {
     const rand = rng(99);
     const units = 6;
     const features = 5;
     const W = randomArray(features * 4 * units, rand, 0.5);
     const U = randomArray(units * 4 * units, rand, 0.5);
     const bias = randomArray(4 * units, rand, 0.5);
-    const prepared = prepareLstm({ kernel: W, recurrentKernel: U, bias }, units, { kernel });
+    const prepared = prepareLstm({ kernel: W, recurrentKernel: U, bias }, units, { backend });
     for (const [batch, steps] of [[1, 3], [40, 30], [2, 1], [1, 3]]) {
       const x = randomArray(batch * steps * features, rand, 1);
       const got = runLstm(prepared, x, batch, steps, features, { returnSequences: true })!;
       const ref = referenceRun('lstm', W, U, bias, units, x, batch, steps, features, {});
-      assert.ok(maxDiff(got.sequence!, ref.seq.flat(2)) <= 1e-12, `${kernel} batch ${batch} steps ${steps}`);
+      assert.ok(maxDiff(got.sequence!, ref.seq.flat(2)) <= 1e-12, `${backend} batch ${batch} steps ${steps}`);
     }
   }
 });
@@ -250,12 +250,12 @@ test('a larger layer (LSTM 128 over 64 features, batch 33) stays within 1e-12 of
   const bias = randomArray(4 * units, rand, 0.2);
   const x = randomArray(batch * steps * features, rand, 1);
   const ref = referenceRun('lstm', W, U, bias, units, x, batch, steps, features, { returnSequences: true });
-  for (const kernel of kernels) {
-    const got = runLstm(prepareLstm({ kernel: W, recurrentKernel: U, bias }, units, { kernel }), x, batch, steps, features, {
+  for (const backend of backends) {
+    const got = runLstm(prepareLstm({ kernel: W, recurrentKernel: U, bias }, units, { backend }), x, batch, steps, features, {
       returnSequences: true,
     })!;
-    assert.equal(prepareLstm({ kernel: W, recurrentKernel: U, bias }, units, { kernel }).kernel, kernel);
-    assert.ok(maxDiff(got.sequence!, ref.seq.flat(2)) <= 1e-12, kernel);
+    assert.equal(prepareLstm({ kernel: W, recurrentKernel: U, bias }, units, { backend }).backend, backend);
+    assert.ok(maxDiff(got.sequence!, ref.seq.flat(2)) <= 1e-12, backend);
   }
 });
 

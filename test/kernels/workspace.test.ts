@@ -9,9 +9,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import wabtFactory from 'wabt';
 import { wasmBase64 } from '../../src/kernels/recurrent-simd.generated';
-import { Activation, createMatmulWorkspace, packWeightPanels, paddedColumns, simdSupported, PANEL } from '../../src/kernels/workspace';
+import { ActivationCode, createMatmulWorkspace, packWeightPanels, paddedColumns, simdSupported, PANEL } from '../../src/kernels/workspace';
 
-const kernels = simdSupported() ? (['simd', 'typescript'] as const) : (['typescript'] as const);
+const backends = simdSupported() ? (['simd', 'typescript'] as const) : (['typescript'] as const);
 
 function seeded(seed: number): () => number {
   let s = seed;
@@ -21,16 +21,16 @@ function seeded(seed: number): () => number {
   };
 }
 
-for (const kernel of kernels) {
-  test(`${kernel}: packed product C = INIT + A·B equals a naive float64 product for odd shapes`, () => {
+for (const backend of backends) {
+  test(`${backend}: packed product C = INIT + A·B equals a naive float64 product for odd shapes`, () => {
     const rand = seeded(5);
     for (const [m, k, n] of [[1, 1, 1], [1, 7, 5], [3, 5, 9], [4, 3, 4], [5, 17, 13], [9, 2, 33], [13, 64, 21], [2, 0, 6]]) {
       const W = Float32Array.from({ length: k * n }, () => rand() * 2 - 1);
       const A = Float64Array.from({ length: m * k }, () => rand() * 2 - 1);
       const width = paddedColumns(n);
       const ldi = width + 3; // INIT rows with their own stride
-      const ws = createMatmulWorkspace(k * width + m * k + m * ldi + m * width + 8, kernel);
-      assert.equal(ws.kernel, kernel);
+      const ws = createMatmulWorkspace(k * width + m * k + m * ldi + m * width + 8, backend);
+      assert.equal(ws.backend, backend);
       const columns = Array.from({ length: n }, (_, j) => n - 1 - j); // reversed: packing follows the column list
       packWeightPanels(ws.heap, 0, W, k, n, columns);
       const a = k * width;
@@ -51,14 +51,14 @@ for (const kernel of kernels) {
     }
   });
 
-  test(`${kernel}: gate activations match the Keras formulas (float64) and stay inside their range`, () => {
-    const formulas: [Activation, (x: number) => number][] = [
-      [Activation.Linear, (x) => x],
-      [Activation.Tanh, Math.tanh],
-      [Activation.Sigmoid, (x) => 1 / (1 + Math.exp(-x))],
-      [Activation.HardSigmoid, (x) => Math.min(1, Math.max(0, 0.2 * x + 0.5))],
-      [Activation.HardSigmoidKeras3, (x) => Math.min(1, Math.max(0, x / 6 + 0.5))],
-      [Activation.Relu, (x) => Math.max(0, x)],
+  test(`${backend}: gate activations match the Keras formulas (float64) and stay inside their range`, () => {
+    const formulas: [ActivationCode, (x: number) => number][] = [
+      [ActivationCode.Linear, (x) => x],
+      [ActivationCode.Tanh, Math.tanh],
+      [ActivationCode.Sigmoid, (x) => 1 / (1 + Math.exp(-x))],
+      [ActivationCode.HardSigmoid, (x) => Math.min(1, Math.max(0, 0.2 * x + 0.5))],
+      [ActivationCode.HardSigmoidKeras3, (x) => Math.min(1, Math.max(0, x / 6 + 0.5))],
+      [ActivationCode.Relu, (x) => Math.max(0, x)],
     ];
     const xs: number[] = [0, -0, 1e-300, -1e-12, 1e-8, 0.5, -0.5, 2.5, -2.5, 3, -3, 19, -19, 40, -40, 700, -700, 720, -750, 1e6, -1e6];
     for (let i = 0; i < 4001; i++) xs.push(-25 + i * 0.0125);
@@ -66,7 +66,7 @@ for (const kernel of kernels) {
     const n = xs.length; // odd: exercises the one-value tail of each SIMD row
     const stride = n + 5;
     for (const [act, f] of formulas) {
-      const ws = createMatmulWorkspace(rows * stride + 8, kernel);
+      const ws = createMatmulWorkspace(rows * stride + 8, backend);
       ws.heap.fill(12345);
       for (let r = 0; r < rows; r++) ws.heap.set(xs, 1 + r * stride);
       ws.activate(act, 1, n, rows, stride);

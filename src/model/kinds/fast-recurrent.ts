@@ -9,9 +9,8 @@
  *
  * Packed weights are cached per layer (keyed by the bound kernel array), so a model packs once and predicts often.
  */
-import type { ForwardArgs, ForwardResult, Mask, Tensor } from '../types';
-import { KerasLensError } from '../types';
-import { preferredMatmulKernel } from '../../kernels/workspace';
+import type { ForwardArgs, ForwardResult, Tensor } from '../types';
+import { preferredMatmulBackend } from '../../kernels/workspace';
 import {
   prepareGru,
   prepareLstm,
@@ -24,28 +23,13 @@ import {
   type PreparedSimpleRnn,
   type RecurrentRunResult,
 } from '../../kernels/recurrent';
+import { callStartStates, checkedCallMask, finishCall } from './recurrent-call';
+import type { RecurrentFlags, RunOverrides } from './recurrent';
 
 /** What the fast path needs of a kind's activation: its Keras name and its per-element function. */
 export interface NamedActivation {
   name: string;
   elementwise: ((x: number) => number) | null;
-}
-
-/** The recurrent config flags the fast path honours (a subset of the kinds' RecurrentFlags). */
-export interface FastRecurrentFlags {
-  units: number;
-  returnSequences: boolean;
-  returnState: boolean;
-  goBackwards: boolean;
-  stateful: boolean;
-  zeroOutputForMask: boolean;
-}
-
-/** What a wrapper (Bidirectional) changes for one direction (the kinds' RunOverrides). */
-export interface FastRecurrentOverrides {
-  goBackwards?: boolean;
-  zeroOutputForMask?: boolean;
-  stateKey?: string;
 }
 
 export interface FastRecurrentCell {
@@ -134,7 +118,7 @@ function forget(spec: FastRecurrentCell, p: Prepared): void {
 }
 
 function prepared(spec: FastRecurrentCell, units: number): Prepared {
-  const kernel = preferredMatmulKernel();
+  const backend = preferredMatmulBackend();
   const bias = spec.bias?.data ?? null;
   const resetAfter = !!spec.resetAfter;
   const entries = cache.get(spec.kernel.data) ?? [];
@@ -144,17 +128,17 @@ function prepared(spec: FastRecurrentCell, units: number): Prepared {
       e.resetAfter === resetAfter &&
       e.prepared.units === units &&
       e.prepared.cell === spec.cell &&
-      e.prepared.kernel === kernel &&
+      e.prepared.backend === backend &&
       sameValues(e.bias, bias),
   );
   if (hit) return hit.prepared;
   const weights = { kernel: spec.kernel.data, recurrentKernel: spec.recurrentKernel.data, bias };
   const p =
     spec.cell === 'lstm'
-      ? prepareLstm(weights, units, { kernel })
+      ? prepareLstm(weights, units, { backend })
       : spec.cell === 'gru'
-        ? prepareGru(weights, units, resetAfter, { kernel })
-        : prepareSimpleRnn(weights, units, { kernel });
+        ? prepareGru(weights, units, resetAfter, { backend })
+        : prepareSimpleRnn(weights, units, { backend });
   entries.unshift({ recurrentKernel: spec.recurrentKernel.data, bias: bias && bias.slice(), resetAfter, prepared: p });
   entries.length = Math.min(entries.length, MAX_ENTRIES_PER_KERNEL);
   cache.set(spec.kernel.data, entries);
@@ -172,8 +156,8 @@ function prepared(spec: FastRecurrentCell, units: number): Prepared {
  */
 export function runRecurrentFast(
   args: ForwardArgs,
-  flags: FastRecurrentFlags,
-  overrides: FastRecurrentOverrides,
+  flags: RecurrentFlags,
+  overrides: RunOverrides,
   spec: FastRecurrentCell,
 ): ForwardResult | null {
   if (args.ctx.trace) return null;
@@ -194,27 +178,16 @@ export function runRecurrentFast(
   const biasLength = gates * u * (spec.cell === 'gru' && spec.resetAfter ? 2 : 1);
   if (spec.bias && spec.bias.data.length !== biasLength) return null;
 
-  const mask: Mask | null = args.masks[0] ?? null;
-  if (mask && (mask.batch !== batch || mask.steps !== steps)) {
-    throw new KerasLensError(null, `layer '${args.layer.name}': mask is ${mask.batch}×${mask.steps}, input is ${batch}×${steps}`);
-  }
-  const stateKey = overrides.stateKey ?? args.layer.name;
-  const stateCount = spec.cell === 'lstm' ? 2 : 1;
-  const saved = flags.stateful ? args.ctx.states.get(stateKey) : undefined;
-  const given = args.initialStates && args.initialStates.length > 0 ? args.initialStates : saved;
-  for (let k = 0; k < stateCount; k++) {
-    const s = given?.[k];
-    if (s && s.data.length !== batch * u) {
-      throw new KerasLensError(null, `layer '${args.layer.name}': initial state ${k} has ${s.data.length} values, expected ${batch}×${u}`);
-    }
-  }
+  const mask = checkedCallMask(args, args.masks[0] ?? null, batch, steps);
+  const call = { ...flags, stateKey: overrides.stateKey ?? args.layer.name };
+  const start = callStartStates(args, call, spec.cell === 'lstm' ? 2 : 1, batch, u);
 
   const p = prepared(spec, u);
   const opts = {
     goBackwards: overrides.goBackwards ?? flags.goBackwards,
     returnSequences: flags.returnSequences,
-    initialH: given?.[0]?.data ?? null,
-    initialC: stateCount > 1 ? (given?.[1]?.data ?? null) : null,
+    initialH: start[0],
+    initialC: start[1] ?? null,
     mask: mask?.data ?? null,
     maskedOutput: (overrides.zeroOutputForMask ?? flags.zeroOutputForMask) ? ('zero' as const) : ('previous' as const),
     activation: act.name,
@@ -232,10 +205,6 @@ export function runRecurrentFast(
   const stateShape = [batch, u];
   const states: Tensor[] = [{ shape: stateShape, data: run.h }];
   if (run.c) states.push({ shape: stateShape, data: run.c });
-  if (flags.stateful) args.ctx.states.set(stateKey, states.map((s) => ({ shape: s.shape, data: new Float64Array(s.data) })));
-  const outputs: Tensor[] = [run.sequence ? { shape: [batch, steps, u], data: run.sequence } : { shape: stateShape, data: run.last }];
-  if (flags.returnState) outputs.push(...states);
-  const masks: (Mask | null)[] = [flags.returnSequences ? mask : null];
-  for (let k = 1; k < outputs.length; k++) masks.push(null);
-  return { outputs, masks };
+  const main: Tensor = run.sequence ? { shape: [batch, steps, u], data: run.sequence } : { shape: stateShape, data: run.last };
+  return finishCall(args, call, mask, main, states);
 }

@@ -1,84 +1,24 @@
 /**
- * What LSTM, GRU, SimpleRNN and ConvLSTM2D share: their config flags, their gate blocks, their output shapes and
- * the time loop (Keras's backend `rnn()`): go_backwards, masks, stateful states, initial states, return_sequences,
- * return_state and the gate trace.
+ * What LSTM, GRU, SimpleRNN and ConvLSTM share: their config flags, activations and output shapes, and the time loop
+ * (Keras's backend `rnn()`): go_backwards, masks, stateful states, initial states, return_sequences, return_state and
+ * the gate trace. Gate tables and gated roles are in gated-roles.ts, Keras 1 split arrays in keras1-split.ts.
  */
 import type {
   ForwardResult,
   LayerKind,
   ForwardArgs,
-  GateBlock,
   KindContext,
   LayerConfig,
   Mask,
   RecurrentTrace,
   Tensor,
-  WeightRef,
-  WeightRole,
 } from '../types';
 import { KerasLensError } from '../types';
 import { activationFromConfig, defaultRecurrentActivation, type Activation } from '../activations';
-import { keras1SplitName, matchStoredToRoles, storedWeightName } from './bind-by-name';
-
-export interface Gate {
-  label: string;
-  meaning: string;
-}
-
-export const LSTM_GATES: Gate[] = [
-  { label: 'i', meaning: 'input gate' },
-  { label: 'f', meaning: 'forget gate' },
-  { label: 'c', meaning: 'cell candidate (c̃)' },
-  { label: 'o', meaning: 'output gate' },
-];
-
-export const GRU_GATES: Gate[] = [
-  { label: 'z', meaning: 'update gate (z)' },
-  { label: 'r', meaning: 'reset gate (r)' },
-  { label: 'h', meaning: 'candidate (h̃)' },
-];
-
-/** Gate blocks along the last axis: gate g holds columns [offset + g·width, offset + (g+1)·width). */
-export function gateBlocks(gates: Gate[], width: number, offset = 0, suffix = ''): GateBlock[] {
-  return gates.map((g, k) => ({
-    label: g.label,
-    meaning: g.meaning + suffix,
-    axis: -1,
-    start: offset + k * width,
-    end: offset + (k + 1) * width,
-  }));
-}
-
-/** The kernel (in, g·u) and recurrent kernel (u, g·u) of a gated cell: one column block per gate, in Keras order. */
-export function gatedKernelRoles(gates: Gate[], u: number, inDim: number | null): WeightRole[] {
-  const g = gates.length;
-  return [
-    {
-      role: 'kernel',
-      meaning: 'input kernel: multiplies the input x(t), one column block per gate',
-      shape: inDim === null ? null : [inDim, g * u],
-      blocks: gateBlocks(gates, u),
-    },
-    {
-      role: 'recurrent_kernel',
-      meaning: 'recurrent kernel: multiplies the previous hidden state h(t-1), one column block per gate',
-      shape: [u, g * u],
-      blocks: gateBlocks(gates, u),
-    },
-  ];
-}
-
-/** A CuDNN bias (2·g·u): the input bias for every gate, then the recurrent bias for every gate. */
-export function cudnnBiasRole(gates: Gate[], u: number, use: string): WeightRole {
-  const g = gates.length;
-  const labels = gates.map((x) => x.label).join(',');
-  return {
-    role: 'bias',
-    meaning: `bias (CuDNN): input bias ${labels} then recurrent bias ${labels}; ${use}`,
-    shape: [2 * g * u],
-    blocks: [...gateBlocks(gates, u, 0, ', input bias'), ...gateBlocks(gates, u, g * u, ', recurrent bias')],
-  };
-}
+// Re-exported for the kinds that still import them from here; new code imports gated-roles / keras1-split.
+export { GRU_GATES, LSTM_GATES, cudnnBiasRole, gateBlocks, gatedKernelRoles, type Gate } from './gated-roles';
+export { fuseKeras1Split, recurrentStoredRoles } from './keras1-split';
+import { callStartStates, checkedCallMask, finishCall } from './recurrent-call';
 
 export interface RecurrentFlags {
   units: number;
@@ -152,92 +92,6 @@ export function recurrentOutputShapes(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Keras 1 split arrays (W_i, U_i, b_i, ...) and stored-role matching for recurrent kinds
-// ---------------------------------------------------------------------------------------------
-
-/**
- * Stored roles of a recurrent layer: each Keras 1 split array (`lstm_1_W_f`) gets its role and the one gate block it
- * holds; fused arrays get weightRoles() matched by name, then by position.
- */
-export function recurrentStoredRoles(
-  layer: LayerConfig,
-  refs: WeightRef[],
-  roles: WeightRole[],
-  gates: Gate[],
-): WeightRole[] {
-  const split = refs.map((r) => keras1SplitName(storedWeightName(r)));
-  if (refs.length > 0 && split.every((s) => s !== null)) {
-    return refs.map((ref, i) => {
-      const s = split[i]!;
-      const gate = gates.find((g) => g.label === s.gate);
-      if (!gate) {
-        throw new KerasLensError(null, `layer '${layer.name}': weight '${ref.name}' names gate '${s.gate}', which ${layer.className} does not have`);
-      }
-      const width = ref.shape[ref.shape.length - 1];
-      const base = roles.find((r) => r.role === s.role);
-      return {
-        role: s.role,
-        meaning: `${base ? base.meaning : s.role}: ${gate.meaning} only (Keras 1 split array)`,
-        shape: [...ref.shape],
-        blocks: [{ label: gate.label, meaning: gate.meaning, axis: -1, start: 0, end: width }],
-      };
-    });
-  }
-  const idx = matchStoredToRoles(
-    layer,
-    refs,
-    roles.map((r) => r.role),
-  );
-  return refs.map((ref, i) => ({ ...roles[idx[i]], shape: [...ref.shape] }));
-}
-
-/**
- * Keras 1 split arrays fused BY NAME into the Keras 2 layout: kernel = [W_i | W_f | W_c | W_o] (LSTM, gates in the
- * order given), never by stored position (Keras 1.2 lists LSTM arrays i, c, f, o). Returns null if the arrays are not
- * Keras 1 split arrays.
- */
-export function fuseKeras1Split(
-  layer: LayerConfig,
-  stored: { ref: WeightRef; data: Float32Array }[],
-  gates: Gate[],
-): Map<string, Tensor> | null {
-  const split = stored.map((s) => keras1SplitName(storedWeightName(s.ref)));
-  if (stored.length === 0 || !split.every((s) => s !== null)) return null;
-  const byRole = new Map<string, Map<string, { ref: WeightRef; data: Float32Array }>>();
-  stored.forEach((s, i) => {
-    const { role, gate } = split[i]!;
-    if (!byRole.has(role)) byRole.set(role, new Map());
-    const m = byRole.get(role)!;
-    if (m.has(gate)) throw new KerasLensError(null, `layer '${layer.name}': two stored arrays for ${role} gate '${gate}'`);
-    m.set(gate, s);
-  });
-  const out = new Map<string, Tensor>();
-  for (const [role, parts] of byRole) {
-    for (const g of gates) {
-      if (!parts.has(g.label)) {
-        throw new KerasLensError(null, `layer '${layer.name}': the Keras 1 ${role} array for the ${g.meaning} ('${g.label}') is missing`);
-      }
-    }
-    const first = parts.get(gates[0].label)!;
-    const rows = first.ref.shape.length === 2 ? first.ref.shape[0] : 1;
-    const width = first.ref.shape[first.ref.shape.length - 1];
-    const G = gates.length;
-    const fused = new Float32Array(rows * G * width);
-    gates.forEach((g, k) => {
-      const part = parts.get(g.label)!;
-      if (part.data.length !== rows * width) {
-        throw new KerasLensError(null, `layer '${layer.name}': '${part.ref.name}' has shape (${part.ref.shape.join(',')}), expected (${first.ref.shape.join(',')})`);
-      }
-      for (let r = 0; r < rows; r++) {
-        for (let c = 0; c < width; c++) fused[r * G * width + k * width + c] = part.data[r * width + c];
-      }
-    });
-    out.set(role, { shape: first.ref.shape.length === 2 ? [rows, G * width] : [G * width], data: fused });
-  }
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------------
 // The time loop
 // ---------------------------------------------------------------------------------------------
 
@@ -258,9 +112,7 @@ export interface RecurrentCell {
   step(t: number, states: Float64Array[], record?: Record<string, Float64Array>): Float64Array[];
 }
 
-export interface RecurrentRun {
-  /** The layer's outputs: [out] or [out, ...final states]. */
-  outputs: Tensor[];
+export interface RecurrentRun extends ForwardResult {
   /** Final states (after the last processed step). */
   finalStates: Float64Array[];
 }
@@ -289,27 +141,9 @@ export interface RunOptions {
 export function runRecurrent(args: ForwardArgs, cell: RecurrentCell, o: RunOptions): RecurrentRun {
   const { batch: B, steps: T } = o;
   const S = cell.stateSize;
-  let states: Float64Array[] = [];
-  const saved = o.stateful ? args.ctx.states.get(o.stateKey) : undefined;
-  const given = o.initialStates && o.initialStates.length > 0 ? o.initialStates : saved;
-  for (let k = 0; k < cell.stateCount; k++) {
-    const s = new Float64Array(B * S);
-    const src = given?.[k];
-    if (src) {
-      if (src.data.length !== B * S) {
-        throw new KerasLensError(
-          null,
-          `layer '${args.layer.name}': initial state ${k} has ${src.data.length} values, expected ${B}×${S}`,
-        );
-      }
-      s.set(src.data);
-    }
-    states.push(s);
-  }
-  const mask = o.mask;
-  if (mask && (mask.batch !== B || mask.steps !== T)) {
-    throw new KerasLensError(null, `layer '${args.layer.name}': mask is ${mask.batch}×${mask.steps}, input is ${B}×${T}`);
-  }
+  const start = callStartStates({ ...args, initialStates: o.initialStates }, o, cell.stateCount, B, S);
+  let states: Float64Array[] = start.map((src) => (src ? Float64Array.from(src) : new Float64Array(B * S)));
+  const mask = checkedCallMask(args, o.mask, B, T);
   const trace: RecurrentTrace | null = args.ctx.trace
     ? {
         layer: o.traceLayer,
@@ -352,17 +186,9 @@ export function runRecurrent(args: ForwardArgs, cell: RecurrentCell, o: RunOptio
     states = next;
   }
   if (trace) args.ctx.trace!.push(trace);
-  if (o.stateful) {
-    args.ctx.states.set(
-      o.stateKey,
-      states.map((s) => ({ shape: stateTensorShape, data: new Float64Array(s) })),
-    );
-  }
-  const outputs: Tensor[] = [
-    sequence ? { shape: [B, T, ...cell.stateShape], data: sequence } : { shape: stateTensorShape, data: prevOutput },
-  ];
-  if (o.returnState) for (const s of states) outputs.push({ shape: stateTensorShape, data: s });
-  return { outputs, finalStates: states };
+  const main: Tensor = sequence ? { shape: [B, T, ...cell.stateShape], data: sequence } : { shape: stateTensorShape, data: prevOutput };
+  const finalStates = states.map((s): Tensor => ({ shape: stateTensorShape, data: s }));
+  return { ...finishCall(args, o, mask, main, finalStates), finalStates: states };
 }
 
 /** The input tensor of a recurrent call as (batch, steps, features...) with its sizes. */
@@ -376,13 +202,6 @@ export function sequenceInput(args: ForwardArgs): { x: Tensor; batch: number; st
   }
   const [batch, steps] = x.shape;
   return { x, batch, steps, featureSize: x.shape.slice(2).reduce((a, b) => a * b, 1) };
-}
-
-/** The output mask of a recurrent call: the input mask when returning sequences, none otherwise. */
-export function recurrentOutputMasks(flags: RecurrentFlags, mask: Mask | null, outputCount: number): (Mask | null)[] {
-  const masks: (Mask | null)[] = [flags.returnSequences ? mask : null];
-  for (let k = 1; k < outputCount; k++) masks.push(null);
-  return masks;
 }
 
 export function requireWeight(args: ForwardArgs, role: string): Tensor {
@@ -418,7 +237,6 @@ export function runLayerCell(
   steps: number,
   ov: RunOverrides,
 ): ForwardResult {
-  const mask = args.masks[0] ?? null;
   const run = runRecurrent(args, cell, {
     batch,
     steps,
@@ -429,9 +247,9 @@ export function runLayerCell(
     stateful: flags.stateful,
     stateKey: ov.stateKey ?? args.layer.name,
     initialStates: args.initialStates,
-    mask,
+    mask: args.masks[0] ?? null,
     traceLayer: ov.traceLayer ?? args.layer.name,
     direction: ov.direction,
   });
-  return { outputs: run.outputs, masks: recurrentOutputMasks(flags, mask, run.outputs.length) };
+  return { outputs: run.outputs, masks: run.masks };
 }
