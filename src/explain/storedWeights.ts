@@ -44,7 +44,7 @@ export function guessLayerClass(layerName: string, refs: WeightRef[]): string | 
 
 /**
  * A recurrent class from shapes alone, for names that say nothing (Keras 3 `forward_layer/cell/vars/0`):
- * (in, g·u), (u, g·u), (g·u) or (2, g·u) → g = 4 LSTM, 3 GRU, 1 SimpleRNN; kernels of rank 4 → ConvLSTM2D.
+ * (in, g·u), (u, g·u), (g·u) or (2, g·u) → g = 4 LSTM, 3 GRU, 1 SimpleRNN; kernels of rank 3/4/5 → ConvLSTM1D/2D/3D.
  */
 export function recurrentClassFromShapes(refs: WeightRef[]): string | null {
   if (refs.length < 3) return null;
@@ -54,7 +54,7 @@ export function recurrentClassFromShapes(refs: WeightRef[]): string | null {
   const cols = rk[rk.length - 1];
   if (!u || cols % u !== 0 || k[k.length - 1] !== cols || b[b.length - 1] !== cols) return null;
   const g = cols / u;
-  if (k.length === 4) return g === 4 ? 'ConvLSTM2D' : null;
+  if (k.length >= 3 && k.length <= 5) return g === 4 ? `ConvLSTM${k.length - 2}D` : null;
   if (k.length !== 2) return null;
   return g === 4 ? 'LSTM' : g === 3 ? 'GRU' : g === 1 ? 'SimpleRNN' : null;
 }

@@ -2,7 +2,7 @@
  * Conv2D: y = act(conv(x, kernel) + bias), kernel (kh, kw, in, filters), bias (filters).
  * data_format channels_last (default) or channels_first; padding valid/same (TensorFlow's rule: 'same' pads
  * max((out−1)·stride + (k−1)·dilation + 1 − size, 0), the smaller half before); strides; dilation_rate.
- * Also the convolution arithmetic shared by Conv1D and ConvLSTM2D.
+ * Also the convolution arithmetic shared by Conv1D and ConvLSTM1D/2D/3D (convolveNd: any number of spatial axes).
  */
 import type { ForwardArgs, ForwardResult, KindContext, LayerConfig, LayerKind, WeightRef, WeightRole } from '../types';
 import { KerasLensError } from '../types';
@@ -102,6 +102,67 @@ export function convolve2d(
     }
   }
   return { data, outH, outW };
+}
+
+/**
+ * The same sum over any number of spatial axes: x (B, S1..Sn, C) channels_last, kernel (k1..kn, C, F).
+ * Rank ≤ 2 is convolve2d (rank 1 as a 1-row image); a higher rank peels its first spatial axis:
+ *   out[b, o1, ...] += conv_{n−1}(x[b, o1·s1 + j·d1 − pad1, ...], kernel[j, ...]) for every kernel offset j.
+ */
+export function convolveNd(
+  xIn: Float32Array | Float64Array,
+  B: number,
+  spatial: number[],
+  C: number,
+  kernelIn: Float32Array | Float64Array,
+  kernelSize: number[],
+  F: number,
+  strides: number[],
+  dilation: number[],
+  padding: string,
+  out?: Float64Array,
+): { data: Float64Array; outSpatial: number[] } {
+  const n = spatial.length;
+  if (n === 1) {
+    const r = convolve2d(xIn, B, 1, spatial[0], C, kernelIn, 1, kernelSize[0], F, [1, strides[0]], [1, dilation[0]], padding, out);
+    return { data: r.data, outSpatial: [r.outW] };
+  }
+  if (n === 2) {
+    const r = convolve2d(xIn, B, spatial[0], spatial[1], C, kernelIn, kernelSize[0], kernelSize[1], F, strides, dilation, padding, out);
+    return { data: r.data, outSpatial: [r.outH, r.outW] };
+  }
+  const x = asFloat64(xIn);
+  const kernel = asFloat64(kernelIn);
+  const a = convAxis(spatial[0], kernelSize[0], strides[0], dilation[0], padding);
+  const rest = spatial.slice(1);
+  const restOut = rest.map((size, k) => convAxis(size, kernelSize[k + 1], strides[k + 1], dilation[k + 1], padding).out);
+  const inSlice = rest.reduce((p, q) => p * q, 1) * C; // one input slice x[b, i1]
+  const outSlice = restOut.reduce((p, q) => p * q, 1) * F; // one output slice out[b, o1]
+  const kSlice = kernelSize.slice(1).reduce((p, q) => p * q, 1) * C * F; // kernel[j]
+  const data = out ?? new Float64Array(B * a.out * outSlice);
+  for (let b = 0; b < B; b++) {
+    for (let o = 0; o < a.out; o++) {
+      const target = data.subarray((b * a.out + o) * outSlice, (b * a.out + o + 1) * outSlice);
+      for (let j = 0; j < kernelSize[0]; j++) {
+        const i = o * strides[0] + j * dilation[0] - a.padBefore;
+        if (i < 0 || i >= spatial[0]) continue;
+        convolveNd(
+          x.subarray((b * spatial[0] + i) * inSlice, (b * spatial[0] + i + 1) * inSlice),
+          1,
+          rest,
+          C,
+          kernel.subarray(j * kSlice, (j + 1) * kSlice),
+          kernelSize.slice(1),
+          F,
+          strides.slice(1),
+          dilation.slice(1),
+          padding,
+          target,
+        );
+      }
+    }
+  }
+  return { data, outSpatial: [a.out, ...restOut] };
 }
 
 /** (N, C, S...) ↔ (N, S..., C): move axis 1 to the end, or back with `toFirst`. */

@@ -7,7 +7,7 @@ import { weightlessKinds } from './weightless/index';
 import { lstmKind } from './lstm';
 import { gruKind } from './gru';
 import { simpleRnnKind } from './simple-rnn';
-import { convLstm2dKind } from './conv-lstm2d';
+import { convLstmKind } from './conv-lstm';
 import { bidirectionalKind } from './bidirectional';
 import { timeDistributedKind } from './time-distributed';
 import { denseKind } from './dense';
@@ -23,7 +23,7 @@ const weightedKinds: LayerKind[] = [
   lstmKind,
   gruKind,
   simpleRnnKind,
-  convLstm2dKind,
+  convLstmKind,
   bidirectionalKind,
   timeDistributedKind,
   denseKind,

@@ -1,10 +1,12 @@
 /**
- * ConvLSTM2D: an LSTM whose matrix products are convolutions.
- *   z = conv(x(t), kernel; padding, strides, dilation) + bias + conv(h(t-1), recurrent_kernel; 'same', stride 1)
+ * ConvLSTM1D / ConvLSTM2D / ConvLSTM3D: an LSTM whose matrix products are convolutions over n = 1, 2, 3 spatial axes.
+ *   z = conv(x(t), kernel; padding, strides, dilation) + bias + conv(h(t-1), recurrent_kernel; 'same', stride 1, no dilation)
  *   i = σ(z_i), f = σ(z_f), c̃ = act(z_c), o = σ(z_o);  c = f⊙c(t-1) + i⊙c̃;  h = o⊙act(c)
- * Weights (get_weights order): kernel (kh, kw, in, 4f), recurrent_kernel (kh, kw, f, 4f), bias (4f); gate blocks
- * i, f, c, o on the last axis. Input (batch, time, rows, cols, channels) or channels_first (batch, time, channels,
- * rows, cols). States and the trace are kept channels_last (batch, rows, cols, filters) internally.
+ * (Keras 3 keras/src/layers/rnn/conv_lstm.py: input_conv uses the layer's strides/padding/dilation, recurrent_conv
+ * strides 1 and padding 'same'.)
+ * Weights (get_weights order): kernel (k1..kn, in, 4f), recurrent_kernel (k1..kn, f, 4f), bias (4f); gate blocks
+ * i, f, c, o on the last axis. Input (batch, time, S1..Sn, channels) or channels_first (batch, time, channels,
+ * S1..Sn). States and the trace are kept channels_last (batch, S1'..Sn', filters) internally.
  */
 import type { ForwardArgs, ForwardResult, KindContext, LayerConfig, WeightRef, WeightRole } from '../types';
 import { KerasLensError } from '../types';
@@ -25,25 +27,63 @@ import {
   type RecurrentKind,
   type RunOverrides,
 } from './recurrent';
-import { channelsFirst, conv2dParams, convAxisLength, convolve2d, moveChannels } from './conv2d';
+import { channelsFirst, configPadding, convAxisLength, convolveNd, intTuple, moveChannels } from './conv2d';
+
+/** Number of spatial axes: the digit of the class name (ConvLSTM2D → 2). */
+function spatialRank(layer: LayerConfig): number {
+  const m = /^ConvLSTM([123])D/.exec(layer.className);
+  return m ? Number(m[1]) : 2;
+}
+
+interface ConvLstmParams {
+  n: number;
+  kernelSize: number[];
+  strides: number[];
+  dilation: number[];
+  padding: string;
+  filters: number;
+}
+
+function convLstmParams(layer: LayerConfig): ConvLstmParams {
+  const c = layer.config;
+  const n = spatialRank(layer);
+  const ks = c.kernel_size ?? (n === 2 && typeof c.nb_row === 'number' ? [c.nb_row, c.nb_col] : undefined);
+  const filters = c.filters ?? c.nb_filter;
+  if (ks === undefined || typeof filters !== 'number') {
+    throw new KerasLensError(null, `layer '${layer.name}' (${layer.className}) needs 'filters' and 'kernel_size' in its config`);
+  }
+  const p = {
+    n,
+    kernelSize: intTuple(ks, n, 1),
+    strides: intTuple(c.strides ?? c.subsample, n, 1),
+    dilation: intTuple(c.dilation_rate, n, 1),
+    padding: configPadding(layer),
+    filters,
+  };
+  for (const [what, v] of [['kernel_size', p.kernelSize], ['strides', p.strides], ['dilation_rate', p.dilation]] as const) {
+    if (v.length !== n || v.some((x) => !Number.isInteger(x) || x < 1)) {
+      throw new KerasLensError(null, `layer '${layer.name}' (${layer.className}): '${what}' must be ${n} positive integers, got ${JSON.stringify(v)}`);
+    }
+  }
+  return p;
+}
 
 function convLstmWeightRoles(layer: LayerConfig, ctx: KindContext): WeightRole[] {
-  const p = conv2dParams(layer);
+  const p = convLstmParams(layer);
   const f = p.filters;
   const s = firstInputShape(layer, ctx);
   const cin = s ? (channelsFirst(layer) ? s[2] : s[s.length - 1]) : null;
-  const [kh, kw] = p.kernelSize;
   const roles: WeightRole[] = [
     {
       role: 'kernel',
       meaning: 'input kernel: convolves the input x(t), one filter block per gate',
-      shape: typeof cin === 'number' ? [kh, kw, cin, 4 * f] : null,
+      shape: typeof cin === 'number' ? [...p.kernelSize, cin, 4 * f] : null,
       blocks: gateBlocks(LSTM_GATES, f),
     },
     {
       role: 'recurrent_kernel',
       meaning: "recurrent kernel: convolves the previous hidden state h(t-1) ('same' padding), one filter block per gate",
-      shape: [kh, kw, f, 4 * f],
+      shape: [...p.kernelSize, f, 4 * f],
       blocks: gateBlocks(LSTM_GATES, f),
     },
   ];
@@ -51,16 +91,8 @@ function convLstmWeightRoles(layer: LayerConfig, ctx: KindContext): WeightRole[]
   return roles;
 }
 
-function spatialOut(layer: LayerConfig, rows: number | null, cols: number | null): [number | null, number | null] {
-  const p = conv2dParams(layer);
-  return [
-    convAxisLength(rows, p.kernelSize[0], p.strides[0], p.dilation[0], p.padding),
-    convAxisLength(cols, p.kernelSize[1], p.strides[1], p.dilation[1], p.padding),
-  ];
-}
-
-export const convLstm2dKind: RecurrentKind = {
-  classNames: ['ConvLSTM2D'],
+export const convLstmKind: RecurrentKind = {
+  classNames: ['ConvLSTM1D', 'ConvLSTM2D', 'ConvLSTM3D'],
   weightRoles: convLstmWeightRoles,
   storedRoles(layer: LayerConfig, refs: WeightRef[], ctx: KindContext) {
     return recurrentStoredRoles(layer, refs, convLstmWeightRoles(layer, ctx), LSTM_GATES);
@@ -70,44 +102,49 @@ export const convLstm2dKind: RecurrentKind = {
   },
   outputShapes(layer, ctx) {
     const flags = recurrentFlags(layer);
-    const s = firstInputShape(layer, ctx) ?? [null, null, null, null, null];
+    const p = convLstmParams(layer);
+    const s = firstInputShape(layer, ctx) ?? new Array<null>(p.n + 3).fill(null);
     const cf = channelsFirst(layer);
-    const [rows, cols] = cf ? [s[3], s[4]] : [s[2], s[3]];
-    const [oh, ow] = spatialOut(layer, rows ?? null, cols ?? null);
-    const step = cf ? [flags.units, oh, ow] : [oh, ow, flags.units];
+    const sizes = cf ? s.slice(3, 3 + p.n) : s.slice(2, 2 + p.n);
+    const out = sizes.map((size, k) => convAxisLength(size ?? null, p.kernelSize[k], p.strides[k], p.dilation[k], p.padding));
+    const step = cf ? [flags.units, ...out] : [...out, flags.units];
     return recurrentOutputShapes(flags, s, step, 2);
   },
   forward(args: ForwardArgs): ForwardResult {
-    return convLstm2dKind.runWith(args, {});
+    return convLstmKind.runWith(args, {});
   },
   runWith(args: ForwardArgs, overrides: RunOverrides): ForwardResult {
     const layer = args.layer;
     const flags = recurrentFlags(layer);
-    const p = conv2dParams(layer);
+    const p = convLstmParams(layer);
     const cf = channelsFirst(layer);
     const input = args.inputs[0];
-    if (input.shape.length !== 5) {
-      throw new KerasLensError(null, `layer '${layer.name}' (ConvLSTM2D) needs a 5D input (batch, time, ...), got (${input.shape.join(',')})`);
+    if (input.shape.length !== p.n + 3) {
+      throw new KerasLensError(null, `layer '${layer.name}' (${layer.className}) needs a ${p.n + 3}D input (batch, time, ...), got (${input.shape.join(',')})`);
     }
     const [B, T] = input.shape;
-    // every (batch, time) image as channels_last: (B·T, H, W, C)
+    // every (batch, time) sample as channels_last: (B·T, S1..Sn, C)
     const images = cf ? moveChannels(input.data, [B * T, ...input.shape.slice(2)], false) : { data: input.data, shape: [B * T, ...input.shape.slice(2)] };
-    const [, H, W, C] = images.shape;
+    const spatial = images.shape.slice(1, -1);
+    const C = images.shape[images.shape.length - 1];
     const F = p.filters;
     const G = 4 * F;
-    const [kh, kw] = p.kernelSize;
     const kernel = requireWeight(args, 'kernel');
     const recurrentKernel = requireWeight(args, 'recurrent_kernel');
-    if (kernel.data.length !== kh * kw * C * G) {
+    const taps = p.kernelSize.reduce((a, b) => a * b, 1);
+    if (kernel.data.length !== taps * C * G) {
       throw new KerasLensError(null, `layer '${layer.name}': kernel (${kernel.shape.join(',')}) does not fit ${C} input channels`);
     }
+    if (recurrentKernel.data.length !== taps * F * G) {
+      throw new KerasLensError(null, `layer '${layer.name}': recurrent kernel (${recurrentKernel.shape.join(',')}) does not fit ${F} filters`);
+    }
     // conv(x(t), W) + b for every step at once
-    const xw = convolve2d(images.data, B * T, H, W, C, kernel.data, kh, kw, G, p.strides, p.dilation, p.padding);
+    const xw = convolveNd(images.data, B * T, spatial, C, kernel.data, p.kernelSize, G, p.strides, p.dilation, p.padding);
     const bias = flags.useBias ? args.weights.get('bias') : undefined;
     if (bias) for (let k = 0; k < xw.data.length; k++) xw.data[k] += bias.data[k % G];
-    const oh = xw.outH;
-    const ow = xw.outW;
-    const P = oh * ow; // positions per image
+    const outSpatial = xw.outSpatial;
+    const P = outSpatial.reduce((a, b) => a * b, 1); // positions per sample
+    const ones = new Array<number>(p.n).fill(1);
     const act = activationOf(layer, args.ctx.kerasVersion).elementwise ?? ((v: number) => v);
     const recAct = recurrentActivationOf(layer, args.ctx.kerasVersion).elementwise ?? ((v: number) => v);
     const hu = new Float64Array(B * P * G);
@@ -115,12 +152,12 @@ export const convLstm2dKind: RecurrentKind = {
     const cell: RecurrentCell = {
       stateCount: 2,
       stateSize: P * F,
-      stateShape: [oh, ow, F],
+      stateShape: [...outSpatial, F],
       gates: ['i', 'f', 'c', 'o'],
       step(t, [hPrev, cPrev], record) {
-        // conv(h(t-1), U) with 'same' padding, stride 1
+        // conv(h(t-1), U) with 'same' padding, stride 1, no dilation
         hu.fill(0);
-        convolve2d(hPrev, B, oh, ow, F, recurrentKernel64, kh, kw, G, [1, 1], [1, 1], 'same', hu);
+        convolveNd(hPrev, B, outSpatial, F, recurrentKernel64, p.kernelSize, G, ones, ones, 'same', hu);
         const h = new Float64Array(B * P * F);
         const c = new Float64Array(B * P * F);
         const rec = record ? { i: new Float64Array(B * P * F), f: new Float64Array(B * P * F), c: new Float64Array(B * P * F), o: new Float64Array(B * P * F) } : null;
@@ -150,15 +187,15 @@ export const convLstm2dKind: RecurrentKind = {
         return [h, c];
       },
     };
-    // initial states given channels_first arrive as (B, F, oh, ow)
+    // initial states given channels_first arrive as (B, F, S1'..Sn')
     const initialStates = cf && args.initialStates ? args.initialStates.map((s) => moveChannels(s.data, s.shape, false)) : args.initialStates;
     const result = runLayerCell({ ...args, initialStates }, flags, cell, B, T, overrides);
     if (cf) {
       result.outputs = result.outputs.map((o) => {
-        if (o.shape.length === 5) {
-          // (B, T, oh, ow, F) → (B, T, F, oh, ow)
-          const m = moveChannels(o.data, [B * T, oh, ow, F], true);
-          return { shape: [B, T, F, oh, ow], data: m.data };
+        if (o.shape.length === p.n + 3) {
+          // (B, T, S1'..Sn', F) → (B, T, F, S1'..Sn')
+          const m = moveChannels(o.data, [B * T, ...outSpatial, F], true);
+          return { shape: [B, T, F, ...outSpatial], data: m.data };
         }
         return moveChannels(o.data, o.shape, true);
       });
@@ -166,4 +203,3 @@ export const convLstm2dKind: RecurrentKind = {
     return result;
   },
 };
-
