@@ -17,19 +17,15 @@ import { activationByName, isKeras3, type Activation } from '../activations';
 import { addBiasRows, asFloat64, matmul, matmulInto } from '../../kernels/reference';
 import { bindByMatch } from './bind-by-name';
 import { runRecurrentFast } from './fast-recurrent';
+import { GRU_GATES, cudnnBiasRole, gateBlocks, gatedKernelRoles, isCuDNN } from './gated-roles';
+import { fuseKeras1Split, recurrentStoredRoles } from './keras1-split';
 import {
-  GRU_GATES,
   activationOf,
-  cudnnBiasRole,
-  gatedKernelRoles,
   firstInputShape,
-  fuseKeras1Split,
-  gateBlocks,
   inputFeatureSize,
   recurrentActivationOf,
   recurrentFlags,
   recurrentOutputShapes,
-  recurrentStoredRoles,
   requireWeight,
   runLayerCell,
   sequenceInput,
@@ -38,13 +34,9 @@ import {
   type RunOverrides,
 } from './recurrent';
 
-function isCuDNN(layer: LayerConfig): boolean {
-  return layer.className === 'CuDNNGRU';
-}
-
 /** reset_after from the config; when absent, Keras 3 and tf.keras ≥ 2.4 default to True, older Keras to False. */
 export function gruResetAfter(layer: LayerConfig, kerasVersion: string | null): boolean {
-  if (isCuDNN(layer)) return true;
+  if (isCuDNN(layer.className)) return true;
   const v = layer.config.reset_after;
   if (typeof v === 'boolean') return v;
   if (isKeras3(kerasVersion)) return true;
@@ -56,7 +48,7 @@ function gruWeightRoles(layer: LayerConfig, ctx: KindContext): WeightRole[] {
   const { units: u, useBias } = recurrentFlags(layer);
   const inDim = inputFeatureSize(layer, ctx);
   const roles: WeightRole[] = gatedKernelRoles(GRU_GATES, u, inDim);
-  if (isCuDNN(layer)) {
+  if (isCuDNN(layer.className)) {
     roles.push(cudnnBiasRole(GRU_GATES, u, 'read as the reset_after bias (2, 3u)'));
   } else if (useBias) {
     const v = ctx.kerasVersion;
@@ -82,8 +74,11 @@ function gruWeightRoles(layer: LayerConfig, ctx: KindContext): WeightRole[] {
   return roles;
 }
 
-/** One GRU over a (batch, steps, in) input with canonical weights. bias: (3u), or (2,3u) when resetAfter. */
-export function gruCell(
+/**
+ * The readable GRU steps over one (batch, steps, in) input with canonical weights; bias (3u), or (2,3u) when
+ * resetAfter. The time loop runs them. Not Keras's GRUCell class, which RNN(cell) maps to this kind.
+ */
+export function gruSteps(
   x: Tensor,
   batch: number,
   steps: number,
@@ -199,7 +194,7 @@ export const gruKind: RecurrentKind = {
     if (fused) return fused;
     const roles = gruWeightRoles(layer, { ...ctx, inputShapes: [] }).map((r) =>
       // the stored bias decides between (3u) and (2,3u) when the config is silent
-      r.role === 'bias' && !isCuDNN(layer) ? { ...r, shape: null } : r,
+      r.role === 'bias' && !isCuDNN(layer.className) ? { ...r, shape: null } : r,
     );
     return bindByMatch(layer, stored, roles);
   },
@@ -216,7 +211,7 @@ export const gruKind: RecurrentKind = {
   runWith(args: ForwardArgs, overrides: RunOverrides): ForwardResult {
     const flags = recurrentFlags(args.layer);
     const { x, batch, steps, featureSize } = sequenceInput(args);
-    const cudnn = isCuDNN(args.layer);
+    const cudnn = isCuDNN(args.layer.className);
     const v = args.ctx.kerasVersion;
     let bias = flags.useBias || cudnn ? args.weights.get('bias') : undefined;
     // CuDNN: bias (6u) = [input z,r,h | recurrent z,r,h] is the reset_after bias (2, 3u)
@@ -224,26 +219,16 @@ export const gruKind: RecurrentKind = {
     const configured = args.layer.config.reset_after;
     const resetAfter =
       cudnn || (typeof configured === 'boolean' ? configured : bias ? bias.shape.length === 2 : gruResetAfter(args.layer, v));
+    const kernel = requireWeight(args, 'kernel');
+    const recurrentKernel = requireWeight(args, 'recurrent_kernel');
+    const act = cudnn ? activationByName('tanh', v) : activationOf(args.layer, v);
+    const recAct = cudnn ? activationByName('sigmoid', v) : recurrentActivationOf(args.layer, v);
     // Fast path (packed weights, WebAssembly SIMD) when no gate trace is asked; the readable step below otherwise.
-    const fast = args.ctx.trace ? null : runRecurrentFast(args, flags, overrides, {
-      cell: 'gru', kernel: requireWeight(args, 'kernel'), recurrentKernel: requireWeight(args, 'recurrent_kernel'), bias, resetAfter,
-      activation: cudnn ? activationByName('tanh', v) : activationOf(args.layer, v),
-      recurrentActivation: cudnn ? activationByName('sigmoid', v) : recurrentActivationOf(args.layer, v),
-    });
+    const fast = args.ctx.trace
+      ? null
+      : runRecurrentFast(args, flags, overrides, { cell: 'gru', kernel, recurrentKernel, bias, resetAfter, activation: act, recurrentActivation: recAct });
     if (fast) return fast;
-    const cell = gruCell(
-      x,
-      batch,
-      steps,
-      featureSize,
-      flags.units,
-      requireWeight(args, 'kernel'),
-      requireWeight(args, 'recurrent_kernel'),
-      bias,
-      resetAfter,
-      cudnn ? activationByName('tanh', v) : activationOf(args.layer, v),
-      cudnn ? activationByName('sigmoid', v) : recurrentActivationOf(args.layer, v),
-    );
+    const cell = gruSteps(x, batch, steps, featureSize, flags.units, kernel, recurrentKernel, bias, resetAfter, act, recAct);
     return runLayerCell(args, flags, cell, batch, steps, overrides);
   },
 };

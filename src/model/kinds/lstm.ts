@@ -14,19 +14,15 @@ import { activationByName, type Activation } from '../activations';
 import { addBiasRows, asFloat64, matmul, matmulInto } from '../../kernels/reference';
 import { bindByMatch } from './bind-by-name';
 import { runRecurrentFast } from './fast-recurrent';
+import { LSTM_GATES, cudnnBiasRole, gateBlocks, gatedKernelRoles, isCuDNN } from './gated-roles';
+import { fuseKeras1Split, recurrentStoredRoles } from './keras1-split';
 import {
-  LSTM_GATES,
   activationOf,
-  cudnnBiasRole,
-  gatedKernelRoles,
   firstInputShape,
-  fuseKeras1Split,
-  gateBlocks,
   inputFeatureSize,
   recurrentActivationOf,
   recurrentFlags,
   recurrentOutputShapes,
-  recurrentStoredRoles,
   requireWeight,
   runLayerCell,
   sequenceInput,
@@ -35,15 +31,11 @@ import {
   type RunOverrides,
 } from './recurrent';
 
-function isCuDNN(layer: LayerConfig): boolean {
-  return layer.className === 'CuDNNLSTM';
-}
-
 function lstmWeightRoles(layer: LayerConfig, ctx: KindContext): WeightRole[] {
   const { units: u, useBias } = recurrentFlags(layer);
   const inDim = inputFeatureSize(layer, ctx);
   const roles: WeightRole[] = gatedKernelRoles(LSTM_GATES, u, inDim);
-  if (isCuDNN(layer)) {
+  if (isCuDNN(layer.className)) {
     roles.push(cudnnBiasRole(LSTM_GATES, u, 'the two halves are added'));
   } else if (useBias) {
     roles.push({ role: 'bias', meaning: 'bias, one block per gate', shape: [4 * u], blocks: gateBlocks(LSTM_GATES, u) });
@@ -51,8 +43,11 @@ function lstmWeightRoles(layer: LayerConfig, ctx: KindContext): WeightRole[] {
   return roles;
 }
 
-/** One LSTM over a (batch, steps, in) input with canonical weights. */
-export function lstmCell(
+/**
+ * The readable LSTM steps over one (batch, steps, in) input with canonical weights (x·W + b for every step is
+ * computed here once); the time loop runs them. Not Keras's LSTMCell class, which RNN(cell) maps to this kind.
+ */
+export function lstmSteps(
   x: Tensor,
   batch: number,
   steps: number,
@@ -149,7 +144,7 @@ export const lstmKind: RecurrentKind = {
   runWith(args: ForwardArgs, overrides: RunOverrides): ForwardResult {
     const flags = recurrentFlags(args.layer);
     const { x, batch, steps, featureSize } = sequenceInput(args);
-    const cudnn = isCuDNN(args.layer);
+    const cudnn = isCuDNN(args.layer.className);
     const v = args.ctx.kerasVersion;
     const act = cudnn ? activationByName('tanh', v) : activationOf(args.layer, v);
     const recAct = cudnn ? activationByName('sigmoid', v) : recurrentActivationOf(args.layer, v);
@@ -159,7 +154,7 @@ export const lstmKind: RecurrentKind = {
     const recurrentKernel = requireWeight(args, 'recurrent_kernel');
     const fast = args.ctx.trace ? null : runRecurrentFast(args, flags, overrides, { cell: 'lstm', kernel, recurrentKernel, bias, activation: act, recurrentActivation: recAct });
     if (fast) return fast;
-    const cell = lstmCell(x, batch, steps, featureSize, flags.units, kernel, recurrentKernel, bias, act, recAct);
+    const cell = lstmSteps(x, batch, steps, featureSize, flags.units, kernel, recurrentKernel, bias, act, recAct);
     return runLayerCell(args, flags, cell, batch, steps, overrides);
   },
 };
