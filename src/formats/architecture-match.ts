@@ -6,8 +6,8 @@ import { KerasLensError } from '../model/types';
 import type { LayerConfig, LayerWeights, ModelConfig } from '../model/types';
 import { kindFor } from '../model/kinds/index';
 
-/** Output shapes per layer (first call) by walking the graph with the kinds' outputShapes; best effort. */
-export function inferShapes(model: ModelConfig, kerasVersion: string | null): Map<string, (number | null)[][]> {
+/** Output shapes keyed by layer name (first call only), walking the layers with the kinds' outputShapes; best effort. (model/graph inferShapes keys every tensor of every call.) */
+export function outputShapesByLayer(model: ModelConfig, kerasVersion: string | null): Map<string, (number | null)[][]> {
   const shapes = new Map<string, (number | null)[][]>();
   for (const layer of model.layers) {
     try {
@@ -43,7 +43,7 @@ export function inputShapesOf(layer: LayerConfig, shapes: Map<string, (number | 
 export function matchWeightsByOrder(model: ModelConfig, kerasVersion: string | null, layers: LayerWeights[], source: string): LayerWeights[] {
   const names = new Set(model.layers.map((l) => l.name));
   if (layers.every((l) => names.has(l.layer))) return layers;
-  const shapes = inferShapes(model, kerasVersion);
+  const shapes = outputShapesByLayer(model, kerasVersion);
   const weighted: LayerConfig[] = [];
   for (const layer of model.layers) {
     if (layer.className === 'InputLayer') continue;

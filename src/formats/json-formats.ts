@@ -15,7 +15,7 @@ import { KerasLensError } from '../model/types';
 import type { KindContext, LayerConfig, LayerWeights, ModelConfig, ModelFile, WeightRef } from '../model/types';
 import { normalizeModelConfig } from '../model/config';
 import { kindFor } from '../model/kinds/index';
-import { inferShapes, inputShapesOf } from './architecture-match';
+import { outputShapesByLayer, inputShapesOf } from './architecture-match';
 import { halfToFloat, shortError } from './hdf5';
 import { isPlainObject, own, parseJsonText } from './json-guard';
 
@@ -149,7 +149,7 @@ function openWeightsJson(source: string, weights: unknown, arch: unknown, base: 
 
 /** Split `model.get_weights()` into layers using each layer kind's weight roles. */
 export function splitFlatList(model: ModelConfig, kerasVersion: string | null, tensors: JsonTensor[], source: string, base: string): LayerWeights[] {
-  const shapes = inferShapes(model, kerasVersion);
+  const shapes = outputShapesByLayer(model, kerasVersion);
   const out: LayerWeights[] = [];
   let next = 0;
   for (const layer of model.layers) {

@@ -34,7 +34,8 @@ function simpleRnnWeightRoles(layer: LayerConfig, ctx: KindContext): WeightRole[
   return roles;
 }
 
-export function simpleRnnCell(
+/** The readable SimpleRNN steps over one (batch, steps, in) input; the time loop runs them. */
+export function simpleRnnSteps(
   x: Tensor,
   batch: number,
   steps: number,
@@ -96,7 +97,7 @@ export const simpleRnnKind: RecurrentKind = {
       bias: flags.useBias ? args.weights.get('bias') : undefined, activation: activationOf(args.layer, args.ctx.kerasVersion),
     });
     if (fast) return fast;
-    const cell = simpleRnnCell(
+    const cell = simpleRnnSteps(
       x,
       batch,
       steps,
