@@ -12,15 +12,9 @@ import { simpleRnnKind } from '../../src/model/kinds/simple-rnn';
 import { activationOf, recurrentActivationOf, recurrentFlags, type RecurrentKind, type RunOverrides } from '../../src/model/kinds/recurrent';
 import { activationByName } from '../../src/model/activations';
 import type { ForwardArgs, LayerConfig, Mask, Tensor } from '../../src/model/types';
+import { seededRandom } from '../fixtures/models';
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-}
-const rand = rng(2024);
+const rand = seededRandom(2024);
 const tensor = (shape: number[], scale: number): Tensor => ({
   shape,
   data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => (rand() * 2 - 1) * scale),

@@ -9,21 +9,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import wabtFactory from 'wabt';
 import { wasmBase64 } from '../../src/kernels/recurrent-simd.generated';
+import { seededRandom } from '../fixtures/models';
 import { ActivationCode, createMatmulWorkspace, packWeightPanels, paddedColumns, simdSupported, PANEL } from '../../src/kernels/workspace';
 
 const backends = simdSupported() ? (['simd', 'typescript'] as const) : (['typescript'] as const);
 
-function seeded(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    return s / 2147483648;
-  };
-}
-
 for (const backend of backends) {
   test(`${backend}: packed product C = INIT + A·B equals a naive float64 product for odd shapes`, () => {
-    const rand = seeded(5);
+    const rand = seededRandom(5);
     for (const [m, k, n] of [[1, 1, 1], [1, 7, 5], [3, 5, 9], [4, 3, 4], [5, 17, 13], [9, 2, 33], [13, 64, 21], [2, 0, 6]]) {
       const W = Float32Array.from({ length: k * n }, () => rand() * 2 - 1);
       const A = Float64Array.from({ length: m * k }, () => rand() * 2 - 1);
