@@ -25,6 +25,16 @@ import { reshapeKind } from './reshape';
 import { softmaxKind } from './softmax';
 import { subtractKind } from './subtract';
 import { thresholdedReLUKind } from './thresholdedReLU';
+import { zeroPadding1DKind } from './zeroPadding1D';
+import { zeroPadding2DKind } from './zeroPadding2D';
+import { cropping1DKind } from './cropping1D';
+import { cropping2DKind } from './cropping2D';
+import { upSampling1DKind } from './upSampling1D';
+import { upSampling2DKind } from './upSampling2D';
+import { maxPooling2DKind } from './maxPooling2D';
+import { averagePooling2DKind } from './averagePooling2D';
+import { globalAveragePooling2DKind } from './globalAveragePooling2D';
+import { globalMaxPooling2DKind } from './globalMaxPooling2D';
 
 export const weightlessKinds: LayerKind[] = [
   inputLayerKind,
@@ -40,6 +50,16 @@ export const weightlessKinds: LayerKind[] = [
   averagePooling1DKind,
   globalAveragePooling1DKind,
   globalMaxPooling1DKind,
+  maxPooling2DKind,
+  averagePooling2DKind,
+  globalAveragePooling2DKind,
+  globalMaxPooling2DKind,
+  zeroPadding1DKind,
+  zeroPadding2DKind,
+  cropping1DKind,
+  cropping2DKind,
+  upSampling1DKind,
+  upSampling2DKind,
   flattenKind,
   reshapeKind,
   repeatVectorKind,
