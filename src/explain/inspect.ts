@@ -198,7 +198,10 @@ function configDisagreements(layer: LayerConfig, refs: WeightRef[], ctx: KindCon
   const sameCount = refs.length === expected.length;
   refs.forEach((ref, k) => {
     // Same count: the config's own expectation. Split Keras 1 arrays: the per-array shape the kind expects.
-    const want = sameCount ? expected[k].shape : (stored?.[k]?.shape ?? null);
+    // (Same count but the file lists them in another order, e.g. Keras 3 stacked cells sorted by name: the
+    // expected role the kind matched this array to.)
+    const matched = stored?.[k] ? expected.find((e) => e.role === stored[k].role && e.meaning === stored[k].meaning) : undefined;
+    const want = sameCount ? (matched ?? expected[k]).shape : (stored?.[k]?.shape ?? null);
     if (want && !sameShape(want, ref.shape)) {
       problems.push(`${ref.name} has shape ${shapeText(ref.shape)}, the config implies ${shapeText(want)}`);
     }
