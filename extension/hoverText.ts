@@ -14,9 +14,23 @@ export interface HoverText {
   markdown: string;
 }
 
-export function hoverTextAt(line: string, column: number, report: InspectReport | null): HoverText | null {
+/** The stretch of a long line looked at around `column` (minified JSON can be megabytes on one line). */
+function around(line: string, column: number): { text: string; offset: number } {
   const offset = line.length > MAX_LINE ? Math.max(0, column - MAX_LINE / 2) : 0;
-  const text = line.length > MAX_LINE ? line.slice(offset, offset + MAX_LINE) : line;
+  return { text: line.length > MAX_LINE ? line.slice(offset, offset + MAX_LINE) : line, offset };
+}
+
+/**
+ * Cheap test (regexes only, no model): could a hover answer here without an open model? The entry bundle uses it so
+ * that hovering ordinary code never loads the core.
+ */
+export function mayHaveHover(line: string, column: number): boolean {
+  const { text, offset } = around(line, column);
+  return findWeightNameAt(text, column - offset) !== null;
+}
+
+export function hoverTextAt(line: string, column: number, report: InspectReport | null): HoverText | null {
+  const { text, offset } = around(line, column);
   const col = column - offset;
   if (report) {
     const gw = findGetWeightsIndexAt(text, col);

@@ -7,15 +7,6 @@ import * as vscode from 'vscode';
 import { hoverTextAt } from './hoverText';
 import type { OpenModels } from './openModels';
 
-export const HOVER_SELECTOR: vscode.DocumentSelector = [
-  { language: 'python' },
-  { notebookType: 'jupyter-notebook', language: 'python' },
-  { language: 'json' },
-  { language: 'jsonc' },
-  { language: 'markdown' },
-  { language: 'plaintext' },
-];
-
 export class WeightHoverProvider implements vscode.HoverProvider {
   constructor(private readonly models: OpenModels) {}
 

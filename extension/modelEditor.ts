@@ -1,20 +1,20 @@
 /**
  * The read-only custom editor for model files (`kerasLens.modelViewer` for .h5/.hdf5/.keras,
- * `kerasLens.modelViewerJson` for Keras / TF.js JSON). The document opens the file through src/ once; every panel
- * showing it talks to the webview over the protocol. Weights-only files can be joined to an architecture JSON,
+ * `kerasLens.modelViewerJson` for Keras / TF.js JSON). The document opens the file in its own model worker
+ * (remoteModel.ts, extension/worker/: h5wasm never loads in the extension host); every panel showing it talks to the
+ * webview over the protocol. Weights-only files can be joined to an architecture JSON,
  * remembered per file in workspaceState.
  */
 import { randomBytes } from 'node:crypto';
-import { stat } from 'node:fs/promises';
-import { basename } from 'node:path';
 import * as vscode from 'vscode';
-import { ModelSession } from './modelSession';
 import type { OpenModels } from './openModels';
 import { HostChannel, oneLine, type HostReply, type WebviewRequest } from './protocol';
+import { fileNameOf, RemoteModel } from './remoteModel';
+import type { SpawnWorker } from './worker/client';
+import type { OpenResult } from './worker/protocol';
 import { webviewHtml } from './webviewHtml';
 
-export const MODEL_VIEWER = 'kerasLens.modelViewer';
-export const MODEL_VIEWER_JSON = 'kerasLens.modelViewerJson';
+export { MODEL_VIEWER, MODEL_VIEWER_JSON } from './ids';
 const PAIRING_KEY = 'kerasLens.architectureFor';
 
 /** Weights-only file path -> architecture JSON path, per workspace. */
@@ -36,11 +36,16 @@ export function settings() {
     maxTensorElements: c.get<number>('maxTensorElements', 262144),
     maxBatch: c.get<number>('predict.maxBatch', 1024),
     timeoutSeconds: c.get<number>('predict.timeoutSeconds', 120),
+    /** Time limit of each viewer call into the model worker (open, a weight read). */
+    workerTimeoutSeconds: c.get<number>('worker.timeoutSeconds', 30),
+    /** The model worker's memory cap (JS heap and WebAssembly memory, each). */
+    workerMemoryLimitMB: c.get<number>('worker.memoryLimitMB', 2048),
   };
 }
 
 class ModelDocument implements vscode.CustomDocument {
-  session: Promise<ModelSession>;
+  model: RemoteModel;
+  session: Promise<OpenResult>;
   /** Each panel showing this document, with its channel (for pushed events). */
   readonly panels = new Map<vscode.WebviewPanel, HostChannel>();
   private readonly progress = new vscode.EventEmitter<string>();
@@ -48,9 +53,16 @@ class ModelDocument implements vscode.CustomDocument {
 
   constructor(
     readonly uri: vscode.Uri,
-    private configPath: string | undefined,
+    configPath: string | undefined,
+    private readonly spawn: SpawnWorker,
   ) {
+    this.model = this.remote(configPath);
     this.session = this.load();
+  }
+
+  private remote(configPath: string | undefined): RemoteModel {
+    const { maxTensorElements, workerTimeoutSeconds } = settings();
+    return new RemoteModel({ path: this.uri.fsPath, configPath, maxTensorElements, timeoutMs: workerTimeoutSeconds * 1000, spawn: this.spawn });
   }
 
   get path(): string {
@@ -58,24 +70,24 @@ class ModelDocument implements vscode.CustomDocument {
   }
 
   get fileName(): string {
-    return basename(this.path);
+    return fileNameOf(this.path);
   }
 
-  private async load(): Promise<ModelSession> {
+  private async load(): Promise<OpenResult> {
     if (this.uri.scheme !== 'file') throw new Error(`${this.fileName}: Keras Lens opens files on disk only (this one is '${this.uri.scheme}:')`);
-    const { maxFileSizeMB, maxTensorElements } = settings();
+    const { maxFileSizeMB } = settings();
     let size = 0;
     try {
-      size = (await stat(this.path)).size;
+      size = (await vscode.workspace.fs.stat(this.uri)).size;
     } catch {
-      // openModelFile reports missing/unreadable files with the file name
+      // the worker reports missing/unreadable files with the file name
     }
     if (size > maxFileSizeMB * 1024 * 1024) {
       throw new Error(`${this.fileName}: ${(size / 1024 / 1024).toFixed(0)} MB is larger than kerasLens.maxFileSizeMB (${maxFileSizeMB} MB)`);
     }
     const sizeText = size >= 1024 * 1024 ? ` (${(size / 1024 / 1024).toFixed(1)} MB)` : '';
     this.progress.fire(`Opening ${this.fileName}${sizeText}…`);
-    const open = ModelSession.open(this.path, { maxTensorElements, configPath: this.configPath });
+    const open = this.model.open();
     if (size > 50 * 1024 * 1024) {
       void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Keras Lens: opening ${this.fileName}${sizeText}` }, () => open.catch(() => undefined));
     }
@@ -84,26 +96,26 @@ class ModelDocument implements vscode.CustomDocument {
     return session;
   }
 
-  /** Reopen joined to an architecture JSON. */
-  reopen(configPath: string): Promise<ModelSession> {
-    const old = this.session;
-    this.configPath = configPath;
+  /** Open again (in a fresh worker), joined to `configPath` (or without an architecture). */
+  reopen(configPath: string | undefined): Promise<OpenResult> {
+    this.model.close();
+    this.model = this.remote(configPath);
     this.session = this.load();
-    old.then((s) => s.close(), () => {});
     return this.session;
   }
 
   get architecture(): string | undefined {
-    return this.configPath;
+    return this.model.configPath;
   }
 
   /** The file changed on disk (re-trained and saved over, say): read it again; the old handle may now be stale. */
-  reload(): Promise<ModelSession> {
-    const old = this.session;
+  reload(): Promise<OpenResult> {
     this.progress.fire(`${this.fileName} changed on disk: reloading…`);
-    this.session = this.load();
-    old.then((s) => s.close(), () => {});
-    return this.session;
+    return this.reopen(this.model.configPath);
+  }
+
+  answer(req: WebviewRequest): Promise<HostReply> {
+    return this.model.answer(req);
   }
 
   /** Disposables tied to this document's life (the file watcher). */
@@ -112,7 +124,7 @@ class ModelDocument implements vscode.CustomDocument {
   dispose(): void {
     this.subscriptions.forEach((d) => d.dispose());
     this.progress.dispose();
-    this.session.then((s) => s.close(), () => {});
+    this.model.close();
   }
 }
 
@@ -123,23 +135,13 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly models: OpenModels,
+    private readonly spawn: SpawnWorker,
   ) {
     this.pairings = new ArchitecturePairings(context.workspaceState);
   }
 
-  /** Register both view types (binary model files, model JSON); the provider stays reachable for commands. */
-  static register(context: vscode.ExtensionContext, models: OpenModels): ModelEditorProvider {
-    const provider = new ModelEditorProvider(context, models);
-    const options = { webviewOptions: { retainContextWhenHidden: true }, supportsMultipleEditorsPerDocument: true };
-    context.subscriptions.push(
-      vscode.window.registerCustomEditorProvider(MODEL_VIEWER, provider, options),
-      vscode.window.registerCustomEditorProvider(MODEL_VIEWER_JSON, provider, options),
-    );
-    return provider;
-  }
-
   openCustomDocument(uri: vscode.Uri): ModelDocument {
-    const doc = new ModelDocument(uri, uri.scheme === 'file' ? this.pairings.get(uri.fsPath) : undefined);
+    const doc = new ModelDocument(uri, uri.scheme === 'file' ? this.pairings.get(uri.fsPath) : undefined, this.spawn);
     this.track(doc);
     if (uri.scheme === 'file') this.watch(doc);
     return doc;
@@ -160,7 +162,7 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
     try {
       const session = await doc.reload();
       this.track(doc);
-      for (const ch of doc.panels.values()) ch.event({ type: 'summaryChanged', summary: session.summary() });
+      for (const ch of doc.panels.values()) ch.event({ type: 'summaryChanged', summary: session.summary });
     } catch (e) {
       const msg = oneLine(e);
       for (const ch of doc.panels.values()) {
@@ -224,14 +226,13 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
 
   private async answer(doc: ModelDocument, req: WebviewRequest): Promise<HostReply> {
     if (req.type === 'pickArchitecture') return this.pickArchitecture(doc);
-    let session: ModelSession;
     try {
-      session = await doc.session;
+      await doc.session;
     } catch (e) {
       const msg = oneLine(e);
       return { type: 'error', message: msg.includes(doc.fileName) ? msg : `${doc.fileName}: ${msg}` };
     }
-    return session.answer(req);
+    return doc.answer(req);
   }
 
   private async pickArchitecture(doc: ModelDocument): Promise<HostReply> {
@@ -244,19 +245,19 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
     });
     if (!picked || picked.length === 0) return { type: 'done', message: 'No architecture picked.' };
     const configPath = picked[0].fsPath;
-    let session: ModelSession;
+    let session: OpenResult;
     try {
       session = await doc.reopen(configPath);
     } catch (e) {
       // Keep the file usable without the architecture.
       const msg = oneLine(e);
-      doc.session = ModelSession.open(doc.path, { maxTensorElements: settings().maxTensorElements });
-      return { type: 'error', message: `${basename(configPath)} does not fit ${doc.fileName}: ${msg}` };
+      void doc.reopen(undefined).catch(() => {});
+      return { type: 'error', message: `${fileNameOf(configPath)} does not fit ${doc.fileName}: ${msg}` };
     }
     await this.pairings.set(doc.path, configPath);
     this.track(doc);
-    for (const ch of doc.panels.values()) ch.event({ type: 'summaryChanged', summary: session.summary() });
-    return { type: 'done', message: `Joined ${basename(configPath)}.` };
+    for (const ch of doc.panels.values()) ch.event({ type: 'summaryChanged', summary: session.summary });
+    return { type: 'done', message: `Joined ${fileNameOf(configPath)}.` };
   }
 
   /** Command `kerasLens.pickArchitecture`: join an architecture to the weights file in the active Keras Lens editor. */

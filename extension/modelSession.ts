@@ -80,7 +80,8 @@ export class ModelSession {
     };
   }
 
-  async answer(req: WebviewRequest): Promise<HostReply> {
+  /** `progress` hears the share done of a long read (the viewer shows a percentage after a second). */
+  async answer(req: WebviewRequest, progress?: (fraction: number, what: string) => void): Promise<HostReply> {
     switch (req.type) {
       case 'getSummary':
         return { type: 'summary', summary: this.summary() };

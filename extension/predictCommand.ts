@@ -11,7 +11,8 @@ import * as vscode from 'vscode';
 import { ArchitecturePairings, MODEL_VIEWER, MODEL_VIEWER_JSON, settings } from './modelEditor';
 import { sniffKerasJson } from './modelJsonSniff';
 import type { OpenModels } from './openModels';
-import { startPredict, type PredictJobResult } from './predictJob';
+import type { PredictJobResult } from './predictJob';
+import { WorkerClient, type SpawnWorker } from './worker/client';
 import { HostChannel, oneLine, type HostReply, type PredictResultsSummary, type WebviewRequest } from './protocol';
 import { webviewHtml } from './webviewHtml';
 
@@ -37,6 +38,7 @@ export class PredictCommand {
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly models: OpenModels,
+    private readonly spawn: SpawnWorker,
   ) {}
 
   async run(uri?: vscode.Uri): Promise<void> {
@@ -119,18 +121,27 @@ export class PredictCommand {
     await this.context.workspaceState.update(MODEL_FOR_INPUT, all);
   }
 
-  /** Run in a worker thread (cancel and timeout stop it for real); null when cancelled. */
+  /** Run in a model worker of its own (cancel and the time limit end it for real); null when cancelled. */
   private predict(choice: ModelChoice, input: PredictInput): Thenable<PredictJobResult | null> {
     const { maxBatch, timeoutSeconds } = settings();
     const modelName = basename(choice.path);
     return vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Keras Lens: predicting with ${modelName} on ${input.name}`, cancellable: true },
       async (_progress, token) => {
-        const run = startPredict(
-          { modelPath: choice.path, configPath: choice.configPath, inputText: input.text, inputName: input.name, maxBatch },
-          __filename,
-        );
-        return raceCancelAndTimeout(run.result, token, timeoutSeconds, modelName, run.stop);
+        const worker = new WorkerClient(this.spawn);
+        const sub = token.onCancellationRequested(() => worker.dispose());
+        try {
+          return await worker.call(
+            { op: 'predict', job: { modelPath: choice.path, configPath: choice.configPath, inputText: input.text, inputName: input.name, maxBatch } },
+            { file: modelName, what: `predicting on ${input.name}`, timeoutMs: timeoutSeconds * 1000, timeoutSetting: 'kerasLens.predict.timeoutSeconds' },
+          );
+        } catch (e) {
+          if (token.isCancellationRequested) return null;
+          throw e;
+        } finally {
+          sub.dispose();
+          worker.dispose();
+        }
       },
     );
   }
@@ -139,34 +150,6 @@ export class PredictCommand {
     if (!this.panel || this.panel.disposed) this.panel = new ResultsPanel(this.context);
     this.panel.show(results);
   }
-}
-
-/** Resolve with the run's result, or null when cancelled; reject after the timeout. */
-function raceCancelAndTimeout<T>(run: Promise<T>, token: vscode.CancellationToken, seconds: number, modelName: string, stop: () => void): Promise<T | null> {
-  return new Promise<T | null>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      stop();
-      reject(new Error(`${modelName}: prediction took longer than kerasLens.predict.timeoutSeconds (${seconds} s)`));
-    }, seconds * 1000);
-    const sub = token.onCancellationRequested(() => {
-      clearTimeout(timer);
-      stop();
-      resolve(null);
-    });
-    run.then(
-      (r) => {
-        clearTimeout(timer);
-        sub.dispose();
-        resolve(token.isCancellationRequested ? null : r);
-      },
-      (e) => {
-        clearTimeout(timer);
-        sub.dispose();
-        if (token.isCancellationRequested) resolve(null);
-        else reject(e);
-      },
-    );
-  });
 }
 
 function isJsonDocument(doc: vscode.TextDocument): boolean {

@@ -1,12 +1,15 @@
 /**
- * The .vsix: built with vsce (--no-dependencies, everything bundled), it carries only what the extension needs,
- * and its dist/extension.js, unpacked far from node_modules, activates and opens a real .h5 (h5wasm's wasm is inlined).
- * Needs `npm run build` first (as `npm test` does).
+ * The .vsix: built with vsce (--no-dependencies, everything bundled), it carries only what the extension needs (no
+ * source maps), and its bundles, unpacked far from node_modules, activate with a fake `vscode`: the entry is small
+ * (<= 512 KB) and registers every contribution without loading the core; a hover over ordinary code does not load
+ * it either; a weight name does; h5wasm (WebAssembly) is never compiled in the host — a model opens in a worker
+ * thread (dist/worker.js, h5wasm's wasm inlined) and its summary comes back. Source of truth: issue 11's lazy
+ * activation and worker rules. Needs `npm run build` first (as `npm test` does).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +44,23 @@ function fakeVscode(registered: Map<string, unknown>) {
       ) {}
     },
     Uri: { joinPath: (u: { fsPath: string }, ...p: string[]) => ({ fsPath: join(u.fsPath, ...p), scheme: 'file' }) },
+    Range: class {
+      constructor(...a: number[]) {
+        Object.assign(this, { a });
+      }
+    },
+    Hover: class {
+      constructor(
+        readonly contents: { value: string },
+        readonly range: unknown,
+      ) {}
+    },
+    MarkdownString: class {
+      constructor(public value: string) {}
+      appendMarkdown(t: string) {
+        this.value += t;
+      }
+    },
     ProgressLocation: { Notification: 15 },
     window: {
       registerCustomEditorProvider: (id: string, p: unknown) => (registered.set(id, p), disposable),
@@ -53,6 +73,8 @@ function fakeVscode(registered: Map<string, unknown>) {
     workspace: {
       onDidSaveTextDocument: () => disposable,
       getConfiguration: () => config,
+      asRelativePath: (p: string) => p,
+      fs: { stat: async (u: { fsPath: string }) => ({ size: readFileSync(u.fsPath).length }) },
       createFileSystemWatcher: () => ({ onDidChange: () => disposable, onDidCreate: () => disposable, onDidDelete: () => disposable, dispose() {} }),
     },
   };
@@ -65,8 +87,10 @@ test('npm run package makes a .vsix with the bundles, stylesheet, icon and licen
   const names = Object.keys(files).filter((n) => n.startsWith('extension/')).sort();
   assert.deepEqual(names, [
     'extension/LICENSE.txt',
+    'extension/dist/core.js',
     'extension/dist/extension.js',
     'extension/dist/webview.js',
+    'extension/dist/worker.js',
     'extension/media/icon.png',
     'extension/media/viewer.css',
     'extension/package.json',
@@ -76,28 +100,70 @@ test('npm run package makes a .vsix with the bundles, stylesheet, icon and licen
   assert.equal(manifest.main, './dist/extension.js');
   assert.deepEqual(manifest.contributes.customEditors.map((e: { viewType: string }) => e.viewType), ['kerasLens.modelViewer', 'kerasLens.modelViewerJson']);
 
-  // Unpack the extension bundle where no node_modules can help it, then activate it with a fake vscode.
+  // The entry is small and minified; every bundle is.
+  const entrySize = files['extension/dist/extension.js'].length;
+  assert.ok(entrySize <= 512 * 1024, `entry bundle is ${entrySize} bytes`);
+  for (const b of ['extension', 'core', 'worker', 'webview']) {
+    const text = new TextDecoder().decode(files[`extension/dist/${b}.js`]);
+    // Readable code has ~30 indented lines per KB; minified code has none outside embedded texts (CSS, templates).
+    const indented = text.split('\n').filter((l) => /^\s{2,}\S/.test(l)).length;
+    assert.ok(indented / (text.length / 1024) < 5, `dist/${b}.js is minified (${indented} indented lines in ${text.length} bytes)`);
+    assert.doesNotMatch(text.slice(-300), /sourceMappingURL=data:/, `dist/${b}.js carries no inline source map`);
+  }
+  // h5wasm's code is in the worker bundle only.
+  const marker = 'activate_throwing_error_handler';
+  assert.ok(new TextDecoder().decode(files['extension/dist/worker.js']).includes(marker), 'the worker bundle holds h5wasm');
+  for (const b of ['extension', 'core']) assert.ok(!new TextDecoder().decode(files[`extension/dist/${b}.js`]).includes('H5Fopen'), `no h5wasm in dist/${b}.js`);
+
+  // Unpack the bundles where no node_modules can help them, then activate the entry with a fake vscode.
   const dir = mkdtempSync(join(tmpdir(), 'kl-unpacked-'));
-  const bundle = join(dir, 'extension.js');
-  writeFileSync(bundle, files['extension/dist/extension.js']);
+  mkdirSync(join(dir, 'dist'));
+  for (const b of ['extension', 'core', 'worker', 'webview']) writeFileSync(join(dir, 'dist', `${b}.js`), files[`extension/dist/${b}.js`]);
+  const bundle = join(dir, 'dist', 'extension.js');
   const registered = new Map<string, unknown>();
   const vscode = fakeVscode(registered);
   const M = Module as unknown as { _load: (req: string, ...rest: unknown[]) => unknown };
   const load = M._load;
-  M._load = (req: string, ...rest: unknown[]) => (req === 'vscode' ? vscode : load(req, ...rest));
+  const required: string[] = [];
+  M._load = (req: string, ...rest: unknown[]) => {
+    required.push(req);
+    return req === 'vscode' ? vscode : load(req, ...rest);
+  };
+  // Every WebAssembly compilation in this (the extension host's) thread is counted: h5wasm must never be one.
+  const W = WebAssembly as unknown as Record<string, unknown>;
+  const saved = { instantiate: W.instantiate, compile: W.compile, Module: W.Module };
+  let wasmCompiled = 0;
+  W.instantiate = (...a: unknown[]) => (wasmCompiled++, (saved.instantiate as (...x: unknown[]) => unknown)(...a));
+  W.compile = (...a: unknown[]) => (wasmCompiled++, (saved.compile as (...x: unknown[]) => unknown)(...a));
+  W.Module = new Proxy(saved.Module as object, { construct: (t, a) => (wasmCompiled++, Reflect.construct(t as new (...x: unknown[]) => object, a)) });
   try {
-    const ext = Module.createRequire(bundle)(bundle) as { activate: (c: unknown) => void };
+    const ext = Module.createRequire(bundle)(bundle) as { activate: (c: unknown) => void; coreLoaded: () => boolean };
     const context = { subscriptions: [] as unknown[], extensionUri: { fsPath: dir, scheme: 'file' }, workspaceState: { get: (_k: string, d: unknown) => d, update: async () => {} } };
     ext.activate(context);
     for (const id of ['kerasLens.modelViewer', 'kerasLens.modelViewerJson', 'kerasLens.openWith', 'kerasLens.predict', 'kerasLens.pickArchitecture', 'hover']) {
       assert.ok(registered.has(id), `${id} registered`);
     }
-    const provider = registered.get('kerasLens.modelViewer') as { openCustomDocument: (u: unknown) => { session: Promise<{ summary(): { totalParams: number; format: string } }> } };
-    const doc = provider.openCustomDocument({ scheme: 'file', fsPath: MODEL, toString: () => MODEL });
-    const summary = (await doc.session).summary();
+    assert.equal(ext.coreLoaded(), false, 'activation registers contributions only');
+    assert.ok(!required.some((r) => r.includes('core')), `the core was not required: ${required.join(', ')}`);
+
+    const hover = registered.get('hover') as { provideHover: (d: unknown, p: unknown) => { contents: { value: string } } | null };
+    const docOf = (line: string) => ({ lineAt: () => ({ text: line }) });
+    assert.equal(hover.provideHover(docOf('for i in range(10): print(i)'), { line: 0, character: 8 }), null);
+    assert.equal(ext.coreLoaded(), false, 'a hover over ordinary code does not load the core');
+    const h = hover.provideHover(docOf("w = f['lstm_1/kernel:0']"), { line: 0, character: 12 });
+    assert.ok(h && /kernel/i.test(h.contents.value), 'a weight name gets its hover');
+    assert.equal(ext.coreLoaded(), true, 'a weight name loads the core');
+    assert.equal(wasmCompiled, 0, 'no WebAssembly compiled in the host so far');
+
+    const provider = registered.get('kerasLens.modelViewer') as { openCustomDocument: (u: unknown) => { session: Promise<{ summary: { totalParams: number; format: string } }>; dispose(): void } };
+    const doc = provider.openCustomDocument({ scheme: 'file', fsPath: MODEL, path: MODEL, toString: () => MODEL });
+    const { summary } = await doc.session;
     assert.equal(summary.format, 'keras2-h5');
     assert.equal(summary.totalParams, 10451);
+    assert.equal(wasmCompiled, 0, 'the model opened in the worker: still no WebAssembly in the host');
+    doc.dispose();
   } finally {
     M._load = load;
+    Object.assign(W, saved);
   }
 });

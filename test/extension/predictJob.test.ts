@@ -1,5 +1,5 @@
 /**
- * Predict jobs: in-process and in a worker thread running the built dist/extension.js (as the command does), same
+ * Predict jobs: in-process and in a model worker thread running the built dist/worker.js (as the command does), same
  * numbers both ways; a stopped worker really stops; input errors come back as one line naming the input.
  */
 import { test } from 'node:test';
@@ -7,13 +7,23 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runPredictJob, startPredict, type PredictJob } from '../../extension/predictJob';
+import { runPredictJob, type PredictJob, type PredictJobResult } from '../../extension/predictJob';
+import { WorkerClient } from '../../extension/worker/client';
+import { nodeWorkerSpawner } from '../../extension/worker/node';
 import { writeBigLstmModel } from './harness/bigModel';
 
 const ROOT = join(__dirname, '../..');
-const BUNDLE = join(ROOT, 'dist/extension.js');
+const BUNDLE = join(ROOT, 'dist/worker.js');
 const BIDI_SEQ = join(ROOT, '../shared/keras-reference/dl4j/tfkeras/rnn_5.h5'); // Bidirectional(LSTM(6), return_sequences) on (3, 4)
 const skipWorker = existsSync(BUNDLE) ? false : 'run npm run build first';
+
+/** Predict in a worker of its own, as the Predict command does; stop() ends the worker. */
+function startPredict(j: PredictJob, file: string): { result: Promise<PredictJobResult>; stop: () => void } {
+  const client = new WorkerClient(nodeWorkerSpawner(file, { memoryLimitMB: 2048, faults: '' }));
+  const result = client.call({ op: 'predict', job: j }, { file: 'model', what: 'predicting', timeoutMs: 60_000 });
+  result.then(() => client.dispose(), () => client.dispose());
+  return { result, stop: () => client.dispose() };
+}
 
 const job: PredictJob = {
   modelPath: BIDI_SEQ,

@@ -1,0 +1,39 @@
+/**
+ * The extension host's core, loaded on first need by the entry (extension.ts): the model viewer, Predict, the hovers
+ * that use an open model's report. Bundled as dist/core.js, separate from the tiny entry bundle; it holds no h5wasm
+ * and no engine either: model work runs in model workers (dist/worker.js, started through extension/worker/node.ts).
+ */
+import * as vscode from 'vscode';
+import { WeightHoverProvider } from './hovers';
+import { ModelEditorProvider, settings } from './modelEditor';
+import { OpenModels } from './openModels';
+import { PredictCommand } from './predictCommand';
+import type { SpawnWorker } from './worker/client';
+import { FAULTS_ENV } from './worker/faults';
+import { nodeWorkerSpawner } from './worker/node';
+
+export interface Core {
+  models: OpenModels;
+  editors: ModelEditorProvider;
+  predict: PredictCommand;
+  hovers: WeightHoverProvider;
+  /** Starts a model worker with the current settings. */
+  spawn: SpawnWorker;
+}
+
+export function startCore(context: vscode.ExtensionContext): Core {
+  const workerFile = vscode.Uri.joinPath(context.extensionUri, 'dist', 'worker.js').fsPath;
+  const spawn: SpawnWorker = () => {
+    const s = settings();
+    // Test-only fault injection (worker/faults.ts): read from the environment, which only the tests set.
+    return nodeWorkerSpawner(workerFile, { memoryLimitMB: s.workerMemoryLimitMB, faults: process.env[FAULTS_ENV] ?? '' })();
+  };
+  const models = new OpenModels();
+  return {
+    models,
+    editors: new ModelEditorProvider(context, models, spawn),
+    predict: new PredictCommand(context, models, spawn),
+    hovers: new WeightHoverProvider(models),
+    spawn,
+  };
+}

@@ -1,0 +1,185 @@
+/**
+ * The host side of a model worker: typed calls with a time limit each, one at a time (the worker's reads are
+ * synchronous WebAssembly, so a queued call would only wait there and eat its own time limit), and a watchdog.
+ *
+ * When a call does not answer in time, or the worker dies (ran out of its memory cap, crashed), the worker is ended,
+ * every waiting call is rejected with ONE line naming the file and the operation, `onFailure` listeners hear it, and
+ * the next call starts a fresh worker. Nothing here blocks the caller's thread, so the extension host keeps working
+ * whatever the worker does.
+ *
+ * Platform-neutral: a worker is anything behind `WorkerPort` (a Node worker thread in ./node.ts, a web worker
+ * later, an in-memory fake in the tests).
+ */
+import type { CallMessage, WorkerCall, WorkerMessage, WorkerResult } from './protocol';
+
+/** One running worker, as the client sees it. */
+export interface WorkerPort {
+  post(message: CallMessage): void;
+  onMessage(handler: (message: WorkerMessage) => void): void;
+  /** The worker ended on its own (not through terminate()); `reason` is one line, e.g. 'ran out of memory'. */
+  onExit(handler: (reason: string) => void): void;
+  terminate(): void;
+}
+
+export type SpawnWorker = () => WorkerPort;
+
+export interface CallOptions {
+  /** The file the call is about (first word of every message). */
+  file: string;
+  /** What the call does, for messages: 'opening the file', "reading weight 'lstm_1/kernel:0'". */
+  what: string;
+  /** Time limit for this call (ms). */
+  timeoutMs: number;
+  /** The setting that gives the time limit, named in the message. */
+  timeoutSetting?: string;
+  /** Progress events of this call, fraction in [0, 1]. */
+  onProgress?: (fraction: number, what: string) => void;
+}
+
+/** A call that failed because its worker was ended (time limit) or died (memory cap, crash). */
+export class WorkerFailure extends Error {
+  override name = 'WorkerFailure';
+  constructor(
+    message: string,
+    readonly kind: 'timeout' | 'died' | 'stopped',
+  ) {
+    super(message);
+  }
+}
+
+interface Pending {
+  id: number;
+  call: WorkerCall;
+  opts: CallOptions;
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  timer?: ReturnType<typeof setTimeout>;
+}
+
+/** Added to the first call's limit on a new worker (loading the worker's bundle and WebAssembly, on a busy machine). */
+export const STARTUP_ALLOWANCE_MS = 10_000;
+
+export class WorkerClient {
+  private port: WorkerPort | null = null;
+  private nextId = 1;
+  private running: Pending | null = null;
+  private readonly queue: Pending[] = [];
+  private readonly failureListeners: ((f: WorkerFailure) => void)[] = [];
+  private started = 0;
+  private disposed = false;
+
+  constructor(private readonly spawn: SpawnWorker) {}
+
+  /** How many workers this client has started (1 after the first call; +1 after each replacement). */
+  get generation(): number {
+    return this.started;
+  }
+
+  /** True while a worker is running (between its first call and a failure or dispose()). */
+  get alive(): boolean {
+    return this.port !== null;
+  }
+
+  /** Called after a worker was ended or died (the calls it held are already rejected). */
+  onFailure(listener: (f: WorkerFailure) => void): void {
+    this.failureListeners.push(listener);
+  }
+
+  call<C extends WorkerCall>(call: C, opts: CallOptions): Promise<WorkerResult<C>> {
+    if (this.disposed) return Promise.reject(new WorkerFailure(`${opts.file}: ${opts.what} was cancelled`, 'stopped'));
+    return new Promise<WorkerResult<C>>((resolve, reject) => {
+      this.queue.push({ id: this.nextId++, call, opts, resolve: resolve as (v: unknown) => void, reject });
+      this.pump();
+    });
+  }
+
+  /** End the worker now (cancel, editor closed): waiting calls are rejected as cancelled; no failure event. */
+  dispose(): void {
+    this.disposed = true;
+    this.stop((p) => new WorkerFailure(`${p.opts.file}: ${p.opts.what} was cancelled`, 'stopped'));
+  }
+
+  private pump(): void {
+    if (this.running || this.queue.length === 0) return;
+    const p = this.queue.shift()!;
+    this.running = p;
+    const fresh = !this.port;
+    const port = this.ensurePort();
+    // A fresh worker first loads its bundle and h5wasm: that start-up is not the call's time.
+    p.timer = setTimeout(() => this.timedOut(p), p.opts.timeoutMs + (fresh ? STARTUP_ALLOWANCE_MS : 0));
+    port.post({ id: p.id, call: p.call });
+  }
+
+  private ensurePort(): WorkerPort {
+    if (this.port) return this.port;
+    const port = this.spawn();
+    this.started++;
+    this.port = port;
+    port.onMessage((m) => {
+      if (this.port !== port) return;
+      this.received(m);
+    });
+    port.onExit((reason) => {
+      if (this.port !== port) return;
+      const cause = this.running;
+      this.fail(
+        (p) =>
+          new WorkerFailure(
+            p === cause || !cause ? `${p.opts.file}: ${p.opts.what} stopped the worker: ${reason}` : `${p.opts.file}: ${p.opts.what} was interrupted (the worker stopped: ${reason})`,
+            'died',
+          ),
+      );
+    });
+    return port;
+  }
+
+  private received(m: WorkerMessage): void {
+    const p = this.running;
+    if (!p || m.id !== p.id) return;
+    if ('progress' in m) {
+      p.opts.onProgress?.(m.progress, m.what);
+      return;
+    }
+    clearTimeout(p.timer);
+    this.running = null;
+    if ('error' in m) p.reject(new Error(m.error));
+    else p.resolve(m.ok);
+    this.pump();
+  }
+
+  private timedOut(p: Pending): void {
+    if (this.running !== p) return;
+    const seconds = Math.round(p.opts.timeoutMs / 100) / 10;
+    const setting = p.opts.timeoutSetting ? ` (${p.opts.timeoutSetting})` : '';
+    this.fail((q) =>
+      q === p
+        ? new WorkerFailure(`${q.opts.file}: ${q.opts.what} did not finish within ${seconds} s${setting}; its worker was stopped`, 'timeout')
+        : new WorkerFailure(`${q.opts.file}: ${q.opts.what} was interrupted (the worker was stopped after ${p.opts.what} took too long)`, 'timeout'),
+    );
+  }
+
+  /** End the worker, reject what it held (and what waits), tell the listeners; the next call starts a new one. */
+  private fail(error: (p: Pending) => WorkerFailure): void {
+    const first = this.running ?? this.queue[0];
+    const failure = first ? error(first) : null;
+    this.stop(error);
+    if (failure) for (const l of this.failureListeners) l(failure);
+  }
+
+  private stop(error: (p: Pending) => WorkerFailure): void {
+    const port = this.port;
+    this.port = null;
+    // Calls queued behind the failed one are rejected too: they may need state (an open model) the worker lost.
+    const held = [...(this.running ? [this.running] : []), ...this.queue.splice(0)];
+    this.running = null;
+    for (const p of held) {
+      clearTimeout(p.timer);
+      p.reject(error(p));
+    }
+    try {
+      port?.terminate();
+    } catch {
+      /* already gone */
+    }
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * The model worker's watchdog (extension/worker/client.ts) with fake workers: calls are answered in order, one at a
+ * time; a call that does not answer within its limit ends that worker (terminate) and comes back as one line naming
+ * the file, the operation and the setting; a worker that dies (out of memory) rejects what it held; the next call
+ * starts a new worker; another client is untouched; dispose cancels. Source of truth: the client's contract in its
+ * header (what the viewer shows on a hang or blow-up).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { STARTUP_ALLOWANCE_MS, WorkerClient, WorkerFailure, type WorkerPort } from '../../extension/worker/client';
+import type { CallMessage, WorkerMessage } from '../../extension/worker/protocol';
+
+/** A fake worker: answers `status` with its number; `open` on a path containing 'hang' never answers; 'oom' dies. */
+function fakeWorkers() {
+  const made: { n: number; terminated: boolean; seen: string[] }[] = [];
+  const spawn = (): WorkerPort => {
+    const me = { n: made.length + 1, terminated: false, seen: [] as string[] };
+    made.push(me);
+    let onMessage: (m: WorkerMessage) => void = () => {};
+    let onExit: (r: string) => void = () => {};
+    return {
+      post(m: CallMessage) {
+        me.seen.push(m.call.op);
+        if (me.terminated) return;
+        const path = m.call.op === 'open' ? m.call.path : '';
+        if (path.includes('hang')) return;
+        if (path.includes('oom')) {
+          setTimeout(() => onExit('ran out of memory (the cap is 64 MB, kerasLens.worker.memoryLimitMB)'), 5);
+          return;
+        }
+        if (path.includes('bad')) {
+          setTimeout(() => onMessage({ id: m.id, error: 'bad.h5: not a Keras model file' }), 1);
+          return;
+        }
+        setTimeout(() => {
+          onMessage({ id: m.id, progress: 0.5, what: 'reading' });
+          onMessage({ id: m.id, ok: { models: me.n } });
+        }, 2);
+      },
+      onMessage: (h) => void (onMessage = h),
+      onExit: (h) => void (onExit = h),
+      terminate: () => void (me.terminated = true),
+    };
+  };
+  return { spawn, made };
+}
+
+const open = (path: string) => ({ op: 'open' as const, model: path, path, maxTensorElements: 1000 });
+const opts = (file: string, timeoutMs = 200) => ({ file, what: 'opening the file', timeoutMs, timeoutSetting: 'kerasLens.worker.timeoutSeconds' });
+
+test('calls are answered by one worker started on the first call; progress events reach the caller', async () => {
+  const { spawn, made } = fakeWorkers();
+  const c = new WorkerClient(spawn);
+  assert.equal(made.length, 0, 'no worker before the first call');
+  const progress: number[] = [];
+  const [a, b] = await Promise.all([
+    c.call({ op: 'status' }, { ...opts('a.h5'), onProgress: (f) => progress.push(f) }),
+    c.call({ op: 'status' }, opts('a.h5')),
+  ]);
+  assert.deepEqual([a, b], [{ models: 1 }, { models: 1 }]);
+  assert.deepEqual(progress, [0.5]);
+  assert.equal(made.length, 1);
+  assert.equal(c.generation, 1);
+  c.dispose();
+});
+
+test('a hang: the worker is ended, one line names file, operation and setting; the next call gets a new worker', async () => {
+  const { spawn, made } = fakeWorkers();
+  const c = new WorkerClient(spawn);
+  const failures: WorkerFailure[] = [];
+  c.onFailure((f) => failures.push(f));
+  await c.call({ op: 'status' }, opts('hang.h5')); // the worker is up: the next call gets its own limit only
+  const hung = c.call(open('/x/hang.h5'), opts('hang.h5', 100));
+  const queued = c.call({ op: 'status' }, opts('hang.h5'));
+  await assert.rejects(hung, (e: Error) => {
+    assert.ok(e instanceof WorkerFailure);
+    assert.equal(e.kind, 'timeout');
+    assert.equal(e.message, 'hang.h5: opening the file did not finish within 0.1 s (kerasLens.worker.timeoutSeconds); its worker was stopped');
+    return true;
+  });
+  // the call queued behind the hang was never sent; it is rejected too (the new worker would not know the model)
+  await assert.rejects(queued, /hang\.h5: .*interrupted/);
+  assert.equal(made[0].terminated, true, 'the hung worker was terminated');
+  assert.deepEqual(made[0].seen, ['status', 'open'], 'the queued call never reached the hung worker');
+  assert.equal(failures.length, 1);
+  assert.equal(await c.call({ op: 'status' }, opts('hang.h5')).then((r) => r.models), 2, 'answered by a second worker');
+  assert.equal(c.generation, 2);
+  c.dispose();
+});
+
+test('a memory blow-up: the worker died, the call says so in one line; other clients never noticed', async () => {
+  const { spawn, made } = fakeWorkers();
+  const c = new WorkerClient(spawn);
+  const other = new WorkerClient(spawn);
+  assert.deepEqual(await other.call({ op: 'status' }, opts('good.h5')), { models: 1 });
+  await assert.rejects(c.call(open('/x/oom.h5'), opts('oom.h5', 5000)), (e: Error) => {
+    assert.equal(e.message, 'oom.h5: opening the file stopped the worker: ran out of memory (the cap is 64 MB, kerasLens.worker.memoryLimitMB)');
+    assert.equal((e as WorkerFailure).kind, 'died');
+    return true;
+  });
+  assert.equal(made[1].terminated, true);
+  assert.equal(made[0].terminated, false, "the other client's worker runs on");
+  assert.deepEqual(await other.call({ op: 'status' }, opts('good.h5')), { models: 1 });
+  c.dispose();
+  other.dispose();
+});
+
+test("the file's own errors pass through as they are and keep the worker", async () => {
+  const { spawn, made } = fakeWorkers();
+  const c = new WorkerClient(spawn);
+  await assert.rejects(c.call(open('/x/bad.h5'), opts('bad.h5')), /^Error: bad\.h5: not a Keras model file$/);
+  await c.call({ op: 'status' }, opts('bad.h5'));
+  assert.equal(made.length, 1);
+  c.dispose();
+});
+
+test('dispose ends the worker and cancels what waits; later calls are refused', async () => {
+  const { spawn, made } = fakeWorkers();
+  const c = new WorkerClient(spawn);
+  const pending = c.call(open('/x/hang.h5'), opts('hang.h5', 10_000));
+  assert.ok(STARTUP_ALLOWANCE_MS > 0);
+  c.dispose();
+  await assert.rejects(pending, /hang\.h5: opening the file was cancelled/);
+  assert.equal(made[0].terminated, true);
+  await assert.rejects(c.call({ op: 'status' }, opts('a.h5')), /cancelled/);
+});
