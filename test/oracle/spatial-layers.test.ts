@@ -57,8 +57,8 @@ const MAKERS: Record<string, Maker> = {
   },
   Pooling2D: (draw, dataFormat) => {
     const average = draw.bool();
-    const poolSize = [draw.int(1, 3), draw.int(1, 3)];
-    const strides = draw.bool(0.3) ? undefined : [draw.int(1, 3), draw.int(1, 3)];
+    const poolSize: [number, number] = [draw.int(1, 3), draw.int(1, 3)];
+    const strides: [number, number] | undefined = draw.bool(0.3) ? undefined : [draw.int(1, 3), draw.int(1, 3)];
     const padding = draw.pick(['valid', 'same'] as const);
     const args = { poolSize, strides, padding, dataFormat };
     return {

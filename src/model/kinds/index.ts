@@ -18,6 +18,9 @@ import { batchNormalizationKind } from './batch-normalization';
 import { layerNormalizationKind } from './layer-normalization';
 import { preluKind } from './prelu';
 import { rnnKind } from './rnn';
+import { attentionKind } from './attention';
+import { additiveAttentionKind } from './additive-attention';
+import { multiHeadAttentionKind } from './multi-head-attention';
 
 const weightedKinds: LayerKind[] = [
   lstmKind,
@@ -34,6 +37,9 @@ const weightedKinds: LayerKind[] = [
   layerNormalizationKind,
   preluKind,
   rnnKind,
+  attentionKind,
+  additiveAttentionKind,
+  multiHeadAttentionKind,
 ];
 
 const byClassName = new Map<string, LayerKind>();
