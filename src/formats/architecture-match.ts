@@ -5,34 +5,36 @@
 import { KerasLensError } from '../model/types';
 import type { LayerConfig, LayerWeights, ModelConfig } from '../model/types';
 import { kindFor } from '../model/kinds/index';
+import { inferShapes, tensorKey } from '../model/graph';
 
-/** Output shapes keyed by layer name (first call only), walking the layers with the kinds' outputShapes; best effort. (model/graph inferShapes keys every tensor of every call.) */
+/**
+ * Output shapes keyed by layer name (first call only), read from the one shape inference (model/graph inferShapes,
+ * which keys every tensor of every call); best effort: an architecture whose references cannot be ordered gives
+ * no shapes here (building the model reports it).
+ */
 export function outputShapesByLayer(model: ModelConfig, kerasVersion: string | null): Map<string, (number | null)[][]> {
   const shapes = new Map<string, (number | null)[][]>();
+  let tensors: Map<string, (number | null)[]>;
+  try {
+    tensors = inferShapes(model, kerasVersion);
+  } catch {
+    return shapes; /* shapes are a help for weightRoles, not required */
+  }
   for (const layer of model.layers) {
-    try {
-      if (layer.className === 'InputLayer') {
-        const s = layer.config.batch_input_shape;
-        if (Array.isArray(s)) shapes.set(layer.name, [s as (number | null)[]]);
-        continue;
-      }
-      const inputShapes = (layer.inbound[0] ?? []).map((r) => shapes.get(r.layer)?.[r.tensor]);
-      if (inputShapes.some((s) => !s)) continue;
-      const kind = kindFor(layer.className);
-      if (!kind) continue;
-      shapes.set(layer.name, kind.outputShapes(layer, { kerasVersion, inputShapes: inputShapes as (number | null)[][] }));
-    } catch {
-      /* shapes are a help for weightRoles, not required */
+    const outs: (number | null)[][] = [];
+    for (let t = 0; tensors.has(tensorKey({ layer: layer.name, node: 0, tensor: t })); t++) {
+      outs.push(tensors.get(tensorKey({ layer: layer.name, node: 0, tensor: t }))!);
     }
+    if (outs.length) shapes.set(layer.name, outs);
   }
   return shapes;
 }
 
+/** Input shapes of a layer's first call, or [] when one is unknown. */
 export function inputShapesOf(layer: LayerConfig, shapes: Map<string, (number | null)[][]>): (number | null)[][] {
-  const s = (layer.inbound[0] ?? []).map((r) => shapes.get(r.layer)?.[r.tensor]);
+  const s = (layer.inbound[0] ?? []).map((r) => (r.node === 0 ? shapes.get(r.layer)?.[r.tensor] : undefined));
   return s.every((x) => !!x) ? (s as (number | null)[][]) : [];
 }
-
 
 /**
  * A weights-only file saved from another session names its layers differently (lstm_3 vs lstm_1). Keras's

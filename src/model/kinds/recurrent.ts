@@ -57,16 +57,14 @@ export function recurrentActivationOf(layer: LayerConfig, kerasVersion: string |
   return a;
 }
 
-/** The input shape of the first input of this call (batch axis included), from ctx or the config. */
-export function firstInputShape(layer: LayerConfig, ctx: KindContext): (number | null)[] | null {
+/** The input shape of the first input of this call (batch axis included), from the graph's shape inference (ctx). */
+export function firstInputShape(_layer: LayerConfig, ctx: KindContext): (number | null)[] | null {
+  // Only the graph's shape inference (model/graph inferShapes) says what a layer sees. A layer's own
+  // batch_input_shape / input_shape / input_dim is NOT read here: Keras uses it only on the first layer of a
+  // Sequential (the normaliser turns that into the InputLayer) and ignores it on later layers, where tf.keras 2.x
+  // files still carry it stale when users passed input_shape to every layer (LSTM(8, input_shape=(5, 3)) twice).
   const s = ctx.inputShapes?.[0];
-  if (s && s.length > 0) return s;
-  const c = layer.config;
-  const bis = c.batch_input_shape;
-  if (Array.isArray(bis)) return bis as (number | null)[];
-  if (Array.isArray(c.input_shape)) return [null, ...(c.input_shape as (number | null)[])];
-  if (typeof c.input_dim === 'number') return [null, typeof c.input_length === 'number' ? c.input_length : null, c.input_dim];
-  return null;
+  return s && s.length > 0 ? s : null;
 }
 
 /** Size of the feature (last) axis of the input, or null when unknown. */
