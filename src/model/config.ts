@@ -201,6 +201,8 @@ export function normalizeLayerConfig(raw: unknown, kerasVersion: string | null, 
     config = renameKeras3Keys(rawConfig);
   }
   if ('dtype' in config) config.dtype = plainDtype(config.dtype);
+  // Keras 3 operation nodes (keras.ops calls) are told apart from the layers whose class names they share.
+  if (typeof raw.module === 'string' && KERAS3_OP_MODULE.test(raw.module)) className = OP_PREFIX + className;
   const name =
     typeof config.name === 'string' ? config.name : typeof raw.name === 'string' ? raw.name : kerasSnakeCase(className);
   const layer: LayerConfig = { name, className, config, inbound: [] };
@@ -280,6 +282,81 @@ function parseNode(
     throw new KerasLensError(source, `layer '${layerName}' has inbound_nodes in a shape Keras Lens cannot read`);
   }
   return { refs, kwargs, options };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Operation nodes (model/ops): Keras 3 keras.ops calls and tf.keras TFOpLambda / SlicingOpLambda
+// ---------------------------------------------------------------------------------------------
+
+/** Keras 3 writes keras.ops calls as nodes of these modules; their classes share names with layers (Add, Softmax). */
+const KERAS3_OP_MODULE = /^keras(\.src)?\.ops(\.|$)/;
+/** The class-name prefix operation nodes get (model/ops/kind.ts OP_CLASS_PREFIX). */
+const OP_PREFIX = 'ops.';
+const TF_OP_LAYERS = new Set(['TFOpLambda', 'SlicingOpLambda']);
+
+function isOpNode(layer: LayerConfig): boolean {
+  return layer.className.startsWith(OP_PREFIX) || TF_OP_LAYERS.has(layer.className);
+}
+
+type CallArgs = { args: unknown[]; kwargs: Record<string, unknown> };
+
+/** A JSON value with every tensor replaced by {$tensor: k} (k = its place in `refs`, where it is appended). */
+function tensorTemplate(v: unknown, refs: TensorRef[], isTensor: (v: unknown) => TensorRef | null, depth = 0): unknown {
+  if (depth > 32) throw new Error('call arguments nested too deep');
+  const r = isTensor(v);
+  if (r) {
+    refs.push(r);
+    return { $tensor: refs.length - 1 };
+  }
+  if (Array.isArray(v)) return v.map((x) => tensorTemplate(x, refs, isTensor, depth + 1));
+  if (isObj(v)) {
+    const out: Obj = {};
+    for (const [k, x] of Object.entries(plainCopy(v))) out[k] = tensorTemplate(x, refs, isTensor, depth + 1);
+    return out;
+  }
+  return v;
+}
+
+const keras3Tensor = (v: unknown): TensorRef | null => (isObj(v) && v.class_name === '__keras_tensor__' ? asTensorRef(v) : null);
+/** tf.keras node data: [layer, node, tensor] (kwargs tensors) — a list of 3 whose first item is a name. */
+const tfKerasTensor = (v: unknown): TensorRef | null => (Array.isArray(v) && v.length === 3 ? asTensorRef(v) : null);
+const TF_CONSTANT = '_CONSTANT_VALUE';
+
+/**
+ * One call of an operation node -> its tensors (in order) and its arguments with tensors as {$tensor: k}.
+ * Keras 3: {args, kwargs} with __keras_tensor__ objects (keras/src/models/functional.py serialize_node).
+ * tf.keras (keras/engine/node.py Node.serialize, op layers keep the first argument's structure): the first
+ * argument is the node itself when it is one tensor — [layer, node, tensor, kwargs] — or a list of such entries
+ * (tf.concat([a, b])), constants as ['_CONSTANT_VALUE', -1, value, kwargs]; every other argument is in the kwargs
+ * dict (the last entry's, as Keras reads it), tensors there as [layer, node, tensor].
+ */
+function parseOpNode(node: unknown, source: string, layerName: string, tfKeras: boolean): { refs: TensorRef[]; call: CallArgs } {
+  const refs: TensorRef[] = [];
+  const fail = () => new KerasLensError(source, `operation '${layerName}' has an inbound node Keras Lens cannot read`);
+  try {
+    if (!tfKeras) {
+      if (!isObj(node)) throw fail();
+      const args = tensorTemplate(Array.isArray(node.args) ? node.args : [], refs, keras3Tensor) as unknown[];
+      const kwargs = tensorTemplate(isObj(node.kwargs) ? node.kwargs : {}, refs, keras3Tensor) as Obj;
+      return { refs, call: { args, kwargs } };
+    }
+    if (!Array.isArray(node) || node.length === 0) throw fail();
+    const single = typeof node[0] === 'string';
+    const entries = (single ? [node] : node) as unknown[];
+    let kw: unknown = {};
+    const first = entries.map((e) => {
+      if (!Array.isArray(e) || e.length < 3 || typeof e[0] !== 'string') throw fail();
+      if (e.length >= 4) kw = e[3];
+      if (e[0] === TF_CONSTANT) return e[2];
+      refs.push({ layer: e[0], node: Number(e[1]), tensor: Number(e[2]) });
+      return { $tensor: refs.length - 1 };
+    });
+    const kwargs = tensorTemplate(isObj(kw) ? kw : {}, refs, tfKerasTensor) as Obj;
+    return { refs, call: { args: [single ? first[0] : first], kwargs } };
+  } catch (err) {
+    if (err instanceof KerasLensError) throw err;
+    throw new KerasLensError(source, `operation '${layerName}': ${(err as Error).message}`);
+  }
 }
 
 function parseRefList(v: unknown): TensorRef[] {
@@ -395,6 +472,16 @@ function normalizeFunctional(cls: 'Model' | 'Functional', cfg: unknown, kerasVer
     const layer = normalizeLayerConfig(raw, kerasVersion, source);
     if (isObj(raw) && typeof raw.name === 'string') layer.name = raw.name;
     const nodes = isObj(raw) && Array.isArray(raw.inbound_nodes) ? raw.inbound_nodes : [];
+    if (isOpNode(layer)) {
+      // operation nodes: every tensor of a call is an input of it; the arguments are kept for model/ops
+      layer.callArgs = nodes.map((node) => {
+        const p = parseOpNode(node, source, layer.name, TF_OP_LAYERS.has(layer.className));
+        layer.inbound.push(p.refs);
+        return p.call;
+      });
+      layers.push(layer);
+      continue;
+    }
     const kw: Record<string, TensorRef[]>[] = [];
     const opts: Record<string, unknown>[] = [];
     let anyKw = false;
@@ -528,6 +615,7 @@ function expandNestedModels(m: ModelConfig, kerasVersion: string | null, source:
       const copy: LayerConfig = { ...il, name, inbound, nestedIn: il.nestedIn ? `${l.name}/${il.nestedIn}` : l.name };
       if (il.inboundKwargs) copy.inboundKwargs = kwargs;
       if (il.callOptions) copy.callOptions = Array.from({ length: calls }, () => il.callOptions!).flat();
+      if (il.callArgs) copy.callArgs = Array.from({ length: calls }, () => il.callArgs!).flat();
       if (name !== il.name) copy.storedName = il.storedName ?? il.name;
       layers.push(copy);
     }

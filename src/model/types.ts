@@ -56,6 +56,12 @@ export interface LayerConfig {
   storedName?: string;
   inner?: LayerConfig;
   backward?: LayerConfig;
+  /**
+   * Operation nodes only (Keras 3 `keras.src.ops.*` classes, named 'ops.<Class>'; tf.keras TFOpLambda /
+   * SlicingOpLambda): per call, its arguments as the file wrote them, each graph tensor replaced by {$tensor: k},
+   * k = its place in that call's `inbound` list (which holds every tensor of the call, in order).
+   */
+  callArgs?: { args: unknown[]; kwargs: Record<string, unknown> }[];
 }
 
 export interface ModelConfig {

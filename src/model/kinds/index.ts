@@ -21,6 +21,7 @@ import { rnnKind } from './rnn';
 import { attentionKind } from './attention';
 import { additiveAttentionKind } from './additive-attention';
 import { multiHeadAttentionKind } from './multi-head-attention';
+import { opKind } from '../ops/kind';
 
 const weightedKinds: LayerKind[] = [
   lstmKind,
@@ -43,7 +44,8 @@ const weightedKinds: LayerKind[] = [
 ];
 
 const byClassName = new Map<string, LayerKind>();
-for (const kind of [...weightedKinds, ...weightlessKinds]) {
+// opKind: the operation nodes (Keras 3 keras.ops calls, tf.keras TFOpLambda / SlicingOpLambda), see model/ops/.
+for (const kind of [...weightedKinds, ...weightlessKinds, opKind]) {
   for (const name of kind.classNames) byClassName.set(name, kind);
 }
 

@@ -1,0 +1,121 @@
+/**
+ * Keras 3 operation nodes (module `keras.src.ops.*`) -> OpCall. The class's constructor arguments are its config
+ * (Operation records them: `Any(axis=-1, keepdims=False)` -> config {axis: -1, keepdims: false}); the call's
+ * tensors and constants are the node's args/kwargs, named as in the class's `call` (keras/src/ops/numpy.py,
+ * nn.py, core.py, math.py): `NotEqual.call(x1, x2)` with args [x, 0.0], `Concatenate.call(xs)` with args [[a, b]],
+ * `GetItem.call(x, key)`, `Einsum.call(*operands)` with the subscripts in the config.
+ */
+import type { LayerConfig } from '../types';
+import { checkCastDtype } from './elementwise';
+import { arg, indexKey, operandList, operandOf, setting } from './arguments';
+import type { OpCall, Params } from './op';
+
+type Call = { args: unknown[]; kwargs: Record<string, unknown> };
+type Binder = (c: Record<string, unknown>, call: Call) => OpCall;
+
+const unary = (op: string): Binder => (_c, call) => ({ op, operands: [operandOf(arg(call, 0, 'x'), `${op} x`)], params: {} });
+const binary = (op: string): Binder => (_c, call) => ({
+  op,
+  operands: [operandOf(arg(call, 0, 'x1'), `${op} x1`), operandOf(arg(call, 1, 'x2'), `${op} x2`)],
+  params: {},
+});
+const withConfig = (op: string, keys: string[]): Binder => (c, call) => {
+  const params: Params = {};
+  for (const k of keys) params[k] = setting(c[k], `${op} ${k}`);
+  return { op, operands: [operandOf(arg(call, 0, 'x'), `${op} x`)], params };
+};
+const reduction = (op: string) => withConfig(op, ['axis', 'keepdims', 'initial']);
+
+const BINDERS: Record<string, Binder> = {
+  // elementwise, two operands
+  Add: binary('add'),
+  Subtract: binary('subtract'),
+  Multiply: binary('multiply'),
+  Divide: binary('divide'),
+  TrueDivide: binary('divide'),
+  Power: binary('power'),
+  FloorDivide: binary('floor_divide'),
+  Mod: binary('mod'),
+  Maximum: binary('maximum'),
+  Minimum: binary('minimum'),
+  Equal: binary('equal'),
+  NotEqual: binary('not_equal'),
+  Greater: binary('greater'),
+  GreaterEqual: binary('greater_equal'),
+  Less: binary('less'),
+  LessEqual: binary('less_equal'),
+  LogicalAnd: binary('logical_and'),
+  LogicalOr: binary('logical_or'),
+  // elementwise, one operand
+  Exp: unary('exp'),
+  Log: unary('log'),
+  Sqrt: unary('sqrt'),
+  Absolute: unary('abs'),
+  Abs: unary('abs'),
+  Square: unary('square'),
+  Negative: unary('negative'),
+  Sign: unary('sign'),
+  Floor: unary('floor'),
+  Ceil: unary('ceil'),
+  Reciprocal: unary('reciprocal'),
+  Log1p: unary('log1p'),
+  Expm1: unary('expm1'),
+  Sin: unary('sin'),
+  Cos: unary('cos'),
+  Rsqrt: unary('rsqrt'),
+  Sigmoid: unary('sigmoid'),
+  Tanh: unary('tanh'),
+  Relu: unary('relu'),
+  LogicalNot: unary('logical_not'),
+  Where: (_c, call) => ({
+    op: 'where',
+    operands: [operandOf(arg(call, 0, 'condition'), 'where condition'), operandOf(arg(call, 1, 'x1'), 'where x1'), operandOf(arg(call, 2, 'x2'), 'where x2')],
+    params: {},
+  }),
+  Clip: (c, call) => ({
+    op: 'clip',
+    operands: [operandOf(arg(call, 0, 'x'), 'clip x'), operandOf(setting(c.x_min, 'clip x_min'), 'clip x_min'), operandOf(setting(c.x_max, 'clip x_max'), 'clip x_max')],
+    params: {},
+  }),
+  Cast: (c, call) => {
+    checkCastDtype(c.dtype);
+    return { op: 'cast', operands: [operandOf(arg(call, 0, 'x'), 'cast x')], params: { dtype: c.dtype } };
+  },
+  ConvertToTensor: (c, call) => {
+    checkCastDtype(c.dtype);
+    return { op: 'cast', operands: [operandOf(arg(call, 0, 'x'), 'convert_to_tensor x')], params: { dtype: c.dtype ?? null } };
+  },
+  // reductions
+  Sum: reduction('sum'),
+  Mean: reduction('mean'),
+  Max: reduction('max'),
+  Amax: reduction('max'),
+  Min: reduction('min'),
+  Amin: reduction('min'),
+  Prod: reduction('prod'),
+  Any: reduction('any'),
+  All: reduction('all'),
+  Softmax: withConfig('softmax', ['axis']),
+  LogSoftmax: withConfig('log_softmax', ['axis']),
+  // layout
+  ExpandDims: withConfig('expand_dims', ['axis']),
+  Squeeze: withConfig('squeeze', ['axis']),
+  Reshape: withConfig('reshape', ['newshape']),
+  Transpose: withConfig('transpose', ['axes']),
+  Concatenate: (c, call) => ({ op: 'concatenate', operands: operandList(arg(call, 0, 'xs'), 'concatenate xs'), params: { axis: c.axis ?? 0 } }),
+  Stack: (c, call) => ({ op: 'stack', operands: operandList(arg(call, 0, 'x'), 'stack x'), params: { axis: c.axis ?? 0 } }),
+  GetItem: (_c, call) => ({ op: 'get_item', operands: [operandOf(arg(call, 0, 'x'), 'get_item x')], params: { key: indexKey(arg(call, 1, 'key')) } }),
+  // linear algebra
+  Matmul: binary('matmul'),
+  Einsum: (c, call) => ({ op: 'einsum', operands: call.args.map((a, i) => operandOf(a, `einsum operand ${i}`)), params: { subscripts: c.subscripts } }),
+};
+
+/** The Keras 3 operation classes Keras Lens runs. */
+export const KERAS3_OP_CLASSES = Object.keys(BINDERS);
+
+/** Binds call `call` of a Keras 3 operation node whose class (without the 'ops.' prefix) is `cls`. */
+export function bindKeras3Op(layer: LayerConfig, cls: string, call: Call): OpCall {
+  const binder = BINDERS[cls];
+  if (!binder) throw new Error(`Keras Lens does not run the Keras operation ${cls}`);
+  return binder(layer.config, call);
+}

@@ -1,0 +1,69 @@
+/**
+ * The one layer kind of every operation node: Keras 3 ops (class names 'ops.<Class>', see the normaliser) and
+ * tf.keras's TFOpLambda / SlicingOpLambda. No weights. Output shape and forward come from the op family files via
+ * the bound call; the output carries no mask (see op.ts for Keras's rule).
+ */
+import { KerasLensError, type ForwardArgs, type ForwardResult, type KindContext, type LayerConfig, type LayerKind, type Tensor } from '../types';
+import { noWeights } from '../kinds/weightless/unusedArrays';
+import { bindKeras3Op, KERAS3_OP_CLASSES } from './keras3';
+import { bindTfOpLambda } from './tf-op-lambda';
+import { elementwiseOps } from './elementwise';
+import { reduceOps } from './reduce';
+import { layoutOps } from './layout';
+import { getItemOps } from './get-item';
+import { linalgOps } from './linalg';
+import type { OpCall, OpImpl, Shape } from './op';
+
+/** The class-name prefix the normaliser gives Keras 3 operation nodes (their classes share names with layers: Add, Concatenate, Softmax, ...). */
+export const OP_CLASS_PREFIX = 'ops.';
+
+const TF_OP_LAYERS = ['TFOpLambda', 'SlicingOpLambda'];
+
+export const OPS: Record<string, OpImpl> = { ...elementwiseOps, ...reduceOps, ...layoutOps, ...getItemOps, ...linalgOps };
+
+function what(layer: LayerConfig): string {
+  return `layer '${layer.name}' (${layer.className})`;
+}
+
+/** The op, operands and settings of call `node` of an operation layer. Throws KerasLensError (no file) when unsupported. */
+export function boundCall(layer: LayerConfig, node: number): { call: OpCall; impl: OpImpl } {
+  const stored = layer.callArgs?.[node];
+  if (!stored) throw new KerasLensError(null, `${what(layer)} has no stored arguments for its call ${node}`);
+  let call: OpCall;
+  try {
+    call = TF_OP_LAYERS.includes(layer.className)
+      ? bindTfOpLambda(layer, stored)
+      : bindKeras3Op(layer, layer.className.slice(OP_CLASS_PREFIX.length), stored);
+  } catch (err) {
+    throw new KerasLensError(null, `${what(layer)}: ${(err as Error).message}`);
+  }
+  const impl = OPS[call.op];
+  if (!impl) throw new KerasLensError(null, `${what(layer)}: Keras Lens does not run '${call.op}'`);
+  return { call, impl };
+}
+
+export const opKind: LayerKind = {
+  classNames: [...KERAS3_OP_CLASSES.map((c) => OP_CLASS_PREFIX + c), ...TF_OP_LAYERS],
+  ...noWeights,
+  outputShapes(layer: LayerConfig, ctx: KindContext) {
+    const { call, impl } = boundCall(layer, ctx.node ?? 0);
+    const shapes: Shape[] = call.operands.map((o) => {
+      if ('constant' in o) return o.constant.shape;
+      const s = ctx.inputShapes[o.tensor];
+      if (!s) throw new Error(`input ${o.tensor} has no known shape`);
+      return s;
+    });
+    return [impl.shape(shapes, call.params)];
+  },
+  forward(args: ForwardArgs): ForwardResult {
+    const { call, impl } = boundCall(args.layer, args.node ?? 0);
+    const xs: Tensor[] = call.operands.map((o) => ('constant' in o ? o.constant : args.inputs[o.tensor]));
+    let out: Tensor;
+    try {
+      out = impl.run(xs, call.params);
+    } catch (err) {
+      throw new KerasLensError(null, `${what(args.layer)}: ${(err as Error).message}`);
+    }
+    return { outputs: [out], masks: [null] };
+  },
+};

@@ -1,0 +1,129 @@
+/**
+ * Ops that move elements without changing them (row-major, batch axis first; numpy / Keras 3 semantics):
+ *   expand_dims(x, axis)      a size-1 axis inserted at each axis (negative: counted in the OUTPUT rank)
+ *   squeeze(x, axis)          size-1 axes removed (axis null: every axis known to be 1)
+ *   reshape(x, newshape)      the full shape, batch axis included; one −1 is inferred
+ *   transpose(x, axes)        output axis i = input axis axes[i] (null: reversed)
+ *   concatenate(xs, axis)     joined along axis; stack(xs, axis): a new axis, then joined
+ */
+import type { Tensor } from '../types';
+import { asFloat64, elementCount, normaliseAxis, transpose } from '../kinds/weightless/tensorLayout';
+import type { OpImpl, Params, Shape } from './op';
+
+function intList(v: unknown, what: string): number[] {
+  const list = Array.isArray(v) ? v : [v];
+  if (!list.every((a) => Number.isInteger(a))) throw new Error(`${what}: ${JSON.stringify(v)} is not an integer or a list of integers`);
+  return list as number[];
+}
+
+function expandedShape<T extends number | null>(s: T[], axis: unknown): T[] {
+  const axes = intList(axis, 'expand_dims');
+  const rank = s.length + axes.length;
+  const at = new Set(axes.map((a) => normaliseAxis(a, rank, 'expand_dims')));
+  const out: T[] = [];
+  let k = 0;
+  for (let i = 0; i < rank; i++) out.push(at.has(i) ? (1 as T) : s[k++]);
+  return out;
+}
+
+function squeezedShape<T extends number | null>(s: T[], axis: unknown): T[] {
+  if (axis === null || axis === undefined) return s.filter((d) => d !== 1);
+  const at = new Set(intList(axis, 'squeeze').map((a) => normaliseAxis(a, s.length, 'squeeze')));
+  for (const a of at) if (s[a] !== 1 && s[a] !== null) throw new Error(`squeeze: axis ${a} has size ${s[a]}, not 1`);
+  return s.filter((_, i) => !at.has(i));
+}
+
+function reshapedShape(s: Shape, newshape: unknown): Shape {
+  const want = intList(newshape, 'reshape');
+  const free = want.filter((d) => d === -1).length;
+  if (free > 1 || want.some((d) => d < -1)) throw new Error(`reshape: new shape ${JSON.stringify(newshape)} is not valid`);
+  const known = s.every((d) => d !== null);
+  const total = known ? elementCount(s as number[]) : null;
+  const fixed = want.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
+  if (free === 0) {
+    if (total !== null && total !== fixed) throw new Error(`reshape: cannot reshape ${s.length}-d input of ${total} values to (${want.join(', ')})`);
+    return want;
+  }
+  if (total === null) return want.map((d) => (d === -1 ? null : d));
+  if (fixed === 0 || total % fixed !== 0) throw new Error(`reshape: cannot reshape ${total} values to (${want.join(', ')})`);
+  return want.map((d) => (d === -1 ? total / fixed : d));
+}
+
+function permutation(rank: number, axes: unknown): number[] {
+  if (axes === null || axes === undefined) return Array.from({ length: rank }, (_, i) => rank - 1 - i);
+  const perm = intList(axes, 'transpose').map((a) => normaliseAxis(a, rank, 'transpose'));
+  if (perm.length !== rank || new Set(perm).size !== rank) throw new Error(`transpose: axes ${JSON.stringify(axes)} is not a permutation of ${rank} axes`);
+  return perm;
+}
+
+function concatShape(shapes: Shape[], axis: number): Shape {
+  const rank = shapes[0].length;
+  const a = normaliseAxis(axis, rank, 'concatenate');
+  const out = [...shapes[0]];
+  for (const s of shapes.slice(1)) {
+    if (s.length !== rank) throw new Error('concatenate: inputs of different ranks');
+    for (let i = 0; i < rank; i++) {
+      if (i === a) out[i] = out[i] === null || s[i] === null ? null : (out[i] as number) + (s[i] as number);
+      else if (out[i] === null) out[i] = s[i];
+      else if (s[i] !== null && s[i] !== out[i]) throw new Error(`concatenate: shapes differ on axis ${i} (${out[i]} vs ${s[i]})`);
+    }
+  }
+  return out;
+}
+
+function concatRun(xs: Tensor[], axis: number): Tensor {
+  const shape = concatShape(xs.map((t) => t.shape), axis) as number[];
+  const a = normaliseAxis(axis, shape.length, 'concatenate');
+  const outer = elementCount(shape.slice(0, a));
+  const inner = elementCount(shape.slice(a + 1));
+  const out = new Float64Array(elementCount(shape));
+  let o = 0;
+  for (let i = 0; i < outer; i++) {
+    for (const t of xs) {
+      const block = t.shape[a] * inner;
+      for (let k = 0; k < block; k++) out[o++] = t.data[i * block + k];
+    }
+  }
+  return { shape, data: out };
+}
+
+function axisOf(p: Params, fallback: number): number {
+  const a = p.axis ?? fallback;
+  if (!Number.isInteger(a)) throw new Error(`axis ${JSON.stringify(p.axis)} is not an integer`);
+  return a as number;
+}
+
+export const layoutOps: Record<string, OpImpl> = {
+  expand_dims: {
+    shape: (shapes, p) => expandedShape(shapes[0], p.axis),
+    run: (xs, p) => ({ shape: expandedShape(xs[0].shape, p.axis), data: asFloat64(xs[0]) }),
+  },
+  squeeze: {
+    shape: (shapes, p) => squeezedShape(shapes[0], p.axis),
+    run: (xs, p) => ({ shape: squeezedShape(xs[0].shape, p.axis), data: asFloat64(xs[0]) }),
+  },
+  reshape: {
+    shape: (shapes, p) => reshapedShape(shapes[0], p.newshape),
+    run: (xs, p) => ({ shape: reshapedShape(xs[0].shape, p.newshape) as number[], data: asFloat64(xs[0]) }),
+  },
+  transpose: {
+    shape: (shapes, p) => permutation(shapes[0].length, p.axes).map((i) => shapes[0][i]),
+    run: (xs, p) => transpose(xs[0], permutation(xs[0].shape.length, p.axes)),
+  },
+  concatenate: {
+    shape: (shapes, p) => concatShape(shapes, axisOf(p, 0)),
+    run: (xs, p) => concatRun(xs, axisOf(p, 0)),
+  },
+  stack: {
+    shape: (shapes, p) => {
+      const rank = shapes[0].length + 1;
+      const a = normaliseAxis(axisOf(p, 0), rank, 'stack');
+      return concatShape(shapes.map((s) => expandedShape(s, a)), a);
+    },
+    run: (xs, p) => {
+      const rank = xs[0].shape.length + 1;
+      const a = normaliseAxis(axisOf(p, 0), rank, 'stack');
+      return concatRun(xs.map((t) => ({ shape: expandedShape(t.shape, a), data: t.data })), a);
+    },
+  },
+};

@@ -1,0 +1,132 @@
+/**
+ * Reductions over axes (numpy / Keras 3 semantics; tf.math.reduce_* alike):
+ *   sum Σ, mean Σ/n, max, min, prod Π, any (some element ≠ 0), all (every element ≠ 0)
+ *   axis: null = every axis (the batch axis too), an int or a list (negative counts from the end);
+ *   keepdims: reduced axes stay as size 1, else they are removed. max/min take Keras's optional `initial`.
+ * softmax(x, axis) = exp(x − max) / Σ exp(x − max) over the axes (default −1); log_softmax = x − max − log Σ exp(x − max).
+ */
+import type { Tensor } from '../types';
+import { elementCount, normaliseAxis, stridesOf } from '../kinds/weightless/tensorLayout';
+import type { OpImpl, Params, Shape } from './op';
+
+export function reducedAxes(axis: unknown, rank: number, what: string): number[] {
+  if (axis === null || axis === undefined) return Array.from({ length: rank }, (_, i) => i);
+  const list = Array.isArray(axis) ? axis : [axis];
+  const out = list.map((a) => {
+    if (typeof a !== 'number') throw new Error(`${what}: axis ${JSON.stringify(axis)} is not an integer or a list of integers`);
+    return normaliseAxis(a, rank, what);
+  });
+  return [...new Set(out)].sort((a, b) => a - b);
+}
+
+function reducedShape<T extends number | null>(shape: T[], axes: number[], keepdims: boolean): T[] {
+  const out: T[] = [];
+  shape.forEach((d, i) => {
+    if (!axes.includes(i)) out.push(d);
+    else if (keepdims) out.push(1 as T);
+  });
+  return out;
+}
+
+interface Reducer {
+  init: number;
+  step(acc: number, x: number): number;
+  finish?(acc: number, n: number): number;
+}
+
+const REDUCERS: Record<string, Reducer> = {
+  sum: { init: 0, step: (a, x) => a + x },
+  mean: { init: 0, step: (a, x) => a + x, finish: (a, n) => a / n },
+  max: { init: -Infinity, step: (a, x) => (x > a || Number.isNaN(x) ? x : a) },
+  min: { init: Infinity, step: (a, x) => (x < a || Number.isNaN(x) ? x : a) },
+  prod: { init: 1, step: (a, x) => a * x },
+  any: { init: 0, step: (a, x) => (a !== 0 || x !== 0 ? 1 : 0) },
+  all: { init: 1, step: (a, x) => (a !== 0 && x !== 0 ? 1 : 0) },
+};
+
+/** out[j] = reduce over the input elements that map to output index j (keepdims layout). */
+function reduceWith(x: Tensor, axes: number[], r: Reducer, initial: number | null): { keep: number[]; data: Float64Array } {
+  const keep = reducedShape(x.shape, axes, true);
+  const n = elementCount(keep);
+  const acc = new Float64Array(n).fill(r.init);
+  if (initial !== null) acc.fill(r.step(r.init, initial));
+  const outStrides = stridesOf(keep).map((s, i) => (axes.includes(i) ? 0 : s));
+  const rank = x.shape.length;
+  const idx = new Array<number>(rank).fill(0);
+  let dst = 0;
+  const total = x.data.length;
+  for (let i = 0; i < total; i++) {
+    acc[dst] = r.step(acc[dst], x.data[i]);
+    for (let a = rank - 1; a >= 0; a--) {
+      idx[a]++;
+      dst += outStrides[a];
+      if (idx[a] < x.shape[a]) break;
+      dst -= outStrides[a] * x.shape[a];
+      idx[a] = 0;
+    }
+  }
+  if (r.finish) {
+    const count = total / Math.max(1, n);
+    for (let j = 0; j < n; j++) acc[j] = r.finish(acc[j], count);
+  }
+  return { keep, data: acc };
+}
+
+function reduction(name: string): OpImpl {
+  const r = REDUCERS[name];
+  return {
+    shape(shapes: Shape[], p: Params) {
+      const s = shapes[0];
+      return reducedShape(s, reducedAxes(p.axis, s.length, name), p.keepdims === true);
+    },
+    run(xs: Tensor[], p: Params) {
+      const x = xs[0];
+      const axes = reducedAxes(p.axis, x.shape.length, name);
+      const initial = typeof p.initial === 'number' ? p.initial : null;
+      const { data } = reduceWith(x, axes, r, initial);
+      return { shape: reducedShape(x.shape, axes, p.keepdims === true), data };
+    },
+  };
+}
+
+function softmaxLike(log: boolean): OpImpl {
+  const what = log ? 'log_softmax' : 'softmax';
+  return {
+    shape: (shapes) => [...shapes[0]],
+    run(xs: Tensor[], p: Params) {
+      const x = xs[0];
+      const axes = reducedAxes(p.axis ?? -1, x.shape.length, what);
+      const max = reduceWith(x, axes, REDUCERS.max, null);
+      const strides = stridesOf(max.keep).map((s, i) => (axes.includes(i) ? 0 : s));
+      // the keepdims index of every element of x
+      const at = new Int32Array(x.data.length);
+      const rank = x.shape.length;
+      const idx = new Array<number>(rank).fill(0);
+      let dst = 0;
+      for (let i = 0; i < x.data.length; i++) {
+        at[i] = dst;
+        for (let a = rank - 1; a >= 0; a--) {
+          idx[a]++;
+          dst += strides[a];
+          if (idx[a] < x.shape[a]) break;
+          dst -= strides[a] * x.shape[a];
+          idx[a] = 0;
+        }
+      }
+      const e = new Float64Array(x.data.length);
+      const sum = new Float64Array(max.data.length);
+      for (let i = 0; i < e.length; i++) {
+        e[i] = Math.exp(x.data[i] - max.data[at[i]]);
+        sum[at[i]] += e[i];
+      }
+      for (let i = 0; i < e.length; i++) e[i] = log ? x.data[i] - max.data[at[i]] - Math.log(sum[at[i]]) : e[i] / sum[at[i]];
+      return { shape: [...x.shape], data: e };
+    },
+  };
+}
+
+export const reduceOps: Record<string, OpImpl> = {
+  ...Object.fromEntries(Object.keys(REDUCERS).map((k) => [k, reduction(k)])),
+  softmax: softmaxLike(false),
+  log_softmax: softmaxLike(true),
+};
