@@ -8,6 +8,7 @@ import fs = require('node:fs');
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { runInspect } from './inspect';
 import { runPredict } from './predict';
+import { runExport } from './export';
 import { oneLineText, terminalSafe } from '../model/text';
 import { openModelFile } from '../formats/open';
 import { inspectModel } from '../explain/inspect';
@@ -15,7 +16,8 @@ import { configArgument, modelArgument, oneLine, type WorkerMessage } from './ar
 
 const USAGE = `usage:
   keras-lens inspect MODEL [--config ARCH.json] [--json]
-  keras-lens predict MODEL INPUT.json [--config ARCH.json] [--trace] [--json]`;
+  keras-lens predict MODEL INPUT.json [--config ARCH.json] [--trace] [--json]
+  keras-lens export MODEL --lang numpy|js|c|java|pytorch --out DIR [--config ARCH.json] [--force]`;
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -28,14 +30,15 @@ export async function main(argv: string[]): Promise<number> {
       return command === undefined ? 1 : 0;
     case 'inspect':
     case 'predict':
+    case 'export':
       break;
     default:
-      process.stderr.write(`keras-lens: unknown command '${terminalSafe(oneLineText(String(command), 80))}' (use inspect or predict; keras-lens --help)\n`);
+      process.stderr.write(`keras-lens: unknown command '${terminalSafe(oneLineText(String(command), 80))}' (use inspect, predict or export; keras-lens --help)\n`);
       return 1;
   }
   const held = holdStderr();
   try {
-    const code = command === 'inspect' ? await runInspect(rest) : await runPredict(rest);
+    const code = command === 'inspect' ? await runInspect(rest) : command === 'export' ? await runExport(rest) : await runPredict(rest);
     held.release(true);
     return code;
   } catch (err) {

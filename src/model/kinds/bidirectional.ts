@@ -40,7 +40,7 @@ function mergeMode(layer: LayerConfig): string | null {
 }
 
 /** tf.keras and Keras 3 force zero_output_for_mask = return_sequences; Keras 1 and standalone Keras ≤ 2.3 do not. */
-function forcesZeroOutputForMask(kerasVersion: string | null): boolean {
+export function forcesZeroOutputForMask(kerasVersion: string | null): boolean {
   if (!kerasVersion) return true;
   if (kerasVersion.startsWith('1.')) return false;
   if (/^2\.[0-3]\./.test(kerasVersion) && !kerasVersion.includes('tf')) return false;

@@ -1,0 +1,95 @@
+/**
+ * Words every emitter puts beside its code: what a step is, the gate slices of a recurrent layer with their column
+ * ranges, the recurrence as a formula. Plain text (each line safe for a comment in every language, see names.ts).
+ */
+import type { PlanWeight, Step } from './plan';
+import { commentText } from './names';
+
+export function shapeText(shape: number[]): string {
+  return `(${shape.join(', ')}${shape.length === 1 ? ',' : ''})`;
+}
+
+/** `'lstm_1'/kernel:0 = model.get_weights()[0], shape (3, 16)` */
+export function weightLine(w: PlanWeight): string {
+  const index = w.getWeightsIndex === null ? 'fused from the stored arrays' : `model.get_weights()[${w.getWeightsIndex}]`;
+  return `${commentText(w.kerasName, 90)} = ${index}, shape ${shapeText(w.shape)}`;
+}
+
+/** One line per gate: `f: forget gate, columns [128, 256)`. */
+export function gateLines(w: PlanWeight): string[] {
+  return w.gates.map((g) => `${g.label}: ${commentText(g.meaning, 60)}, columns [${g.start}, ${g.end})`);
+}
+
+/** The recurrence of a cell as formulas, one line each (z = pre-activation, σ = recurrent activation). */
+export function recurrenceLines(step: Extract<Step, { op: 'rnn' }>): string[] {
+  const act = `${step.act.name}`;
+  const rec = step.recAct ? step.recAct.name : '';
+  if (step.cell === 'lstm') {
+    return [
+      `i = ${rec}(x W_i + h U_i + b_i)      input gate`,
+      `f = ${rec}(x W_f + h U_f + b_f)      forget gate`,
+      `c~ = ${act}(x W_c + h U_c + b_c)     cell candidate`,
+      `o = ${rec}(x W_o + h U_o + b_o)      output gate`,
+      `c = f * c(t-1) + i * c~;  h = o * ${act}(c)`,
+    ];
+  }
+  if (step.cell === 'gru') {
+    return [
+      `z = ${rec}(x W_z + b_z + h U_z${step.resetAfter ? " + b'_z" : ''})      update gate`,
+      `r = ${rec}(x W_r + b_r + h U_r${step.resetAfter ? " + b'_r" : ''})      reset gate`,
+      step.resetAfter ? `h~ = ${act}(x W_h + b_h + r * (h U_h + b'_h))   (reset_after=True)` : `h~ = ${act}(x W_h + b_h + (r * h) U_h)   (reset_after=False)`,
+      'h = z * h(t-1) + (1 - z) * h~',
+    ];
+  }
+  return [`h = ${act}(x W + h(t-1) U + b)`];
+}
+
+/** The comment block above a step: layer, class and what it computes. */
+export function stepLines(step: Step): string[] {
+  const name = `'${commentText(step.layer, 60)}'`;
+  switch (step.op) {
+    case 'dense':
+      return [`${name} Dense: y = ${step.act.name}(x W + b), W ${shapeText(step.kernel.shape)}${step.act.expr || step.act.softmax ? `; ${step.act.name} = ${step.act.formula}` : ''}`];
+    case 'activation':
+      return [`${name} activation ${step.act.name} = ${step.act.formula}`];
+    case 'reshape':
+      return [`${name} ${step.className}: same values, shape ${shapeText(step.y.shape)}`];
+    case 'embedding':
+      return [`${name} Embedding: row k of the table ${shapeText(step.table.shape)} for index k`];
+    case 'masking':
+      return [`${name} Masking: a step is real where any feature != ${step.value}; masked steps become 0`];
+    case 'mask_nonzero':
+      return [`${name} mask_zero: a step is real where its index != 0`];
+    case 'mask_and':
+      return [`${name} mask: real where every input is real`];
+    case 'rnn': {
+      const dir = step.direction ? ` (${step.direction} direction)` : '';
+      const lines = [
+        `${name} ${step.className}${dir}: ${step.units} units${step.goBackwards ? ', go_backwards (reads the last step first)' : ''}${step.returnSequences ? ', returns the sequence in processing order' : ', returns the last output'}`,
+        `kernel W ${shapeText(step.kernel.shape)}: ${weightLine(step.kernel)}`,
+        `recurrent kernel U ${shapeText(step.recurrent.shape)}: ${weightLine(step.recurrent)}`,
+      ];
+      if (step.bias) lines.push(`bias b ${shapeText(step.bias.shape)}: ${weightLine(step.bias)}`);
+      if (step.bias && step.resetAfter) lines.push("  bias row 0 = input bias b, row 1 = recurrent bias b'");
+      for (const g of gateLines(step.kernel)) lines.push(`  ${g}`);
+      for (const f of recurrenceLines(step)) lines.push(`  ${f}`);
+      if (step.recAct) lines.push(`  ${step.recAct.name} = ${step.recAct.formula}`);
+      if (step.mask) lines.push(`  masked steps keep the state; their output is ${step.zeroOutputForMask ? '0' : 'the previous output'}`);
+      return lines;
+    }
+    case 'reverse':
+      return [`${name} backward sequence reversed to line up with input time`];
+    case 'merge':
+      return [`${name} ${step.mode} of ${step.xs.length} inputs`];
+    case 'concat':
+      return [`${name} Concatenate along axis ${step.axis + 1} (batch axis = 0)`];
+    case 'conv1d':
+      return [`${name} Conv1D: ${step.filters} filters, kernel ${step.k}, stride ${step.stride}, dilation ${step.dilation}, ${step.padBefore} zero step(s) padded before; ${step.act.name}`];
+    case 'pool1d':
+      return [`${name} ${step.average ? 'AveragePooling1D' : 'MaxPooling1D'}: pool ${step.pool}, stride ${step.stride}${step.padBefore ? `, ${step.padBefore} padded before (ignored)` : ''}`];
+    case 'global_pool':
+      return [`${name} ${step.average ? 'GlobalAveragePooling1D' : 'GlobalMaxPooling1D'}${step.mask ? ' (over the real steps)' : ''}`];
+    case 'repeat':
+      return [`${name} RepeatVector: ${step.n} copies`];
+  }
+}

@@ -1,0 +1,287 @@
+/**
+ * C99 + libm: `model.h` (sizes and the one entry point), `model.c` (weights as `static const float` arrays, the
+ * helpers, the per-sample steps) and `main.c`, the JSON runner `./run` builds. `kl_predict` allocates nothing:
+ * the caller passes a workspace of KL_WORKSPACE_FLOATS floats.
+ */
+import type { Plan, PlanWeight } from './plan';
+import type { ExportFile } from './index';
+import { activationFunctions, layout, maskingValues, sampleBody, scalarHelpers, type Dialect } from './emit-scalar';
+import { weightLine, gateLines, shapeText } from './describe';
+import { asciiJsonList, commentText, quoted } from './names';
+
+function cNumber(v: number): string {
+  const s = Number.isInteger(v) ? `${v}.0` : String(v);
+  return v < 0 ? `(${s})` : s;
+}
+
+const C_DIALECT: Dialect = {
+  R: 'double',
+  I: 'int',
+  fn: (name, params) =>
+    `static void ${name}(${params
+      .map(([k, n]) => (k === 'in' ? `const float *${n}` : k === 'out' ? `float *${n}` : k === 'int' ? `int ${n}` : `double (*${n})(double)`))
+      .join(', ')})`,
+  m: (f) => (f === 'abs' ? 'fabs' : f),
+  call: (f, a) => `${f}(${a})`,
+  fnRef: (n) => n,
+  none: '0',
+  min: 'fmin',
+  max: 'fmax',
+  num: cNumber,
+  negInf: '(-INFINITY)',
+  actFn: (name, body) => `static double ${name}(double x) { ${body} }`,
+};
+
+/** A float32 literal list, 8 per line. */
+function floats(data: Float64Array): string {
+  const parts: string[] = [];
+  for (let i = 0; i < data.length; i++) {
+    const v = Math.fround(data[i]);
+    let s = v === 0 ? '0' : v.toPrecision(9);
+    if (!/[.e]/.test(s)) s += '.0';
+    parts.push(`${s}f`);
+  }
+  const lines: string[] = [];
+  for (let i = 0; i < parts.length; i += 8) lines.push('  ' + parts.slice(i, i + 8).join(', '));
+  return lines.join(',\n');
+}
+
+function weightDecl(w: PlanWeight): string {
+  const lines = [`/* ${weightLine(w)} */`, ...gateLines(w).map((g) => `/*   ${g} */`)];
+  lines.push(`static const float ${w.id}[${Math.max(1, w.data.length)}] = { /* ${shapeText(w.shape)} */\n${w.data.length ? floats(w.data) : '  0.0f'}\n};`);
+  return lines.join('\n');
+}
+
+export function emitC(plan: Plan, header: string[]): ExportFile[] {
+  const lay = layout(plan);
+  const d = C_DIALECT;
+  const inParams = plan.inputs.map((_, k) => `const float *in${k}`);
+  const outParams = plan.outputs.map((_, k) => `float *out${k}`);
+  const signature = `void kl_predict(int batch, ${[...inParams, ...outParams].join(', ')}, float *workspace)`;
+  const h = `/* ${header.map((x) => commentText(x, 200)).join('\n * ')}
+ *
+ * ${signature.replace(/\*\//g, '')};
+ *   runs batch samples; each input and output is row-major floats, sample after sample;
+ *   workspace: KL_WORKSPACE_FLOATS floats from the caller (predict allocates nothing).
+ */
+#ifndef KERAS_LENS_MODEL_H
+#define KERAS_LENS_MODEL_H
+
+${plan.inputs.map((i, k) => `/* input ${k}: ${commentText(i.name, 60)}, per sample ${shapeText(i.tensor.shape)} */\n#define KL_INPUT${k}_SIZE ${i.tensor.size}`).join('\n')}
+${plan.outputs.map((o, k) => `/* output ${k}: ${commentText(o.name, 60)}, per sample ${shapeText(o.tensor.shape)} */\n#define KL_OUTPUT${k}_SIZE ${o.tensor.size}`).join('\n')}
+#define KL_INPUT_COUNT ${plan.inputs.length}
+#define KL_OUTPUT_COUNT ${plan.outputs.length}
+#define KL_WORKSPACE_FLOATS ${lay.total}
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+${signature};
+/* names as JSON lists, e.g. for printing */
+extern const char KL_INPUT_NAMES_JSON[];
+extern const char KL_OUTPUT_NAMES_JSON[];
+extern const int KL_INPUT_SHAPES[${plan.inputs.length}][8];
+extern const int KL_OUTPUT_SHAPES[${plan.outputs.length}][8];
+#ifdef __cplusplus
+}
+#endif
+#endif
+`;
+  const shapeRow = (s: number[]) => `{ ${[s.length, ...s, ...new Array(7 - s.length).fill(0)].join(', ')} }`;
+  for (const t of [...plan.inputs.map((i) => i.tensor), ...plan.outputs.map((o) => o.tensor)]) {
+    if (t.shape.length > 7) throw new Error('rank above 7');
+  }
+  const c = `/* ${header.map((x) => commentText(x, 200)).join('\n * ')} */
+#include <math.h>
+#include "model.h"
+
+const char KL_INPUT_NAMES_JSON[] = ${quoted(asciiJsonList(plan.inputs.map((i) => i.name)))};
+const char KL_OUTPUT_NAMES_JSON[] = ${quoted(asciiJsonList(plan.outputs.map((o) => o.name)))};
+/* rank, then the dims (per sample) */
+const int KL_INPUT_SHAPES[${plan.inputs.length}][8] = { ${plan.inputs.map((i) => shapeRow(i.tensor.shape)).join(', ')} };
+const int KL_OUTPUT_SHAPES[${plan.outputs.length}][8] = { ${plan.outputs.map((o) => shapeRow(o.tensor.shape)).join(', ')} };
+
+static double kl_erf(double x) { return erf(x); }
+${scalarHelpers(d)}
+/* ---- activations ---- */
+${activationFunctions(plan, d)}
+
+/* ---- weights (Keras layout, gate blocks along the last axis) ---- */
+${plan.weights.map(weightDecl).join('\n')}
+${maskingValues(plan).map((m) => `static const float ${m.id}[1] = { ${cNumber(m.value)} };`).join('\n')}
+
+/* one sample: inputs at their offsets in ws, outputs left at theirs */
+static void kl_sample(float *ws) {${sampleBody(plan, d, lay, (w) => w.id)}
+  (void) kl_erf; (void) kl_softplus; (void) kl_sigmoid; (void) kl_identity;
+}
+
+${signature} {
+  int b, k;
+  for (b = 0; b < batch; b++) {
+${plan.inputs.map((i, k) => `    for (k = 0; k < ${i.tensor.size}; k++) workspace[${lay.offset.get(i.tensor.id)} + k] = in${k}[b * ${i.tensor.size} + k];`).join('\n')}
+    kl_sample(workspace);
+${plan.outputs.map((o, k) => `    for (k = 0; k < ${o.tensor.size}; k++) out${k}[b * ${o.tensor.size} + k] = workspace[${lay.offset.get(o.tensor.id)} + k];`).join('\n')}
+  }
+}
+`;
+  return [
+    { path: 'model.h', content: h },
+    { path: 'model.c', content: c },
+    { path: 'main.c', content: cMain(plan) },
+  ];
+}
+
+/** The runner: a small JSON reader (numbers under each input), kl_predict, nested JSON out; --self-test. */
+function cMain(plan: Plan): string {
+  const nIn = plan.inputs.length;
+  const nOut = plan.outputs.length;
+  return `/* ./run's runner: main INPUT.json | main --self-test golden.json. Reads JSON with a tiny parser. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+#include "model.h"
+
+typedef struct { double *v; long n, cap; } Nums;
+static const char *p;
+static void push(Nums *a, double x) {
+  if (a->n == a->cap) { a->cap = a->cap ? 2 * a->cap : 1024; a->v = (double *) realloc(a->v, sizeof(double) * a->cap); if (!a->v) exit(1); }
+  a->v[a->n++] = x;
+}
+static void ws_(void) { while (*p == ' ' || *p == '\\n' || *p == '\\r' || *p == '\\t') p++; }
+static void fail(const char *what) { fprintf(stderr, "run: bad JSON input (%s)\\n", what); exit(1); }
+/* skips a string; copies at most cap-1 raw characters into out (escapes left as written) */
+static void string_(char *out, int cap) {
+  int n = 0;
+  if (*p != '"') fail("string expected");
+  p++;
+  while (*p && *p != '"') { if (*p == '\\\\' && p[1]) { if (out && n < cap - 1) out[n++] = *p; p++; } if (out && n < cap - 1) out[n++] = *p; p++; }
+  if (!*p) fail("unterminated string");
+  p++;
+  if (out) out[n] = 0;
+}
+/* a value: numbers go to a (if given), in order */
+static void value(Nums *a) {
+  ws_();
+  if (*p == '[') {
+    p++; ws_();
+    if (*p == ']') { p++; return; }
+    for (;;) { value(a); ws_(); if (*p == ',') { p++; continue; } if (*p == ']') { p++; return; } fail("list"); }
+  } else if (*p == '{') {
+    p++; ws_();
+    if (*p == '}') { p++; return; }
+    for (;;) { ws_(); string_(0, 0); ws_(); if (*p != ':') fail("object"); p++; value(a); ws_(); if (*p == ',') { p++; continue; } if (*p == '}') { p++; return; } fail("object"); }
+  } else if (*p == '"') {
+    string_(0, 0);
+  } else {
+    char *end;
+    double x = strtod(p, &end);
+    if (end == p) { if (!strncmp(p, "true", 4)) p += 4; else if (!strncmp(p, "false", 5)) p += 5; else if (!strncmp(p, "null", 4)) p += 4; else fail("value"); return; }
+    p = end;
+    if (a) push(a, x);
+  }
+}
+/* the JSON text of the k-th name in a JSON list of names */
+static void nth_name(const char *list, int k, char *out, int cap) {
+  const char *save = p; int i = 0;
+  p = list; ws_(); p++;
+  for (;;) { ws_(); if (i == k) { string_(out, cap); break; } string_(0, 0); ws_(); p++; i++; }
+  p = save;
+}
+/* inputs: a list (one input) or an object keyed by input name; golden.json keeps them under "inputs" */
+static void read_inputs(const char *text, Nums *in, int golden) {
+  char key[4096], name[4096];
+  p = text; ws_();
+  if (*p == '[') { if (KL_INPUT_COUNT != 1) fail("the model has several inputs: give an object keyed by name"); value(&in[0]); return; }
+  if (*p != '{') fail("list or object expected");
+  p++;
+  for (;;) {
+    ws_(); if (*p == '}') break;
+    string_(key, sizeof key); ws_(); p++;
+    if (golden && !strcmp(key, "inputs")) { const char *rest = p; read_inputs(p, in, 0); p = rest; value(0); }
+    else {
+      int k, hit = -1;
+      for (k = 0; k < KL_INPUT_COUNT; k++) { nth_name(KL_INPUT_NAMES_JSON, k, name, sizeof name); if (!strcmp(name, key)) hit = k; }
+      if (hit >= 0) value(&in[hit]); else value(0);
+    }
+    ws_(); if (*p == ',') { p++; continue; } if (*p == '}') break; fail("object");
+  }
+}
+static void outputs_of(const char *text, Nums *out) {
+  char key[64];
+  p = text; ws_(); p++;
+  for (;;) {
+    ws_(); string_(key, sizeof key); ws_(); p++;
+    if (!strcmp(key, "outputs")) {
+      int k = 0; ws_(); p++;
+      for (;;) { ws_(); if (*p == ']') { p++; break; } if (k < KL_OUTPUT_COUNT) value(&out[k]); else value(0); k++; ws_(); if (*p == ',') p++; }
+      return;
+    }
+    value(0); ws_(); if (*p == ',') p++; else fail("outputs missing");
+  }
+}
+static char *slurp(const char *path) {
+  FILE *f = fopen(path, "rb"); long n; char *s;
+  if (!f) { fprintf(stderr, "run: cannot read %s\\n", path); exit(1); }
+  fseek(f, 0, SEEK_END); n = ftell(f); fseek(f, 0, SEEK_SET);
+  s = (char *) malloc(n + 1); if (!s || fread(s, 1, n, f) != (size_t) n) exit(1); s[n] = 0; fclose(f);
+  return s;
+}
+static void print_nested(const float *v, const int *dims, int rank, long *at) {
+  int i;
+  if (rank == 0) { printf("%.9g", v[(*at)++]); return; }
+  putchar('[');
+  for (i = 0; i < dims[0]; i++) { if (i) printf(", "); print_nested(v, dims + 1, rank - 1, at); }
+  putchar(']');
+}
+static const long in_size[${nIn}] = { ${plan.inputs.map((_, k) => `KL_INPUT${k}_SIZE`).join(', ')} };
+static const long out_size[${nOut}] = { ${plan.outputs.map((_, k) => `KL_OUTPUT${k}_SIZE`).join(', ')} };
+
+int main(int argc, char **argv) {
+  int self = argc > 2 && !strcmp(argv[1], "--self-test");
+  const char *path = self ? argv[2] : argv[1];
+  char *text;
+  Nums in[${nIn}], golden[${nOut}];
+  float *fin[${nIn}], *fout[${nOut}];
+  static float ws[KL_WORKSPACE_FLOATS];
+  long batch = -1, i;
+  int k;
+  if (argc < 2) { fprintf(stderr, "usage: main INPUT.json | main --self-test golden.json\\n"); return 2; }
+  memset(in, 0, sizeof in); memset(golden, 0, sizeof golden);
+  text = slurp(path);
+  read_inputs(text, in, 1);
+  for (k = 0; k < KL_INPUT_COUNT; k++) {
+    long b = in_size[k] ? in[k].n / in_size[k] : 0;
+    if (b < 1 || b * in_size[k] != in[k].n || (batch >= 0 && b != batch)) { fprintf(stderr, "run: input %d has %ld values, not a multiple of %ld per sample (or batches differ)\\n", k, in[k].n, in_size[k]); return 1; }
+    batch = b;
+    fin[k] = (float *) malloc(sizeof(float) * in[k].n);
+    for (i = 0; i < in[k].n; i++) fin[k][i] = (float) in[k].v[i];
+  }
+  for (k = 0; k < KL_OUTPUT_COUNT; k++) fout[k] = (float *) malloc(sizeof(float) * (batch * out_size[k] + 1));
+  kl_predict((int) batch, ${[...plan.inputs.map((_, k) => `fin[${k}]`), ...plan.outputs.map((_, k) => `fout[${k}]`)].join(', ')}, ws);
+  if (self) {
+    double worst = 0;
+    outputs_of(text, golden);
+    for (k = 0; k < KL_OUTPUT_COUNT; k++) {
+      if (golden[k].n != batch * out_size[k]) { printf("self-test: FAILED (output %d has %ld values, golden %ld)\\n", k, batch * out_size[k], golden[k].n); return 1; }
+      for (i = 0; i < golden[k].n; i++) {
+        double e = golden[k].v[i], r = fabs(fout[k][i] - e) / (1e-4 * (fabs(e) > 1 ? fabs(e) : 1));
+        if (!(r <= worst)) worst = r;
+      }
+    }
+    printf("self-test: %s (worst error %.3g of the float32 tolerance)\\n", worst <= 1 ? "ok" : "FAILED", worst);
+    return worst <= 1 ? 0 : 1;
+  }
+  printf("{\\"outputs\\": [");
+  for (k = 0; k < KL_OUTPUT_COUNT; k++) {
+    int dims[9]; long at = 0; int r;
+    dims[0] = (int) batch;
+    for (r = 0; r < KL_OUTPUT_SHAPES[k][0]; r++) dims[r + 1] = KL_OUTPUT_SHAPES[k][r + 1];
+    if (k) printf(", ");
+    print_nested(fout[k], dims, KL_OUTPUT_SHAPES[k][0] + 1, &at);
+  }
+  printf("], \\"outputNames\\": %s}\\n", KL_OUTPUT_NAMES_JSON);
+  return 0;
+}
+`;
+}

@@ -1,0 +1,403 @@
+/**
+ * PyTorch: `model_torch.py`, an `nn.Module` (`KerasModel`) whose weights live in `state_dict.pt` (written here in
+ * torch's own format, see torch-save.ts). Recurrent layers use torch's nn.LSTM / nn.GRU / nn.RNN where Keras's
+ * semantics are torch's: LSTM with tanh/sigmoid (gates i,f,c,o = torch i,f,g,o; weights transposed; bias_hh = 0),
+ * GRU reset_after=True with tanh/sigmoid (Keras z,r,h → torch r,z,n; bias row 0 → bias_ih, row 1 → bias_hh),
+ * SimpleRNN with tanh or relu; no mask (go_backwards = flip the input; the sequence stays in processing order).
+ * Everything else runs explicit cell code (GRU reset_after=False, hard_sigmoid and other activations, masks).
+ */
+import type { Expr, ExportActivation } from './activations';
+import type { Plan, PlanTensor, PlanWeight, Step } from './plan';
+import type { ExportFile } from './index';
+import { shapeText, stepLines, weightLine, gateLines } from './describe';
+import { asciiJsonList, commentText, quoted } from './names';
+import { pyNumber } from './emit-numpy';
+import { torchStateDict, type StateTensor } from './torch-save';
+
+function torchExpr(e: Expr, x = 'x'): string {
+  const r = (s: Expr) => torchExpr(s, x);
+  const tensorish = (s: Expr) => (s.k === 'num' ? `torch.full_like(${x}, ${pyNumber(s.v)})` : r(s));
+  switch (e.k) {
+    case 'x':
+      return x;
+    case 'num':
+      return pyNumber(e.v);
+    case 'call':
+      if (e.f === 'softplus') return `F.softplus(${r(e.a)}, beta=1.0, threshold=1e9)`;
+      return `torch.${e.f}(${r(e.a)})`;
+    case 'bin':
+      return `(${r(e.a)} ${e.op} ${r(e.b)})`;
+    case 'min':
+      if (e.a.k === 'num') return `torch.clamp(${r(e.b)}, max=${pyNumber(e.a.v)})`;
+      if (e.b.k === 'num') return `torch.clamp(${r(e.a)}, max=${pyNumber(e.b.v)})`;
+      return `torch.minimum(${r(e.a)}, ${r(e.b)})`;
+    case 'max':
+      if (e.a.k === 'num') return `torch.clamp(${r(e.b)}, min=${pyNumber(e.a.v)})`;
+      if (e.b.k === 'num') return `torch.clamp(${r(e.a)}, min=${pyNumber(e.b.v)})`;
+      return `torch.maximum(${r(e.a)}, ${r(e.b)})`;
+    case 'where':
+      return `torch.where(${r(e.l)} ${e.op} ${r(e.r)}, ${tensorish(e.a)}, ${tensorish(e.b)})`;
+  }
+}
+
+type RnnStep = Extract<Step, { op: 'rnn' }>;
+
+/** Can torch's own module run this recurrent step with Keras's semantics? */
+export function torchNative(s: RnnStep): 'LSTM' | 'GRU' | 'RNN' | null {
+  if (s.mask) return null;
+  const tanh = s.act.name === 'tanh';
+  const sig = s.recAct?.name === 'sigmoid';
+  if (s.cell === 'lstm' && tanh && sig) return 'LSTM';
+  if (s.cell === 'gru' && s.resetAfter && tanh && sig) return 'GRU';
+  if (s.cell === 'simple' && (tanh || (s.act.name === 'relu' && s.act.formula === 'max(x, 0)'))) return 'RNN';
+  return null;
+}
+
+const PRELUDE = `
+import json
+import os
+import sys
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def _softmax(x):
+    return torch.softmax(x, dim=-1)
+
+
+def _log_softmax(x):
+    return torch.log_softmax(x, dim=-1)
+
+
+def _run_rnn(step, x, mask, states, go_backwards, return_sequences, zero_output_for_mask):
+    """Keras's rnn(): steps in order (reversed with go_backwards); at a masked step the states are kept and the
+    output is the previous output (or 0 with zero_output_for_mask). The sequence is in processing order."""
+    steps = x.shape[1]
+    output = torch.zeros_like(states[0])
+    outputs = []
+    for s in range(steps):
+        t = steps - 1 - s if go_backwards else s
+        new_states = step(t, states)
+        new_output = new_states[0]
+        if mask is not None:
+            real = mask[:, t][:, None]
+            new_states = [torch.where(real, n, o) for n, o in zip(new_states, states)]
+            new_output = torch.where(real, new_output, torch.zeros_like(output) if zero_output_for_mask else output)
+        states = new_states
+        output = new_output
+        outputs.append(output)
+    y = torch.stack(outputs, dim=1) if return_sequences else output
+    return y, states
+
+
+def _lstm(x, mask, W, U, b, act, rec, go_backwards, return_sequences, zero_output_for_mask, initial):
+    u = U.shape[0]
+    xw = x @ W + (b if b is not None else 0)          # columns i | f | c | o
+
+    def step(t, states):
+        h, c = states
+        z = xw[:, t] + h @ U
+        i = rec(z[:, 0 * u:1 * u])                    # i = rec(x W_i + h U_i + b_i)   input gate
+        f = rec(z[:, 1 * u:2 * u])                    # f = rec(x W_f + h U_f + b_f)   forget gate
+        cc = act(z[:, 2 * u:3 * u])                   # c~ = act(x W_c + h U_c + b_c)  cell candidate
+        o = rec(z[:, 3 * u:4 * u])                    # o = rec(x W_o + h U_o + b_o)   output gate
+        c = f * c + i * cc                            # c = f * c(t-1) + i * c~
+        return [o * act(c), c]                        # h = o * act(c)
+
+    zeros = x.new_zeros((x.shape[0], u))
+    return _run_rnn(step, x, mask, initial or [zeros, zeros], go_backwards, return_sequences, zero_output_for_mask)
+
+
+def _gru(x, mask, W, U, b, reset_after, act, rec, go_backwards, return_sequences, zero_output_for_mask, initial):
+    u = U.shape[0]
+    b_in = b[0] if (b is not None and reset_after) else (b if b is not None else 0)
+    b_rec = b[1] if (b is not None and reset_after) else 0
+    xw = x @ W + b_in                                 # columns z | r | h
+
+    def step(t, states):
+        (h,) = states
+        xz, xr, xh = xw[:, t, 0:u], xw[:, t, u:2 * u], xw[:, t, 2 * u:3 * u]
+        if reset_after:
+            hu = h @ U + b_rec
+            z = rec(xz + hu[:, 0:u])                  # z = rec(x W_z + b_z + h U_z + b'_z)
+            r = rec(xr + hu[:, u:2 * u])              # r = rec(x W_r + b_r + h U_r + b'_r)
+            hh = act(xh + r * hu[:, 2 * u:3 * u])     # h~ = act(x W_h + b_h + r * (h U_h + b'_h))
+        else:
+            z = rec(xz + h @ U[:, 0:u])               # z = rec(x W_z + b_z + h U_z)
+            r = rec(xr + h @ U[:, u:2 * u])           # r = rec(x W_r + b_r + h U_r)
+            hh = act(xh + (r * h) @ U[:, 2 * u:3 * u])  # h~ = act(x W_h + b_h + (r * h) U_h)
+        return [z * h + (1 - z) * hh]                 # h = z * h(t-1) + (1 - z) * h~
+
+    zeros = x.new_zeros((x.shape[0], u))
+    return _run_rnn(step, x, mask, initial or [zeros], go_backwards, return_sequences, zero_output_for_mask)
+
+
+def _simple_rnn(x, mask, W, U, b, act, go_backwards, return_sequences, zero_output_for_mask, initial):
+    u = U.shape[0]
+    xw = x @ W + (b if b is not None else 0)
+
+    def step(t, states):
+        (h,) = states
+        return [act(xw[:, t] + h @ U)]                # h = act(x W + b + h(t-1) U)
+
+    zeros = x.new_zeros((x.shape[0], u))
+    return _run_rnn(step, x, mask, initial or [zeros], go_backwards, return_sequences, zero_output_for_mask)
+
+
+def _conv1d(x, W, b, stride, dilation, pad_before, out_steps):
+    # y[t, f] = sum_{j, c} x[t * stride + j * dilation - pad_before, c] W[j, c, f]  (zeros outside the input)
+    steps = x.shape[1]
+    y = x.new_zeros((x.shape[0], out_steps, W.shape[2]))
+    for j in range(W.shape[0]):
+        for t in range(out_steps):
+            s = t * stride + j * dilation - pad_before
+            if 0 <= s < steps:
+                y[:, t] += x[:, s] @ W[j]
+    return y + (b if b is not None else 0)
+
+
+def _pool1d(x, pool, stride, pad_before, out_steps, average):
+    steps = x.shape[1]
+    cols = []
+    for t in range(out_steps):
+        a = max(t * stride - pad_before, 0)
+        e = min(t * stride - pad_before + pool, steps)
+        w = x[:, a:e]
+        cols.append(w.mean(dim=1) if average else w.amax(dim=1))
+    return torch.stack(cols, dim=1)
+`;
+
+export function emitPytorch(plan: Plan, header: string[]): ExportFile[] {
+  const state: StateTensor[] = [];
+  const f32 = (d: Float64Array) => Float32Array.from(d);
+  const natives = new Map<RnnStep, { module: string; kind: 'LSTM' | 'GRU' | 'RNN' }>();
+  const explicitWeights = new Set<PlanWeight>();
+  const moduleLines: string[] = [];
+  const moduleByKernel = new Map<string, string>();
+  let rnnCount = 0;
+  for (const s of plan.steps) {
+    if (s.op !== 'rnn') {
+      for (const w of stepWeights(s)) explicitWeights.add(w);
+      continue;
+    }
+    const kind = torchNative(s);
+    if (!kind) {
+      for (const w of [s.kernel, s.recurrent, s.bias]) if (w) explicitWeights.add(w);
+      continue;
+    }
+    const known = moduleByKernel.get(s.kernel.id);
+    if (known) {
+      natives.set(s, { module: known, kind });
+      continue;
+    }
+    const module = `rnn_${rnnCount++}_${s.kernel.id.slice(2, 30)}`;
+    moduleByKernel.set(s.kernel.id, module);
+    natives.set(s, { module, kind });
+    const u = s.units;
+    const bias = !!s.bias;
+    moduleLines.push(`        # ${commentText(s.layer, 60)}${s.direction ? ` (${s.direction})` : ''}: torch nn.${kind}; from ${weightLine(s.kernel)}`);
+    moduleLines.push(`        self.${module} = nn.${kind}(${s.inDim}, ${u}, batch_first=True, bias=${bias ? 'True' : 'False'}${kind === 'RNN' ? `, nonlinearity=${quoted(s.act.name)}` : ''})`);
+    const W = s.kernel.data;
+    const U = s.recurrent.data;
+    const F = s.inDim;
+    const G = W.length / F;
+    // torch gate order: LSTM i,f,g,o (= Keras i,f,c,o); GRU r,z,n (Keras z,r,h → blocks [1, 0, 2])
+    const order = kind === 'GRU' ? [1, 0, 2] : kind === 'LSTM' ? [0, 1, 2, 3] : [0];
+    const transposed = (M: Float64Array, rows: number) => {
+      const out = new Float32Array(G * rows);
+      order.forEach((src, dst) => {
+        for (let j = 0; j < u; j++) for (let r = 0; r < rows; r++) out[(dst * u + j) * rows + r] = M[r * G + src * u + j];
+      });
+      return out;
+    };
+    const reorder = (v: Float64Array, from: number) => {
+      const out = new Float32Array(G);
+      order.forEach((src, dst) => {
+        for (let j = 0; j < u; j++) out[dst * u + j] = v[from + src * u + j];
+      });
+      return out;
+    };
+    state.push({ key: `${module}.weight_ih_l0`, shape: [G, F], data: transposed(W, F) });
+    state.push({ key: `${module}.weight_hh_l0`, shape: [G, u], data: transposed(U, u) });
+    if (bias) {
+      const b = s.bias!.data;
+      const two = kind === 'GRU';
+      state.push({ key: `${module}.bias_ih_l0`, shape: [G], data: reorder(b, 0) });
+      state.push({ key: `${module}.bias_hh_l0`, shape: [G], data: two ? reorder(b, G) : new Float32Array(G) });
+    }
+  }
+  for (const w of plan.weights) if (explicitWeights.has(w)) state.push({ key: w.id, shape: w.shape, data: f32(w.data) });
+
+  const acts = new Map<ExportActivation, string>();
+  const actDefs: string[] = [];
+  const seen = new Map<string, string>();
+  const act = (a: ExportActivation) => {
+    const k = JSON.stringify(a);
+    let id = seen.get(k);
+    if (!id) {
+      id = `act_${seen.size}_${a.name}`;
+      seen.set(k, id);
+      actDefs.push(`def ${id}(x):\n    # ${a.name} = ${a.formula}\n    return ${a.softmax ? `_${a.softmax}(x)` : torchExpr(a.expr!)}\n\n`);
+    }
+    acts.set(a, id);
+    return id;
+  };
+  const W = (w: PlanWeight) => `self.${w.id}`;
+  const B = (t: PlanTensor) => `(batch,) + ${shapeText(t.shape)}`;
+  const body: string[] = [];
+  for (const s of plan.steps) {
+    body.push('');
+    for (const line of stepLines(s)) body.push(`        # ${line}`);
+    for (const line of torchStep(s)) body.push(`        ${line}`);
+  }
+  function torchStep(s: Step): string[] {
+    switch (s.op) {
+      case 'dense':
+        return [`${s.y.id} = ${act(s.act)}(${s.x.id} @ ${W(s.kernel)}${s.bias ? ` + ${W(s.bias)}` : ''})`];
+      case 'activation':
+        return [`${s.y.id} = ${act(s.act)}(${s.x.id})`];
+      case 'reshape':
+        return [`${s.y.id} = ${s.x.id}.reshape(${B(s.y)})`];
+      case 'embedding':
+        return [`${s.y.id} = ${W(s.table)}[${s.x.id}.long()]`];
+      case 'masking':
+        return [`${s.mask} = torch.any(${s.x.id} != ${pyNumber(s.value)}, dim=-1)`, `${s.y.id} = ${s.x.id} * ${s.mask}[..., None]`];
+      case 'mask_nonzero':
+        return [`${s.mask} = ${s.x.id} != 0`];
+      case 'mask_and':
+        return [`${s.mask} = ${s.masks.join(' & ')}`];
+      case 'rnn': {
+        const native = natives.get(s);
+        const states = s.states.map((t) => t.id);
+        if (native) {
+          const x = s.goBackwards ? `torch.flip(${s.x.id}, [1])` : s.x.id;
+          const init = s.initial
+            ? native.kind === 'LSTM'
+              ? `, (${s.initial[0].id}[None].contiguous(), ${s.initial[1].id}[None].contiguous())`
+              : `, ${s.initial[0].id}[None].contiguous()`
+            : '';
+          const lines = [`seq, st = self.${native.module}(${x}${init})  # torch nn.${native.kind}${s.goBackwards ? ' over the reversed input (go_backwards)' : ''}`];
+          lines.push(`${s.y.id} = ${s.returnSequences ? 'seq' : 'seq[:, -1]'}`);
+          if (native.kind === 'LSTM') lines.push(`${states[0]}, ${states[1]} = st[0][0], st[1][0]`);
+          else lines.push(`${states[0]} = st[0]`);
+          return lines;
+        }
+        const common = `${s.x.id}, ${s.mask ?? 'None'}, ${W(s.kernel)}, ${W(s.recurrent)}, ${s.bias ? W(s.bias) : 'None'}`;
+        const flags = `${s.goBackwards ? 'True' : 'False'}, ${s.returnSequences ? 'True' : 'False'}, ${s.zeroOutputForMask ? 'True' : 'False'}, ${s.initial ? `[${s.initial.map((t) => t.id).join(', ')}]` : 'None'}`;
+        const a2 = `${act(s.act)}${s.recAct ? `, ${act(s.recAct)}` : ''}`;
+        const fn = s.cell === 'lstm' ? '_lstm' : s.cell === 'gru' ? '_gru' : '_simple_rnn';
+        const extra = s.cell === 'gru' ? `${s.resetAfter ? 'True' : 'False'}, ` : '';
+        return [`${s.y.id}, [${states.join(', ')}] = ${fn}(${common}, ${extra}${a2}, ${flags})  # explicit cell code`];
+      }
+      case 'reverse':
+        return [`${s.y.id} = torch.flip(${s.x.id}, [1])`];
+      case 'merge': {
+        const xs = s.xs.map((t) => t.id);
+        if (s.mode === 'add') return [`${s.y.id} = ${xs.join(' + ')}`];
+        if (s.mode === 'subtract') return [`${s.y.id} = ${xs[0]} - ${xs[1]}`];
+        if (s.mode === 'multiply') return [`${s.y.id} = ${xs.join(' * ')}`];
+        if (s.mode === 'average') return [`${s.y.id} = (${xs.join(' + ')}) / ${xs.length}`];
+        return [`${s.y.id} = torch.stack([${xs.join(', ')}]).${s.mode === 'maximum' ? 'amax' : 'amin'}(dim=0)`];
+      }
+      case 'concat':
+        return [`${s.y.id} = torch.cat([${s.xs.map((t) => t.id).join(', ')}], dim=${s.axis + 1})`];
+      case 'conv1d':
+        return [`${s.y.id} = ${act(s.act)}(_conv1d(${s.x.id}, ${W(s.kernel)}, ${s.bias ? W(s.bias) : 'None'}, ${s.stride}, ${s.dilation}, ${s.padBefore}, ${s.outSteps}))`];
+      case 'pool1d':
+        return [`${s.y.id} = _pool1d(${s.x.id}, ${s.pool}, ${s.stride}, ${s.padBefore}, ${s.outSteps}, ${s.average ? 'True' : 'False'})`];
+      case 'global_pool':
+        if (!s.average) return [`${s.y.id} = ${s.x.id}.amax(dim=1).reshape(${B(s.y)})`];
+        if (s.mask) return [`${s.y.id} = ((${s.x.id} * ${s.mask}[..., None]).sum(dim=1) / ${s.mask}.sum(dim=1, keepdim=True)).reshape(${B(s.y)})`];
+        return [`${s.y.id} = ${s.x.id}.mean(dim=1).reshape(${B(s.y)})`];
+      case 'repeat':
+        return [`${s.y.id} = ${s.x.id}[:, None].repeat(1, ${s.n}, 1)`];
+    }
+  }
+  const buffers = plan.weights
+    .filter((w) => explicitWeights.has(w))
+    .map((w) => [`        # ${weightLine(w)}`, ...gateLines(w).map((g) => `        #   ${g}`), `        self.register_buffer(${quoted(w.id)}, torch.zeros(${shapeText(w.shape)}))`].join('\n'));
+  const src = `"""${header.map((h) => commentText(h, 200)).join('\n')}
+"""
+${PRELUDE}
+
+${actDefs.join('')}
+INPUT_NAMES = json.loads(${quoted(asciiJsonList(plan.inputs.map((i) => i.name)))})
+OUTPUT_NAMES = json.loads(${quoted(asciiJsonList(plan.outputs.map((o) => o.name)))})
+INPUT_SHAPES = [${plan.inputs.map((i) => shapeText(i.tensor.shape)).join(', ')}]  # per sample
+
+
+class KerasModel(nn.Module):
+    """forward(*inputs): one (batch, ...) tensor per input in INPUT_NAMES order; returns one tensor per output
+    (a tuple when there are several). Weights: state_dict.pt beside this file (or the path given)."""
+
+    def __init__(self, state_dict_path=None):
+        super().__init__()
+${[...moduleLines, ...buffers].join('\n') || '        pass'}
+        path = state_dict_path or os.path.join(os.path.dirname(os.path.abspath(__file__)), "state_dict.pt")
+        self.load_state_dict(torch.load(path, weights_only=True))
+
+    def forward(self, ${plan.inputs.map((i) => i.tensor.id).join(', ')}):
+        batch = ${plan.inputs[0].tensor.id}.shape[0]
+${body.join('\n')}
+        outputs = (${plan.outputs.map((o) => o.tensor.id).join(', ')},)
+        return outputs if len(outputs) > 1 else outputs[0]
+
+
+def _read_input(path):
+    with open(path) as f:
+        data = json.load(f)
+    if isinstance(data, dict) and "inputs" in data and isinstance(data["inputs"], dict) and not set(INPUT_NAMES) <= set(data):
+        data = data["inputs"]
+    values = [data[n] for n in INPUT_NAMES] if isinstance(data, dict) else [data]
+    out = []
+    for v, shape in zip(values, INPUT_SHAPES):
+        t = torch.tensor(v, dtype=torch.float32)
+        out.append(t.reshape((-1,) + shape))
+    return out
+
+
+def main(argv):
+    model = KerasModel().eval()
+    self_test = argv and argv[0] == "--self-test"
+    path = argv[1] if self_test else argv[0]
+    with torch.no_grad():
+        got = model(*_read_input(path))
+    got = list(got) if isinstance(got, tuple) else [got]
+    if self_test:
+        with open(path) as f:
+            golden = json.load(f)
+        worst = 0.0
+        for g, e in zip(got, golden["outputs"]):
+            e = torch.tensor(e, dtype=torch.float64)
+            if tuple(g.shape) != tuple(e.shape):
+                print("self-test: FAILED (shape", tuple(g.shape), "expected", tuple(e.shape), ")")
+                return 1
+            worst = max(worst, float(((g.double() - e).abs() / (1e-4 * e.abs().clamp(min=1.0))).max()))
+        print("self-test:", "ok" if worst <= 1 else "FAILED", "(worst error %.3g of the float32 tolerance)" % worst)
+        return 0 if worst <= 1 else 1
+    print(json.dumps({"outputs": [g.double().tolist() for g in got], "outputNames": OUTPUT_NAMES}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
+`;
+  return [
+    { path: 'model_torch.py', content: src },
+    { path: 'state_dict.pt', content: torchStateDict(state) },
+  ];
+}
+
+function stepWeights(s: Step): PlanWeight[] {
+  switch (s.op) {
+    case 'dense':
+    case 'conv1d':
+      return [s.kernel, ...(s.bias ? [s.bias] : [])];
+    case 'embedding':
+      return [s.table];
+    default:
+      return [];
+  }
+}

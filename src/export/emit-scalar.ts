@@ -1,0 +1,492 @@
+/**
+ * The part C, Java and JavaScript share: the same loops in three dialects. One sample at a time; every tensor is a
+ * region of one workspace array (`ws`, offsets fixed at export time), every weight its own array; runtime helpers
+ * (`kl_lstm`, `kl_gru`, ...) are written once below in the dialect's syntax, with the formulas beside the code.
+ * emit-c.ts / emit-java.ts / emit-js.ts add the weights, the entry points and the JSON runner.
+ */
+import type { Expr, ExportActivation, MathFn } from './activations';
+import type { Plan, PlanTensor, PlanWeight, Step } from './plan';
+import { stepLines } from './describe';
+
+export interface Dialect {
+  /** Local declarations: real (double) and int. */
+  R: string;
+  I: string;
+  /** A function definition header; params as [kind, name]. */
+  fn(name: string, params: [ParamKind, string][]): string;
+  /** math function call name: exp → 'exp' / 'Math.exp'. */
+  m(f: 'exp' | 'tanh' | 'log' | 'log1p' | 'expm1' | 'abs' | 'sqrt' | 'erf' | 'floor'): string;
+  /** Call an activation parameter. */
+  call(fn: string, arg: string): string;
+  /** Refer to a generated activation function as a value. */
+  fnRef(name: string): string;
+  /** No array. */
+  none: string;
+  /** min/max of two doubles. */
+  min: string;
+  max: string;
+  /** A number literal. */
+  num(v: number): string;
+  /** Infinity literal. */
+  negInf: string;
+  /** Definition of a generated activation function. */
+  actFn(name: string, body: string): string;
+}
+
+export type ParamKind = 'in' | 'out' | 'int' | 'fn';
+
+export function scalarExpr(e: Expr, d: Dialect, x = 'x'): string {
+  const r = (s: Expr) => scalarExpr(s, d, x);
+  switch (e.k) {
+    case 'x':
+      return x;
+    case 'num':
+      return d.num(e.v);
+    case 'call':
+      return e.f === 'sigmoid' || e.f === 'softplus' || e.f === 'erf' ? `kl_${e.f}(${r(e.a)})` : `${d.m(e.f as Exclude<MathFn, 'sigmoid' | 'softplus'>)}(${r(e.a)})`;
+    case 'bin':
+      return `(${r(e.a)} ${e.op} ${r(e.b)})`;
+    case 'min':
+      return `${d.min}(${r(e.a)}, ${r(e.b)})`;
+    case 'max':
+      return `${d.max}(${r(e.a)}, ${r(e.b)})`;
+    case 'where':
+      return `((${r(e.l)} ${e.op} ${r(e.r)}) ? ${r(e.a)} : ${r(e.b)})`;
+  }
+}
+
+/** The runtime helpers, in the dialect. */
+export function scalarHelpers(d: Dialect): string {
+  const { R, I } = d;
+  const fn = d.fn.bind(d);
+  return `
+${d.actFn('kl_sigmoid', `if (x >= 0) { return 1.0 / (1.0 + ${d.m('exp')}(-x)); } ${R} e = ${d.m('exp')}(x); return e / (1.0 + e);`)}
+${d.actFn('kl_softplus', `/* log(1 + exp(x)), no overflow */ return x > 0 ? x + ${d.m('log1p')}(${d.m('exp')}(-x)) : ${d.m('log1p')}(${d.m('exp')}(x));`)}
+${d.actFn('kl_identity', 'return x;')}
+
+/* y[r, :] = act(x[r, :] W + b) for each of rows rows; W is (inDim, units) row-major */
+${fn('kl_dense', [['in', 'x'], ['int', 'xo'], ['int', 'rows'], ['int', 'inDim'], ['in', 'W'], ['int', 'units'], ['in', 'b'], ['int', 'hasBias'], ['out', 'y'], ['int', 'yo'], ['fn', 'act']])} {
+  for (${I} r = 0; r < rows; r++) {
+    for (${I} j = 0; j < units; j++) {
+      ${R} s = hasBias != 0 ? b[j] : 0.0;
+      for (${I} k = 0; k < inDim; k++) s += x[xo + r * inDim + k] * W[k * units + j];
+      y[yo + r * units + j] = ${d.call('act', 's')};
+    }
+  }
+}
+
+${fn('kl_apply', [['in', 'x'], ['int', 'xo'], ['int', 'n'], ['out', 'y'], ['int', 'yo'], ['fn', 'act']])} {
+  for (${I} k = 0; k < n; k++) y[yo + k] = ${d.call('act', 'x[xo + k]')};
+}
+
+/* softmax (or log_softmax) over each row of width values, in place */
+${fn('kl_softmax', [['out', 'y'], ['int', 'yo'], ['int', 'rows'], ['int', 'width'], ['int', 'logarithm']])} {
+  for (${I} r = 0; r < rows; r++) {
+    ${I} o = yo + r * width;
+    ${R} mx = y[o];
+    for (${I} k = 1; k < width; k++) if (y[o + k] > mx) mx = y[o + k];
+    ${R} sum = 0.0;
+    for (${I} k = 0; k < width; k++) sum += ${d.m('exp')}(y[o + k] - mx);
+    for (${I} k = 0; k < width; k++) y[o + k] = logarithm != 0 ? y[o + k] - mx - ${d.m('log')}(sum) : ${d.m('exp')}(y[o + k] - mx) / sum;
+  }
+}
+
+${fn('kl_copy', [['in', 'x'], ['int', 'xo'], ['int', 'n'], ['out', 'y'], ['int', 'yo']])} {
+  for (${I} k = 0; k < n; k++) y[yo + k] = x[xo + k];
+}
+
+${fn('kl_zero', [['out', 'y'], ['int', 'yo'], ['int', 'n']])} {
+  for (${I} k = 0; k < n; k++) y[yo + k] = 0.0;
+}
+
+/* y[t, :] = table[index(t), :]; an index outside the table gives zeros (Keras raises an error) */
+${fn('kl_embedding', [['in', 'x'], ['int', 'xo'], ['int', 'count'], ['in', 'table'], ['int', 'rows'], ['int', 'dim'], ['out', 'y'], ['int', 'yo']])} {
+  for (${I} t = 0; t < count; t++) {
+    ${I} idx = ${d.I === 'let' ? 'Math.trunc(x[xo + t])' : '(int) x[xo + t]'};
+    for (${I} j = 0; j < dim; j++) y[yo + t * dim + j] = (idx >= 0 && idx < rows) ? table[idx * dim + j] : 0.0;
+  }
+}
+
+/* m[t] = 1 where index(t) != 0 (mask_zero) */
+${fn('kl_mask_nonzero', [['in', 'x'], ['int', 'xo'], ['int', 'steps'], ['out', 'm'], ['int', 'mo']])} {
+  for (${I} t = 0; t < steps; t++) m[mo + t] = x[xo + t] != 0.0 ? 1.0 : 0.0;
+}
+
+/* Masking: m[t] = any_k(x[t, k] != value); y = x where real, 0 where masked */
+${fn('kl_masking', [['in', 'x'], ['int', 'xo'], ['int', 'steps'], ['int', 'features'], ['int', 'valueIsZero'], ['in', 'value'], ['out', 'y'], ['int', 'yo'], ['out', 'm'], ['int', 'mo']])} {
+  for (${I} t = 0; t < steps; t++) {
+    ${I} real = 0;
+    for (${I} k = 0; k < features; k++) if (x[xo + t * features + k] != value[0]) real = 1;
+    m[mo + t] = real != 0 ? 1.0 : 0.0;
+    for (${I} k = 0; k < features; k++) y[yo + t * features + k] = real != 0 ? x[xo + t * features + k] : 0.0;
+  }
+}
+
+${fn('kl_mask_and', [['in', 'a'], ['int', 'ao'], ['in', 'b'], ['int', 'bo'], ['int', 'steps'], ['out', 'm'], ['int', 'mo']])} {
+  for (${I} t = 0; t < steps; t++) m[mo + t] = (a[ao + t] != 0.0 && b[bo + t] != 0.0) ? 1.0 : 0.0;
+}
+
+/*
+ * The time loop all three cells share (Keras's rnn()): step s reads input step t = s, or T-1-s with go_backwards.
+ * At a masked step the states are kept and the output is the previous output (0 with zero_output_for_mask).
+ * The sequence output (return_sequences) is in processing order; otherwise y is the last output.
+ * state: h at so (and c at so + u for LSTM) holds the initial state on entry and the final state on return.
+ */
+
+/* LSTM, gates i | f | c | o along the columns of W (in, 4u), U (u, 4u), b (4u):
+ *   i = rec(x W_i + h U_i + b_i)   f = rec(x W_f + h U_f + b_f)   c~ = act(x W_c + h U_c + b_c)   o = rec(x W_o + h U_o + b_o)
+ *   c = f * c(t-1) + i * c~        h = o * act(c)
+ * scratch: 7u values */
+${fn('kl_lstm', [['in', 'x'], ['int', 'xo'], ['int', 'T'], ['int', 'F'], ['int', 'u'], ['in', 'W'], ['in', 'U'], ['in', 'b'], ['int', 'hasBias'], ['in', 'mask'], ['int', 'mo'], ['int', 'hasMask'], ['int', 'goBackwards'], ['int', 'returnSequences'], ['int', 'zeroOutputForMask'], ['out', 'st'], ['int', 'so'], ['out', 'y'], ['int', 'yo'], ['out', 'sc'], ['int', 'sco'], ['fn', 'act'], ['fn', 'rec']])} {
+  ${I} G = 4 * u;
+  ${I} zo = sco;          /* z: 4u pre-activations */
+  ${I} po = sco + G;      /* previous output: u */
+  ${I} ho = so;
+  ${I} co = so + u;
+  ${I} nho = sco + G + u; /* new h: u */
+  ${I} nco = nho + u;     /* new c: u */
+  for (${I} j = 0; j < u; j++) sc[po + j] = 0.0;
+  for (${I} s = 0; s < T; s++) {
+    ${I} t = goBackwards != 0 ? T - 1 - s : s;
+    for (${I} g = 0; g < G; g++) {
+      ${R} z = hasBias != 0 ? b[g] : 0.0;
+      for (${I} k = 0; k < F; k++) z += x[xo + t * F + k] * W[k * G + g];
+      for (${I} k = 0; k < u; k++) z += st[ho + k] * U[k * G + g];
+      sc[zo + g] = z;
+    }
+    for (${I} j = 0; j < u; j++) {
+      ${R} ig = ${d.call('rec', 'sc[zo + j]')};
+      ${R} fg = ${d.call('rec', 'sc[zo + u + j]')};
+      ${R} cc = ${d.call('act', 'sc[zo + 2 * u + j]')};
+      ${R} og = ${d.call('rec', 'sc[zo + 3 * u + j]')};
+      ${R} c = fg * st[co + j] + ig * cc;
+      sc[nco + j] = c;
+      sc[nho + j] = og * ${d.call('act', 'c')};
+    }
+    ${I} real = hasMask == 0 || mask[mo + t] != 0.0 ? 1 : 0;
+    for (${I} j = 0; j < u; j++) {
+      if (real != 0) {
+        st[ho + j] = sc[nho + j];
+        st[co + j] = sc[nco + j];
+        sc[po + j] = sc[nho + j];
+      } else if (zeroOutputForMask != 0) {
+        sc[po + j] = 0.0;
+      }
+      if (returnSequences != 0) y[yo + s * u + j] = sc[po + j];
+    }
+  }
+  if (returnSequences == 0) for (${I} j = 0; j < u; j++) y[yo + j] = sc[po + j];
+}
+
+/* GRU, gates z | r | h along the columns of W (in, 3u), U (u, 3u); b (3u), or (2, 3u) with reset_after
+ * (row 0 input bias b, row 1 recurrent bias b'):
+ *   z = rec(x W_z + b_z + h U_z [+ b'_z])     r = rec(x W_r + b_r + h U_r [+ b'_r])
+ *   reset_after=True:  h~ = act(x W_h + b_h + r * (h U_h + b'_h))
+ *   reset_after=False: h~ = act(x W_h + b_h + (r * h) U_h)
+ *   h = z * h(t-1) + (1 - z) * h~
+ * scratch: 9u values */
+${fn('kl_gru', [['in', 'x'], ['int', 'xo'], ['int', 'T'], ['int', 'F'], ['int', 'u'], ['in', 'W'], ['in', 'U'], ['in', 'b'], ['int', 'hasBias'], ['int', 'resetAfter'], ['in', 'mask'], ['int', 'mo'], ['int', 'hasMask'], ['int', 'goBackwards'], ['int', 'returnSequences'], ['int', 'zeroOutputForMask'], ['out', 'st'], ['int', 'so'], ['out', 'y'], ['int', 'yo'], ['out', 'sc'], ['int', 'sco'], ['fn', 'act'], ['fn', 'rec']])} {
+  ${I} G = 3 * u;
+  ${I} xw = sco;          /* x W + b: 3u */
+  ${I} hu = sco + G;      /* h U (+ b'): 3u */
+  ${I} po = hu + G;       /* previous output: u */
+  ${I} nh = po + u;       /* new h: u */
+  ${I} rh = nh + u;       /* r * h(t-1): u */
+  for (${I} j = 0; j < u; j++) sc[po + j] = 0.0;
+  for (${I} s = 0; s < T; s++) {
+    ${I} t = goBackwards != 0 ? T - 1 - s : s;
+    for (${I} g = 0; g < G; g++) {
+      ${R} a = hasBias != 0 ? b[g] : 0.0;
+      for (${I} k = 0; k < F; k++) a += x[xo + t * F + k] * W[k * G + g];
+      sc[xw + g] = a;
+      ${R} c = (hasBias != 0 && resetAfter != 0) ? b[G + g] : 0.0;
+      ${I} upto = resetAfter != 0 ? G : 2 * u;
+      if (g < upto) for (${I} k = 0; k < u; k++) c += st[so + k] * U[k * G + g];
+      sc[hu + g] = c;
+    }
+    for (${I} j = 0; j < u; j++) sc[rh + j] = ${d.call('rec', 'sc[xw + u + j] + sc[hu + u + j]')} * st[so + j];
+    for (${I} j = 0; j < u; j++) {
+      ${R} zg = ${d.call('rec', 'sc[xw + j] + sc[hu + j]')};
+      ${R} rg = ${d.call('rec', 'sc[xw + u + j] + sc[hu + u + j]')};
+      ${R} pre = sc[xw + 2 * u + j];
+      if (resetAfter != 0) {
+        pre += rg * sc[hu + 2 * u + j];
+      } else {
+        for (${I} k = 0; k < u; k++) pre += sc[rh + k] * U[k * G + 2 * u + j];
+      }
+      ${R} hh = ${d.call('act', 'pre')};
+      sc[nh + j] = zg * st[so + j] + (1.0 - zg) * hh;
+    }
+    ${I} real = hasMask == 0 || mask[mo + t] != 0.0 ? 1 : 0;
+    for (${I} j = 0; j < u; j++) {
+      if (real != 0) {
+        st[so + j] = sc[nh + j];
+        sc[po + j] = sc[nh + j];
+      } else if (zeroOutputForMask != 0) {
+        sc[po + j] = 0.0;
+      }
+      if (returnSequences != 0) y[yo + s * u + j] = sc[po + j];
+    }
+  }
+  if (returnSequences == 0) for (${I} j = 0; j < u; j++) y[yo + j] = sc[po + j];
+}
+
+/* SimpleRNN: h = act(x W + b + h(t-1) U); scratch: 2u values */
+${fn('kl_simple_rnn', [['in', 'x'], ['int', 'xo'], ['int', 'T'], ['int', 'F'], ['int', 'u'], ['in', 'W'], ['in', 'U'], ['in', 'b'], ['int', 'hasBias'], ['in', 'mask'], ['int', 'mo'], ['int', 'hasMask'], ['int', 'goBackwards'], ['int', 'returnSequences'], ['int', 'zeroOutputForMask'], ['out', 'st'], ['int', 'so'], ['out', 'y'], ['int', 'yo'], ['out', 'sc'], ['int', 'sco'], ['fn', 'act']])} {
+  ${I} po = sco;
+  ${I} nh = sco + u;
+  for (${I} j = 0; j < u; j++) sc[po + j] = 0.0;
+  for (${I} s = 0; s < T; s++) {
+    ${I} t = goBackwards != 0 ? T - 1 - s : s;
+    for (${I} j = 0; j < u; j++) {
+      ${R} a = hasBias != 0 ? b[j] : 0.0;
+      for (${I} k = 0; k < F; k++) a += x[xo + t * F + k] * W[k * u + j];
+      for (${I} k = 0; k < u; k++) a += st[so + k] * U[k * u + j];
+      sc[nh + j] = ${d.call('act', 'a')};
+    }
+    ${I} real = hasMask == 0 || mask[mo + t] != 0.0 ? 1 : 0;
+    for (${I} j = 0; j < u; j++) {
+      if (real != 0) {
+        st[so + j] = sc[nh + j];
+        sc[po + j] = sc[nh + j];
+      } else if (zeroOutputForMask != 0) {
+        sc[po + j] = 0.0;
+      }
+      if (returnSequences != 0) y[yo + s * u + j] = sc[po + j];
+    }
+  }
+  if (returnSequences == 0) for (${I} j = 0; j < u; j++) y[yo + j] = sc[po + j];
+}
+
+/* y[t] = x[T-1-t]: the backward direction's sequence back in input time */
+${fn('kl_reverse', [['in', 'x'], ['int', 'xo'], ['int', 'T'], ['int', 'w'], ['out', 'y'], ['int', 'yo']])} {
+  for (${I} t = 0; t < T; t++) for (${I} k = 0; k < w; k++) y[yo + t * w + k] = x[xo + (T - 1 - t) * w + k];
+}
+
+/* y = a (op) b elementwise; op 0 add, 1 subtract, 2 multiply, 3 maximum, 4 minimum */
+${fn('kl_merge', [['in', 'a'], ['int', 'ao'], ['in', 'b'], ['int', 'bo'], ['int', 'n'], ['int', 'op'], ['out', 'y'], ['int', 'yo']])} {
+  for (${I} k = 0; k < n; k++) {
+    ${R} p = a[ao + k];
+    ${R} q = b[bo + k];
+    y[yo + k] = op == 0 ? p + q : op == 1 ? p - q : op == 2 ? p * q : op == 3 ? (p > q ? p : q) : (p < q ? p : q);
+  }
+}
+
+${fn('kl_scale', [['out', 'y'], ['int', 'yo'], ['int', 'n'], ['int', 'divisor']])} {
+  for (${I} k = 0; k < n; k++) y[yo + k] = y[yo + k] / divisor;
+}
+
+/* concatenation: for each of outer blocks, chunk values of x go to y at column offset at, row width yw */
+${fn('kl_concat_part', [['in', 'x'], ['int', 'xo'], ['int', 'outer'], ['int', 'chunk'], ['out', 'y'], ['int', 'yo'], ['int', 'yw'], ['int', 'at']])} {
+  for (${I} o = 0; o < outer; o++) for (${I} k = 0; k < chunk; k++) y[yo + o * yw + at + k] = x[xo + o * chunk + k];
+}
+
+/* Conv1D: y[t, f] = act(b[f] + sum_{j, c} x[t stride + j dilation - padBefore, c] W[j, c, f]), zeros outside x */
+${fn('kl_conv1d', [['in', 'x'], ['int', 'xo'], ['int', 'T'], ['int', 'C'], ['in', 'W'], ['int', 'K'], ['int', 'F'], ['int', 'stride'], ['int', 'dilation'], ['int', 'padBefore'], ['int', 'outT'], ['in', 'b'], ['int', 'hasBias'], ['out', 'y'], ['int', 'yo'], ['fn', 'act']])} {
+  for (${I} t = 0; t < outT; t++) {
+    for (${I} f = 0; f < F; f++) {
+      ${R} s = hasBias != 0 ? b[f] : 0.0;
+      for (${I} j = 0; j < K; j++) {
+        ${I} at = t * stride + j * dilation - padBefore;
+        if (at < 0 || at >= T) continue;
+        for (${I} c = 0; c < C; c++) s += x[xo + at * C + c] * W[(j * C + c) * F + f];
+      }
+      y[yo + t * F + f] = ${d.call('act', 's')};
+    }
+  }
+}
+
+/* Max/AveragePooling1D: window of pool steps every stride steps; padded cells are ignored */
+${fn('kl_pool1d', [['in', 'x'], ['int', 'xo'], ['int', 'T'], ['int', 'C'], ['int', 'pool'], ['int', 'stride'], ['int', 'padBefore'], ['int', 'outT'], ['int', 'average'], ['out', 'y'], ['int', 'yo']])} {
+  for (${I} t = 0; t < outT; t++) {
+    ${I} from = t * stride - padBefore;
+    ${I} to = from + pool;
+    if (from < 0) from = 0;
+    if (to > T) to = T;
+    for (${I} c = 0; c < C; c++) {
+      ${R} acc = average != 0 ? 0.0 : ${d.negInf};
+      for (${I} s = from; s < to; s++) {
+        ${R} v = x[xo + s * C + c];
+        if (average != 0) acc += v; else if (v > acc) acc = v;
+      }
+      y[yo + t * C + c] = average != 0 ? acc / (to - from) : acc;
+    }
+  }
+}
+
+/* GlobalAverage/MaxPooling1D: over all steps (the average over the real steps when masked) */
+${fn('kl_global_pool', [['in', 'x'], ['int', 'xo'], ['int', 'T'], ['int', 'C'], ['int', 'average'], ['in', 'mask'], ['int', 'mo'], ['int', 'hasMask'], ['out', 'y'], ['int', 'yo']])} {
+  for (${I} c = 0; c < C; c++) {
+    ${R} acc = average != 0 ? 0.0 : ${d.negInf};
+    ${R} weight = 0.0;
+    for (${I} t = 0; t < T; t++) {
+      ${R} v = x[xo + t * C + c];
+      ${R} m = hasMask != 0 ? mask[mo + t] : 1.0;
+      if (average != 0) { acc += v * m; weight += m; } else if (v > acc) acc = v;
+    }
+    y[yo + c] = average != 0 ? acc / weight : acc;
+  }
+}
+
+/* RepeatVector: n copies of the w values */
+${fn('kl_repeat', [['in', 'x'], ['int', 'xo'], ['int', 'n'], ['int', 'w'], ['out', 'y'], ['int', 'yo']])} {
+  for (${I} t = 0; t < n; t++) for (${I} k = 0; k < w; k++) y[yo + t * w + k] = x[xo + k];
+}
+`;
+}
+
+/** Offsets in the per-sample workspace: every tensor and mask, then the recurrent scratch. */
+export interface Layout {
+  offset: Map<string, number>;
+  scratch: number;
+  scratchSize: number;
+  total: number;
+}
+
+export function layout(plan: Plan): Layout {
+  const offset = new Map<string, number>();
+  let at = 0;
+  const aliases = new Map<string, string>();
+  for (const s of plan.steps) if (s.op === 'reshape') aliases.set(s.y.id, s.x.id);
+  for (const t of plan.tensors) {
+    if (aliases.has(t.id)) continue;
+    offset.set(t.id, at);
+    at += t.size;
+  }
+  for (const [y, x] of aliases) {
+    let root = x;
+    while (aliases.has(root)) root = aliases.get(root)!;
+    offset.set(y, offset.get(root)!);
+  }
+  for (const m of plan.masks) {
+    offset.set(m.id, at);
+    at += m.steps;
+  }
+  // states: h (and c) of each recurrent step must be adjacent (h at so, c at so + u): they are, in plan order
+  let scratchSize = 1;
+  for (const s of plan.steps) if (s.op === 'rnn') scratchSize = Math.max(scratchSize, (s.cell === 'lstm' ? 7 : s.cell === 'gru' ? 9 : 2) * s.units);
+  return { offset, scratch: at, scratchSize, total: at + scratchSize };
+}
+
+/** Names for the activations the plan uses: one generated function each. */
+export function activationNames(plan: Plan): Map<ExportActivation, string> {
+  const names = new Map<ExportActivation, string>();
+  const seen = new Map<string, string>();
+  const visit = (a: ExportActivation | null) => {
+    if (!a || names.has(a)) return;
+    const key = JSON.stringify(a);
+    const id = seen.get(key) ?? `act_${seen.size}_${a.name}`;
+    seen.set(key, id);
+    names.set(a, id);
+  };
+  for (const s of plan.steps) {
+    if (s.op === 'dense' || s.op === 'activation' || s.op === 'conv1d') visit(s.act);
+    if (s.op === 'rnn') {
+      visit(s.act);
+      visit(s.recAct);
+    }
+  }
+  return names;
+}
+
+/** The generated activation functions. Softmax ones are the identity here (the softmax helper runs after). */
+export function activationFunctions(plan: Plan, d: Dialect): string {
+  const out: string[] = [];
+  const done = new Set<string>();
+  for (const [a, id] of activationNames(plan)) {
+    if (done.has(id)) continue;
+    done.add(id);
+    out.push(`/* ${a.name} = ${a.formula} */`);
+    out.push(d.actFn(id, a.softmax ? 'return x; /* the softmax over the row runs after (kl_softmax) */' : `return ${scalarExpr(a.expr!, d)};`));
+  }
+  return out.join('\n');
+}
+
+/** The per-sample body: one helper call per step under its comment block. `w(weight)` names a weight array. */
+export function sampleBody(plan: Plan, d: Dialect, lay: Layout, w: (x: PlanWeight) => string, indent = '  '): string {
+  const acts = activationNames(plan);
+  const L: string[] = [];
+  const off = (t: PlanTensor | string) => String(lay.offset.get(typeof t === 'string' ? t : t.id));
+  const T = (t: PlanTensor) => `ws, ${off(t)}`;
+  const M = (m: string | null) => (m ? `ws, ${off(m)}, 1` : `${d.none}, 0, 0`);
+  const act = (a: ExportActivation) => d.fnRef(acts.get(a)!);
+  const B = (b: PlanWeight | null) => (b ? `${w(b)}, 1` : `${d.none}, 0`);
+  const softmax = (a: ExportActivation, y: PlanTensor, rows: number, width: number) =>
+    a.softmax ? [`kl_softmax(ws, ${off(y)}, ${rows}, ${width}, ${a.softmax === 'log_softmax' ? 1 : 0});`] : [];
+  const code = (s: Step): string[] => {
+    switch (s.op) {
+      case 'dense':
+        return [`kl_dense(${T(s.x)}, ${s.rows}, ${s.inDim}, ${w(s.kernel)}, ${s.units}, ${B(s.bias)}, ${T(s.y)}, ${act(s.act)});`, ...softmax(s.act, s.y, s.rows, s.units)];
+      case 'activation':
+        return [`kl_apply(${T(s.x)}, ${s.x.size}, ${T(s.y)}, ${act(s.act)});`, ...softmax(s.act, s.y, s.rows, s.width)];
+      case 'reshape':
+        return [`/* ${s.y.id} is ${s.x.id} (same values) */`];
+      case 'embedding':
+        return [`kl_embedding(${T(s.x)}, ${s.count}, ${w(s.table)}, ${s.rows}, ${s.dim}, ${T(s.y)});`];
+      case 'masking':
+        return [`kl_masking(${T(s.x)}, ${s.steps}, ${s.features}, ${s.value === 0 ? 1 : 0}, MASK_VALUE_${s.mask}, ${T(s.y)}, ws, ${off(s.mask)});`];
+      case 'mask_nonzero':
+        return [`kl_mask_nonzero(${T(s.x)}, ${s.steps}, ws, ${off(s.mask)});`];
+      case 'mask_and': {
+        const lines = [`kl_mask_and(ws, ${off(s.masks[0])}, ws, ${off(s.masks[1])}, ${s.steps}, ws, ${off(s.mask)});`];
+        for (const m of s.masks.slice(2)) lines.push(`kl_mask_and(ws, ${off(s.mask)}, ws, ${off(m)}, ${s.steps}, ws, ${off(s.mask)});`);
+        return lines;
+      }
+      case 'rnn': {
+        const lines: string[] = [];
+        const so = off(s.states[0]);
+        // states: initial values (or zeros) into h (and c, right after h)
+        s.states.forEach((st, k) => {
+          if (s.initial) lines.push(`kl_copy(${T(s.initial[k])}, ${s.units}, ${T(st)});`);
+          else lines.push(`kl_zero(${T(st)}, ${s.units});`);
+        });
+        const common = `${T(s.x)}, ${s.steps}, ${s.inDim}, ${s.units}, ${w(s.kernel)}, ${w(s.recurrent)}, ${B(s.bias)}`;
+        const flags = `${M(s.mask)}, ${s.goBackwards ? 1 : 0}, ${s.returnSequences ? 1 : 0}, ${s.zeroOutputForMask ? 1 : 0}, ws, ${so}, ${T(s.y)}, ws, ${lay.scratch}`;
+        if (s.cell === 'lstm') lines.push(`kl_lstm(${common}, ${flags}, ${act(s.act)}, ${act(s.recAct!)});`);
+        else if (s.cell === 'gru') lines.push(`kl_gru(${common}, ${s.resetAfter ? 1 : 0}, ${flags}, ${act(s.act)}, ${act(s.recAct!)});`);
+        else lines.push(`kl_simple_rnn(${common}, ${flags}, ${act(s.act)});`);
+        return lines;
+      }
+      case 'reverse':
+        return [`kl_reverse(${T(s.x)}, ${s.steps}, ${s.width}, ${T(s.y)});`];
+      case 'merge': {
+        const op = { add: 0, subtract: 1, multiply: 2, maximum: 3, minimum: 4, average: 0 }[s.mode];
+        const lines = [`kl_merge(${T(s.xs[0])}, ${T(s.xs[1])}, ${s.y.size}, ${op}, ${T(s.y)});`];
+        for (const x of s.xs.slice(2)) lines.push(`kl_merge(${T(s.y)}, ${T(x)}, ${s.y.size}, ${op}, ${T(s.y)});`);
+        if (s.mode === 'average') lines.push(`kl_scale(${T(s.y)}, ${s.y.size}, ${s.xs.length});`);
+        return lines;
+      }
+      case 'concat': {
+        const yw = s.chunks.reduce((a, b) => a + b, 0);
+        let at = 0;
+        return s.xs.map((x, k) => {
+          const line = `kl_concat_part(${T(x)}, ${s.outer}, ${s.chunks[k]}, ${T(s.y)}, ${yw}, ${at});`;
+          at += s.chunks[k];
+          return line;
+        });
+      }
+      case 'conv1d':
+        return [
+          `kl_conv1d(${T(s.x)}, ${s.steps}, ${s.cin}, ${w(s.kernel)}, ${s.k}, ${s.filters}, ${s.stride}, ${s.dilation}, ${s.padBefore}, ${s.outSteps}, ${B(s.bias)}, ${T(s.y)}, ${act(s.act)});`,
+          ...softmax(s.act, s.y, s.outSteps, s.filters),
+        ];
+      case 'pool1d':
+        return [`kl_pool1d(${T(s.x)}, ${s.steps}, ${s.channels}, ${s.pool}, ${s.stride}, ${s.padBefore}, ${s.outSteps}, ${s.average ? 1 : 0}, ${T(s.y)});`];
+      case 'global_pool':
+        return [`kl_global_pool(${T(s.x)}, ${s.steps}, ${s.channels}, ${s.average ? 1 : 0}, ${M(s.mask)}, ${T(s.y)});`];
+      case 'repeat':
+        return [`kl_repeat(${T(s.x)}, ${s.n}, ${s.width}, ${T(s.y)});`];
+    }
+  };
+  for (const s of plan.steps) {
+    L.push('');
+    for (const line of stepLines(s)) L.push(`${indent}/* ${line} */`);
+    for (const line of code(s)) L.push(`${indent}${line}`);
+  }
+  return L.join('\n');
+}
+
+/** Masking values used by the plan (as one-element arrays, so the helpers can read them like weights). */
+export function maskingValues(plan: Plan): { id: string; value: number }[] {
+  return plan.steps.filter((s): s is Extract<Step, { op: 'masking' }> => s.op === 'masking').map((s) => ({ id: `MASK_VALUE_${s.mask}`, value: s.value }));
+}

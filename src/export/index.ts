@@ -1,0 +1,160 @@
+/**
+ * `keras-lens export`: a Model (weights bound) → the files of a standalone predictor in one language, plus
+ * README.md, golden.json (an input and the output our engine computes for it) and an executable POSIX `run`.
+ * Nothing here touches the disk: the caller (CLI, extension) writes the returned files (see writeExport).
+ */
+import type { Model } from '../model/graph';
+import { KerasLensError, type Tensor } from '../model/types';
+import { predict } from '../engine/predict';
+import { nestedArray } from '../engine/result-json';
+import { buildPlan, LANGUAGES, type Language, type Plan } from './plan';
+import { emitNumpy } from './emit-numpy';
+import { emitJs } from './emit-js';
+import { emitC } from './emit-c';
+import { emitJava } from './emit-java';
+import { emitPytorch } from './emit-pytorch';
+import { readme } from './readme';
+import { commentText } from './names';
+
+export { buildPlan, LANGUAGES, type Language, type Plan } from './plan';
+
+export interface ExportFile {
+  path: string;
+  content: string | Uint8Array;
+  executable?: boolean;
+}
+
+export interface ExportResult {
+  language: Language;
+  files: ExportFile[];
+  plan: Plan;
+}
+
+/** The seeded PRNG the golden input is drawn from (mulberry32). */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A golden input of 2 samples: integers for Embedding inputs (some 0), masked steps for Masking inputs, else uniform [-1, 1). */
+export function goldenInputs(plan: Plan, batch = 2): Tensor[] {
+  const rnd = random(20261201);
+  return plan.inputs.map((inp) => {
+    const shape = [batch, ...inp.tensor.shape];
+    const data = new Float64Array(batch * inp.tensor.size);
+    for (let k = 0; k < data.length; k++) {
+      data[k] = inp.indices ? Math.floor(rnd() * inp.indices.count) : Math.round((rnd() * 2 - 1) * 1e6) / 1e6;
+    }
+    const steps = inp.tensor.shape[0];
+    const per = inp.tensor.size / steps;
+    if (inp.indices && inp.tensor.shape.length === 1 && steps > 2) {
+      // sample 0 ends with two padding indices, sample 1 starts with one
+      data[steps - 1] = 0;
+      data[steps - 2] = 0;
+      if (batch > 1) data[steps] = 0;
+    }
+    if (inp.maskValue !== null && inp.tensor.shape.length === 2 && steps > 2) {
+      for (let k = 0; k < per; k++) {
+        data[(steps - 1) * per + k] = inp.maskValue;
+        data[(steps - 2) * per + k] = inp.maskValue;
+        if (batch > 1) data[steps * per + k] = inp.maskValue;
+      }
+    }
+    return { shape, data };
+  });
+}
+
+export async function exportPredictor(model: Model, language: Language): Promise<ExportResult> {
+  if (!LANGUAGES.includes(language)) {
+    throw new KerasLensError(null, `unknown language '${commentText(String(language), 20)}' (use ${LANGUAGES.join(', ')})`);
+  }
+  await model.bindAll();
+  const plan = buildPlan(model, language);
+  const inputs = goldenInputs(plan);
+  const result = await predict(model, inputs);
+  const golden = {
+    about: 'an input and the output Keras Lens computed for it (float64); ./run --self-test checks the exported code against it',
+    inputs: Object.fromEntries(plan.inputs.map((inp, k) => [inp.name, nestedArray(inputs[k])])),
+    outputs: result.outputs.map(nestedArray),
+    outputNames: result.outputNames,
+  };
+  const header = [
+    `Keras Lens export of model ${commentText(plan.modelName, 60)} from ${commentText(basename(plan.source), 80)} (Keras ${commentText(plan.kerasVersion ?? 'version not recorded', 30)}).`,
+    'Generated code: predicts like Keras model.predict. See README.md.',
+  ];
+  const files: ExportFile[] = [];
+  switch (language) {
+    case 'numpy':
+      files.push({ path: 'model.py', content: emitNumpy(plan, header) });
+      break;
+    case 'js':
+      files.push(...emitJs(plan, header));
+      break;
+    case 'c':
+      files.push(...emitC(plan, header));
+      break;
+    case 'java':
+      files.push(...emitJava(plan, header));
+      break;
+    case 'pytorch':
+      files.push(...emitPytorch(plan, header));
+      break;
+  }
+  files.push({ path: 'golden.json', content: JSON.stringify(golden) + '\n' });
+  files.push({ path: 'run', content: runScript(language), executable: true });
+  files.push({ path: 'README.md', content: readme(plan, language) });
+  return { language, files, plan };
+}
+
+function basename(p: string): string {
+  return p.split(/[\\/]/).pop() ?? p;
+}
+
+/** The POSIX sh `run`: ./run INPUT.json | ./run --self-test. Builds (gcc, javac) when the build is missing or older. */
+export function runScript(language: Language): string {
+  const head = `#!/bin/sh
+# ./run INPUT.json     prints {"outputs": [...], "outputNames": [...]} like keras-lens predict --json
+# ./run --self-test    runs golden.json's input and compares with its outputs; exit 0 (ok) or 1
+set -e
+here=$(cd "$(dirname "$0")" && pwd)
+if [ "$#" -lt 1 ]; then echo "usage: ./run INPUT.json | ./run --self-test" >&2; exit 2; fi
+if [ "$1" = "--self-test" ]; then set -- --self-test "$here/golden.json"; fi
+`;
+  switch (language) {
+    case 'numpy':
+      return head + `exec python3 "$here/model.py" "$@"\n`;
+    case 'pytorch':
+      return head + `exec python3 "$here/model_torch.py" "$@"\n`;
+    case 'js':
+      return head + `exec node "$here/main.mjs" "$@"\n`;
+    case 'c':
+      return (
+        head +
+        `bin="$here/build/predict"
+if [ ! -x "$bin" ] || [ "$here/model.c" -nt "$bin" ] || [ "$here/main.c" -nt "$bin" ]; then
+  mkdir -p "$here/build"
+  \${CC:-cc} -std=c99 -O2 -o "$bin" "$here/model.c" "$here/main.c" -lm
+fi
+exec "$bin" "$@"
+`
+      );
+    case 'java':
+      return (
+        head +
+        `cls="$here/build/KerasModel.class"
+if [ ! -f "$cls" ] || [ "$here/KerasModel.java" -nt "$cls" ]; then
+  mkdir -p "$here/build"
+  javac --release 8 -nowarn -d "$here/build" "$here/KerasModel.java" 2>/dev/null || javac -source 8 -target 8 -nowarn -d "$here/build" "$here/KerasModel.java"
+  cp "$here/weights.bin" "$here/build/weights.bin"
+fi
+exec java -cp "$here/build" KerasModel "$@"
+`
+      );
+  }
+}

@@ -1,0 +1,646 @@
+/**
+ * The export plan: a model as a straight list of steps over named, fixed-size tensors (one sample, batch axis left
+ * out), with every weight already in the Keras 2 fused layout the engine binds (LSTM columns i|f|c|o, GRU z|r|h,
+ * CuDNN biases resolved), gate slices with their column ranges, and the semantics (activations with their formula,
+ * hard_sigmoid by keras_version, GRU reset_after, Bidirectional's zero_output_for_mask) decided by the same
+ * functions the engine uses. Each language's emitter (emit-*.ts) maps every step kind to code; a new layer kind
+ * adds its case in `planCall` below and one case per emitter.
+ *
+ * Masks are per-sample arrays of `steps` 0/1 values (a step is real where 1), carried as Keras's compute_mask does:
+ * Embedding(mask_zero) and Masking make one, Dense/activations/Dropout/TimeDistributed and recurrent layers with
+ * return_sequences pass it on, merges AND them, pooling, Conv1D, Flatten and Reshape drop it.
+ */
+import { tensorKey, type LayerCall, type Model } from '../model/graph';
+import { KerasLensError, type LayerConfig, type Tensor, type TensorRef } from '../model/types';
+import { defaultRecurrentActivation } from '../model/activations';
+import { recurrentFlags, LSTM_GATES, GRU_GATES, type Gate } from '../model/kinds/recurrent';
+import { gruResetAfter } from '../model/kinds/gru';
+import { directionLayers, forcesZeroOutputForMask } from '../model/kinds/bidirectional';
+import { wrappedLayer } from '../model/kinds/wrapped-layer';
+import { convAxis, intTuple, configPadding, channelsFirst } from '../model/kinds/conv2d';
+import { intSetting, numberSetting, stringSetting, boolSetting } from '../model/kinds/weightless/layerSettings';
+import { fromActivationLayer, fromConfig, type ExportActivation } from './activations';
+import { IdentifierPool, commentText } from './names';
+
+export type Language = 'numpy' | 'js' | 'c' | 'java' | 'pytorch';
+export const LANGUAGES: Language[] = ['numpy', 'js', 'c', 'java', 'pytorch'];
+
+export interface PlanTensor {
+  id: string;
+  /** Per-sample shape (no batch axis). */
+  shape: number[];
+  size: number;
+}
+
+export interface GateSlice {
+  label: string;
+  meaning: string;
+  start: number;
+  end: number;
+}
+
+export interface PlanWeight {
+  id: string;
+  layer: string;
+  role: string;
+  /** The Keras name as stored (e.g. `lstm_1/kernel:0`, or a Keras 3 variable path). */
+  kerasName: string;
+  shape: number[];
+  data: Float64Array;
+  /** True when every value is exactly a float32 (then float32 storage loses nothing). */
+  float32: boolean;
+  gates: GateSlice[];
+  /** `model.get_weights()[k]` of this array, or null when it is fused from several stored arrays (Keras 1, CuDNN). */
+  getWeightsIndex: number | null;
+}
+
+export type RnnCell = 'lstm' | 'gru' | 'simple';
+
+export type Step =
+  | { op: 'dense'; layer: string; x: PlanTensor; y: PlanTensor; rows: number; inDim: number; units: number; kernel: PlanWeight; bias: PlanWeight | null; act: ExportActivation }
+  | { op: 'activation'; layer: string; x: PlanTensor; y: PlanTensor; rows: number; width: number; act: ExportActivation }
+  /** Same values, new shape (Flatten, Reshape) or the identity at inference (Dropout family): no computation. */
+  | { op: 'reshape'; layer: string; className: string; x: PlanTensor; y: PlanTensor }
+  | { op: 'embedding'; layer: string; x: PlanTensor; y: PlanTensor; table: PlanWeight; rows: number; dim: number; count: number }
+  | { op: 'masking'; layer: string; x: PlanTensor; y: PlanTensor; mask: string; value: number; steps: number; features: number }
+  | { op: 'mask_nonzero'; layer: string; x: PlanTensor; mask: string; steps: number }
+  | { op: 'mask_and'; layer: string; masks: string[]; mask: string; steps: number }
+  | {
+      op: 'rnn';
+      layer: string;
+      className: string;
+      direction: 'forward' | 'backward' | null;
+      cell: RnnCell;
+      x: PlanTensor;
+      mask: string | null;
+      steps: number;
+      inDim: number;
+      units: number;
+      kernel: PlanWeight;
+      recurrent: PlanWeight;
+      /** lstm (4u), gru (3u, or (2,3u) with resetAfter: row 0 input bias, row 1 recurrent bias), simple (u). */
+      bias: PlanWeight | null;
+      resetAfter: boolean;
+      act: ExportActivation;
+      recAct: ExportActivation | null;
+      goBackwards: boolean;
+      returnSequences: boolean;
+      zeroOutputForMask: boolean;
+      /** Initial state tensors (h, and c for LSTM), or null for zeros. */
+      initial: PlanTensor[] | null;
+      /** The output: (steps, units) in processing order, or (units) = output at the last processed step. */
+      y: PlanTensor;
+      /** Final states h (and c): always computed. */
+      states: PlanTensor[];
+      gates: Gate[];
+    }
+  | { op: 'reverse'; layer: string; x: PlanTensor; y: PlanTensor; steps: number; width: number }
+  | { op: 'merge'; layer: string; mode: 'add' | 'subtract' | 'multiply' | 'average' | 'maximum' | 'minimum'; xs: PlanTensor[]; y: PlanTensor }
+  /** out = for each outer index: the inputs' chunks (chunk_k elements each) one after another. */
+  | { op: 'concat'; layer: string; xs: PlanTensor[]; chunks: number[]; outer: number; axis: number; y: PlanTensor }
+  | {
+      op: 'conv1d';
+      layer: string;
+      x: PlanTensor;
+      y: PlanTensor;
+      steps: number;
+      cin: number;
+      k: number;
+      stride: number;
+      dilation: number;
+      padBefore: number;
+      outSteps: number;
+      filters: number;
+      kernel: PlanWeight;
+      bias: PlanWeight | null;
+      act: ExportActivation;
+    }
+  | { op: 'pool1d'; layer: string; average: boolean; x: PlanTensor; y: PlanTensor; steps: number; channels: number; pool: number; stride: number; padBefore: number; outSteps: number }
+  | { op: 'global_pool'; layer: string; average: boolean; x: PlanTensor; mask: string | null; y: PlanTensor; steps: number; channels: number }
+  | { op: 'repeat'; layer: string; x: PlanTensor; y: PlanTensor; n: number; width: number };
+
+export interface PlanInput {
+  name: string;
+  tensor: PlanTensor;
+  /** Indices into an Embedding (integers): the golden input draws integers for it. */
+  indices: { count: number } | null;
+  /** Masking value of a Masking layer this input feeds, if any (the golden input masks some steps). */
+  maskValue: number | null;
+}
+
+export interface Plan {
+  source: string;
+  modelName: string;
+  kerasVersion: string | null;
+  inputs: PlanInput[];
+  outputs: { name: string; tensor: PlanTensor }[];
+  tensors: PlanTensor[];
+  /** Mask ids with their step counts. */
+  masks: { id: string; steps: number }[];
+  weights: PlanWeight[];
+  steps: Step[];
+  /** Layers in model order, for the README: name, class and one line. */
+  layers: { name: string; className: string; summary: string }[];
+  /** Semantics the file's Keras version implies, one line each, for the README. */
+  semantics: string[];
+}
+
+/** Classes the export knows, for messages and the README. */
+export const EXPORTABLE_CLASSES = [
+  'InputLayer', 'Dense', 'TimeDistributedDense', 'LSTM', 'GRU', 'SimpleRNN', 'CuDNNLSTM', 'CuDNNGRU', 'Bidirectional',
+  'Embedding', 'Masking', 'Dropout', 'SpatialDropout1D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout', 'ActivityRegularization',
+  'Activation', 'ReLU', 'LeakyReLU', 'ELU', 'Softmax', 'ThresholdedReLU', 'Concatenate', 'Add', 'Subtract', 'Multiply', 'Average',
+  'Maximum', 'Minimum', 'Conv1D', 'Convolution1D', 'MaxPooling1D', 'AveragePooling1D', 'GlobalMaxPooling1D', 'GlobalAveragePooling1D',
+  'TimeDistributed', 'Flatten', 'Reshape', 'RepeatVector',
+];
+
+const IDENTITY_CLASSES = new Set(['Dropout', 'SpatialDropout1D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout', 'ActivityRegularization']);
+const ACTIVATION_CLASSES = new Set(['Activation', 'ReLU', 'LeakyReLU', 'ELU', 'Softmax', 'ThresholdedReLU']);
+const MERGES: Record<string, 'add' | 'subtract' | 'multiply' | 'average' | 'maximum' | 'minimum'> = {
+  Add: 'add', Subtract: 'subtract', Multiply: 'multiply', Average: 'average', Maximum: 'maximum', Minimum: 'minimum',
+};
+const RECURRENT = new Set(['LSTM', 'GRU', 'SimpleRNN', 'CuDNNLSTM', 'CuDNNGRU']);
+
+const product = (s: number[]) => s.reduce((a, b) => a * b, 1);
+
+function isFloat32(d: Float64Array): boolean {
+  for (let i = 0; i < d.length; i++) if (Math.fround(d[i]) !== d[i]) return false;
+  return true;
+}
+
+class Planner {
+  readonly ids = new IdentifierPool();
+  readonly tensors: PlanTensor[] = [];
+  readonly masks: { id: string; steps: number }[] = [];
+  readonly weights: PlanWeight[] = [];
+  readonly steps: Step[] = [];
+  readonly values = new Map<string, PlanTensor>();
+  readonly maskOf = new Map<string, string | null>();
+  readonly semantics = new Set<string>();
+  private readonly weightIds = new Map<string, PlanWeight>();
+  /** model.get_weights() index of the first stored array of each layer. */
+  private readonly firstIndex = new Map<string, number>();
+
+  constructor(
+    readonly model: Model,
+    readonly language: Language,
+  ) {
+    let k = 0;
+    for (const l of model.layers) {
+      this.firstIndex.set(l.name, k);
+      k += l.stored.length;
+    }
+  }
+
+  refuse(layer: LayerConfig, why: string): never {
+    throw new KerasLensError(
+      this.model.file.source,
+      `cannot export layer '${commentText(layer.name, 60)}' (${commentText(layer.className, 40)}) to ${this.language}: ${why}`,
+    );
+  }
+
+  tensor(name: string, shape: number[]): PlanTensor {
+    const t = { id: this.ids.take('t_', name), shape, size: product(shape) };
+    this.tensors.push(t);
+    return t;
+  }
+
+  mask(name: string, steps: number): string {
+    const id = this.ids.take('m_', name);
+    this.masks.push({ id, steps });
+    return id;
+  }
+
+  /** Per-sample shape of a tensor, which must be fully known. */
+  shapeOf(ref: TensorRef, layer: LayerConfig): number[] {
+    const s = this.model.shapes.get(tensorKey(ref));
+    if (!s) this.refuse(layer, 'the shape of its output is unknown');
+    const rest = s.slice(1);
+    if (!rest.every((d): d is number => typeof d === 'number')) {
+      this.refuse(layer, `its output shape (${s.map((d) => d ?? 'None').join(', ')}) has a free axis besides the batch; the export needs fixed shapes`);
+    }
+    return rest;
+  }
+
+  /**
+   * A bound weight of a layer as a plan weight. `key` is the engine's key ('kernel', 'forward/bias'); `role` the role
+   * as get_weights names it; `transform` (CuDNN bias sums) makes a new array, which then has no get_weights index.
+   */
+  weight(layerName: string, key: string, gates: GateSlice[], transform?: (t: Tensor) => Tensor): PlanWeight {
+    const cacheKey = `${layerName}\u0000${key}`;
+    const cached = this.weightIds.get(cacheKey);
+    if (cached) return cached;
+    const ml = this.model.layerByName.get(layerName)!;
+    const bound = ml.weights?.get(key);
+    if (!bound) this.refuse(ml.config, `its '${key}' weight is not bound`);
+    const t = transform ? transform(bound) : bound;
+    const data = Float64Array.from(t.data);
+    const role = key.replace(/^(forward|backward)\//, '');
+    const direction = key.startsWith('forward/') ? 'forward' : key.startsWith('backward/') ? 'backward' : null;
+    // which stored array this is: the stored array whose role (and direction) match, if exactly one and same size
+    let index: number | null = null;
+    let kerasName = `${layerName}/${key}`;
+    if (ml.kind && !transform) {
+      try {
+        const roles = ml.kind.storedRoles(ml.config, ml.stored, { kerasVersion: this.model.kerasVersion, inputShapes: ml.calls[0]?.inputShapes.map((s) => s ?? []) ?? [] });
+        const hits = roles.map((r, i) => ({ r, i })).filter(({ r, i }) => r.role === role && (r.direction ?? null) === direction && product(ml.stored[i].shape) === data.length);
+        if (hits.length === 1) {
+          index = this.firstIndex.get(layerName)! + hits[0].i;
+          kerasName = ml.stored[hits[0].i].name;
+        }
+      } catch {
+        index = null;
+      }
+    }
+    const w: PlanWeight = {
+      id: this.ids.take('w_', `${layerName}_${key.replace('/', '_')}`),
+      layer: layerName,
+      role: key,
+      kerasName,
+      shape: [...t.shape],
+      data,
+      float32: isFloat32(data),
+      gates,
+      getWeightsIndex: index,
+    };
+    this.weightIds.set(cacheKey, w);
+    this.weights.push(w);
+    return w;
+  }
+
+  activation(layer: LayerConfig, f: () => ExportActivation): ExportActivation {
+    try {
+      const a = f();
+      if (a.name === 'hard_sigmoid') {
+        const v = this.model.kerasVersion;
+        this.semantics.add(`hard_sigmoid = ${a.formula}: saved by Keras ${v ?? '(version not recorded; Keras 2 rule)'}`);
+      }
+      return a;
+    } catch (err) {
+      this.refuse(layer, `${err instanceof KerasLensError ? err.problem : String(err)} is not exported`);
+    }
+  }
+}
+
+function gateSlices(gates: Gate[], width: number, offset = 0): GateSlice[] {
+  return gates.map((g, k) => ({ label: g.label, meaning: g.meaning, start: offset + k * width, end: offset + (k + 1) * width }));
+}
+
+/** The calls needed for the model outputs, in graph order. */
+function neededCalls(model: Model): LayerCall[] {
+  const byKey = new Map(model.calls.map((c) => [`${c.layer.name}:${c.node}`, c]));
+  const needed = new Set<string>();
+  const stack = model.outputs.map((r) => `${r.layer}:${r.node}`);
+  while (stack.length) {
+    const key = stack.pop()!;
+    if (needed.has(key)) continue;
+    needed.add(key);
+    const call = byKey.get(key);
+    if (call) for (const r of [...call.inputs, ...Object.values(call.kwargs).flat()]) stack.push(`${r.layer}:${r.node}`);
+  }
+  return model.calls.filter((c) => needed.has(`${c.layer.name}:${c.node}`));
+}
+
+/** Builds the plan of a model whose weights are bound (call `await model.bindAll()` first). */
+export function buildPlan(model: Model, language: Language): Plan {
+  const p = new Planner(model, language);
+  const calls = neededCalls(model);
+  // refuse unknown layers first, naming the first one
+  for (const call of calls) {
+    const c = call.layer.config;
+    if (!EXPORTABLE_CLASSES.includes(c.className)) p.refuse(c, 'this layer class is not exported (export knows ' + 'Dense, LSTM, GRU, SimpleRNN, CuDNN*, Bidirectional, Embedding, Masking, Dropout, activations, merges, Conv1D, pooling, TimeDistributed(Dense), Flatten, Reshape, RepeatVector)');
+  }
+  const inputs: PlanInput[] = [];
+  for (const call of calls) {
+    if (call.layer.config.className === 'InputLayer') {
+      const ref = { layer: call.layer.name, node: 0, tensor: 0 };
+      if (!model.inputs.some((r) => r.layer === ref.layer)) p.refuse(call.layer.config, 'it is used but is not one of the model inputs');
+      const t = p.tensor(`in_${call.layer.name}`, p.shapeOf(ref, call.layer.config));
+      p.values.set(tensorKey(ref), t);
+      p.maskOf.set(tensorKey(ref), null);
+      inputs.push({ name: call.layer.name, tensor: t, indices: null, maskValue: null });
+      continue;
+    }
+    planCall(p, call, inputs);
+  }
+  // inputs in the model's order
+  const ordered = model.inputs.map((r) => {
+    const i = inputs.find((x) => x.name === r.layer);
+    if (!i) throw new KerasLensError(model.file.source, `the model input '${commentText(r.layer, 60)}' is not used by any output`);
+    return i;
+  });
+  const outputs = model.outputs.map((r, k) => {
+    const t = p.values.get(tensorKey(r));
+    if (!t) throw new KerasLensError(model.file.source, `the model output '${commentText(r.layer, 60)}' is not produced`);
+    return { name: model.outputNames[k], tensor: t };
+  });
+  const layers = calls
+    .filter((c, i, all) => all.findIndex((d) => d.layer === c.layer) === i)
+    .map((c) => ({ name: c.layer.name, className: c.layer.config.className, summary: layerSummary(c.layer.config, model.kerasVersion) }));
+  return {
+    source: model.file.source,
+    modelName: model.config.name,
+    kerasVersion: model.kerasVersion,
+    inputs: ordered,
+    outputs,
+    tensors: p.tensors,
+    masks: p.masks,
+    weights: p.weights,
+    steps: p.steps,
+    layers,
+    semantics: [...p.semantics],
+  };
+}
+
+function layerSummary(layer: LayerConfig, v: string | null): string {
+  const c = layer.config;
+  if (RECURRENT.has(layer.className) || layer.className === 'Bidirectional') {
+    const l = layer.className === 'Bidirectional' ? wrappedLayer(layer) : layer;
+    const f = recurrentFlags(l);
+    const bits = [`${f.units} units`];
+    if (f.returnSequences) bits.push('return_sequences');
+    if (f.returnState) bits.push('return_state');
+    if (f.goBackwards) bits.push('go_backwards');
+    if (l.className === 'GRU') bits.push(`reset_after=${gruResetAfter(l, v) ? 'True' : 'False'}`);
+    if (layer.className === 'Bidirectional') bits.push(`merge_mode=${c.merge_mode === null ? 'None' : String(c.merge_mode ?? 'concat')}`);
+    return `${l.className}: ${bits.join(', ')}`;
+  }
+  if (typeof c.units === 'number') return `${c.units} units`;
+  return '';
+}
+
+function planCall(p: Planner, call: LayerCall, inputs: PlanInput[]): void {
+  const layer = call.layer.config;
+  const cls = layer.className;
+  const name = layer.name;
+  const v = p.model.kerasVersion;
+  if (call.kwargs.mask?.length) p.refuse(layer, 'an explicit mask= argument is not exported');
+  let inputRefs = call.inputs;
+  let stateRefs = call.kwargs.initial_state ?? [];
+  if (stateRefs.length === 0 && (RECURRENT.has(cls) || cls === 'Bidirectional') && inputRefs.length > 1) {
+    stateRefs = inputRefs.slice(1);
+    inputRefs = inputRefs.slice(0, 1);
+  }
+  const xs = inputRefs.map((r) => {
+    const t = p.values.get(tensorKey(r));
+    if (!t) p.refuse(layer, `its input '${commentText(r.layer, 60)}' is not computed`);
+    return t;
+  });
+  const inMasks = inputRefs.map((r) => p.maskOf.get(tensorKey(r)) ?? null);
+  const x = xs[0];
+  const outRef = (k: number) => ({ layer: name, node: call.node, tensor: k });
+  const out = (k: number, suffix = ''): PlanTensor => p.tensor(`${name}${suffix}`, p.shapeOf(outRef(k), layer));
+  const set = (k: number, t: PlanTensor, mask: string | null) => {
+    p.values.set(tensorKey(outRef(k)), t);
+    p.maskOf.set(tensorKey(outRef(k)), mask);
+  };
+  const inputOf = (t: PlanTensor) => inputs.find((i) => i.tensor === t) ?? null;
+
+  if (IDENTITY_CLASSES.has(cls) || cls === 'Flatten' || cls === 'Reshape') {
+    const y = { ...x, shape: p.shapeOf(outRef(0), layer), id: x.id };
+    const shaped = cls === 'Flatten' || cls === 'Reshape';
+    if (shaped && channelsFirst(layer) && x.shape.length > 1) p.refuse(layer, 'channels_first is not exported');
+    const yt = shaped ? p.tensor(name, y.shape) : x;
+    if (shaped) p.steps.push({ op: 'reshape', layer: name, className: cls, x, y: yt });
+    set(0, yt, shaped ? null : inMasks[0]);
+    return;
+  }
+  if (ACTIVATION_CLASSES.has(cls)) {
+    const act = p.activation(layer, () => fromActivationLayer(cls, layer.config, v));
+    const y = out(0);
+    p.steps.push({ op: 'activation', layer: name, x, y, rows: x.size / x.shape[x.shape.length - 1], width: x.shape[x.shape.length - 1], act });
+    set(0, y, inMasks[0]);
+    return;
+  }
+  if (cls === 'Dense' || cls === 'TimeDistributedDense' || cls === 'TimeDistributed') {
+    const inner = cls === 'TimeDistributed' ? wrappedLayer(layer) : layer;
+    if (inner.className !== 'Dense') p.refuse(layer, `TimeDistributed(${commentText(inner.className, 40)}) is not exported (only TimeDistributed(Dense))`);
+    const kernel = p.weight(name, 'kernel', []);
+    const units = kernel.shape[kernel.shape.length - 1];
+    const inDim = x.shape[x.shape.length - 1];
+    const bias = p.model.layerByName.get(name)!.weights?.has('bias') ? p.weight(name, 'bias', []) : null;
+    const act = p.activation(layer, () => fromConfig(inner.config.activation, v, 'linear'));
+    const y = out(0);
+    p.steps.push({ op: 'dense', layer: name, x, y, rows: x.size / inDim, inDim, units, kernel, bias, act });
+    set(0, y, inMasks[0]);
+    return;
+  }
+  if (cls === 'Embedding') {
+    const table = p.weight(name, 'embeddings', []);
+    const [rows, dim] = table.shape;
+    const y = out(0);
+    p.steps.push({ op: 'embedding', layer: name, x, y, table, rows, dim, count: x.size });
+    const inp = inputOf(x);
+    if (inp) inp.indices = { count: rows };
+    let mask: string | null = null;
+    if (layer.config.mask_zero === true && x.shape.length === 1) {
+      mask = p.mask(name, x.shape[0]);
+      p.steps.push({ op: 'mask_nonzero', layer: name, x, mask, steps: x.shape[0] });
+    }
+    set(0, y, mask);
+    return;
+  }
+  if (cls === 'Masking') {
+    if (x.shape.length !== 2) p.refuse(layer, 'Masking is exported for (steps, features) inputs');
+    const value = numberSetting(layer, ['mask_value'], 0);
+    const y = out(0);
+    const mask = p.mask(name, x.shape[0]);
+    p.steps.push({ op: 'masking', layer: name, x, y, mask, value, steps: x.shape[0], features: x.shape[1] });
+    const inp = inputOf(x);
+    if (inp) inp.maskValue = value;
+    set(0, y, mask);
+    return;
+  }
+  if (cls in MERGES) {
+    if (!xs.every((t) => t.size === x.size && t.shape.length === x.shape.length)) p.refuse(layer, 'merging inputs of different shapes (broadcasting) is not exported');
+    if (cls === 'Subtract' && xs.length !== 2) p.refuse(layer, 'Subtract takes two inputs');
+    const y = out(0);
+    p.steps.push({ op: 'merge', layer: name, mode: MERGES[cls], xs, y });
+    set(0, y, andMasks(p, name, inMasks, x));
+    return;
+  }
+  if (cls === 'Concatenate') {
+    const rank = x.shape.length + 1;
+    let axis = intSetting(layer, ['axis', 'concat_axis'], -1);
+    if (axis < 0) axis += rank;
+    if (axis < 1 || axis >= rank) p.refuse(layer, `axis ${axis} is not exported`);
+    const a = axis - 1;
+    if (inMasks.some((m) => m) && x.shape.length === 2 && a === 0) p.refuse(layer, 'joining masked sequences along the steps axis is not exported');
+    const y = out(0);
+    const outer = product(x.shape.slice(0, a));
+    p.steps.push({ op: 'concat', layer: name, xs, chunks: xs.map((t) => product(t.shape.slice(a))), outer, axis: a, y });
+    set(0, y, andMasks(p, name, inMasks, x));
+    return;
+  }
+  if (cls === 'Conv1D' || cls === 'Convolution1D') {
+    if (channelsFirst(layer)) p.refuse(layer, 'channels_first is not exported');
+    const c = layer.config;
+    const k = intTuple(c.kernel_size ?? c.filter_length, 1, NaN)[0];
+    const stride = intTuple(c.strides ?? c.subsample_length, 1, 1)[0];
+    const dilation = intTuple(c.dilation_rate ?? c.atrous_rate, 1, 1)[0];
+    const [steps, cin] = x.shape;
+    const geo = convAxis(steps, k, stride, dilation, configPadding(layer));
+    const kernel = p.weight(name, 'kernel', []);
+    const filters = kernel.shape[kernel.shape.length - 1];
+    const bias = p.model.layerByName.get(name)!.weights?.has('bias') ? p.weight(name, 'bias', []) : null;
+    const act = p.activation(layer, () => fromConfig(c.activation, v, 'linear'));
+    const y = out(0);
+    p.steps.push({ op: 'conv1d', layer: name, x, y, steps, cin, k, stride, dilation, padBefore: geo.padBefore, outSteps: geo.out, filters, kernel, bias, act });
+    set(0, y, null);
+    return;
+  }
+  if (cls === 'MaxPooling1D' || cls === 'AveragePooling1D') {
+    if (channelsFirst(layer)) p.refuse(layer, 'channels_first is not exported');
+    const pool = intSetting(layer, ['pool_size', 'pool_length'], 2);
+    const stride = intSetting(layer, ['strides', 'stride'], null) ?? pool;
+    const same = stringSetting(layer, ['padding', 'border_mode'], 'valid') === 'same';
+    const [steps, channels] = x.shape;
+    const outSteps = same ? Math.ceil(steps / stride) : Math.floor((steps - pool) / stride) + 1;
+    const padBefore = same ? Math.floor(Math.max((outSteps - 1) * stride + pool - steps, 0) / 2) : 0;
+    const y = out(0);
+    p.steps.push({ op: 'pool1d', layer: name, average: cls === 'AveragePooling1D', x, y, steps, channels, pool, stride, padBefore, outSteps });
+    set(0, y, null);
+    return;
+  }
+  if (cls === 'GlobalMaxPooling1D' || cls === 'GlobalAveragePooling1D') {
+    if (channelsFirst(layer)) p.refuse(layer, 'channels_first is not exported');
+    boolSetting(layer, ['keepdims'], false);
+    const [steps, channels] = x.shape;
+    const y = out(0);
+    const average = cls === 'GlobalAveragePooling1D';
+    p.steps.push({ op: 'global_pool', layer: name, average, x, mask: average ? inMasks[0] : null, y, steps, channels });
+    set(0, y, null);
+    return;
+  }
+  if (cls === 'RepeatVector') {
+    const n = intSetting(layer, ['n'], 1);
+    const y = out(0);
+    p.steps.push({ op: 'repeat', layer: name, x, y, n, width: x.size });
+    set(0, y, null);
+    return;
+  }
+  if (RECURRENT.has(cls)) {
+    const states = stateRefs.map((r) => p.values.get(tensorKey(r)) ?? p.refuse(layer, 'its initial state is not computed'));
+    const flags = recurrentFlags(layer);
+    const r = planRecurrent(p, layer, layer, '', x, inMasks[0], states.length ? states : null, null, undefined);
+    set(0, r.y, flags.returnSequences ? inMasks[0] : null);
+    if (flags.returnState) r.states.forEach((s, k) => set(1 + k, s, null));
+    return;
+  }
+  if (cls === 'Bidirectional') {
+    const { forward, backward } = directionLayers(layer);
+    if (!RECURRENT.has(forward.className) || !RECURRENT.has(backward.className)) p.refuse(layer, `Bidirectional(${commentText(forward.className, 40)}) is not exported`);
+    const flags = recurrentFlags(forward);
+    const zero = forcesZeroOutputForMask(v) ? flags.returnSequences : undefined;
+    const init = stateRefs.map((r) => p.values.get(tensorKey(r)) ?? p.refuse(layer, 'its initial state is not computed'));
+    const half = init.length / 2;
+    const f = planRecurrent(p, layer, forward, 'forward/', x, inMasks[0], init.length ? init.slice(0, half) : null, 'forward', zero);
+    const b = planRecurrent(p, layer, backward, 'backward/', x, inMasks[0], init.length ? init.slice(half) : null, 'backward', zero);
+    let yb = b.y;
+    if (flags.returnSequences) {
+      yb = p.tensor(`${name}_backward_in_time`, b.y.shape);
+      p.steps.push({ op: 'reverse', layer: name, x: b.y, y: yb, steps: b.y.shape[0], width: b.y.shape[1] });
+    }
+    const mode = layer.config.merge_mode === null ? null : String(layer.config.merge_mode ?? 'concat');
+    const seqMask = flags.returnSequences ? inMasks[0] : null;
+    let k = 0;
+    if (mode === null) {
+      set(k++, f.y, seqMask);
+      set(k++, yb, seqMask);
+    } else {
+      const y = out(0);
+      if (mode === 'concat') {
+        const w = f.y.shape[f.y.shape.length - 1];
+        p.steps.push({ op: 'concat', layer: name, xs: [f.y, yb], chunks: [w, w], outer: f.y.size / w, axis: f.y.shape.length - 1, y });
+      } else if (mode === 'sum' || mode === 'mul' || mode === 'ave') {
+        p.steps.push({ op: 'merge', layer: name, mode: mode === 'sum' ? 'add' : mode === 'mul' ? 'multiply' : 'average', xs: [f.y, yb], y });
+      } else p.refuse(layer, `merge_mode '${commentText(mode, 20)}' is not exported`);
+      set(k++, y, seqMask);
+    }
+    if (flags.returnState) for (const s of [...f.states, ...b.states]) set(k++, s, null);
+    return;
+  }
+  p.refuse(layer, 'this layer class is not exported');
+}
+
+function andMasks(p: Planner, name: string, masks: (string | null)[], x: PlanTensor): string | null {
+  const present = masks.filter((m): m is string => !!m);
+  if (present.length === 0) return null;
+  if (present.length === 1) return present[0];
+  const steps = p.masks.find((m) => m.id === present[0])!.steps;
+  const mask = p.mask(name, steps);
+  void x;
+  p.steps.push({ op: 'mask_and', layer: name, masks: present, mask, steps });
+  return mask;
+}
+
+/** One recurrent run (a layer, or one direction of a Bidirectional): its weights, semantics and output tensors. */
+function planRecurrent(
+  p: Planner,
+  top: LayerConfig,
+  layer: LayerConfig,
+  prefix: string,
+  x: PlanTensor,
+  mask: string | null,
+  initial: PlanTensor[] | null,
+  direction: 'forward' | 'backward' | null,
+  zeroOverride: boolean | undefined,
+): { y: PlanTensor; states: PlanTensor[] } {
+  const v = p.model.kerasVersion;
+  const cls = layer.className;
+  if (!RECURRENT.has(cls)) p.refuse(top, `${commentText(cls, 40)} is not exported`);
+  if (x.shape.length !== 2) p.refuse(top, 'recurrent layers are exported for (steps, features) inputs');
+  const flags = recurrentFlags(layer);
+  const u = flags.units;
+  const [steps, inDim] = x.shape;
+  const cudnn = cls.startsWith('CuDNN');
+  const cell: RnnCell = cls.endsWith('LSTM') ? 'lstm' : cls.endsWith('GRU') ? 'gru' : 'simple';
+  const gates = cell === 'lstm' ? LSTM_GATES : cell === 'gru' ? GRU_GATES : [{ label: 'h', meaning: 'hidden state' }];
+  const g = gates.length;
+  const weightsOf = p.model.layerByName.get(top.name)!.weights!;
+  const kernel = p.weight(top.name, `${prefix}kernel`, gateSlices(gates, u));
+  const recurrent = p.weight(top.name, `${prefix}recurrent_kernel`, gateSlices(gates, u));
+  let bias: PlanWeight | null = null;
+  let resetAfter = false;
+  const hasBias = weightsOf.has(`${prefix}bias`) && (flags.useBias || cudnn);
+  if (cell === 'lstm' && hasBias) {
+    bias = cudnn
+      ? p.weight(top.name, `${prefix}bias`, gateSlices(gates, u), (t) => {
+          // CuDNNLSTM bias (8u) = input half + recurrent half: the two are added into the LSTM bias (4u)
+          const half = t.data.length / 2;
+          return { shape: [half], data: Float64Array.from({ length: half }, (_, k) => t.data[k] + t.data[half + k]) };
+        })
+      : p.weight(top.name, `${prefix}bias`, gateSlices(gates, u));
+  } else if (cell === 'gru') {
+    const b = weightsOf.get(`${prefix}bias`);
+    const configured = layer.config.reset_after;
+    resetAfter = cudnn || (typeof configured === 'boolean' ? configured : b && hasBias ? b.shape.length === 2 : gruResetAfter(layer, v));
+    if (hasBias) {
+      bias = cudnn
+        ? p.weight(top.name, `${prefix}bias`, gateSlices(gates, u), (t) => ({ shape: [2, t.data.length / 2], data: t.data })) // (6u) = (2, 3u)
+        : p.weight(top.name, `${prefix}bias`, gateSlices(gates, u));
+    }
+  } else if (cell === 'simple' && hasBias) {
+    bias = p.weight(top.name, `${prefix}bias`, gateSlices(gates, u));
+  }
+  if (kernel.shape[0] !== inDim || kernel.shape[1] !== g * u) p.refuse(top, `kernel (${kernel.shape.join(', ')}) does not fit ${inDim} input features`);
+  const act = p.activation(top, () => (cudnn ? fromConfig('tanh', v) : fromConfig(layer.config.activation, v, 'tanh')));
+  const recAct =
+    cell === 'simple'
+      ? null
+      : p.activation(top, () => (cudnn ? fromConfig('sigmoid', v) : fromConfig(layer.config.recurrent_activation ?? layer.config.inner_activation, v, defaultRecurrentActivation(v))));
+  if (cell === 'gru') p.semantics.add(`GRU ${resetAfter ? 'reset_after=True: h~ = act(x W_h + b_h + r * (h U_h + b\'_h))' : 'reset_after=False: h~ = act(x W_h + b_h + (r * h) U_h)'}${cudnn ? ' (CuDNNGRU)' : ''}`);
+  if (flags.stateful) p.semantics.add(`stateful layer '${commentText(top.name, 60)}': each predict call starts from zero states (or the initial states given); state is not kept between calls`);
+  const zeroOutputForMask = zeroOverride ?? flags.zeroOutputForMask;
+  const goBackwards = flags.goBackwards;
+  const base = direction ? `${top.name}_${direction}` : top.name;
+  const y = p.tensor(flags.returnSequences ? `${base}_seq` : `${base}_out`, flags.returnSequences ? [steps, u] : [u]);
+  const states = (cell === 'lstm' ? ['h', 'c'] : ['h']).map((s) => p.tensor(`${base}_${s}`, [u]));
+  if (initial && initial.length !== states.length) p.refuse(top, `it is given ${initial.length} initial states, ${states.length} expected`);
+  if (initial && initial.some((t) => t.size !== u)) p.refuse(top, 'an initial state does not have the size of the units');
+  p.steps.push({
+    op: 'rnn', layer: top.name, className: cls, direction, cell, x, mask, steps, inDim, units: u, kernel, recurrent, bias, resetAfter, act, recAct,
+    goBackwards, returnSequences: flags.returnSequences, zeroOutputForMask, initial, y, states, gates,
+  });
+  return { y, states };
+}
