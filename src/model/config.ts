@@ -300,13 +300,17 @@ function isOpNode(layer: LayerConfig): boolean {
 
 type CallArgs = { args: unknown[]; kwargs: Record<string, unknown> };
 
-/** A JSON value with every tensor replaced by {$tensor: k} (k = its place in `refs`, where it is appended). */
+/**
+ * A JSON value with every tensor replaced by {$tensor: k} (k = its place in `refs`, where it is appended), plus
+ * the tensor's dtype when the file says it (Keras 3's __keras_tensor__ config does).
+ */
 function tensorTemplate(v: unknown, refs: TensorRef[], isTensor: (v: unknown) => TensorRef | null, depth = 0): unknown {
   if (depth > 32) throw new Error('call arguments nested too deep');
   const r = isTensor(v);
   if (r) {
     refs.push(r);
-    return { $tensor: refs.length - 1 };
+    const dtype = isObj(v) && isObj(v.config) && typeof v.config.dtype === 'string' ? v.config.dtype : null;
+    return dtype ? { $tensor: refs.length - 1, dtype } : { $tensor: refs.length - 1 };
   }
   if (Array.isArray(v)) return v.map((x) => tensorTemplate(x, refs, isTensor, depth + 1));
   if (isObj(v)) {

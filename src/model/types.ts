@@ -58,8 +58,9 @@ export interface LayerConfig {
   backward?: LayerConfig;
   /**
    * Operation nodes only (Keras 3 `keras.src.ops.*` classes, named 'ops.<Class>'; tf.keras TFOpLambda /
-   * SlicingOpLambda): per call, its arguments as the file wrote them, each graph tensor replaced by {$tensor: k},
-   * k = its place in that call's `inbound` list (which holds every tensor of the call, in order).
+   * SlicingOpLambda): per call, its arguments as the file wrote them, each graph tensor replaced by {$tensor: k}
+   * (and its dtype, when the file says it), k = its place in that call's `inbound` list (which holds every tensor of
+   * the call, in order).
    */
   callArgs?: { args: unknown[]; kwargs: Record<string, unknown> }[];
 }
@@ -169,6 +170,11 @@ export interface WeightRole {
   blocks: GateBlock[];
   /** Bidirectional halves. */
   direction?: 'forward' | 'backward';
+  /**
+   * A kernel whose rows multiply another tensor than the layer's input: the name of what they read (a stacked
+   * cell's kernel reads the output of the cell below it, e.g. "rnn/lstm_cell (cell 0) output h(t)").
+   */
+  rowsFrom?: string;
 }
 
 export interface KindContext {

@@ -19,6 +19,11 @@ export function tensorIndex(v: unknown): number | null {
   return isObj(v) && typeof v.$tensor === 'number' ? v.$tensor : null;
 }
 
+/** The stored dtype of a tensor argument (Keras 3 writes it), or null. */
+export function tensorDtype(v: unknown): string | null {
+  return isObj(v) && typeof v.dtype === 'string' ? v.dtype : null;
+}
+
 /** A nested list of numbers/booleans -> constant tensor; null when v is not one. */
 function constantOf(v: unknown): Tensor | null {
   if (typeof v === 'number') return scalar(v);

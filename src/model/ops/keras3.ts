@@ -7,7 +7,7 @@
  */
 import type { LayerConfig } from '../types';
 import { checkCastDtype } from './elementwise';
-import { arg, indexKey, operandList, operandOf, setting } from './arguments';
+import { arg, indexKey, operandList, operandOf, setting, tensorDtype } from './arguments';
 import type { OpCall, Params } from './op';
 
 type Call = { args: unknown[]; kwargs: Record<string, unknown> };
@@ -77,13 +77,17 @@ const BINDERS: Record<string, Binder> = {
     operands: [operandOf(arg(call, 0, 'x'), 'clip x'), operandOf(setting(c.x_min, 'clip x_min'), 'clip x_min'), operandOf(setting(c.x_max, 'clip x_max'), 'clip x_max')],
     params: {},
   }),
+  // TensorFlow returns the same tensor (mask and all) when no conversion is needed: see OpCall.passesMask
   Cast: (c, call) => {
     checkCastDtype(c.dtype);
-    return { op: 'cast', operands: [operandOf(arg(call, 0, 'x'), 'cast x')], params: { dtype: c.dtype } };
+    const x = arg(call, 0, 'x');
+    return { op: 'cast', operands: [operandOf(x, 'cast x')], params: { dtype: c.dtype }, passesMask: tensorDtype(x) === c.dtype };
   },
   ConvertToTensor: (c, call) => {
     checkCastDtype(c.dtype);
-    return { op: 'cast', operands: [operandOf(arg(call, 0, 'x'), 'convert_to_tensor x')], params: { dtype: c.dtype ?? null } };
+    const x = arg(call, 0, 'x');
+    const same = c.dtype === null || c.dtype === undefined || tensorDtype(x) === c.dtype;
+    return { op: 'cast', operands: [operandOf(x, 'convert_to_tensor x')], params: { dtype: c.dtype ?? null }, passesMask: same };
   },
   // reductions
   Sum: reduction('sum'),

@@ -1,7 +1,7 @@
 /**
  * The one layer kind of every operation node: Keras 3 ops (class names 'ops.<Class>', see the normaliser) and
  * tf.keras's TFOpLambda / SlicingOpLambda. No weights. Output shape and forward come from the op family files via
- * the bound call; the output carries no mask (see op.ts for Keras's rule).
+ * the bound call; the output carries no mask, except through TensorFlow's identities (see op.ts for Keras's rule).
  */
 import { KerasLensError, type ForwardArgs, type ForwardResult, type KindContext, type LayerConfig, type LayerKind, type Tensor } from '../types';
 import { noWeights } from '../kinds/weightless/unusedArrays';
@@ -64,6 +64,8 @@ export const opKind: LayerKind = {
     } catch (err) {
       throw new KerasLensError(null, `${what(args.layer)}: ${(err as Error).message}`);
     }
-    return { outputs: [out], masks: [null] };
+    const x = call.operands[0];
+    const mask = call.passesMask && x && 'tensor' in x ? (args.masks[x.tensor] ?? null) : null;
+    return { outputs: [out], masks: [mask] };
   },
 };

@@ -5,11 +5,11 @@
  * Both spell the same few computations; each family file (elementwise, reduce, layout, get-item, linalg) implements
  * them once as an `OpImpl`, and the two bindings (keras3.ts, tf-op-lambda.ts) turn a stored call into an `OpCall`.
  *
- * Masks: an operation node passes NO mask on. Keras 3 `Operation.__call__` has no mask handling (only
- * `Layer.__call__` sets `_keras_mask` on outputs, keras/src/layers/layer.py), and tf.keras's op layers do not
- * support masking (`_set_mask_metadata` returns early when `supports_masking` is False). Keras 3 passes masks to
- * the layers that need them as explicit `mask=` tensors computed by op nodes (NotEqual, Any, ...), which predict
- * reads from the call's `mask` keyword.
+ * Masks: an operation node passes NO mask on, except through the identities at OpCall.passesMask. Keras 3
+ * `Operation.__call__` has no mask handling (only `Layer.__call__` sets `_keras_mask` on outputs,
+ * keras/src/layers/layer.py), and tf.keras's op layers do not support masking (`_set_mask_metadata` returns early
+ * when `supports_masking` is False). Keras 3 passes masks to the layers that need them as explicit `mask=` tensors
+ * computed by op nodes (NotEqual, Any, ...), which predict reads from the call's `mask` keyword.
  */
 import type { Tensor } from '../types';
 
@@ -34,6 +34,13 @@ export interface OpCall {
   op: string;
   operands: Operand[];
   params: Params;
+  /**
+   * Set when Keras, on its TensorFlow backend, hands back the very tensor object it was given (convert_to_tensor /
+   * cast to the dtype it already has): that object still carries its `_keras_mask`, so the next layer called
+   * without an explicit mask= sees the mask. Measured with Keras 3.15.1: Masking -> ops.cast(x, 'float32') or
+   * ops.convert_to_tensor(x) -> LSTM masks; ops.reshape to the same shape, x[:, :, :], x + 0.0 do not.
+   */
+  passesMask?: boolean;
 }
 
 export function scalar(v: number): Tensor {

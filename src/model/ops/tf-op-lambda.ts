@@ -91,13 +91,17 @@ const BINDERS: Record<string, Binder> = {
     operands: [first(call, 'where'), operandOf(call.kwargs.x, 'where x'), operandOf(call.kwargs.y, 'where y')],
     params: {},
   }),
+  // tf.cast / tf.convert_to_tensor hand back the same tensor, `_keras_mask` and all, when no conversion is needed
+  // (OpCall.passesMask). tf.keras does not store the input's dtype: it is taken to be float32 (Keras's floatx), as
+  // every tensor a mask travels with is (Masking, Embedding and recurrent outputs).
   'cast': (call) => {
     checkCastDtype(call.kwargs.dtype);
-    return { op: 'cast', operands: [first(call, 'cast')], params: { dtype: call.kwargs.dtype } };
+    return { op: 'cast', operands: [first(call, 'cast')], params: { dtype: call.kwargs.dtype }, passesMask: call.kwargs.dtype === 'float32' };
   },
   'convert_to_tensor': (call) => {
-    checkCastDtype(call.kwargs.dtype ?? null);
-    return { op: 'cast', operands: [first(call, 'convert_to_tensor')], params: { dtype: call.kwargs.dtype ?? null } };
+    const dtype = call.kwargs.dtype ?? null;
+    checkCastDtype(dtype);
+    return { op: 'cast', operands: [first(call, 'convert_to_tensor')], params: { dtype }, passesMask: dtype === null || dtype === 'float32' };
   },
   'expand_dims': withSettings('expand_dims', { axis: 'axis' }),
   'squeeze': withSettings('squeeze', { axis: 'axis' }),

@@ -1,0 +1,148 @@
+"""
+Real-Keras cases for how masks flow through Keras 3 operation nodes (keras.ops calls in a functional model), made
+and run by Keras 3.15.1 on TensorFlow 2.21 CPU. Not run by `npm test`: test/conformance/keras3-ops.test.ts reads
+the committed outputs in test/fixtures/keras3-ops/ (same layout as ../shared/keras-reference/keras3, see its README).
+
+    python3 -m venv /tmp/venv-tfk
+    /tmp/venv-tfk/bin/pip install tensorflow-cpu==2.21.0 keras==3.15.1
+    cd <repo> && /tmp/venv-tfk/bin/python test/keras3-ops/generate.py
+
+What the cases pin down (measured while writing them): an op node passes no mask on (Operation has no mask
+handling), EXCEPT where TensorFlow hands back the very tensor object it was given — ops.convert_to_tensor(x) and
+ops.cast(x, <the dtype x has>) — which still carries `_keras_mask`, so the next layer, whose stored mask= is null,
+picks the mask up at run time. Explicit masks computed with ops (mask=ops.any(ops.not_equal(x, 0), -1)) are stored
+as the call's mask= tensor. Every variable is seeded random; masked inputs have exact zero steps (sample 0: the last
+two; sample 1: the first). Each saved format is reloaded by Keras and must predict the same numbers (the legacy
+.h5 is not written: Keras 3 cannot reload operation nodes from it, "Unknown layer: ConvertToTensor").
+"""
+import json
+import os
+import shutil
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+import keras  # noqa: E402
+from keras import layers as L, ops  # noqa: E402
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "keras3-ops")
+SEED = 11
+CASES = []
+
+
+def case(name, formats=("keras",)):
+    def wrap(fn):
+        CASES.append((name, fn, formats))
+        return fn
+    return wrap
+
+
+def seq(rng, steps=5, feats=3):
+    x = rng.normal(0, 1, (2, steps, feats)).astype("float32")
+    x[0, -2:] = 0.0
+    x[1, 0] = 0.0
+    return x
+
+
+def masked_lstm_after(op, name):
+    """Masking -> op -> LSTM(return_sequences) and LSTM(last): what mask reaches the LSTMs."""
+    def fn(rng):
+        x = keras.Input((5, 3))
+        h = L.Masking(0.0)(x)
+        y = op(h)
+        return keras.Model(x, [L.LSTM(3, return_sequences=True, name="seq")(y), L.GRU(2, name="last")(y)]), seq(rng)
+    case(name, formats=("keras", "weights") if name == "mask_convert_to_tensor" else ("keras",))(fn)
+
+
+masked_lstm_after(lambda h: ops.convert_to_tensor(h), "mask_convert_to_tensor")
+masked_lstm_after(lambda h: ops.convert_to_tensor(h, "float32"), "mask_convert_to_tensor_same_dtype")
+masked_lstm_after(lambda h: ops.cast(h, "float32"), "mask_cast_same_dtype")
+masked_lstm_after(lambda h: ops.cast(h, "float64"), "mask_cast_float64")
+masked_lstm_after(lambda h: ops.reshape(h, (-1, 5, 3)), "mask_reshape_same_shape")
+masked_lstm_after(lambda h: h[:, :, :], "mask_getitem_whole")
+masked_lstm_after(lambda h: h + 0.0, "mask_add_zero")
+masked_lstm_after(lambda h: ops.tanh(ops.convert_to_tensor(h)), "mask_tanh_after_convert")
+
+
+@case("mask_explicit_ops")
+def mask_explicit_ops(rng):
+    # a mask computed with ops and passed by hand: stored as the call's mask= tensor
+    x = keras.Input((5, 3))
+    m = ops.any(ops.greater(ops.abs(x), 0.0), axis=-1)
+    y = L.LSTM(3, return_sequences=True, name="seq")(x, mask=m)
+    z = L.Bidirectional(L.GRU(2), name="bi")(x, mask=ops.logical_not(ops.all(ops.equal(x, 0.0), axis=-1)))
+    return keras.Model(x, [y, z, ops.cast(m, "float32")]), seq(rng)
+
+
+@case("mask_embedding_convert")
+def mask_embedding_convert(rng):
+    x = keras.Input((6,), dtype="int32")
+    e = L.Embedding(9, 4, mask_zero=True, name="emb")(x)
+    t = rng.integers(1, 9, (2, 6)).astype("int32")
+    t[0, -2:] = 0
+    t[1, 0] = 0
+    return keras.Model(x, [L.LSTM(3, name="l")(ops.convert_to_tensor(e)), L.LSTM(2, name="l2")(ops.multiply(e, 1.0))]), t
+
+
+def randomise(model, rng):
+    for v in model.variables:
+        if "int" in str(v.dtype) or v.dtype == "bool":
+            continue
+        v.assign(rng.normal(0, 0.6, v.shape).astype(v.dtype))
+
+
+def as_list(y):
+    return [np.asarray(a).tolist() for a in (y if isinstance(y, (list, tuple)) else [y])]
+
+
+def close(a, b):
+    return all(np.allclose(np.asarray(p), np.asarray(q), rtol=1e-6, atol=1e-6) for p, q in zip(a, b)) and len(a) == len(b)
+
+
+def run_case(name, fn, formats):
+    rng = np.random.default_rng(SEED + sum(map(ord, name)))
+    keras.utils.set_random_seed(SEED)
+    model, data = fn(rng)
+    randomise(model, rng)
+    expected = as_list(model.predict(data, verbose=0))
+    d = os.path.join(OUT, name)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    files = {}
+    model.save(os.path.join(d, "model.keras"))
+    if not close(as_list(keras.models.load_model(os.path.join(d, "model.keras")).predict(data, verbose=0)), expected):
+        raise RuntimeError("Keras's own reload of model.keras predicts differently")
+    files["keras"] = "model.keras"
+    if "h5" in formats:
+        model.save(os.path.join(d, "model.h5"))
+        if not close(as_list(keras.models.load_model(os.path.join(d, "model.h5")).predict(data, verbose=0)), expected):
+            raise RuntimeError("Keras's own reload of model.h5 predicts differently")
+        files["h5"] = "model.h5"
+    if "weights" in formats:
+        model.save_weights(os.path.join(d, "model.weights.h5"))
+        with open(os.path.join(d, "model.json"), "w") as f:
+            f.write(model.to_json())
+        again = keras.models.model_from_json(model.to_json())
+        again.load_weights(os.path.join(d, "model.weights.h5"))
+        if not close(as_list(again.predict(data, verbose=0)), expected):
+            raise RuntimeError("Keras's own reload of model.weights.h5 + model.json predicts differently")
+        files["weights"] = "model.weights.h5"
+        files["config"] = "model.json"
+    with open(os.path.join(d, "input.json"), "w") as f:
+        json.dump(np.asarray(data).tolist(), f)
+    with open(os.path.join(d, "expected.json"), "w") as f:
+        json.dump({"outputs": expected, "keras": keras.__version__}, f)
+    with open(os.path.join(d, "case.json"), "w") as f:
+        json.dump({"name": name, "files": files, "inputs": [t._keras_history[0].name for t in model.inputs], "seed": SEED}, f)
+    return files
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    for name, fn, formats in CASES:
+        print(name, ", ".join(run_case(name, fn, formats)))
+
+
+if __name__ == "__main__":
+    main()
