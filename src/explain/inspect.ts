@@ -161,8 +161,13 @@ function explainLayer(layer: LayerConfig, refs: WeightRef[], ctx: KindContext, r
   );
   const fromKind = kindRoles(layer, refs, ctx);
   return refs.map((ref, k) => {
-    const explanation = fromKind && fitsShape(fromKind[k], ref) ? fromKindRole(fromKind[k], generic[k]) : generic[k];
-    return toInspectWeight(layer, ref, k, explanation, layerClass, rowCtx);
+    const useKind = fromKind && fitsShape(fromKind[k], ref);
+    const explanation = useKind ? fromKindRole(fromKind[k], generic[k]) : generic[k];
+    const w = toInspectWeight(layer, ref, k, explanation, layerClass, rowCtx);
+    const rowsFrom = useKind ? fromKind[k].rowsFrom : undefined;
+    // rows that read another tensor than the layer's input (a stacked cell's kernel: the cell below's output)
+    if (rowsFrom && ref.shape.length === 2) w.rows = [{ source: rowsFrom, start: 0, end: ref.shape[0], offset: 0, index: 'unit' }];
+    return w;
   });
 }
 

@@ -163,9 +163,12 @@ function splitByCell(layer: LayerConfig, cells: CellLayer[], refs: { name: strin
   return counts.map((n) => Array.from({ length: n }, () => at++));
 }
 
-function labelled(role: WeightRole, cell: CellLayer, k: number): WeightRole {
+function labelled(role: WeightRole, cells: CellLayer[], k: number): WeightRole {
+  const cell = cells[k];
   const reads = k === 0 ? '' : ` (its input x(t) is cell ${k - 1}'s output)`;
-  return { ...role, meaning: `cell ${k} (${cell.cellClass} '${cell.cellName}')${reads}: ${role.meaning}` };
+  const out: WeightRole = { ...role, meaning: `cell ${k} (${cell.cellClass} '${cell.cellName}')${reads}: ${role.meaning}` };
+  if (k > 0 && role.role === 'kernel') out.rowsFrom = `${cells[k - 1].layer.name} (cell ${k - 1}) output h(t)`;
+  return out;
 }
 
 function reverseTime(data: ArrayLike<number>, B: number, T: number, inner: number): Float64Array {
@@ -233,7 +236,7 @@ export const rnnKind: RecurrentKind = {
     }
     const cells = stackedCellLayers(layer);
     const contexts = cellContexts(cells, ctx);
-    return cells.flatMap((c, k) => c.kind.weightRoles(c.layer, contexts[k]).map((r) => labelled(r, c, k)));
+    return cells.flatMap((c, k) => c.kind.weightRoles(c.layer, contexts[k]).map((r) => labelled(r, cells, k)));
   },
   storedRoles(layer, refs: WeightRef[], ctx: KindContext) {
     if (!isStacked(layer)) {
@@ -245,7 +248,7 @@ export const rnnKind: RecurrentKind = {
     const out = new Array<WeightRole>(refs.length);
     splitByCell(layer, cells, refs, ctx).forEach((idx, k) => {
       const roles = cells[k].kind.storedRoles(cells[k].layer, idx.map((i) => refs[i]), contexts[k]);
-      idx.forEach((i, j) => (out[i] = labelled(roles[j], cells[k], k)));
+      idx.forEach((i, j) => (out[i] = labelled(roles[j], cells, k)));
     });
     return out;
   },
