@@ -12,6 +12,14 @@
 ;; result is as exact as a float64 reference computed in another order.
 ;; All pointers are byte offsets into the exported memory; the caller owns the layout.
 ;;
+;; 1b. matmul_f32: the same product on float32 data (f32x4, 4 columns = one vector per panel row). Every product and
+;;    every sum is rounded to float32 (mul, then add; no fused multiply-add), in the order kk = 0..k-1 from INIT, so
+;;    each result equals fround(... fround(fround(init + fround(a0·b0)) + fround(a1·b1)) ...) exactly: the float32
+;;    arithmetic Keras itself does, in one fixed order (test/kernels/workspace.test.ts checks it bit for bit).
+;;
+;; 2b. activate_f32: the same activations on float32 data, computed in float64 (each value promoted, the float64
+;;    formula, then rounded to float32 once), so they are the float32 rounding of the float64 results.
+;;
 ;; 2. activate: a gate activation applied in place to `rows` runs of `n` float64 values, `stride` bytes apart.
 ;; exp is computed to ~1e-16 relative (Cody-Waite reduction by ln 2, degree-12 Taylor polynomial on |r| ≤ ln2/2
 ;; evaluated by Estrin's scheme,
@@ -372,5 +380,255 @@
               (i32.add (i32.add (local.get $init) (i32.mul (local.get $i) (local.get $ldi))) (i32.shl (local.get $p) (i32.const 5))))
             (local.set $p (i32.add (local.get $p) (i32.const 1)))
             (br $p4)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $rows))))
+  ;; ---------------------------------------------------------------------------------------------------------
+  ;; float32 (f32x4)
+  ;; ---------------------------------------------------------------------------------------------------------
+
+  ;; One activation on four float32 values: promoted to two f64x2, the float64 activation, rounded back.
+  (func $activation4f32 (param $code i32) (param $x v128) (result v128)
+    (local $lo v128) (local $hi v128)
+    (call $activation2 (local.get $code)
+      (f64x2.promote_low_f32x4 (local.get $x))
+      (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x))))
+    (local.set $hi)
+    (local.set $lo)
+    (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+      (f32x4.demote_f64x2_zero (local.get $lo))
+      (f32x4.demote_f64x2_zero (local.get $hi))))
+
+  ;; activate on float32 data: `rows` runs of `n` values, `stride` bytes apart; four values per vector, then the
+  ;; last 1..3 one at a time (nothing past a run's end is read or written).
+  (func (export "activate_f32") (param $code i32) (param $p i32) (param $n i32) (param $rows i32) (param $stride i32)
+    (local $q i32) (local $end i32) (local $r i32)
+    (if (i32.eqz (local.get $code)) (then (return)))
+    (block $rowsdone
+      (loop $row
+        (br_if $rowsdone (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $q (local.get $p))
+        (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
+        (block $quadsdone
+          (loop $quads
+            (br_if $quadsdone (i32.gt_u (i32.add (local.get $q) (i32.const 16)) (local.get $end)))
+            (v128.store (local.get $q) (call $activation4f32 (local.get $code) (v128.load (local.get $q))))
+            (local.set $q (i32.add (local.get $q) (i32.const 16)))
+            (br $quads)))
+        (block $onesdone
+          (loop $ones
+            (br_if $onesdone (i32.ge_u (local.get $q) (local.get $end)))
+            (v128.store32_lane 0 (local.get $q) (call $activation4f32 (local.get $code) (v128.load32_zero (local.get $q))))
+            (local.set $q (i32.add (local.get $q) (i32.const 4)))
+            (br $ones)))
+        (local.set $p (i32.add (local.get $p) (local.get $stride)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $row))))
+
+  ;; 4 rows x 8 columns (two panels, `ps` bytes apart), 8 accumulators.
+  (func $tile4x8f32 (param $a i32) (param $lda i32) (param $k i32) (param $b i32) (param $ps i32)
+                    (param $c i32) (param $ldc i32) (param $init i32) (param $ldi i32)
+    (local $a1 i32) (local $a2 i32) (local $a3 i32) (local $end i32) (local $b1 i32)
+    (local $bv0 v128) (local $bv1 v128) (local $s v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local.set $a1 (i32.add (local.get $a) (local.get $lda)))
+    (local.set $a2 (i32.add (local.get $a1) (local.get $lda)))
+    (local.set $a3 (i32.add (local.get $a2) (local.get $lda)))
+    (local.set $b1 (i32.add (local.get $b) (local.get $ps)))
+    (local.set $c00 (v128.load (local.get $init)))
+    (local.set $c01 (v128.load offset=16 (local.get $init)))
+    (local.set $init (i32.add (local.get $init) (local.get $ldi)))
+    (local.set $c10 (v128.load (local.get $init)))
+    (local.set $c11 (v128.load offset=16 (local.get $init)))
+    (local.set $init (i32.add (local.get $init) (local.get $ldi)))
+    (local.set $c20 (v128.load (local.get $init)))
+    (local.set $c21 (v128.load offset=16 (local.get $init)))
+    (local.set $init (i32.add (local.get $init) (local.get $ldi)))
+    (local.set $c30 (v128.load (local.get $init)))
+    (local.set $c31 (v128.load offset=16 (local.get $init)))
+    (local.set $end (i32.add (local.get $a) (i32.shl (local.get $k) (i32.const 2))))
+    (block $done
+      (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
+      (loop $kk
+        (local.set $bv0 (v128.load (local.get $b)))
+        (local.set $bv1 (v128.load (local.get $b1)))
+        (local.set $s (v128.load32_splat (local.get $a)))
+        (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $s) (local.get $bv0))))
+        (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $s) (local.get $bv1))))
+        (local.set $s (v128.load32_splat (local.get $a1)))
+        (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $s) (local.get $bv0))))
+        (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $s) (local.get $bv1))))
+        (local.set $s (v128.load32_splat (local.get $a2)))
+        (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $s) (local.get $bv0))))
+        (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $s) (local.get $bv1))))
+        (local.set $s (v128.load32_splat (local.get $a3)))
+        (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $s) (local.get $bv0))))
+        (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $s) (local.get $bv1))))
+        (local.set $b (i32.add (local.get $b) (i32.const 16)))
+        (local.set $b1 (i32.add (local.get $b1) (i32.const 16)))
+        (local.set $a (i32.add (local.get $a) (i32.const 4)))
+        (local.set $a1 (i32.add (local.get $a1) (i32.const 4)))
+        (local.set $a2 (i32.add (local.get $a2) (i32.const 4)))
+        (local.set $a3 (i32.add (local.get $a3) (i32.const 4)))
+        (br_if $kk (i32.lt_u (local.get $a) (local.get $end)))))
+    (v128.store (local.get $c) (local.get $c00))
+    (v128.store offset=16 (local.get $c) (local.get $c01))
+    (local.set $c (i32.add (local.get $c) (local.get $ldc)))
+    (v128.store (local.get $c) (local.get $c10))
+    (v128.store offset=16 (local.get $c) (local.get $c11))
+    (local.set $c (i32.add (local.get $c) (local.get $ldc)))
+    (v128.store (local.get $c) (local.get $c20))
+    (v128.store offset=16 (local.get $c) (local.get $c21))
+    (local.set $c (i32.add (local.get $c) (local.get $ldc)))
+    (v128.store (local.get $c) (local.get $c30))
+    (v128.store offset=16 (local.get $c) (local.get $c31)))
+
+  ;; 4 rows x 4 columns (one panel): the leftover panel of a 4-row block.
+  (func $tile4x4f32 (param $a i32) (param $lda i32) (param $k i32) (param $b i32)
+                    (param $c i32) (param $ldc i32) (param $init i32) (param $ldi i32)
+    (local $a1 i32) (local $a2 i32) (local $a3 i32) (local $end i32) (local $bv v128)
+    (local $c0 v128) (local $c1 v128) (local $c2 v128) (local $c3 v128)
+    (local.set $a1 (i32.add (local.get $a) (local.get $lda)))
+    (local.set $a2 (i32.add (local.get $a1) (local.get $lda)))
+    (local.set $a3 (i32.add (local.get $a2) (local.get $lda)))
+    (local.set $c0 (v128.load (local.get $init)))
+    (local.set $init (i32.add (local.get $init) (local.get $ldi)))
+    (local.set $c1 (v128.load (local.get $init)))
+    (local.set $init (i32.add (local.get $init) (local.get $ldi)))
+    (local.set $c2 (v128.load (local.get $init)))
+    (local.set $init (i32.add (local.get $init) (local.get $ldi)))
+    (local.set $c3 (v128.load (local.get $init)))
+    (local.set $end (i32.add (local.get $a) (i32.shl (local.get $k) (i32.const 2))))
+    (block $done
+      (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
+      (loop $kk
+        (local.set $bv (v128.load (local.get $b)))
+        (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (v128.load32_splat (local.get $a)) (local.get $bv))))
+        (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (v128.load32_splat (local.get $a1)) (local.get $bv))))
+        (local.set $c2 (f32x4.add (local.get $c2) (f32x4.mul (v128.load32_splat (local.get $a2)) (local.get $bv))))
+        (local.set $c3 (f32x4.add (local.get $c3) (f32x4.mul (v128.load32_splat (local.get $a3)) (local.get $bv))))
+        (local.set $b (i32.add (local.get $b) (i32.const 16)))
+        (local.set $a (i32.add (local.get $a) (i32.const 4)))
+        (local.set $a1 (i32.add (local.get $a1) (i32.const 4)))
+        (local.set $a2 (i32.add (local.get $a2) (i32.const 4)))
+        (local.set $a3 (i32.add (local.get $a3) (i32.const 4)))
+        (br_if $kk (i32.lt_u (local.get $a) (local.get $end)))))
+    (v128.store (local.get $c) (local.get $c0))
+    (local.set $c (i32.add (local.get $c) (local.get $ldc)))
+    (v128.store (local.get $c) (local.get $c1))
+    (local.set $c (i32.add (local.get $c) (local.get $ldc)))
+    (v128.store (local.get $c) (local.get $c2))
+    (local.set $c (i32.add (local.get $c) (local.get $ldc)))
+    (v128.store (local.get $c) (local.get $c3)))
+
+  ;; 1 row x 32 columns (8 panels, `ps` bytes apart), 8 accumulators: the batch-1 matrix-vector product.
+  (func $tile1x32f32 (param $a i32) (param $k i32) (param $b i32) (param $ps i32) (param $c i32) (param $init i32)
+    (local $end i32) (local $s v128) (local $ps3 i32) (local $b4 i32)
+    (local $c0 v128) (local $c1 v128) (local $c2 v128) (local $c3 v128)
+    (local $c4 v128) (local $c5 v128) (local $c6 v128) (local $c7 v128)
+    (local.set $ps3 (i32.mul (local.get $ps) (i32.const 3)))
+    (local.set $c0 (v128.load (local.get $init)))
+    (local.set $c1 (v128.load offset=16 (local.get $init)))
+    (local.set $c2 (v128.load offset=32 (local.get $init)))
+    (local.set $c3 (v128.load offset=48 (local.get $init)))
+    (local.set $c4 (v128.load offset=64 (local.get $init)))
+    (local.set $c5 (v128.load offset=80 (local.get $init)))
+    (local.set $c6 (v128.load offset=96 (local.get $init)))
+    (local.set $c7 (v128.load offset=112 (local.get $init)))
+    (local.set $end (i32.add (local.get $a) (i32.shl (local.get $k) (i32.const 2))))
+    (block $done
+      (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
+      (loop $kk
+        (local.set $s (v128.load32_splat (local.get $a)))
+        (local.set $b4 (i32.add (local.get $b) (i32.shl (local.get $ps) (i32.const 2))))
+        (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $s) (v128.load (local.get $b)))))
+        (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $s) (v128.load (i32.add (local.get $b) (local.get $ps))))))
+        (local.set $c2 (f32x4.add (local.get $c2) (f32x4.mul (local.get $s) (v128.load (i32.add (local.get $b) (i32.shl (local.get $ps) (i32.const 1)))))))
+        (local.set $c3 (f32x4.add (local.get $c3) (f32x4.mul (local.get $s) (v128.load (i32.add (local.get $b) (local.get $ps3))))))
+        (local.set $c4 (f32x4.add (local.get $c4) (f32x4.mul (local.get $s) (v128.load (local.get $b4)))))
+        (local.set $c5 (f32x4.add (local.get $c5) (f32x4.mul (local.get $s) (v128.load (i32.add (local.get $b4) (local.get $ps))))))
+        (local.set $c6 (f32x4.add (local.get $c6) (f32x4.mul (local.get $s) (v128.load (i32.add (local.get $b4) (i32.shl (local.get $ps) (i32.const 1)))))))
+        (local.set $c7 (f32x4.add (local.get $c7) (f32x4.mul (local.get $s) (v128.load (i32.add (local.get $b4) (local.get $ps3))))))
+        (local.set $b (i32.add (local.get $b) (i32.const 16)))
+        (local.set $a (i32.add (local.get $a) (i32.const 4)))
+        (br_if $kk (i32.lt_u (local.get $a) (local.get $end)))))
+    (v128.store (local.get $c) (local.get $c0))
+    (v128.store offset=16 (local.get $c) (local.get $c1))
+    (v128.store offset=32 (local.get $c) (local.get $c2))
+    (v128.store offset=48 (local.get $c) (local.get $c3))
+    (v128.store offset=64 (local.get $c) (local.get $c4))
+    (v128.store offset=80 (local.get $c) (local.get $c5))
+    (v128.store offset=96 (local.get $c) (local.get $c6))
+    (v128.store offset=112 (local.get $c) (local.get $c7)))
+
+  ;; 1 row x 4 columns (one panel).
+  (func $tile1x4f32 (param $a i32) (param $k i32) (param $b i32) (param $c i32) (param $init i32)
+    (local $end i32) (local $c0 v128)
+    (local.set $c0 (v128.load (local.get $init)))
+    (local.set $end (i32.add (local.get $a) (i32.shl (local.get $k) (i32.const 2))))
+    (block $done
+      (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
+      (loop $kk
+        (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (v128.load32_splat (local.get $a)) (v128.load (local.get $b)))))
+        (local.set $b (i32.add (local.get $b) (i32.const 16)))
+        (local.set $a (i32.add (local.get $a) (i32.const 4)))
+        (br_if $kk (i32.lt_u (local.get $a) (local.get $end)))))
+    (v128.store (local.get $c) (local.get $c0)))
+
+  ;; C = INIT + A · B on float32: 4-row blocks two panels at a time (then one), then single rows eight panels at a
+  ;; time (then one). Panels are k·16 bytes apart.
+  (func (export "matmul_f32") (param $a i32) (param $lda i32) (param $m i32) (param $k i32)
+        (param $b i32) (param $np i32) (param $c i32) (param $ldc i32) (param $init i32) (param $ldi i32)
+    (local $i i32) (local $p i32) (local $ps i32) (local $arow i32) (local $crow i32) (local $irow i32)
+    (local.set $ps (i32.shl (local.get $k) (i32.const 4)))
+    (block $rows4done
+      (loop $rows4
+        (br_if $rows4done (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $m)))
+        (local.set $arow (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $lda))))
+        (local.set $crow (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldc))))
+        (local.set $irow (i32.add (local.get $init) (i32.mul (local.get $i) (local.get $ldi))))
+        (local.set $p (i32.const 0))
+        (block $p2done
+          (loop $p2
+            (br_if $p2done (i32.gt_u (i32.add (local.get $p) (i32.const 2)) (local.get $np)))
+            (call $tile4x8f32 (local.get $arow) (local.get $lda) (local.get $k)
+              (i32.add (local.get $b) (i32.mul (local.get $p) (local.get $ps))) (local.get $ps)
+              (i32.add (local.get $crow) (i32.shl (local.get $p) (i32.const 4))) (local.get $ldc)
+              (i32.add (local.get $irow) (i32.shl (local.get $p) (i32.const 4))) (local.get $ldi))
+            (local.set $p (i32.add (local.get $p) (i32.const 2)))
+            (br $p2)))
+        (if (i32.lt_u (local.get $p) (local.get $np))
+          (then
+            (call $tile4x4f32 (local.get $arow) (local.get $lda) (local.get $k)
+              (i32.add (local.get $b) (i32.mul (local.get $p) (local.get $ps)))
+              (i32.add (local.get $crow) (i32.shl (local.get $p) (i32.const 4))) (local.get $ldc)
+              (i32.add (local.get $irow) (i32.shl (local.get $p) (i32.const 4))) (local.get $ldi))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $rows4)))
+    (block $rowsdone
+      (loop $rows
+        (br_if $rowsdone (i32.ge_u (local.get $i) (local.get $m)))
+        (local.set $arow (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $lda))))
+        (local.set $crow (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldc))))
+        (local.set $irow (i32.add (local.get $init) (i32.mul (local.get $i) (local.get $ldi))))
+        (local.set $p (i32.const 0))
+        (block $p8done
+          (loop $p8
+            (br_if $p8done (i32.gt_u (i32.add (local.get $p) (i32.const 8)) (local.get $np)))
+            (call $tile1x32f32 (local.get $arow) (local.get $k)
+              (i32.add (local.get $b) (i32.mul (local.get $p) (local.get $ps))) (local.get $ps)
+              (i32.add (local.get $crow) (i32.shl (local.get $p) (i32.const 4)))
+              (i32.add (local.get $irow) (i32.shl (local.get $p) (i32.const 4))))
+            (local.set $p (i32.add (local.get $p) (i32.const 8)))
+            (br $p8)))
+        (block $p1done
+          (loop $p1
+            (br_if $p1done (i32.ge_u (local.get $p) (local.get $np)))
+            (call $tile1x4f32 (local.get $arow) (local.get $k)
+              (i32.add (local.get $b) (i32.mul (local.get $p) (local.get $ps)))
+              (i32.add (local.get $crow) (i32.shl (local.get $p) (i32.const 4)))
+              (i32.add (local.get $irow) (i32.shl (local.get $p) (i32.const 4))))
+            (local.set $p (i32.add (local.get $p) (i32.const 1)))
+            (br $p1)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $rows)))))

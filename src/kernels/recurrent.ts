@@ -1,5 +1,5 @@
 /**
- * Fast whole-sequence runners for LSTM, GRU and SimpleRNN at inference, exact to float64 rounding.
+ * Fast whole-sequence runners for LSTM, GRU and SimpleRNN at inference, in float64 (exact to float64 rounding) or float32.
  *
  * The layer kinds (src/model/kinds/lstm.ts, gru.ts, simple-rnn.ts) keep the readable per-step formulas and the
  * gate trace; they call these runners when no trace is asked for. The speed comes from:
@@ -7,7 +7,10 @@
  *     gate columns reordered so the recurrent activation runs over one contiguous block;
  *   - the input projection x·W + b computed for all timesteps in one big product before the loop;
  *   - per step only h·U (a register-tiled product: WebAssembly SIMD, or TypeScript where SIMD is missing);
- *   - float64 products and sums everywhere, and no allocation inside the time loop.
+ *   - no allocation inside the time loop;
+ *   - precision 'float64' (default): float64 products and sums everywhere, exact to float64 rounding;
+ *     'float32' (SIMD only): weights, inputs, states and gates held in float32 and the products in f32x4 — Keras's
+ *     own precision at twice the SIMD lanes; the elementwise state updates below then round once per store.
  *
  * Formulas (Keras 2 / tf.keras / Keras 3; Keras 1 is the same at inference):
  *   LSTM  i = ra(x·Wi + h·Ui + bi)  f = ra(x·Wf + h·Uf + bf)  c̃ = act(x·Wc + h·Uc + bc)  o = ra(x·Wo + h·Uo + bo)
@@ -21,7 +24,19 @@
  * `maskedOutput`: 'previous' = the previous step's output (zeros before the first step), 'zero' = zeros
  * (zero_output_for_mask). These are the two modes the layer kinds' readable step loop has too.
  */
-import { ActivationCode, createMatmulWorkspace, packWeightPanels, paddedColumns, PANEL, type MatmulBackend, type MatmulWorkspace } from './workspace';
+import {
+  ActivationCode,
+  createMatmulWorkspace,
+  packWeightPanels,
+  paddedColumns,
+  PANEL,
+  type MatmulBackend,
+  type MatmulWorkspace,
+  type Precision,
+} from './workspace';
+
+/** A workspace heap of either precision. */
+type Heap = Float64Array | Float32Array;
 
 export type RecurrentArray = Float32Array | Float64Array;
 
@@ -64,8 +79,9 @@ interface PreparedBase {
   readonly units: number;
   readonly features: number;
   readonly ws: MatmulWorkspace;
-  /** Which matmul backend this layer runs on. */
+  /** Which matmul backend this layer runs on, and in which precision. */
   readonly backend: MatmulBackend;
+  readonly precision: Precision;
   /** Heap elements used by the packed weights; per-run buffers start here. */
   readonly weightsEnd: number;
   /** Packed input kernel W, its padded width and the bias row added with it (x·W + b). */
@@ -98,6 +114,11 @@ export interface PreparedSimpleRnn extends PreparedBase {
 export interface PrepareOptions {
   /** 'auto' (default): WebAssembly SIMD where available, else TypeScript. Tests force either. */
   backend?: MatmulBackend | 'auto';
+  /**
+   * 'float64' (default): float64 products and sums, equal to a float64 reference to ~1e-15. 'float32' (SIMD only;
+   * float64 where SIMD is missing): float32 like Keras, about 1e-7 relative per operation.
+   */
+  precision?: Precision;
 }
 
 function range(from: number, to: number): number[] {
@@ -111,7 +132,7 @@ function checkSize(what: string, array: ArrayLike<number>, expected: number): vo
 }
 
 /** Writes a padded bias row for the packed columns `columns` at heap[offset]; zeros without a bias. */
-function packBiasRow(heap: Float64Array, offset: number, bias: ArrayLike<number> | null, biasOffset: number, columns: number[]): number {
+function packBiasRow(heap: Heap, offset: number, bias: ArrayLike<number> | null, biasOffset: number, columns: number[]): number {
   const width = paddedColumns(columns.length);
   for (let j = 0; j < width; j++) heap[offset + j] = bias && j < columns.length ? bias[biasOffset + columns[j]] : 0;
   return width;
@@ -128,14 +149,14 @@ export function prepareLstm(weights: RecurrentWeights, units: number, options: P
   const width = paddedColumns(4 * u);
   const wSize = features * width;
   const uSize = u * width;
-  const ws = createMatmulWorkspace(wSize + uSize + width, options.backend);
+  const ws = createMatmulWorkspace(wSize + uSize + width, options.backend, options.precision);
   const w = 0;
   packWeightPanels(ws.heap, w, weights.kernel, features, 4 * u, columns);
   const uOff = w + wSize;
   packWeightPanels(ws.heap, uOff, weights.recurrentKernel, u, 4 * u, columns);
   const inputBias = uOff + uSize;
   packBiasRow(ws.heap, inputBias, weights.bias ?? null, 0, columns);
-  return { cell: 'lstm', units: u, features, ws, backend: ws.backend, weightsEnd: inputBias + width, w, wWidth: width, inputBias, u: uOff };
+  return { cell: 'lstm', units: u, features, ws, backend: ws.backend, precision: ws.precision, weightsEnd: inputBias + width, w, wWidth: width, inputBias, u: uOff };
 }
 
 /** Pack a GRU's weights once (cache the result per layer). */
@@ -150,7 +171,7 @@ export function prepareGru(weights: RecurrentWeights, units: number, resetAfter:
   const width = paddedColumns(3 * u);
   const wSize = features * width;
   const uSizes = resetAfter ? [u * width, 0] : [u * paddedColumns(2 * u), u * paddedColumns(u)];
-  const ws = createMatmulWorkspace(wSize + uSizes[0] + uSizes[1] + 2 * width, options.backend);
+  const ws = createMatmulWorkspace(wSize + uSizes[0] + uSizes[1] + 2 * width, options.backend, options.precision);
   const w = 0;
   packWeightPanels(ws.heap, w, weights.kernel, features, 3 * u, all);
   const uZr = w + wSize;
@@ -172,6 +193,7 @@ export function prepareGru(weights: RecurrentWeights, units: number, resetAfter:
     features,
     ws,
     backend: ws.backend,
+    precision: ws.precision,
     weightsEnd: recurrentBias + width,
     w,
     wWidth: width,
@@ -192,13 +214,13 @@ export function prepareSimpleRnn(weights: RecurrentWeights, units: number, optio
   if (weights.bias) checkSize('SimpleRNN bias', weights.bias, u);
   const all = range(0, u);
   const width = paddedColumns(u);
-  const ws = createMatmulWorkspace(features * width + u * width + width, options.backend);
+  const ws = createMatmulWorkspace(features * width + u * width + width, options.backend, options.precision);
   packWeightPanels(ws.heap, 0, weights.kernel, features, u, all);
   const uOff = features * width;
   packWeightPanels(ws.heap, uOff, weights.recurrentKernel, u, u, all);
   const inputBias = uOff + u * width;
   packBiasRow(ws.heap, inputBias, weights.bias ?? null, 0, all);
-  return { cell: 'simple_rnn', units: u, features, ws, backend: ws.backend, weightsEnd: inputBias + width, w: 0, wWidth: width, inputBias, u: uOff };
+  return { cell: 'simple_rnn', units: u, features, ws, backend: ws.backend, precision: ws.precision, weightsEnd: inputBias + width, w: 0, wWidth: width, inputBias, u: uOff };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -278,7 +300,7 @@ function startRun(p: PreparedBase, x: RecurrentArray, batch: number, steps: numb
   return l;
 }
 
-function initialState(heap: Float64Array, offset: number, values: RecurrentArray | null | undefined, n: number, what: string): void {
+function initialState(heap: Heap, offset: number, values: RecurrentArray | null | undefined, n: number, what: string): void {
   if (values) {
     checkSize(what, values, n);
     heap.set(values, offset);
@@ -286,7 +308,7 @@ function initialState(heap: Float64Array, offset: number, values: RecurrentArray
 }
 
 /** Output for a masked step of sample b into out[o..o+u). */
-function maskedStepOutput(mode: 'previous' | 'zero', heap: Float64Array, l: RunLayout, b: number, u: number, out: Float64Array | null, o: number): void {
+function maskedStepOutput(mode: 'previous' | 'zero', heap: Heap, l: RunLayout, b: number, u: number, out: Float64Array | null, o: number): void {
   const prev = l.prevOut + b * u;
   if (mode === 'zero') heap.fill(0, prev, prev + u);
   if (out) out.set(heap.subarray(prev, prev + u), o);
@@ -297,9 +319,9 @@ function finish(p: PreparedBase, l: RunLayout, batch: number, sequence: Float64A
   const n = batch * p.units;
   return {
     sequence,
-    last: heap.slice(l.prevOut, l.prevOut + n),
-    h: heap.slice(l.hState, l.hState + n),
-    c: withCell ? heap.slice(l.cState, l.cState + n) : null,
+    last: new Float64Array(heap.subarray(l.prevOut, l.prevOut + n)),
+    h: new Float64Array(heap.subarray(l.hState, l.hState + n)),
+    c: withCell ? new Float64Array(heap.subarray(l.cState, l.cState + n)) : null,
   };
 }
 
@@ -369,7 +391,7 @@ export function runLstm(
         const hNew = heap[z + 2 * u + k] * heap[tmp + k]; // h' = o ⊙ act(c')
         heap[h + k] = hNew;
         heap[prev + k] = hNew;
-        if (sequence) sequence[o + k] = hNew;
+        if (sequence) sequence[o + k] = heap[h + k]; // as stored (rounded to float32 on a float32 heap)
       }
     }
   }
@@ -448,7 +470,7 @@ export function runGru(
         const hNew = zk * heap[h + k] + (1 - zk) * heap[cand + k]; // z ⊙ h + (1 − z) ⊙ h̃
         heap[h + k] = hNew;
         heap[prev + k] = hNew;
-        if (sequence) sequence[o + k] = hNew;
+        if (sequence) sequence[o + k] = heap[h + k]; // as stored (rounded to float32 on a float32 heap)
       }
     }
   }
@@ -493,7 +515,7 @@ export function runSimpleRnn(
         const hNew = heap[z + k];
         heap[h + k] = hNew;
         heap[prev + k] = hNew;
-        if (sequence) sequence[o + k] = hNew;
+        if (sequence) sequence[o + k] = heap[h + k]; // as stored (rounded to float32 on a float32 heap)
       }
     }
   }

@@ -1,12 +1,16 @@
 /**
- * The workspace of the fast recurrent kernels: a float64 "heap" holding a layer's packed weights and its per-run
- * buffers side by side, and the two operations the time loop needs on it — the matrix product and the gate
- * activations. Two interchangeable implementations:
- *   - 'simd': WebAssembly SIMD (f64x2) compiled from recurrent-simd.wat at build time (scripts/build-wasm.mjs),
+ * The workspace of the fast recurrent kernels: a "heap" holding a layer's packed weights and its per-run buffers
+ * side by side, and the two operations the time loop needs on it — the matrix product and the gate activations.
+ * Two interchangeable backends:
+ *   - 'simd': WebAssembly SIMD compiled from recurrent-simd.wat at build time (scripts/build-wasm.mjs),
  *   - 'typescript': the same register-tiled loops in plain TypeScript, where WebAssembly SIMD is missing.
- * Both compute C = INIT + A·B with float64 products and sums, so they agree with a float64 reference to rounding.
+ * and two precisions:
+ *   - 'float64' (both backends): C = INIT + A·B with float64 products and sums (f64x2), so the backends agree with a
+ *     float64 reference to rounding;
+ *   - 'float32' (SIMD only; a TypeScript workspace asked for it is float64): a Float32Array heap, f32x4 products
+ *     and sums each rounded to float32 in a fixed order — what Keras computes in, at twice the lanes.
  *
- * Layout conventions (all offsets and strides are in float64 elements of `heap`):
+ * Layout conventions (all offsets and strides are in elements of `heap`, whatever its precision):
  *   A: m rows of k values, row stride lda.
  *   B: packed by packWeightPanels(): np panels of 4 columns; panel p = k rows × 4 values, contiguous.
  *   C: m rows, row stride ldc, 4·np values written per row.
@@ -15,6 +19,7 @@
 import { wasmBase64 } from './recurrent-simd.generated';
 
 export type MatmulBackend = 'simd' | 'typescript';
+export type Precision = 'float64' | 'float32';
 
 /** Columns are packed in panels of this width (the SIMD tile width). */
 export const PANEL = 4;
@@ -39,8 +44,9 @@ export const enum ActivationCode {
 export interface MatmulWorkspace {
   /** Which implementation computes the products and activations. */
   readonly backend: MatmulBackend;
-  /** The current float64 view of the whole heap. Replaced by reserve(); re-read it after reserving. */
-  heap: Float64Array;
+  readonly precision: Precision;
+  /** The current view of the whole heap (Float32Array for 'float32'). Replaced by reserve(); re-read it after reserving. */
+  heap: Float64Array | Float32Array;
   /** Make the heap at least `elements` long (keeps the contents). */
   reserve(elements: number): void;
   matmul(a: number, lda: number, m: number, k: number, b: number, np: number, c: number, ldc: number, init: number, ldi: number): void;
@@ -86,7 +92,7 @@ function activateTypeScript(act: ActivationCode, a: Float64Array, start: number,
  * packed column j is source column columns[j]; columns past columns.length are zero. Returns the element count.
  */
 export function packWeightPanels(
-  heap: Float64Array,
+  heap: Float64Array | Float32Array,
   offset: number,
   src: ArrayLike<number>,
   rows: number,
@@ -138,35 +144,44 @@ export function simdSupported(): boolean {
   return simdKernelModule() !== null;
 }
 
+type MatmulExport = (a: number, lda: number, m: number, k: number, b: number, np: number, c: number, ldc: number, init: number, ldi: number) => void;
+type ActivateExport = (code: number, p: number, n: number, rows: number, stride: number) => void;
 interface SimdExports {
   memory: WebAssembly.Memory;
-  matmul(a: number, lda: number, m: number, k: number, b: number, np: number, c: number, ldc: number, init: number, ldi: number): void;
-  activate(code: number, p: number, n: number, rows: number, stride: number): void;
+  matmul: MatmulExport;
+  activate: ActivateExport;
+  matmul_f32: MatmulExport;
+  activate_f32: ActivateExport;
 }
 
-function simdWorkspace(module: WebAssembly.Module, elements: number): MatmulWorkspace {
+function simdWorkspace(module: WebAssembly.Module, elements: number, precision: Precision): MatmulWorkspace {
   const exports = new WebAssembly.Instance(module, {}).exports as unknown as SimdExports;
   const memory = exports.memory;
-  const run = exports.matmul;
-  const activate = exports.activate;
+  const f32 = precision === 'float32';
+  const run = f32 ? exports.matmul_f32 : exports.matmul;
+  const activate = f32 ? exports.activate_f32 : exports.activate;
+  const view = () => (f32 ? new Float32Array(memory.buffer) : new Float64Array(memory.buffer));
+  /** bytes per element */
+  const e = f32 ? 4 : 8;
   const ws: MatmulWorkspace = {
     backend: 'simd',
-    heap: new Float64Array(memory.buffer),
+    precision,
+    heap: view(),
     reserve(n: number) {
-      const bytes = n * 8;
+      const bytes = n * e;
       if (bytes <= memory.buffer.byteLength) return;
       try {
         memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
       } catch {
         throw new Error(`the recurrent kernels need ${Math.ceil(bytes / 2 ** 20)} MB of WebAssembly memory, more than this runtime grants (try a smaller batch)`);
       }
-      ws.heap = new Float64Array(memory.buffer);
+      ws.heap = view();
     },
     matmul(a, lda, m, k, b, np, c, ldc, init, ldi) {
-      run(a * 8, lda * 8, m, k, b * 8, np, c * 8, ldc * 8, init * 8, ldi * 8);
+      run(a * e, lda * e, m, k, b * e, np, c * e, ldc * e, init * e, ldi * e);
     },
     activate(act, start, n, rows, stride) {
-      activate(act, start * 8, n, rows, stride * 8);
+      activate(act, start * e, n, rows, stride * e);
     },
   };
   ws.reserve(elements);
@@ -261,20 +276,22 @@ function matmulTypeScript(
 }
 
 function typeScriptWorkspace(elements: number): MatmulWorkspace {
+  let heap = new Float64Array(Math.max(elements, 16));
   const ws: MatmulWorkspace = {
     backend: 'typescript',
-    heap: new Float64Array(Math.max(elements, 16)),
+    precision: 'float64',
+    heap,
     reserve(n: number) {
-      if (n <= ws.heap.length) return;
-      const bigger = new Float64Array(Math.max(n, Math.ceil(ws.heap.length * 1.5)));
-      bigger.set(ws.heap);
-      ws.heap = bigger;
+      if (n <= heap.length) return;
+      const bigger = new Float64Array(Math.max(n, Math.ceil(heap.length * 1.5)));
+      bigger.set(heap);
+      ws.heap = heap = bigger;
     },
     matmul(a, lda, m, k, b, np, c, ldc, init, ldi) {
-      matmulTypeScript(ws.heap, a, lda, m, k, b, np, c, ldc, init, ldi);
+      matmulTypeScript(heap, a, lda, m, k, b, np, c, ldc, init, ldi);
     },
     activate(act, start, n, rows, stride) {
-      for (let r = 0; r < rows; r++) activateTypeScript(act, ws.heap, start + r * stride, start + r * stride + n);
+      for (let r = 0; r < rows; r++) activateTypeScript(act, heap, start + r * stride, start + r * stride + n);
     },
   };
   return ws;
@@ -296,10 +313,11 @@ export function preferredMatmulBackend(): MatmulBackend {
 }
 
 /**
- * A new workspace of at least `elements` float64 values. `backend` 'auto' (default) takes SIMD where the runtime
- * validates it and TypeScript otherwise; asking for 'simd' where it is missing also falls back to TypeScript.
+ * A new workspace of at least `elements` values. `backend` 'auto' (default) takes SIMD where the runtime validates
+ * it and TypeScript otherwise; asking for 'simd' where it is missing also falls back to TypeScript. 'float32'
+ * needs SIMD: a TypeScript workspace is always float64 (read `precision` on the result).
  */
-export function createMatmulWorkspace(elements: number, backend: MatmulBackend | 'auto' = 'auto'): MatmulWorkspace {
+export function createMatmulWorkspace(elements: number, backend: MatmulBackend | 'auto' = 'auto', precision: Precision = 'float64'): MatmulWorkspace {
   const module = backend === 'typescript' ? null : simdKernelModule();
-  return module ? simdWorkspace(module, elements) : typeScriptWorkspace(elements);
+  return module ? simdWorkspace(module, elements, precision) : typeScriptWorkspace(elements);
 }

@@ -13,6 +13,10 @@ import { activationOf, recurrentActivationOf, recurrentFlags, type RecurrentKind
 import { activationByName } from '../../src/model/activations';
 import type { ForwardArgs, LayerConfig, Mask, Tensor } from '../../src/model/types';
 import { seededRandom } from '../fixtures/models';
+import { setFastRecurrentPrecision } from '../../src/model/kinds/fast-recurrent';
+
+// Compared at 1e-12 with the readable step: the float64 fast path (float32 is covered by test/kinds/fast-vs-readable).
+setFastRecurrentPrecision('float64');
 
 const rand = seededRandom(2024);
 const tensor = (shape: number[], scale: number): Tensor => ({

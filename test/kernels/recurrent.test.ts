@@ -221,6 +221,59 @@ for (const backend of backends) {
   });
 }
 
+if (simdSupported()) {
+  // Float32 is Keras's own precision: held to Keras's tolerance of the float64 reference, 1e-5·max(1, |value|), and
+  // every returned value is a float32 number (the heap really is float32). Only the cases with saturating
+  // activations (tanh, sigmoid, hard_sigmoid): the layers fast-recurrent.ts runs in float32; unbounded ones
+  // (linear, relu) grow with their rounding and keep float64.
+  test('simd float32: LSTM, GRU (reset_after false/true) and SimpleRNN with saturating activations within 1e-5·max(1, |value|) of the float64 reference', () => {
+    const saturating = new Set(['tanh', 'sigmoid', 'hard_sigmoid']);
+    let checked = 0;
+    let worst = 0;
+    const close = (got: ArrayLike<number>, want: number[], label: string) => {
+      assert.equal(got.length, want.length, label);
+      for (let i = 0; i < want.length; i++) {
+        assert.equal(Math.fround(got[i]), got[i], `${label}: value ${i} is not a float32 number`);
+        const e = Math.abs(got[i] - want[i]) / Math.max(1, Math.abs(want[i]));
+        worst = Math.max(worst, e);
+        assert.ok(e <= 1e-5, `${label}: value ${i} ${got[i]} vs ${want[i]}`);
+      }
+    };
+    for (const cs of cases()) {
+      if (!saturating.has(cs.opts.activation ?? 'tanh') || (cs.cell !== 'simple_rnn' && !saturating.has(cs.opts.recurrentActivation ?? 'sigmoid'))) continue;
+      const rand = rng(cs.seed);
+      const { cell, units, features, batch, steps } = cs;
+      const gates = cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1;
+      const W = randomArray(features * gates * units, rand, 0.6);
+      const U = randomArray(units * gates * units, rand, 0.6);
+      const biasLength = gates * units * (cell === 'gru' && cs.opts.resetAfter ? 2 : 1);
+      const bias = cs.withBias ? randomArray(biasLength, rand, 0.5) : null;
+      const x = randomArray(batch * steps * features, rand, 1.5);
+      const opts = { ...cs.opts };
+      if (rand() < 0.5) opts.initialH = randomArray(batch * units, rand, 0.8);
+      if (cell === 'lstm' && rand() < 0.5) opts.initialC = randomArray(batch * units, rand, 0.8);
+      const weights = { kernel: W, recurrentKernel: U, bias };
+      const o = { backend: 'simd' as const, precision: 'float32' as const };
+      const result =
+        cell === 'lstm'
+          ? runLstm(prepareLstm(weights, units, o), x, batch, steps, features, opts)
+          : cell === 'gru'
+            ? runGru(prepareGru(weights, units, !!opts.resetAfter, o), x, batch, steps, features, opts)
+            : runSimpleRnn(prepareSimpleRnn(weights, units, o), x, batch, steps, features, opts);
+      assert.ok(result);
+      const ref = referenceRun(cell, W, U, bias, units, x, batch, steps, features, opts);
+      const label = `${cell} ${JSON.stringify({ units, features, batch, steps, ...opts, mask: !!opts.mask })}`;
+      close(result.last, ref.last.flat(), `${label}: last`);
+      close(result.h, ref.h.flat(), `${label}: h`);
+      if (cell === 'lstm') close(result.c!, ref.c!.flat(), `${label}: c`);
+      if (opts.returnSequences) close(result.sequence!, ref.seq.flat(2), `${label}: sequence`);
+      checked++;
+    }
+    assert.ok(checked >= 15, `only ${checked} cases`);
+    assert.ok(worst > 0, 'float32 results equal the float64 reference exactly: float32 did not run');
+  });
+}
+
 test('one prepared layer runs many times with different batch sizes and keeps its weights', () => {
   for (const backend of backends) {
     const rand = rng(99);

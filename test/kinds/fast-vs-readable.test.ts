@@ -8,14 +8,19 @@
  *   - traced (`trace: true`): the kinds run their own readable step (recurrent.ts runRecurrent) — asserted by the
  *     counter not moving and by a trace per call.
  * Source of truth: the readable step, whose formulas are checked against Keras's own numbers in test/conformance and
- * test/oracle; here the fast path must reproduce it to 1e-12 on every output (sequence, last output, returned
- * states) and on the states a stateful layer carries into its second call.
+ * test/oracle. The fast path runs in both precisions (setFastRecurrentPrecision):
+ *   - float64: it must reproduce the readable step to 1e-12 on every output (sequence, last output, returned
+ *     states) and on the states a stateful layer carries into its second call;
+ *   - float32 (the default where SIMD runs): every output value must be a float32 number (so float32 really ran)
+ *     and within Keras's own tolerance of the float64 readable step, 1e-5·max(1, |value|) — except layers with
+ *     relu/linear activations, which must have stayed float64 (1e-12).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildModel } from '../../src/model/graph';
 import { predict, PredictSession } from '../../src/engine/predict';
-import { fastRecurrentRunCount } from '../../src/model/kinds/fast-recurrent';
+import { fastRecurrentRunCount, setFastRecurrentPrecision } from '../../src/model/kinds/fast-recurrent';
+import { setPreferredMatmulBackend, simdSupported, type Precision } from '../../src/kernels/workspace';
 import type { LayerConfig, Tensor } from '../../src/model/types';
 import { seededRandom } from '../fixtures/models';
 import { inputLayer, layer, memoryFile, modelConfig, ref, type MemoryWeight } from '../engine/memoryModel';
@@ -145,21 +150,42 @@ function inputsFor(c: Case): Record<string, Tensor> {
   return out;
 }
 
-function assertSame(fast: Tensor[], readable: Tensor[], label: string): void {
+/**
+ * float64: |fast − readable| ≤ 1e-12; float32: within 1e-5·max(1, |readable|), and every value a float32 number
+ * unless the outputs were merged arithmetically after the layer (Bidirectional sum/mul/ave compute in float64).
+ */
+function assertSame(fast: Tensor[], readable: Tensor[], label: string, precision: Precision, merged = false): void {
   assert.equal(fast.length, readable.length, `${label}: output count`);
   fast.forEach((t, i) => {
     assert.deepEqual(t.shape, readable[i].shape, `${label}: output ${i} shape`);
     let worst = 0;
     for (let k = 0; k < t.data.length; k++) {
-      const d = Math.abs(t.data[k] - readable[i].data[k]);
+      const want = readable[i].data[k];
+      const d = Math.abs(t.data[k] - want) / (precision === 'float64' ? 1 : Math.max(1, Math.abs(want)));
       worst = Number.isNaN(d) ? Infinity : Math.max(worst, d);
+      if (precision === 'float32' && !merged) assert.equal(Math.fround(t.data[k]), t.data[k], `${label}: output ${i} value ${k} is not a float32 number`);
     }
-    assert.ok(worst <= 1e-12, `${label}: output ${i} differs by ${worst}`);
+    assert.ok(worst <= (precision === 'float64' ? 1e-12 : 1e-5), `${label}: output ${i} differs by ${worst}`);
   });
 }
 
-for (const c of cases) {
-  test(`fast path = readable step (1e-12), and the fast path ran: ${c.name}`, async () => {
+const PRECISIONS: Precision[] = simdSupported() ? ['float64', 'float32'] : ['float64'];
+
+/**
+ * The precision a case must run in when `asked` is set: float32 only for saturating activations (CuDNN layers are
+ * always tanh/sigmoid); a relu or linear layer keeps float64 (fast-recurrent.ts, SATURATING).
+ */
+function expectedPrecision(c: Case, asked: Precision): Precision {
+  if (asked === 'float64' || c.className.startsWith('CuDNN')) return asked;
+  const inner = (k: string) => (c.config[k] as { config: Record<string, unknown> }).config;
+  const cfg = c.className === 'Bidirectional' ? inner('layer') : c.className === 'RNN' ? inner('cell') : c.config;
+  const saturating = (name: unknown) => ['tanh', 'sigmoid', 'hard_sigmoid'].includes(String(name));
+  return saturating(cfg.activation ?? 'tanh') && (c.cell === 'simple_rnn' || saturating(cfg.recurrent_activation ?? 'sigmoid')) ? 'float32' : 'float64';
+}
+
+for (const c of cases) for (const precision of PRECISIONS) {
+  test(`${precision} fast path = readable step (${precision === 'float64' ? '1e-12' : '1e-5'}), and the fast path ran: ${c.name}`, async () => {
+    setFastRecurrentPrecision(precision);
     const model = await buildModel(modelFor(c));
     const inputs = inputsFor(c);
     const calls = c.calls ?? 1;
@@ -174,9 +200,11 @@ for (const c of cases) {
       const readable = await predict(model, inputs, { session: readableSession, trace: true });
       assert.equal(fastRecurrentRunCount(), mid, `${label}: a traced predict must run the readable step`);
       assert.equal(readable.trace?.length, calls, `${label}: one trace per recurrent call`);
-      assertSame(fast.outputs, readable.outputs, label);
+      const merged = c.className === 'Bidirectional' && ['sum', 'mul', 'ave'].includes(String(c.config.merge_mode));
+      const ran = expectedPrecision(c, precision);
+      assertSame(fast.outputs, readable.outputs, `${label} (${ran})`, ran, merged);
       if (c.stateful) {
-        for (const [key, states] of readableSession.states) assertSame(fastSession.states.get(key) ?? [], states, `${label}: carried state '${key}'`);
+        for (const [key, states] of readableSession.states) assertSame(fastSession.states.get(key) ?? [], states, `${label}: carried state '${key}'`, ran);
       }
     }
   });
@@ -192,4 +220,20 @@ test('the table covers what it claims: every class, every merge mode, masks, go_
   assert.ok(gru.filter((c) => !('reset_after' in c.config)).length >= 2, 'reset_after inferred from the bias, both ways');
   assert.ok(cases.some((c) => c.masked) && cases.some((c) => c.initial) && cases.some((c) => c.stateful));
   assert.ok(cases.some((c) => c.config.go_backwards === true));
+});
+
+test('the TypeScript backend computes in float64 whatever precision is asked (float32 needs SIMD)', async () => {
+  const c = cases[0];
+  const model = await buildModel(modelFor(c));
+  const inputs = inputsFor(c);
+  setFastRecurrentPrecision('float32');
+  setPreferredMatmulBackend('typescript');
+  try {
+    const before = fastRecurrentRunCount();
+    const fast = await predict(model, inputs);
+    assert.equal(fastRecurrentRunCount() - before, 1);
+    assertSame(fast.outputs, (await predict(model, inputs, { trace: true })).outputs, 'typescript backend', 'float64');
+  } finally {
+    setPreferredMatmulBackend('auto');
+  }
 });

@@ -5,6 +5,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { kindFor } from '../../src/model/kinds/index';
 import type { LayerConfig, Mask, RecurrentTrace, RunContext, Tensor, WeightRef } from '../../src/model/types';
+import { setFastRecurrentPrecision } from '../../src/model/kinds/fast-recurrent';
+
+// The formulas are checked here in float64 against float64 references (1e-12); the float32 fast path is held to
+// Keras's own outputs by test/conformance and test/oracle, and to the readable step by test/kinds/fast-vs-readable.
+setFastRecurrentPrecision('float64');
 
 // ---- deterministic data -------------------------------------------------------------------------
 function rand(seed: number): () => number {

@@ -10,7 +10,7 @@
  * Packed weights are cached per layer (keyed by the bound kernel array), so a model packs once and predicts often.
  */
 import type { ForwardArgs, ForwardResult, Tensor } from '../types';
-import { preferredMatmulBackend } from '../../kernels/workspace';
+import { preferredMatmulBackend, type Precision } from '../../kernels/workspace';
 import {
   prepareGru,
   prepareLstm,
@@ -93,6 +93,35 @@ export function fastRecurrentRunCount(): number {
   return fastRuns;
 }
 
+let enabled = true;
+/**
+ * Turn the fast path off (every call then runs the kinds' readable step) or back on. For the benchmark's
+ * fast-vs-readable comparison; a requested trace turns it off per call without this.
+ */
+export function setFastRecurrentPath(on: boolean): void {
+  enabled = on;
+}
+
+let precision: Precision = 'float32';
+/**
+ * The precision of the fast path from now on. 'float32' (default where WebAssembly SIMD runs): Keras's own
+ * precision, f32x4 products; the conformance and oracle tests hold it to 1e-5 of Keras's outputs. 'float64': float64
+ * throughout, equal to the readable step to ~1e-15 (test/kinds/fast-vs-readable.test.ts checks both). The
+ * TypeScript backend always computes in float64, and so does a layer whose activations are not all saturating
+ * (see SATURATING).
+ */
+export function setFastRecurrentPrecision(p: Precision): void {
+  precision = p;
+}
+
+/**
+ * float32 only where every activation is bounded: then the states stay O(1) and float32 rounding stays ~1e-7
+ * relative per step, as in Keras. With linear or relu the values can grow step by step and the rounding with them
+ * (a GRU with linear gates reaches 1e4 in 8 steps, where two float32 orders already differ by 2e-5 relative), so
+ * such layers keep float64 — as close to Keras's exact result as we can be.
+ */
+const SATURATING = new Set(['tanh', 'sigmoid', 'hard_sigmoid']);
+
 /** Same values (a bias recomputed per call, e.g. CuDNN's summed halves, is the same bias). */
 function sameValues(a: Tensor['data'] | null, b: Tensor['data'] | null): boolean {
   if (a === b) return true;
@@ -117,8 +146,9 @@ function forget(spec: FastRecurrentCell, p: Prepared): void {
   else cache.delete(spec.kernel.data);
 }
 
-function prepared(spec: FastRecurrentCell, units: number): Prepared {
+function prepared(spec: FastRecurrentCell, units: number, saturating: boolean): Prepared {
   const backend = preferredMatmulBackend();
+  const wanted: Precision = backend === 'simd' && saturating ? precision : 'float64';
   const bias = spec.bias?.data ?? null;
   const resetAfter = !!spec.resetAfter;
   const entries = cache.get(spec.kernel.data) ?? [];
@@ -129,16 +159,17 @@ function prepared(spec: FastRecurrentCell, units: number): Prepared {
       e.prepared.units === units &&
       e.prepared.cell === spec.cell &&
       e.prepared.backend === backend &&
+      e.prepared.precision === wanted &&
       sameValues(e.bias, bias),
   );
   if (hit) return hit.prepared;
   const weights = { kernel: spec.kernel.data, recurrentKernel: spec.recurrentKernel.data, bias };
   const p =
     spec.cell === 'lstm'
-      ? prepareLstm(weights, units, { backend })
+      ? prepareLstm(weights, units, { backend, precision: wanted })
       : spec.cell === 'gru'
-        ? prepareGru(weights, units, resetAfter, { backend })
-        : prepareSimpleRnn(weights, units, { backend });
+        ? prepareGru(weights, units, resetAfter, { backend, precision: wanted })
+        : prepareSimpleRnn(weights, units, { backend, precision: wanted });
   entries.unshift({ recurrentKernel: spec.recurrentKernel.data, bias: bias && bias.slice(), resetAfter, prepared: p });
   entries.length = Math.min(entries.length, MAX_ENTRIES_PER_KERNEL);
   cache.set(spec.kernel.data, entries);
@@ -160,7 +191,7 @@ export function runRecurrentFast(
   overrides: RunOverrides,
   spec: FastRecurrentCell,
 ): ForwardResult | null {
-  if (args.ctx.trace) return null;
+  if (args.ctx.trace || !enabled) return null;
   const act = runnerActivation(spec.activation);
   const recAct = spec.cell === 'simple_rnn' ? { name: 'linear', keras3: false } : runnerActivation(spec.recurrentActivation);
   if (!act || !recAct) return null;
@@ -182,7 +213,7 @@ export function runRecurrentFast(
   const call = { ...flags, stateKey: overrides.stateKey ?? args.layer.name };
   const start = callStartStates(args, call, spec.cell === 'lstm' ? 2 : 1, batch, u);
 
-  const p = prepared(spec, u);
+  const p = prepared(spec, u, SATURATING.has(act.name) && (spec.cell === 'simple_rnn' || SATURATING.has(recAct.name)));
   const opts = {
     goBackwards: overrides.goBackwards ?? flags.goBackwards,
     returnSequences: flags.returnSequences,
