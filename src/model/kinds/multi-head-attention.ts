@@ -101,7 +101,7 @@ function partRoles(part: Part, s: MhaSettings, inDim: number | null, outDims: nu
     const out = outDims ?? null;
     roles.push({
       role: 'output_kernel',
-      meaning: `output projection kernel, axes (head, value_dim, output feature): Wo[n, c, o] carries component c of head n's attended value into output feature o`,
+      meaning: `output projection kernel, axes (head, value_dim, output feature): Wo[n, c, o] carries component c of head n's attended value into output feature o (matrix view: row r = head ⌊r/${s.valueDim}⌋, component r mod ${s.valueDim})`,
       shape: out ? [n, s.valueDim, ...out] : null,
       blocks: headBlocks(n, 0, 'value_dim'),
     });
@@ -110,7 +110,7 @@ function partRoles(part: Part, s: MhaSettings, inDim: number | null, outDims: nu
   }
   roles.push({
     role: `${part}_kernel`,
-    meaning: `${w.what} kernel, axes (${w.input} feature, head, ${w.dim}): W[i, n, c] carries ${w.input} feature i into component c of head n`,
+    meaning: `${w.what} kernel, axes (${w.input} feature, head, ${w.dim}): W[i, n, c] carries ${w.input} feature i into component c of head n (matrix view: row r = feature ⌊r/${n}⌋, head r mod ${n})`,
     shape: inDim === null ? null : [inDim, n, dim],
     blocks: headBlocks(n, 1, w.dim),
   });
@@ -130,7 +130,9 @@ function mhaWeightRoles(layer: LayerConfig, ctx: KindContext): WeightRole[] {
   const [q, v, k] = ctx.inputShapes ?? [];
   const dq = lastDim(q);
   const dv = lastDim(v);
-  const dk = k ? lastDim(k) : dv;
+  // a key passed by keyword (key=...) is not among the call's input shapes: its size is then left unchecked
+  const keyByKeyword = !!layer.inboundKwargs?.[ctx.node ?? 0]?.key;
+  const dk = k ? lastDim(k) : keyByKeyword ? null : dv;
   const out = s.outputShape ?? (dq === null ? null : [dq]);
   return [
     ...partRoles('query', s, dq, null),
@@ -168,7 +170,8 @@ function roleFromStoredName(name: string): string | null {
     const last = seg[seg.length - 1];
     what = last === 'kernel' ? 'kernel' : last === 'bias' ? 'bias' : undefined;
   }
-  const part = sub ? SUBLAYER_PART[sub] : undefined;
+  // Keras 3 names a sublayer's group by its attribute: `query_dense` (a public property), `_gate_dense` (none)
+  const part = sub ? SUBLAYER_PART[sub.replace(/^_/, '')] : undefined;
   return part && what ? `${part}_${what}` : null;
 }
 

@@ -1,0 +1,184 @@
+"""
+Real-Keras cases for the attention and spatial kinds that test/keras3-real/generate.py does not cover: bilinear
+UpSampling2D, MultiHeadAttention on rank-4 inputs with attention_axes (and its scores), use_gate, sliding_window,
+dropout > 0 (Keras's explicit-softmax path: a row the mask closes gives zeros, not a uniform softmax), an explicit
+attention_mask input, and Attention with dropout (ignored at inference). Made and run by Keras 3.15.1 (TensorFlow
+2.21 CPU backend).
+
+How to run (never run by `npm test`; test/kinds/attention-spatial-keras.test.ts reads the committed outputs):
+
+    python3 -m venv /tmp/venv-attn
+    /tmp/venv-attn/bin/pip install tensorflow-cpu==2.21.0 keras==3.15.1 h5py
+    cd <repo> && /tmp/venv-attn/bin/python test/keras3-attention/generate.py
+
+Each case folder is laid out like ../shared/keras-reference/keras3 (see its README): model.keras, model.h5,
+model.weights.h5 + model.json (each only when Keras's own reload of it predicts the same), input.json,
+expected.json ({"outputs": [...], "keras": "3.15.1"}) and case.json. Every float variable gets seeded random values.
+Masked cases set timesteps to exactly 0 (sample 0: the last two steps; sample 1: the first) behind a Masking layer.
+"""
+import json
+import os
+import shutil
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+import keras  # noqa: E402
+from keras import layers as L  # noqa: E402
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "keras3-attention")
+SEED = 11
+
+
+def seq(rng, shape, masked):
+    x = rng.normal(0, 1, shape).astype("float32")
+    if masked:
+        x[0, -2:] = 0.0
+        x[1, 0] = 0.0
+    return x
+
+
+def upsampling2d_bilinear(rng):
+    x = keras.Input((3, 4, 2))
+    h = L.Conv2D(2, 1, name="c")(x)
+    outs = [
+        L.UpSampling2D((2, 3), interpolation="bilinear")(h),
+        L.UpSampling2D(2, interpolation="bilinear", data_format="channels_first")(h),
+        L.UpSampling2D((3, 1), interpolation="nearest", data_format="channels_first")(h),
+    ]
+    return keras.Model(x, outs), seq(rng, (2, 3, 4, 2), False)
+
+
+def mha_rank4_axes(rng):
+    x = keras.Input((3, 4, 5))
+    a = L.MultiHeadAttention(num_heads=2, key_dim=3, attention_axes=(2,), name="mha_axis2")(x, x)
+    b = L.MultiHeadAttention(num_heads=2, key_dim=2, value_dim=3, output_shape=(2, 3), name="mha_default")(x, x)
+    c, scores = L.MultiHeadAttention(num_heads=3, key_dim=2, attention_axes=(1,), name="mha_axis1_scores")(x, x, return_attention_scores=True)
+    return keras.Model(x, [a, b, c, scores]), seq(rng, (2, 3, 4, 5), False)
+
+
+def mha_gate_window(masked):
+    def make(rng):
+        q_in = keras.Input((5, 3), name="q")
+        v_in = keras.Input((4, 3), name="v")
+        # One Masking per attention layer: Keras's MultiHeadAttention deletes the Keras mask of the tensors it is
+        # called on, so a second consumer of the same tensor that Keras happens to run later would see none.
+        q = [L.Masking(0.0)(q_in) if masked else q_in for _ in range(3)]
+        v = L.Masking(0.0)(v_in) if masked else v_in
+        outs = [
+            L.MultiHeadAttention(num_heads=2, key_dim=2, use_gate=True, name="mha_gate")(q[0], v),
+            L.MultiHeadAttention(num_heads=2, key_dim=2, sliding_window=2, name="mha_window")(q[1], q[1]),
+            L.MultiHeadAttention(num_heads=2, key_dim=3, sliding_window=3, name="mha_window_causal")(q[2], q[2], use_causal_mask=True),
+        ]
+        return keras.Model([q_in, v_in], outs), {"q": seq(rng, (2, 5, 3), masked), "v": seq(rng, (2, 4, 3), masked)}
+
+    return make
+
+
+def dropout_masked(rng):
+    x = keras.Input((5, 3))
+    h = [L.Masking(0.0)(x) for _ in range(3)]  # one per layer: see mha_gate_window
+    outs = [
+        L.MultiHeadAttention(num_heads=2, key_dim=2, dropout=0.3, name="mha_dropout")(h[0], h[0]),
+        L.Attention(dropout=0.5, use_scale=True, name="att_dropout")([h[1], h[1]]),
+        L.AdditiveAttention(dropout=0.5, name="add_dropout")([h[2], h[2]], use_causal_mask=True),
+    ]
+    return keras.Model(x, outs), seq(rng, (2, 5, 3), True)
+
+
+def mha_attention_mask(rng):
+    q = keras.Input((4, 3), name="q")
+    m = keras.Input((4, 5), name="m")
+    v = keras.Input((5, 3), name="v")
+    out = L.MultiHeadAttention(num_heads=2, key_dim=2, name="mha")(q, v, attention_mask=m)
+    mask = (rng.random((2, 4, 5)) > 0.4).astype("float32")
+    mask[0, 1] = 0.0  # one fully closed row
+    return keras.Model([q, m, v], out), {"q": seq(rng, (2, 4, 3), False), "m": mask, "v": seq(rng, (2, 5, 3), False)}
+
+
+CASES = [
+    ("upsampling2d_bilinear", upsampling2d_bilinear),
+    ("mha_rank4_axes", mha_rank4_axes),
+    ("mha_gate_window", mha_gate_window(False)),
+    ("mha_gate_window_masked", mha_gate_window(True)),
+    ("attention_dropout_masked", dropout_masked),
+    ("mha_attention_mask", mha_attention_mask),
+]
+
+
+def nested(a):
+    return np.asarray(a, dtype="float64").tolist()
+
+
+def as_list(out):
+    return [np.asarray(o) for o in out] if isinstance(out, (list, tuple)) else [np.asarray(out)]
+
+
+def close(a, b):
+    return len(a) == len(b) and all(x.shape == y.shape and np.allclose(x, y, rtol=1e-6, atol=1e-6) for x, y in zip(a, b))
+
+
+def run_case(name, fn):
+    rng = np.random.default_rng(SEED + sum(map(ord, name)))
+    keras.utils.set_random_seed(SEED)
+    model, data = fn(rng)
+    for v in model.variables:
+        if "float" in str(v.dtype):
+            v.assign(rng.normal(0, 0.5, tuple(v.shape)).astype("float32"))
+    names = [t._keras_history[0].name for t in model.inputs]
+    feed = [data[n] for n in names] if isinstance(data, dict) else data
+    expected = as_list(model.predict(feed, verbose=0))
+    d = os.path.join(OUT, name)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    files = {}
+    model.save(os.path.join(d, "model.keras"))
+    if not close(as_list(keras.models.load_model(os.path.join(d, "model.keras")).predict(feed, verbose=0)), expected):
+        raise RuntimeError("Keras's own reload of model.keras predicts differently")
+    files["keras"] = "model.keras"
+    try:
+        model.save(os.path.join(d, "model.h5"))
+        if not close(as_list(keras.models.load_model(os.path.join(d, "model.h5")).predict(feed, verbose=0)), expected):
+            raise RuntimeError("reload differs")
+        files["h5"] = "model.h5"
+    except Exception as e:  # noqa: BLE001
+        print(f"  {name}: no model.h5 ({type(e).__name__}: {str(e)[:120]})")
+        if os.path.exists(os.path.join(d, "model.h5")):
+            os.remove(os.path.join(d, "model.h5"))
+    try:
+        model.save_weights(os.path.join(d, "model.weights.h5"))
+        with open(os.path.join(d, "model.json"), "w") as f:
+            f.write(model.to_json())
+        again = keras.models.model_from_json(open(os.path.join(d, "model.json")).read())
+        again.load_weights(os.path.join(d, "model.weights.h5"))
+        if not close(as_list(again.predict(feed, verbose=0)), expected):
+            raise RuntimeError("reload differs")
+        files["weights"] = "model.weights.h5"
+        files["config"] = "model.json"
+    except Exception as e:  # noqa: BLE001
+        print(f"  {name}: no model.weights.h5 ({type(e).__name__}: {str(e)[:120]})")
+        for f in ("model.weights.h5", "model.json"):
+            if os.path.exists(os.path.join(d, f)):
+                os.remove(os.path.join(d, f))
+    with open(os.path.join(d, "input.json"), "w") as f:
+        json.dump({k: nested(v) for k, v in data.items()} if isinstance(data, dict) else nested(data), f)
+    with open(os.path.join(d, "expected.json"), "w") as f:
+        json.dump({"outputs": [nested(o) for o in expected], "keras": keras.__version__}, f)
+    with open(os.path.join(d, "case.json"), "w") as f:
+        json.dump({"name": name, "files": files, "inputs": names, "seed": SEED, "masked": "masked" in name}, f)
+    return files, model
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    for name, fn in CASES:
+        files, model = run_case(name, fn)
+        print(f"{name}: {', '.join(files)}")
+        for layer in model.layers:
+            if isinstance(layer, L.MultiHeadAttention):
+                print("   ", layer.name, [w.path for w in layer.weights])
+
+
+if __name__ == "__main__":
+    main()

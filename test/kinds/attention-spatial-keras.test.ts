@@ -1,0 +1,153 @@
+/**
+ * Attention, AdditiveAttention, MultiHeadAttention and the padding / resampling / pooling kinds end to end through
+ * the bundled CLI (`node bin/keras-lens.js predict MODEL INPUT --json`), in every format each case ships.
+ *
+ * Source of truth: what real Keras 3.15.1 (TensorFlow 2.21 CPU) returned from model.predict():
+ *   - ../shared/keras-reference/keras3: lstm_attention, lstm_additive_attention, lstm_mha_layernorm, padding_pooling
+ *     (ZeroPadding1D, UpSampling1D, Cropping1D);
+ *   - test/fixtures/keras3-attention (made by test/keras3-attention/generate.py): bilinear UpSampling2D,
+ *     MultiHeadAttention on rank-4 inputs with attention_axes and scores, use_gate, sliding_window (with and
+ *     without masks and causal), dropout > 0 with masks (Keras's explicit-softmax path), an explicit
+ *     attention_mask input, Attention/AdditiveAttention with dropout.
+ * Rule: |ours − keras| ≤ 1e-5 · max(1, |keras|) for every output value, and the same number and shapes of outputs.
+ * inspect must name every stored MultiHeadAttention array's role and give the output shapes predict produces.
+ */
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const PROJECT = join(__dirname, '../..');
+const SHARED = join(PROJECT, '../shared/keras-reference/keras3');
+const OURS = join(PROJECT, 'test/fixtures/keras3-attention');
+const SHARED_CASES = ['lstm_attention', 'lstm_additive_attention', 'lstm_mha_layernorm', 'padding_pooling'];
+const RTOL = 1e-5;
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    const st = statSync(p);
+    newest = Math.max(newest, st.isDirectory() ? newestMtime(p) : st.mtimeMs);
+  }
+  return newest;
+}
+
+before(() => {
+  const cli = join(PROJECT, 'dist/cli.js');
+  if (!existsSync(cli) || statSync(cli).mtimeMs < newestMtime(join(PROJECT, 'src'))) {
+    const r = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: PROJECT, encoding: 'utf8' });
+    assert.equal(r.status, 0, `build failed: ${r.stderr}`);
+  }
+});
+
+function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  return spawnSync(process.execPath, ['bin/keras-lens.js', ...args], { cwd: PROJECT, encoding: 'utf8', maxBuffer: 64 << 20 });
+}
+
+type Nested = number | Nested[];
+
+function shapeOf(x: Nested): number[] {
+  return Array.isArray(x) ? [x.length, ...(x.length ? shapeOf(x[0]) : [])] : [];
+}
+
+function flat(x: Nested, out: number[] = []): number[] {
+  if (Array.isArray(x)) for (const v of x) flat(v, out);
+  else out.push(x);
+  return out;
+}
+
+interface CaseFiles {
+  name: string;
+  dir: string;
+  files: Record<string, string>;
+}
+
+function casesIn(root: string, only?: string[]): CaseFiles[] {
+  const names = only ?? readdirSync(root).filter((n) => existsSync(join(root, n, 'case.json')));
+  return names.sort().map((n) => {
+    const c = JSON.parse(readFileSync(join(root, n, 'case.json'), 'utf8')) as { files: Record<string, string> };
+    return { name: n, dir: join(root, n), files: c.files };
+  });
+}
+
+/** Runs every format of a case; returns the worst relative difference and how many formats ran. */
+function runCase(c: CaseFiles): { worst: number; formats: string[] } {
+  const expected = (JSON.parse(readFileSync(join(c.dir, 'expected.json'), 'utf8')) as { outputs: Nested[] }).outputs;
+  const input = join(c.dir, 'input.json');
+  let worst = 0;
+  const formats: string[] = [];
+  for (const [format, file] of Object.entries(c.files)) {
+    if (format === 'config') continue;
+    const args = ['predict', join(c.dir, file), input, '--json'];
+    if (format === 'weights') args.push('--config', join(c.dir, c.files.config));
+    const r = cli(...args);
+    assert.equal(r.status, 0, `${c.name} (${format}): ${r.stderr}`);
+    const ours = (JSON.parse(r.stdout) as { outputs: Nested[] }).outputs;
+    assert.equal(ours.length, expected.length, `${c.name} (${format}): ${ours.length} outputs, Keras gave ${expected.length}`);
+    ours.forEach((o, i) => {
+      assert.deepEqual(shapeOf(o), shapeOf(expected[i]), `${c.name} (${format}) output ${i} shape`);
+      const a = flat(o);
+      const b = flat(expected[i]);
+      a.forEach((v, k) => {
+        const d = Math.abs(v - b[k]) / Math.max(1, Math.abs(b[k]));
+        assert.ok(d <= RTOL, `${c.name} (${format}) output ${i}[${k}]: ours ${v}, Keras ${b[k]}`);
+        worst = Math.max(worst, d);
+      });
+    });
+    formats.push(format);
+  }
+  return { worst, formats };
+}
+
+const shared = existsSync(SHARED) ? casesIn(SHARED, SHARED_CASES) : [];
+const ours = casesIn(OURS);
+
+test('the real-Keras cases for these layers are all here', () => {
+  assert.equal(shared.length, SHARED_CASES.length, `expected the shared cases ${SHARED_CASES.join(', ')} in ${SHARED}`);
+  assert.ok(ours.length >= 6, `expected the generated cases in ${OURS}`);
+});
+
+for (const c of [...shared, ...ours]) {
+  test(`real Keras: ${c.name} predicts within 1e-5 in every format it ships`, () => {
+    const { worst, formats } = runCase(c);
+    assert.ok(formats.length >= 1 && worst <= RTOL);
+  });
+}
+
+test('inspect names every MultiHeadAttention array by sublayer and axes, and agrees with predict on output shapes', () => {
+  for (const c of ours.filter((x) => x.name.startsWith('mha_'))) {
+    for (const [format, file] of Object.entries(c.files)) {
+      if (format === 'config') continue;
+      const args = ['inspect', join(c.dir, file), '--json'];
+      if (format === 'weights') args.push('--config', join(c.dir, c.files.config));
+      const r = cli(...args);
+      assert.equal(r.status, 0, `${c.name} (${format}): ${r.stderr}`);
+      const report = JSON.parse(r.stdout) as { layers: { className: string; name: string; outputShape?: (number | null)[]; weights: { name: string; role: string; meaning: string; shape: number[] }[] }[] };
+      const mhas = report.layers.filter((l) => l.className === 'MultiHeadAttention');
+      assert.ok(mhas.length >= 1, `${c.name}: no MultiHeadAttention layer in the report`);
+      for (const l of mhas) {
+        for (const w of l.weights) {
+          assert.match(w.role, /^(query|key|value|gate|output)_(kernel|bias)$/, `${c.name} ${w.name}: role ${w.role}`);
+          // the sublayer the file names must be the role's part (query_dense / query / attention_output / _gate_dense)
+          const part = w.role.split('_')[0];
+          const sub = part === 'output' ? /(attention_output|output_dense)/ : new RegExp(`(^|/)_?${part}(_dense)?/`);
+          assert.match(w.name, sub, `${c.name}: ${w.name} bound as ${w.role}`);
+          if (w.role.endsWith('_kernel')) assert.match(w.meaning, /axes \(/, `${c.name} ${w.name}: meaning names no axes`);
+        }
+      }
+    }
+  }
+  // output shapes: inspect's (None, ...) against the shapes predict returns for one case
+  const c = ours.find((x) => x.name === 'mha_rank4_axes')!;
+  const r = cli('inspect', join(c.dir, c.files.keras), '--json');
+  const report = JSON.parse(r.stdout) as { layers: { name: string; outputShape?: (number | null)[] }[] };
+  const p = JSON.parse(cli('predict', join(c.dir, c.files.keras), join(c.dir, 'input.json'), '--json').stdout) as { outputs: Nested[]; outputNames: string[] };
+  const byName = new Map(report.layers.map((l) => [l.name, l.outputShape]));
+  p.outputNames.forEach((name, i) => {
+    const shape = byName.get(name);
+    if (!shape) return; // a layer with two outputs (scores) is listed once
+    assert.deepEqual(shape.slice(1), shapeOf(p.outputs[i]).slice(1), `${name}: inspect ${JSON.stringify(shape)} vs predict`);
+  });
+});
