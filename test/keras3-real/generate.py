@@ -334,6 +334,37 @@ def conv_lstm_masked(rng):
 case("conv_lstm1d_masked", covers=("conv_lstm", "ops"))(conv_lstm_masked)
 
 
+def conv_lstm3d_masked(rng):
+    x = keras.Input((4, 2, 3, 2, 1))
+    mask = ops.any(ops.not_equal(x, 0.0), axis=(2, 3, 4, 5))
+    y = L.ConvLSTM3D(2, 2, padding="same", return_sequences=True, go_backwards=True, name="c")(x, mask=mask)
+    data = rng.normal(0, 1, (2, 4, 2, 3, 2, 1)).astype("float32")
+    data[0, -2:] = 0.0
+    data[1, 0] = 0.0
+    return keras.Model(x, y), data
+
+
+case("conv_lstm3d_masked", covers=("conv_lstm", "ops"))(conv_lstm3d_masked)
+
+
+def conv_lstm_initial_state(rng):
+    x = keras.Input((3, 6, 2), name="x")
+    h0 = keras.Input((6, 2), name="h0")
+    c0 = keras.Input((6, 2), name="c0")
+    y = L.ConvLSTM1D(2, 3, padding="same", return_sequences=True, name="c")(x, initial_state=[h0, c0])
+    data = {n: rng.normal(0, 1, (2, *s)).astype("float32") for n, s in (("x", (3, 6, 2)), ("h0", (6, 2)), ("c0", (6, 2)))}
+    return keras.Model([x, h0, c0], y), data
+
+
+case("conv_lstm1d_initial_state", covers=("conv_lstm",))(conv_lstm_initial_state)
+conv_case(
+    "conv_lstm1d_bidirectional",
+    (3, 5, 2),
+    lambda x: L.Bidirectional(L.ConvLSTM1D(2, 2, padding="same", return_sequences=True), merge_mode="concat", name="bi")(x),
+    formats=("keras",),
+)
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # RNN over stacked cells
 # ---------------------------------------------------------------------------------------------------------------
@@ -389,6 +420,24 @@ def bidir_stacked(rng):
 
 
 case("stacked_bidirectional_masked", covers=("stacked_cells",))(bidir_stacked)
+for m in (False, True):
+    sfx = "_masked" if m else ""
+    stacked_case(
+        f"stacked_zero_output_unroll{sfx}",
+        lambda h: L.RNN([L.LSTMCell(3), L.GRUCell(2)], return_sequences=True, zero_output_for_mask=True, unroll=True, name="rnn")(h),
+        m,
+    )
+
+
+def stacked_embedding(rng, masked):
+    x = keras.Input((5,), dtype="int32")
+    e = L.Embedding(6, 3, mask_zero=masked, name="emb")(x)
+    y = L.RNN([L.SimpleRNNCell(3), L.LSTMCell(2)], return_sequences=True, name="rnn")(e)
+    return keras.Model(x, y), tokens(rng, 2, 5, 6, masked)
+
+
+for m in (False, True):
+    case(f"stacked_embedding{'_masked' if m else ''}", covers=("stacked_cells",))(lambda rng, m=m: stacked_embedding(rng, m))
 
 
 # ---------------------------------------------------------------------------------------------------------------
