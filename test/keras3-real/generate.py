@@ -46,12 +46,9 @@ ALL_FORMATS = {
     "stacked_lstm_gru_simple_seq",
     "stacked_list_state",
     "stacked_two_lstm_backwards",
-    "stacked_gru_before_after_dense",
     "attention_concat_causal",
     "additive_attention",
     "mha_cross_options",
-    "mha_key_causal_scores",
-    "zero_padding1d",
     "pooling2d",
 }
 
