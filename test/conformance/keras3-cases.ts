@@ -130,6 +130,13 @@ export function compareOutputs(run: CaseRun, rtol = 1e-5): { problem: string | n
   return { problem: null, worst };
 }
 
+/** Layers (first call) whose output shape the graph could not infer: none, for a model predict can run. */
+export function unknownShapes(model: Model): string[] {
+  return model.layers
+    .filter((l) => l.calls.length > 0 && !model.shapes.has(tensorKey({ layer: l.name, node: l.calls[0].node, tensor: 0 })))
+    .map((l) => `${l.name} (${l.config.className})`);
+}
+
 /**
  * Shapes that inspect reports (first call of each layer) against the shapes predict's graph holds for the same
  * tensors; returns the disagreements (empty when they agree). Both come from the config alone.

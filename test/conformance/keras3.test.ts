@@ -13,7 +13,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { caseFormats, compareOutputs, loadCases, runCase, shapeDisagreements } from './keras3-cases';
+import { caseFormats, compareOutputs, loadCases, runCase, shapeDisagreements, unknownShapes } from './keras3-cases';
 import { tensorKey } from '../../src/model/graph';
 
 const ROOT = join(__dirname, '../../../shared/keras-reference/keras3');
@@ -44,6 +44,7 @@ for (const c of cases) {
       const run = await runCase(c, format);
       const { problem } = compareOutputs(run, RTOL);
       assert.equal(problem, null, `${c.name} (${format}): ${problem}`);
+      assert.deepEqual(unknownShapes(run.model), [], 'every layer has an inferred output shape');
       // the shape the graph inferred for each output is the shape predict returned
       run.model.outputs.forEach((ref, i) => {
         const inferred = run.model.shapes.get(tensorKey(ref));

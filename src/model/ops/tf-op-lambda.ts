@@ -110,6 +110,22 @@ const BINDERS: Record<string, Binder> = {
   'concat': (call) => ({ op: 'concatenate', operands: operandList(call.args[0], 'concat values'), params: { axis: setting(call.kwargs.axis, 'concat axis') } }),
   'stack': (call) => ({ op: 'stack', operands: operandList(call.args[0], 'stack values'), params: { axis: setting(call.kwargs.axis ?? 0, 'stack axis') } }),
   '__operators__.getitem': (call) => ({ op: 'get_item', operands: [first(call, 'getitem')], params: { key: indexKey(call.kwargs.slice_spec) } }),
+  // TensorFlow 1 spellings still used by tf.keras 2.x's canonical names (tf.squeeze is stored as compat.v1.squeeze)
+  'compat.v1.squeeze': withSettings('squeeze', { axis: 'axis', squeeze_dims: 'axis' }),
+  'compat.v1.transpose': withSettings('transpose', { perm: 'axes' }),
+  'compat.v1.expand_dims': withSettings('expand_dims', { axis: 'axis', dim: 'axis' }),
+  'compat.v1.nn.softmax': withSettings('softmax', { axis: 'axis', dim: 'axis' }),
+  'compat.v1.where_v2': (call) => ({
+    op: 'where',
+    operands: [first(call, 'where'), operandOf(call.kwargs.x, 'where x'), operandOf(call.kwargs.y, 'where y')],
+    params: {},
+  }),
+  ...Object.fromEntries(
+    ['sum', 'mean', 'max', 'min', 'prod', 'any', 'all'].map((r) => [
+      `compat.v1.reduce_${r}`,
+      withSettings(r, { axis: 'axis', reduction_indices: 'axis', keepdims: 'keepdims', keep_dims: 'keepdims' }),
+    ]),
+  ),
   'linalg.matmul': (call) => ({
     op: 'matmul',
     operands: [first(call, 'matmul'), operandOf(call.kwargs.b, 'matmul b')],
