@@ -22,11 +22,10 @@ import {
   recurrentOutputShapes,
   recurrentStoredRoles,
   requireWeight,
-  runLayerCell,
-  type RecurrentCell,
   type RecurrentKind,
   type RunOverrides,
 } from './recurrent';
+import { runLayerCell, type RecurrentCell } from './time-loop';
 import { channelsFirst, configPadding, convAxisLength, convolveNd, intTuple, moveChannels } from './conv2d';
 
 /** Number of spatial axes: the digit of the class name (ConvLSTM2D → 2). */

@@ -27,12 +27,10 @@ import {
   recurrentFlags,
   recurrentOutputShapes,
   requireWeight,
-  runLayerCell,
-  sequenceInput,
-  type RecurrentCell,
   type RecurrentKind,
   type RunOverrides,
 } from './recurrent';
+import { runLayerCell, sequenceInput, type RecurrentCell } from './time-loop';
 
 /** reset_after from the config; when absent, Keras 3 and tf.keras ≥ 2.4 default to True, older Keras to False. */
 export function gruResetAfter(layer: LayerConfig, kerasVersion: string | null): boolean {

@@ -24,12 +24,10 @@ import {
   recurrentFlags,
   recurrentOutputShapes,
   requireWeight,
-  runLayerCell,
-  sequenceInput,
-  type RecurrentCell,
   type RecurrentKind,
   type RunOverrides,
 } from './recurrent';
+import { runLayerCell, sequenceInput, type RecurrentCell } from './time-loop';
 
 function lstmWeightRoles(layer: LayerConfig, ctx: KindContext): WeightRole[] {
   const { units: u, useBias } = recurrentFlags(layer);

@@ -1,6 +1,6 @@
 /**
  * What happens around the time loop of one recurrent layer call, shared by the readable step loop
- * (runRecurrent in recurrent.ts) and the fast path (fast-recurrent.ts), so both check alike with one set of messages:
+ * (runRecurrent in time-loop.ts) and the fast path (fast-recurrent.ts), so both check alike with one set of messages:
  *   - the input mask must be (batch, steps) like the input;
  *   - the initial states come from the call (initial_state) or, for a stateful layer, from its previous call
  *     (Keras keeps them on the layer; we keep them in ctx.states under the layer's, or the direction's, key), and

@@ -15,12 +15,10 @@ import {
   recurrentFlags,
   recurrentOutputShapes,
   requireWeight,
-  runLayerCell,
-  sequenceInput,
-  type RecurrentCell,
   type RecurrentKind,
   type RunOverrides,
 } from './recurrent';
+import { runLayerCell, sequenceInput, type RecurrentCell } from './time-loop';
 
 function simpleRnnWeightRoles(layer: LayerConfig, ctx: KindContext): WeightRole[] {
   const { units: u, useBias } = recurrentFlags(layer);
