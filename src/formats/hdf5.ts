@@ -3,10 +3,14 @@
  * shapes reads only metadata; a dataset's numbers are read when `readFloat32` is called.
  *
  * Two h5wasm builds are used:
- *  - `h5wasm/node` (NODERAWFS) for files on disk: HDF5 reads straight from the file, page by page.
+ *  - `h5wasm/node` (NODERAWFS) for files on disk: HDF5 reads straight from the file, page by page (hdf5-disk.ts,
+ *    the Node-only half of this file).
  *  - `h5wasm` (the ESM build, MEMFS only) for HDF5 images held in memory (the model.weights.h5 inside a .keras zip):
  *    the bytes go into its in-memory file system, never to disk. (In the node build every FS path maps to the real
- *    disk, so an in-memory mount there would silently write a file.)
+ *    disk, so an in-memory mount there would silently write a file.) In the browser this in-memory build is the only
+ *    one: the web worker gets the file's bytes and opens them here.
+ *
+ * Platform-neutral (no Node built-ins): the web worker bundle uses this file as it is.
  */
 import type * as H5 from 'h5wasm' with { 'resolution-mode': 'import' };
 import { KerasLensError } from '../model/types';
@@ -14,27 +18,16 @@ import { checkStoredSize } from './limits';
 import { damagedGlobalHeap } from './hdf5-heap';
 import { describeForeignError, toKerasLensError } from './foreign-errors';
 
-type H5Lib = typeof import('h5wasm', { with: { 'resolution-mode': 'import' } });
+export type H5Lib = typeof import('h5wasm', { with: { 'resolution-mode': 'import' } });
 export type H5Group = H5.Group;
 export type H5Dataset = H5.Dataset;
 
-let diskLib: Promise<H5Lib> | null = null;
 let memoryLib: Promise<H5Lib> | null = null;
 
 /** HDF5 errors become JS exceptions instead of a page of HDF5-DIAG text on stderr. */
-function throwInsteadOfPrinting(lib: H5Lib): void {
+export function throwInsteadOfPrinting(lib: H5Lib): void {
   const mod = lib.Module as unknown as { activate_throwing_error_handler?: () => number };
   mod.activate_throwing_error_handler?.();
-}
-
-async function loadDiskLib(): Promise<H5Lib> {
-  diskLib ??= (async () => {
-    const lib = (await import('h5wasm/node')) as unknown as H5Lib;
-    await lib.ready;
-    throwInsteadOfPrinting(lib);
-    return lib;
-  })();
-  return diskLib;
 }
 
 async function loadMemoryLib(): Promise<H5Lib> {
@@ -58,29 +51,13 @@ export function hasHdf5Signature(bytes: Uint8Array): boolean {
 
 let memoryCounter = 0;
 
-/** Largest HDF5 file read into memory on Windows (see openDisk). */
-const WINDOWS_IN_MEMORY_LIMIT = 2 * 1024 * 1024 * 1024;
-
 /** Files up to this size are scanned whole for damaged global heaps; larger ones at their head and tail only. */
 const HEAP_SCAN_WHOLE = 256 * 1024 * 1024;
 const HEAP_SCAN_EDGE = 64 * 1024 * 1024;
 
-interface ByteReader {
+export interface ByteReader {
   readAt(position: number, length: number): Uint8Array;
   close(): void;
-}
-
-async function diskReader(absolutePath: string): Promise<ByteReader> {
-  const { openSync, readSync, closeSync } = await import('node:fs');
-  const fd = openSync(absolutePath, 'r');
-  return {
-    readAt(position, length) {
-      const buf = Buffer.alloc(Math.max(0, length));
-      const n = readSync(fd, buf, 0, buf.length, position);
-      return buf.subarray(0, n);
-    },
-    close: () => closeSync(fd),
-  };
 }
 
 /**
@@ -88,7 +65,7 @@ async function diskReader(absolutePath: string): Promise<ByteReader> {
  * model_config live), and synchronous wasm cannot be interrupted: refuse such files before the library sees them.
  * Keras writes its attributes first, so for a very large file the head and the tail are scanned, not the weights.
  */
-async function refuseDamagedGlobalHeap(source: string, size: number, reader: ByteReader): Promise<void> {
+export async function refuseDamagedGlobalHeap(source: string, size: number, reader: ByteReader): Promise<void> {
   try {
     const ranges: [number, number][] = size <= HEAP_SCAN_WHOLE ? [[0, size]] : [[0, HEAP_SCAN_EDGE], [size - HEAP_SCAN_EDGE, size]];
     for (const [from, to] of ranges) {
@@ -103,7 +80,8 @@ async function refuseDamagedGlobalHeap(source: string, size: number, reader: Byt
 /** An open HDF5 file (on disk or in memory). */
 export class Hdf5File {
   private isClosed = false;
-  private constructor(
+  /** Wraps an open h5wasm file; use openMemory() here or openHdf5Disk() (hdf5-disk.ts). */
+  constructor(
     readonly lib: H5Lib,
     readonly file: H5.File,
     /** The user's path, for messages. */
@@ -113,41 +91,13 @@ export class Hdf5File {
     readonly byteSize: number,
   ) {}
 
-  /** Open a file on disk read-only. */
-  static async openDisk(absolutePath: string, source: string): Promise<Hdf5File> {
-    if (process.platform === 'win32') {
-      // Emscripten's raw node file system resolves paths POSIX-style and mishandles drive letters ("C:\\...");
-      // on Windows read the file into the in-memory build instead (bounded like a .keras archive).
-      const { readFile, stat } = await import('node:fs/promises');
-      const size = (await stat(absolutePath)).size;
-      if (size > WINDOWS_IN_MEMORY_LIMIT) {
-        throw new KerasLensError(source, `the file is ${size} bytes; on Windows Keras Lens reads HDF5 files into memory and stops at ${WINDOWS_IN_MEMORY_LIMIT}`);
-      }
-      return Hdf5File.openMemory(new Uint8Array(await readFile(absolutePath)), source, 'the file');
-    }
-    const lib = await loadDiskLib();
-    const { stat } = await import('node:fs/promises');
-    const byteSize = (await stat(absolutePath)).size;
-    await refuseDamagedGlobalHeap(source, byteSize, await diskReader(absolutePath));
-    let file: H5.File;
-    try {
-      file = new lib.File(absolutePath, 'r');
-    } catch (e) {
-      throw toKerasLensError(e, source, 'the HDF5 library could not open the file');
-    }
-    if (!file || (file as unknown as { file_id?: bigint }).file_id === undefined || Number((file as any).file_id) < 0) {
-      throw new KerasLensError(source, 'HDF5 library could not open the file (damaged or truncated HDF5)');
-    }
-    return new Hdf5File(lib, file, source, null, byteSize);
-  }
-
   /** Open an HDF5 image held in memory (never touches the disk). */
   static async openMemory(bytes: Uint8Array, source: string, what = 'model.weights.h5 inside the .keras file'): Promise<Hdf5File> {
     if (!hasHdf5Signature(bytes)) throw new KerasLensError(source, `${what} is not HDF5 (damaged file)`);
     await refuseDamagedGlobalHeap(source, bytes.length, { readAt: (position, length) => bytes.subarray(position, position + length), close() {} });
     const lib = await loadMemoryLib();
     const fs = lib.FS as unknown as { writeFile(p: string, d: Uint8Array): void; unlink(p: string): void };
-    const memoryPath = `/keras-lens-${process.pid}-${++memoryCounter}.h5`;
+    const memoryPath = `/keras-lens-${++memoryCounter}.h5`;
     fs.writeFile(memoryPath, bytes);
     let file: H5.File;
     try {

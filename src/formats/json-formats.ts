@@ -8,26 +8,30 @@
  *                      `[w.tolist() for w in model.get_weights()]` (nested lists, split into layers with each layer
  *                      kind's weight count), `[{data, shape}, ...]` (same split), `{name: {data, shape}}` or
  *                      `{name: nested list}` (grouped by the layer name before the first '/').
+ *
+ * Platform-neutral: the caller gives the text, and a `ShardLocator` for the `.bin` shards a TF.js model.json names
+ * (open.ts on disk, with its checks that a shard stays inside the model.json folder); without one (the browser,
+ * bytes.ts) a model.json with shards is refused in one line.
  */
-import { open as fsOpen, readFile, realpath, stat } from 'node:fs/promises';
-import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { KerasLensError } from '../model/types';
 import type { KindContext, LayerConfig, LayerWeights, ModelConfig, ModelFile, WeightRef } from '../model/types';
 import { normalizeModelConfig } from '../model/config';
 import { kindFor } from '../model/kinds/index';
 import { outputShapesByLayer, inputShapesOf } from './architecture-match';
-import { halfToFloat, shortError } from './hdf5';
+import { halfToFloat } from './hdf5';
 import { isPlainObject, own, parseJsonText } from './json-guard';
+import type { ByteSource } from './detect';
 
-export async function openJsonModel(abs: string, source: string, externalConfig: unknown, configPath: string | null): Promise<ModelFile> {
-  let text: string;
-  try {
-    text = await readFile(abs, 'utf8');
-  } catch (e) {
-    throw new KerasLensError(source, `cannot read the file (${shortError(e)})`);
-  }
+/**
+ * Finds the weight shard a TF.js manifest names (`path` is already URL-decoded; `raw` is as written), refusing
+ * paths that leave the model.json folder; throws a KerasLensError naming the shard.
+ */
+export type ShardLocator = (path: string, raw: string) => Promise<ByteSource>;
+
+/** Open a JSON model file from its text. */
+export async function openJsonModel(text: string, source: string, externalConfig: unknown, configPath: string | null, shards: ShardLocator | null): Promise<ModelFile> {
   const v = parseJsonText(text, source, 'the file');
-  if (isPlainObject(v) && isPlainObject(own(v, 'modelTopology'))) return openTfjs(abs, source, v, externalConfig);
+  if (isPlainObject(v) && isPlainObject(own(v, 'modelTopology'))) return openTfjs(shards, source, v, externalConfig);
   if (isPlainObject(v) && typeof own(v, 'class_name') === 'string' && own(v, 'config') !== undefined && own(v, 'weights') === undefined) {
     const kerasVersion = typeof own(v, 'keras_version') === 'string' ? (own(v, 'keras_version') as string) : null;
     return {
@@ -222,12 +226,7 @@ function escapePointer(k: string): string {
 
 const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
 
-interface Shard {
-  path: string;
-  size: number;
-}
-
-async function openTfjs(abs: string, source: string, v: Record<string, unknown>, externalConfig: unknown): Promise<ModelFile> {
+async function openTfjs(locate: ShardLocator | null, source: string, v: Record<string, unknown>, externalConfig: unknown): Promise<ModelFile> {
   const topology = own(v, 'modelTopology') as Record<string, unknown>;
   const inner = isPlainObject(own(topology, 'model_config')) ? (own(topology, 'model_config') as Record<string, unknown>) : topology;
   const kerasVersion =
@@ -239,7 +238,6 @@ async function openTfjs(abs: string, source: string, v: Record<string, unknown>,
   const backend = typeof own(topology, 'backend') === 'string' ? (own(topology, 'backend') as string) : null;
   const model = normalizeModelConfig(externalConfig ?? topology, kerasVersion, source);
   const manifest = own(v, 'weightsManifest');
-  const dir = dirname(abs);
   const layerNames = new Set(model.layers.map((l) => l.name));
   const groups = new Map<string, WeightRef[]>();
   if (manifest !== undefined && !Array.isArray(manifest)) throw new KerasLensError(source, 'weightsManifest is not a list');
@@ -247,7 +245,7 @@ async function openTfjs(abs: string, source: string, v: Record<string, unknown>,
     if (!isPlainObject(group) || !Array.isArray(own(group, 'paths')) || !Array.isArray(own(group, 'weights'))) {
       throw new KerasLensError(source, `weightsManifest[${gi}] has no paths/weights lists`);
     }
-    const shards: Shard[] = [];
+    const shards: ByteSource[] = [];
     for (const p of own(group, 'paths') as unknown[]) {
       if (typeof p !== 'string') throw new KerasLensError(source, `weightsManifest[${gi}] has a non-string path`);
       let decoded: string;
@@ -256,23 +254,8 @@ async function openTfjs(abs: string, source: string, v: Record<string, unknown>,
       } catch {
         throw new KerasLensError(source, `weight shard path '${p.slice(0, 200)}' is not a valid URL-encoded path`);
       }
-      const full = resolve(dir, decoded);
-      const rel = relative(dir, full);
-      if (isAbsolute(p) || rel.startsWith('..') || rel.split(sep).includes('..')) {
-        throw new KerasLensError(source, `weight shard '${p}' is outside the model.json folder; refused`);
-      }
-      let size: number;
-      try {
-        size = (await stat(full)).size;
-      } catch {
-        throw new KerasLensError(source, `weight shard '${p}' not found beside model.json`);
-      }
-      // A shard that is a symlink leading out of the model folder is refused like a '../' path.
-      const realRel = relative(await realpath(dir), await realpath(full));
-      if (isAbsolute(realRel) || realRel.startsWith('..') || realRel.split(sep).includes('..')) {
-        throw new KerasLensError(source, `weight shard '${p}' is a link to a file outside the model.json folder; refused`);
-      }
-      shards.push({ path: full, size });
+      if (!locate) throw new KerasLensError(source, `weight shard '${p}' cannot be read here: only the model.json itself was given (open the model where its folder is on disk)`);
+      shards.push(await locate(decoded, p));
     }
     const groupBytes = shards.reduce((s, x) => s + x.size, 0);
     let offset = 0;
@@ -321,7 +304,7 @@ async function openTfjs(abs: string, source: string, v: Record<string, unknown>,
   };
 }
 
-async function readShardRange(shards: Shard[], start: number, len: number): Promise<Uint8Array> {
+async function readShardRange(shards: ByteSource[], start: number, len: number): Promise<Uint8Array> {
   const out = new Uint8Array(len);
   let pos = 0; // offset of the current shard in the group
   let done = 0;
@@ -329,12 +312,7 @@ async function readShardRange(shards: Shard[], start: number, len: number): Prom
     const from = Math.max(start + done, pos);
     const to = Math.min(start + len, pos + s.size);
     if (from < to) {
-      const fh = await fsOpen(s.path, 'r');
-      try {
-        await fh.read(out, done, to - from, from - pos);
-      } finally {
-        await fh.close();
-      }
+      out.set(await s.read(from - pos, to - from), done);
       done += to - from;
     }
     pos += s.size;

@@ -6,9 +6,12 @@
  * inflation then streams in small pieces and stops as soon as the output passes the declared size or the cap, so a
  * lying header cannot make us allocate more than one piece beyond the cap. The weights HDF5 is opened from memory
  * (h5wasm's in-memory file system); nothing is written to disk.
+ *
+ * Platform-neutral: the zip is read through a ByteSource (a file handle in Node, see open.ts; bytes in memory in the
+ * browser, see bytes.ts), with DataView instead of Buffer.
  */
-import { open as fsOpen, type FileHandle } from 'node:fs/promises';
 import { Inflate } from 'fflate';
+import type { ByteSource } from './detect';
 import { KerasLensError } from '../model/types';
 import type { ModelFile } from '../model/types';
 import { Hdf5File } from './hdf5';
@@ -33,70 +36,84 @@ const EOCD64_SIG = 0x06064b50;
 const CDH_SIG = 0x02014b50;
 const LFH_SIG = 0x04034b50;
 
-async function readAt(fh: FileHandle, pos: number, len: number): Promise<Buffer> {
-  const b = Buffer.alloc(len);
-  let got = 0;
-  while (got < len) {
-    const { bytesRead } = await fh.read(b, got, len - got, pos + got);
-    if (bytesRead === 0) break;
-    got += bytesRead;
+/** Little-endian reads of a byte range (what Buffer's readUInt*LE gave, without Buffer). */
+class LE {
+  private readonly dv: DataView;
+  constructor(readonly bytes: Uint8Array) {
+    this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
-  return got === len ? b : b.subarray(0, got);
+  get length(): number {
+    return this.bytes.length;
+  }
+  u16(i: number): number {
+    return this.dv.getUint16(i, true);
+  }
+  u32(i: number): number {
+    return this.dv.getUint32(i, true);
+  }
+  u64(i: number): number {
+    return Number(this.dv.getBigUint64(i, true));
+  }
+}
+
+async function readAt(src: ByteSource, pos: number, len: number): Promise<LE> {
+  return new LE(await src.read(pos, len));
 }
 
 /** The central directory of a zip file (zip64 aware). */
-export async function readZipDirectory(fh: FileHandle, fileSize: number, source: string): Promise<ZipEntry[]> {
+export async function readZipDirectory(fh: ByteSource, source: string): Promise<ZipEntry[]> {
+  const fileSize = fh.size;
   const tailLen = Math.min(fileSize, 65536 + 22);
   const tail = await readAt(fh, fileSize - tailLen, tailLen);
   let eocd = -1;
   for (let i = tail.length - 22; i >= 0; i--) {
-    if (tail.readUInt32LE(i) === EOCD_SIG) {
+    if (tail.u32(i) === EOCD_SIG) {
       eocd = i;
       break;
     }
   }
   if (eocd < 0) throw new KerasLensError(source, 'zip file without an end-of-central-directory record (truncated or damaged .keras)');
-  let count = tail.readUInt16LE(eocd + 10);
-  let cdSize = tail.readUInt32LE(eocd + 12);
-  let cdOffset = tail.readUInt32LE(eocd + 16);
+  let count = tail.u16(eocd + 10);
+  let cdSize = tail.u32(eocd + 12);
+  let cdOffset = tail.u32(eocd + 16);
   if (count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff) {
     const loc = eocd - 20;
-    if (loc < 0 || tail.readUInt32LE(loc) !== EOCD64_LOCATOR_SIG) throw new KerasLensError(source, 'damaged zip64 directory');
-    const eocd64Pos = Number(tail.readBigUInt64LE(loc + 8));
+    if (loc < 0 || tail.u32(loc) !== EOCD64_LOCATOR_SIG) throw new KerasLensError(source, 'damaged zip64 directory');
+    const eocd64Pos = tail.u64(loc + 8);
     const e64 = await readAt(fh, eocd64Pos, 56);
-    if (e64.length < 56 || e64.readUInt32LE(0) !== EOCD64_SIG) throw new KerasLensError(source, 'damaged zip64 directory');
-    count = Number(e64.readBigUInt64LE(32));
-    cdSize = Number(e64.readBigUInt64LE(40));
-    cdOffset = Number(e64.readBigUInt64LE(48));
+    if (e64.length < 56 || e64.u32(0) !== EOCD64_SIG) throw new KerasLensError(source, 'damaged zip64 directory');
+    count = e64.u64(32);
+    cdSize = e64.u64(40);
+    cdOffset = e64.u64(48);
   }
   if (cdOffset + cdSize > fileSize || count > 1_000_000) throw new KerasLensError(source, 'damaged zip directory');
   const cd = await readAt(fh, cdOffset, cdSize);
   const entries: ZipEntry[] = [];
   let p = 0;
   for (let n = 0; n < count; n++) {
-    if (p + 46 > cd.length || cd.readUInt32LE(p) !== CDH_SIG) throw new KerasLensError(source, 'damaged zip directory entry');
-    const method = cd.readUInt16LE(p + 10);
-    let compressedSize = cd.readUInt32LE(p + 20);
-    let size = cd.readUInt32LE(p + 24);
-    const nameLen = cd.readUInt16LE(p + 28);
-    const extraLen = cd.readUInt16LE(p + 30);
-    const commentLen = cd.readUInt16LE(p + 32);
-    let localHeaderOffset = cd.readUInt32LE(p + 42);
+    if (p + 46 > cd.length || cd.u32(p) !== CDH_SIG) throw new KerasLensError(source, 'damaged zip directory entry');
+    const method = cd.u16(p + 10);
+    let compressedSize = cd.u32(p + 20);
+    let size = cd.u32(p + 24);
+    const nameLen = cd.u16(p + 28);
+    const extraLen = cd.u16(p + 30);
+    const commentLen = cd.u16(p + 32);
+    let localHeaderOffset = cd.u32(p + 42);
     // Lengths come from the file: the name, extra field and comment must lie inside the directory.
     if (p + 46 + nameLen + extraLen + commentLen > cd.length) throw new KerasLensError(source, 'damaged zip directory entry');
-    const name = cd.subarray(p + 46, p + 46 + nameLen).toString('utf8');
+    const name = new TextDecoder().decode(cd.bytes.subarray(p + 46, p + 46 + nameLen));
     // zip64 extended information: the fields that were 0xffffffff, in order size, compressed size, offset.
     let e = p + 46 + nameLen;
     const eEnd = e + extraLen;
     while (e + 4 <= eEnd) {
-      const id = cd.readUInt16LE(e);
-      const len = cd.readUInt16LE(e + 2);
+      const id = cd.u16(e);
+      const len = cd.u16(e + 2);
       if (e + 4 + len > eEnd) break; // a field running past the extra area: ignore the rest
       if (id === 0x0001) {
         let q = e + 4;
-        if (size === 0xffffffff && q + 8 <= e + 4 + len) (size = Number(cd.readBigUInt64LE(q))), (q += 8);
-        if (compressedSize === 0xffffffff && q + 8 <= e + 4 + len) (compressedSize = Number(cd.readBigUInt64LE(q))), (q += 8);
-        if (localHeaderOffset === 0xffffffff && q + 8 <= e + 4 + len) localHeaderOffset = Number(cd.readBigUInt64LE(q));
+        if (size === 0xffffffff && q + 8 <= e + 4 + len) (size = cd.u64(q)), (q += 8);
+        if (compressedSize === 0xffffffff && q + 8 <= e + 4 + len) (compressedSize = cd.u64(q)), (q += 8);
+        if (localHeaderOffset === 0xffffffff && q + 8 <= e + 4 + len) localHeaderOffset = cd.u64(q);
       }
       e += 4 + len;
     }
@@ -109,19 +126,20 @@ export async function readZipDirectory(fh: FileHandle, fileSize: number, source:
 /**
  * Inflate (or copy) one entry, refusing to produce more than `budget` bytes or more than the entry declares.
  */
-export async function readZipEntry(fh: FileHandle, fileSize: number, entry: ZipEntry, budget: number, source: string): Promise<Uint8Array> {
+export async function readZipEntry(fh: ByteSource, entry: ZipEntry, budget: number, source: string): Promise<Uint8Array> {
+  const fileSize = fh.size;
   if (entry.size > budget) {
     throw new KerasLensError(source, `zip entry '${entry.name}' would inflate to ${entry.size} bytes, over the ${budget}-byte limit (zip bomb?)`);
   }
   // Ratio cap too: hundreds of MB claimed by a few hundred KB of deflate is a bomb, refused before inflating.
   if (entry.method !== 0) checkInflateSize(source, entry.name, entry.compressedSize, entry.size, budget);
   const lfh = await readAt(fh, entry.localHeaderOffset, 30);
-  if (lfh.length < 30 || lfh.readUInt32LE(0) !== LFH_SIG) throw new KerasLensError(source, `damaged zip entry '${entry.name}'`);
-  const dataStart = entry.localHeaderOffset + 30 + lfh.readUInt16LE(26) + lfh.readUInt16LE(28);
+  if (lfh.length < 30 || lfh.u32(0) !== LFH_SIG) throw new KerasLensError(source, `damaged zip entry '${entry.name}'`);
+  const dataStart = entry.localHeaderOffset + 30 + lfh.u16(26) + lfh.u16(28);
   if (dataStart + entry.compressedSize > fileSize) throw new KerasLensError(source, `zip entry '${entry.name}' runs past the end of the file`);
   if (entry.method === 0) {
     if (entry.compressedSize !== entry.size) throw new KerasLensError(source, `zip entry '${entry.name}' has inconsistent sizes`);
-    return new Uint8Array(await readAt(fh, dataStart, entry.size));
+    return (await readAt(fh, dataStart, entry.size)).bytes;
   }
   if (entry.method !== 8) throw new KerasLensError(source, `zip entry '${entry.name}' uses compression method ${entry.method} (only stored and deflate are supported)`);
 
@@ -145,7 +163,7 @@ export async function readZipEntry(fh: FileHandle, fileSize: number, entry: ZipE
   let pos = 0;
   while (pos < entry.compressedSize && !failure) {
     const n = Math.min(READ, entry.compressedSize - pos);
-    const buf = await readAt(fh, dataStart + pos, n);
+    const buf = (await readAt(fh, dataStart + pos, n)).bytes;
     for (let i = 0; i < buf.length && !failure; i += PIECE) {
       const last = pos + i + PIECE >= entry.compressedSize;
       try {
@@ -161,20 +179,14 @@ export async function readZipEntry(fh: FileHandle, fileSize: number, entry: ZipE
   return out;
 }
 
-export async function openKerasArchive(
-  abs: string,
-  source: string,
-  fileSize: number,
-  maxInflateBytes: number,
-  externalConfig: unknown,
-): Promise<ModelFile> {
-  const fh = await fsOpen(abs, 'r');
+/** Open a `.keras` zip read through `fh` (the caller closes what it stands on). */
+export async function openKerasArchive(fh: ByteSource, source: string, maxInflateBytes: number, externalConfig: unknown): Promise<ModelFile> {
   let weightsBytes: Uint8Array;
   let config: unknown;
   let kerasVersion: string | null = null;
   let weightsEntry: ZipEntry | undefined;
-  try {
-    const entries = await readZipDirectory(fh, fileSize, source);
+  {
+    const entries = await readZipDirectory(fh, source);
     const byName = new Map(entries.map((e) => [e.name, e]));
     const configEntry = byName.get('config.json');
     const metadataEntry = byName.get('metadata.json');
@@ -193,7 +205,7 @@ export async function openKerasArchive(
     }
     let budget = maxInflateBytes;
     const text = async (e: ZipEntry) => {
-      const b = await readZipEntry(fh, fileSize, e, budget, source);
+      const b = await readZipEntry(fh, e, budget, source);
       budget -= b.length;
       return new TextDecoder().decode(b);
     };
@@ -202,9 +214,7 @@ export async function openKerasArchive(
       if (isPlainObject(meta) && typeof own(meta, 'keras_version') === 'string') kerasVersion = own(meta, 'keras_version') as string;
     }
     if (configEntry) config = parseJsonText(await text(configEntry), source, 'config.json');
-    weightsBytes = await readZipEntry(fh, fileSize, weightsEntry, budget, source);
-  } finally {
-    await fh.close();
+    weightsBytes = await readZipEntry(fh, weightsEntry, budget, source);
   }
   const h5 = await Hdf5File.openMemory(weightsBytes, source);
   try {

@@ -1,18 +1,25 @@
 /**
- * openModelFile: any Keras weight file -> ModelFile. The format is decided by the bytes, not the extension:
+ * NODE-ONLY: openModelFile: a Keras weight file on disk -> ModelFile. The format is decided by the bytes, not the
+ * extension (detect.ts):
  *   HDF5 signature (at 0, 512, 1024, 2048, ... : HDF5 allows a user block) -> legacy Keras layout or Keras 3 weights
  *   zip local-header signature PK\x03\x04                                   -> Keras 3 `.keras`
  *   JSON ('{' or '[' after optional BOM/whitespace)                        -> architecture / TF.js / weight dump
+ * Files are read through file handles (random access: only what is needed is read). bytes.ts is the same for bytes
+ * in memory (the browser).
  */
-import { open as fsOpen, readFile, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { open as fsOpen, readFile, realpath, stat, type FileHandle } from 'node:fs/promises';
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { KerasLensError } from '../model/types';
 import type { ModelFile } from '../model/types';
-import { Hdf5File, shortError } from './hdf5';
+import { detectContent, hdf5SignatureOffset, truncatedHdf5Problem, type ByteSource, type ContentKind } from './detect';
+import { shortError } from './hdf5';
+import { openHdf5Disk } from './hdf5-disk';
 import { modelFileFromHdf5 } from './hdf5-model';
 import { openKerasArchive, DEFAULT_MAX_INFLATE_BYTES } from './keras-archive';
-import { openJsonModel } from './json-formats';
-import { parseJsonText } from './json-guard';
+import { openJsonModel, type ShardLocator } from './json-formats';
+import { parseArchitectureText } from './bytes';
+
+export type { ContentKind };
 
 export interface OpenOptions {
   /** A `model.to_json()` architecture (any Keras generation, or a TF.js model.json) for a weights-only file. */
@@ -21,85 +28,58 @@ export interface OpenOptions {
   maxInflateBytes?: number;
 }
 
-const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
+/** A ByteSource over an open file handle. */
+function handleSource(fh: FileHandle, size: number): ByteSource {
+  return {
+    size,
+    async read(position, length) {
+      const b = new Uint8Array(Math.max(0, Math.min(length, size - position)));
+      let got = 0;
+      while (got < b.length) {
+        const { bytesRead } = await fh.read(b, got, b.length - got, position + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      return got === b.length ? b : b.subarray(0, got);
+    },
+  };
+}
 
-export type ContentKind = 'hdf5' | 'zip' | 'json' | 'unknown';
+/** Run `body` on the file at `path` opened read-only (closed afterwards). */
+async function withFile<T>(path: string, size: number, body: (src: ByteSource) => Promise<T>): Promise<T> {
+  const fh = await fsOpen(path, 'r');
+  try {
+    return await body(handleSource(fh, size));
+  } finally {
+    await fh.close();
+  }
+}
 
 /**
- * A truncated HDF5 file, told from its superblock's end-of-file address before the HDF5 library sees it (the
- * library would print a page of diagnostics to stderr). Returns the problem, or null when the size is plausible.
+ * TF.js weight shards on disk, beside the model.json: a path that leaves its folder ('../', absolute, or a symlink
+ * leading out) is refused.
  */
-async function truncatedHdf5Problem(path: string, sigOffset: number, size: number): Promise<string | null> {
-  const fh = await fsOpen(path, 'r');
-  try {
-    const sb = Buffer.alloc(64);
-    const { bytesRead } = await fh.read(sb, 0, 64, sigOffset);
-    if (bytesRead < 24) return 'truncated HDF5 file (no complete superblock)';
-    const version = sb[8];
-    let offsetSize: number;
-    let baseAt: number;
-    if (version === 0 || version === 1) {
-      offsetSize = sb[13];
-      baseAt = version === 0 ? 24 : 28;
-    } else if (version === 2 || version === 3) {
-      offsetSize = sb[9];
-      baseAt = 12;
-    } else return null;
-    if (offsetSize !== 8 && offsetSize !== 4) return null;
-    const eofAt = baseAt + 2 * offsetSize;
-    if (bytesRead < eofAt + offsetSize) return 'truncated HDF5 file (no complete superblock)';
-    const read = (at: number) => (offsetSize === 8 ? Number(sb.readBigUInt64LE(at)) : sb.readUInt32LE(at));
-    const undefinedAddr = offsetSize === 8 ? Number(0xffffffffffffffffn) : 0xffffffff;
-    const base = read(baseAt);
-    const eof = read(eofAt);
-    if (eof === undefinedAddr) return null;
-    const needed = (base === undefinedAddr ? sigOffset : base) + eof;
-    if (size < needed) return `truncated HDF5 file (${size} bytes, the file says ${needed}); was the download or copy cut short?`;
-    return null;
-  } finally {
-    await fh.close();
-  }
-}
-
-/** Where the HDF5 superblock signature sits (0, 512, 1024, ...), or -1. */
-async function hdf5SignatureOffset(path: string, size: number): Promise<number> {
-  const fh = await fsOpen(path, 'r');
-  try {
-    const sig = Buffer.alloc(8);
-    for (let off = 0; off + 8 <= size; off = off === 0 ? 512 : off * 2) {
-      const r = await fh.read(sig, 0, 8, off);
-      if (r.bytesRead === 8 && HDF5_SIGNATURE.every((b, j) => sig[j] === b)) return off;
+function shardsBeside(abs: string, source: string): ShardLocator {
+  const dir = dirname(abs);
+  return async (decoded, p) => {
+    const full = resolve(dir, decoded);
+    const rel = relative(dir, full);
+    if (isAbsolute(p) || rel.startsWith('..') || rel.split(sep).includes('..')) {
+      throw new KerasLensError(source, `weight shard '${p}' is outside the model.json folder; refused`);
     }
-    return -1;
-  } finally {
-    await fh.close();
-  }
-}
-
-/** What the file's bytes say it is. */
-export async function detectContent(path: string, size: number): Promise<ContentKind> {
-  const fh = await fsOpen(path, 'r');
-  try {
-    const head = Buffer.alloc(16);
-    const { bytesRead } = await fh.read(head, 0, 16, 0);
-    if (bytesRead >= 8 && HDF5_SIGNATURE.every((b, i) => head[i] === b)) return 'hdf5';
-    if (bytesRead >= 4 && head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04) return 'zip';
-    // Empty zips start with the end-of-central-directory record.
-    if (bytesRead >= 4 && head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x05 && head[3] === 0x06) return 'zip';
-    let i = 0;
-    if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) i = 3;
-    while (i < bytesRead && (head[i] === 0x20 || head[i] === 0x0a || head[i] === 0x0d || head[i] === 0x09)) i++;
-    if (i < bytesRead && (head[i] === 0x7b || head[i] === 0x5b)) return 'json';
-    // HDF5 with a user block: the superblock sits at 512, 1024, 2048, ...
-    const sig = Buffer.alloc(8);
-    for (let off = 512; off + 8 <= size; off *= 2) {
-      const r = await fh.read(sig, 0, 8, off);
-      if (r.bytesRead === 8 && HDF5_SIGNATURE.every((b, j) => sig[j] === b)) return 'hdf5';
+    let size: number;
+    try {
+      size = (await stat(full)).size;
+    } catch {
+      throw new KerasLensError(source, `weight shard '${p}' not found beside model.json`);
     }
-    return 'unknown';
-  } finally {
-    await fh.close();
-  }
+    const realRel = relative(await realpath(dir), await realpath(full));
+    if (isAbsolute(realRel) || realRel.startsWith('..') || realRel.split(sep).includes('..')) {
+      throw new KerasLensError(source, `weight shard '${p}' is a link to a file outside the model.json folder; refused`);
+    }
+    // Each read opens the shard again: a ModelFile holds no file handles between reads.
+    return { size, read: (position, length) => withFile(full, size, (s) => s.read(position, length)) };
+  };
 }
 
 export async function openModelFile(path: string, opts: OpenOptions = {}): Promise<ModelFile> {
@@ -124,20 +104,27 @@ export async function openModelFile(path: string, opts: OpenOptions = {}): Promi
 
   let kind: ContentKind;
   try {
-    kind = await detectContent(abs, size);
+    kind = await withFile(abs, size, (src) => detectContent(src));
   } catch (e) {
     throw new KerasLensError(source, `cannot read the file (${shortError(e)})`);
   }
   switch (kind) {
     case 'hdf5': {
-      const problem = await truncatedHdf5Problem(abs, await hdf5SignatureOffset(abs, size), size);
+      const problem = await withFile(abs, size, async (src) => truncatedHdf5Problem(src, await hdf5SignatureOffset(src)));
       if (problem) throw new KerasLensError(source, problem);
       return openHdf5(abs, source, externalConfig);
     }
     case 'zip':
-      return openKerasArchive(abs, source, size, opts.maxInflateBytes ?? DEFAULT_MAX_INFLATE_BYTES, externalConfig);
-    case 'json':
-      return openJsonModel(abs, source, externalConfig, opts.configPath ?? null);
+      return withFile(abs, size, (src) => openKerasArchive(src, source, opts.maxInflateBytes ?? DEFAULT_MAX_INFLATE_BYTES, externalConfig));
+    case 'json': {
+      let text: string;
+      try {
+        text = await readFile(abs, 'utf8');
+      } catch (e) {
+        throw new KerasLensError(source, `cannot read the file (${shortError(e)})`);
+      }
+      return openJsonModel(text, source, externalConfig, opts.configPath ?? null, shardsBeside(abs, source));
+    }
     default:
       throw new KerasLensError(source, 'not a Keras model file (neither HDF5, a .keras zip nor JSON)');
   }
@@ -152,12 +139,11 @@ export async function readArchitectureFile(configPath: string): Promise<unknown>
     const code = (e as NodeJS.ErrnoException).code;
     throw new KerasLensError(configPath, code === 'ENOENT' ? 'architecture file not found' : `cannot read the architecture file (${shortError(e)})`);
   }
-  if (text.trim() === '') throw new KerasLensError(configPath, 'the architecture file is empty');
-  return parseJsonText(text, configPath, 'the architecture file');
+  return parseArchitectureText(text, configPath);
 }
 
 async function openHdf5(abs: string, source: string, externalConfig: unknown): Promise<ModelFile> {
-  const h5 = await Hdf5File.openDisk(abs, source);
+  const h5 = await openHdf5Disk(abs, source);
   try {
     return modelFileFromHdf5(h5, source, externalConfig, null);
   } catch (e) {
