@@ -2,9 +2,16 @@
  * `npm run bench`: LSTM(128) and GRU(128) over 100 steps of 64 features, batch 1 and batch 32, with the same
  * weights and inputs, in one process:
  *   (a) Keras Lens: predict() on a Model built from an in-memory model file (the public engine path), with the
- *       WebAssembly SIMD kernel, then again with the pure-TypeScript fallback kernel;
+ *       WebAssembly SIMD matmul backend (float32, the default), then again with the pure-TypeScript fallback
+ *       backend (float64), and with SIMD in float64;
  *   (b) tfjs-layers on tfjs-backend-cpu;
- *   (c) tfjs-layers on tfjs-backend-wasm (SIMD; .wasm files from node_modules, no network).
+ *   (c) tfjs-layers on tfjs-backend-wasm (SIMD; .wasm files from node_modules, no network);
+ *   (d) Keras Lens with its fast path switched off (setFastRecurrentPath(false)): the kinds' readable step, the
+ *       number that justifies keeping two implementations;
+ *   (e) numpy + OpenBLAS in a python3 child (test/bench/numpy_rnn.py) on the same weights and inputs, written to a
+ *       temporary folder as float32 files; OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are removed from that child's
+ *       environment only, so OpenBLAS picks its kernels for this CPU. Skipped, with the reason printed, where
+ *       python3 or numpy is missing.
  * Prints per-case medians after warm-up (ours and tfjs alternating run by run), as wall-clock time and as this
  * process's CPU time (robust when other processes share the cores), GFLOP/s (2·batch·steps·(features+units)·
  * gates·units), the speed-ups and the max abs difference between outputs. The LAST line is one JSON object with
@@ -14,12 +21,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { dirname, join } from 'node:path';
-import { cpus, loadavg } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { buildModel, type Model } from '../../src/model/graph';
 import { predict } from '../../src/engine/predict';
 import type { LayerConfig, ModelFile, Tensor, WeightRef } from '../../src/model/types';
 import { setPreferredMatmulBackend, simdSupported, type MatmulBackend } from '../../src/kernels/workspace';
-import { fastRecurrentRunCount } from '../../src/model/kinds/fast-recurrent';
+import { fastRecurrentRunCount, setFastRecurrentPath, setFastRecurrentPrecision } from '../../src/model/kinds/fast-recurrent';
 import { prepareGru, prepareLstm, runGru, runLstm } from '../../src/kernels/recurrent';
 import { seededRandom as rng } from '../fixtures/models';
 
@@ -196,18 +205,73 @@ function tfPredict(m: tf.LayersModel, x: Float32Array, batch: number): Float32Ar
   return tf.tidy(() => (m.predict(tf.tensor3d(x, [batch, STEPS, FEATURES])) as tf.Tensor).dataSync() as Float32Array);
 }
 
+// ---- numpy + OpenBLAS ------------------------------------------------------------------------------
+interface NumpyPeer {
+  version: string;
+  /** keyed `${cell}_b${batch}` */
+  timings: Map<string, { t: Timing; out: Float32Array }>;
+}
+/** Runs test/bench/numpy_rnn.py on the same weights and inputs; a string says why it was skipped. */
+function numpyPeer(weights: Map<Cell, Weights>, inputs: Map<number, Float32Array>): NumpyPeer | string {
+  const dir = mkdtempSync(join(tmpdir(), 'keras-lens-bench-'));
+  try {
+    const file = (name: string, data: Float32Array) => {
+      writeFileSync(join(dir, name), new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      return name;
+    };
+    for (const b of BATCHES) file(`x_b${b}.f32`, inputs.get(b)!);
+    const cases = [];
+    for (const cell of CELLS) {
+      const w = weights.get(cell)!;
+      const names = { kernel: file(`${cell}_kernel.f32`, w.kernel), recurrent_kernel: file(`${cell}_recurrent.f32`, w.recurrentKernel), bias: file(`${cell}_bias.f32`, w.bias) };
+      for (const batch of BATCHES) {
+        cases.push({ name: `${cell}_b${batch}`, cell, units: UNITS, features: FEATURES, steps: STEPS, batch, input: `x_b${batch}.f32`, ...names });
+      }
+    }
+    writeFileSync(join(dir, 'cases.json'), JSON.stringify({ cases }));
+    const env = { ...process.env };
+    delete env.OPENBLAS_CORETYPE;
+    delete env.OPENBLAS_L2_SIZE;
+    const script = join(__dirname, 'numpy_rnn.py');
+    const r = spawnSync('python3', [script, dir], { env, encoding: 'utf8', timeout: 600_000 });
+    if (r.error) return `python3 could not be started (${r.error.message})`;
+    if (r.status !== 0) {
+      const why = (r.stderr || '').trim().split('\n').pop() ?? '';
+      return /No module named .?numpy/.test(r.stderr ?? '') ? 'numpy is not installed for python3' : `numpy_rnn.py failed: ${why}`;
+    }
+    const line = r.stdout.trim().split('\n').pop() ?? '';
+    const parsed = JSON.parse(line) as Record<string, { ms: number; cpu_ms: number } | string>;
+    const timings = new Map<string, { t: Timing; out: Float32Array }>();
+    for (const c of cases) {
+      const v = parsed[c.name] as { ms: number; cpu_ms: number };
+      const bytes = readFileSync(join(dir, `${c.name}.numpy.f32`));
+      const out = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+      timings.set(c.name, { t: { ms: v.ms, cpuMs: v.cpu_ms }, out });
+    }
+    return { version: String(parsed.numpy), timings };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 // ---- main ----------------------------------------------------------------------------------------
 interface Row {
   cell: Cell;
   batch: number;
   simd: Timing;
+  simd64: Timing;
   ts: Timing;
+  readable: Timing;
   tfCpu: Timing;
   tfWasm: Timing;
+  numpy: Timing | null;
   diffCpu: number;
   diffWasm: number;
   diffTs: number;
+  diffReadable: number;
+  diffNumpy: number;
   fast: boolean;
+  readableRan: boolean;
 }
 
 async function main(): Promise<void> {
@@ -223,13 +287,13 @@ async function main(): Promise<void> {
   const oursT = new Map<string, { t: Timing; out: Float64Array; fast: boolean }>();
   const tfT = new Map<string, { t: Timing; out: Float32Array }>();
   let wasmSimd = false;
-  // Phase 1: our SIMD kernel against tfjs-wasm; phase 2: our TypeScript fallback against tfjs-cpu.
+  // Phase 1: our SIMD backend against tfjs-wasm; phase 2: our TypeScript fallback against tfjs-cpu.
   const phases: [MatmulBackend, string][] = [
     [simdSupported() ? 'simd' : 'typescript', 'wasm'],
     ['typescript', 'cpu'],
   ];
-  for (const [kernel, backend] of phases) {
-    setPreferredMatmulBackend(kernel);
+  for (const [matmul, backend] of phases) {
+    setPreferredMatmulBackend(matmul);
     await tf.setBackend(backend);
     await tf.ready();
     if (backend === 'wasm') wasmSimd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT') as boolean;
@@ -242,14 +306,52 @@ async function main(): Promise<void> {
         const first = await ours(model, x);
         const tfOut = tfPredict(m, data, batch);
         const [t, tft] = await alternateMedians([() => predict(model, x), () => tfPredict(m, data, batch)]);
-        oursT.set(`${kernel}/${cell}/${batch}`, { t, out: first.out, fast: first.fast });
+        oursT.set(`${matmul}/${cell}/${batch}`, { t, out: first.out, fast: first.fast });
         tfT.set(`${backend}/${cell}/${batch}`, { t: tft, out: tfOut });
-        console.error(`  measured ${cell} batch ${batch}: ours (${kernel}) ${t.ms.toFixed(2)} ms, tfjs-${backend} ${tft.ms.toFixed(2)} ms`);
+        console.error(`  measured ${cell} batch ${batch}: ours (${matmul}) ${t.ms.toFixed(2)} ms, tfjs-${backend} ${tft.ms.toFixed(2)} ms`);
       }
       m.dispose();
     }
   }
   setPreferredMatmulBackend('auto');
+
+  // Phase 3: the fast path (float32, and float64) against the kinds' readable step, same model and input, alternating.
+  const readableT = new Map<string, { t: Timing; out: Float64Array; ran: boolean }>();
+  const simd64T = new Map<string, Timing>();
+  const float64 = async (model: Model, x: Tensor) => {
+    setFastRecurrentPrecision('float64');
+    try {
+      return await predict(model, x);
+    } finally {
+      setFastRecurrentPrecision('float32');
+    }
+  };
+  for (const cell of CELLS) {
+    const model = models.get(cell)!;
+    for (const batch of BATCHES) {
+      const x: Tensor = { shape: [batch, STEPS, FEATURES], data: inputs.get(batch)! };
+      const readable = async () => {
+        setFastRecurrentPath(false);
+        try {
+          return await ours(model, x);
+        } finally {
+          setFastRecurrentPath(true);
+        }
+      };
+      const first = await readable();
+      const [fastT, f64T, readT] = await alternateMedians([() => predict(model, x), () => float64(model, x), readable]);
+      readableT.set(`${cell}/${batch}`, { t: readT, out: first.out, ran: !first.fast });
+      simd64T.set(`${cell}/${batch}`, f64T);
+      console.error(
+        `  measured ${cell} batch ${batch}: fast path ${fastT.ms.toFixed(2)} ms (float32), ${f64T.ms.toFixed(2)} ms (float64), readable step ${readT.ms.toFixed(2)} ms`,
+      );
+    }
+  }
+
+  // Phase 4: numpy + OpenBLAS in a child process (cannot alternate with ours; run after, on the same data).
+  const peer = numpyPeer(weights, inputs);
+  if (typeof peer === 'string') console.error(`  numpy peer skipped: ${peer}`);
+  else console.error(`  measured numpy ${peer.version}: ${[...peer.timings].map(([k, v]) => `${k} ${v.t.ms.toFixed(2)} ms`).join(', ')}`);
 
   const rows: Row[] = [];
   for (const cell of CELLS) {
@@ -258,30 +360,41 @@ async function main(): Promise<void> {
       const ts = oursT.get(`typescript/${cell}/${batch}`)!;
       const cpu = tfT.get(`cpu/${cell}/${batch}`)!;
       const wasm = tfT.get(`wasm/${cell}/${batch}`)!;
+      const readable = readableT.get(`${cell}/${batch}`)!;
+      const np = typeof peer === 'string' ? null : peer.timings.get(`${cell}_b${batch}`)!;
       rows.push({
         cell,
         batch,
         simd: simd.t,
+        simd64: simd64T.get(`${cell}/${batch}`)!,
         ts: ts.t,
+        readable: readable.t,
         tfCpu: cpu.t,
         tfWasm: wasm.t,
+        numpy: np ? np.t : null,
         diffCpu: maxAbsDiff(simd.out, cpu.out),
         diffWasm: maxAbsDiff(simd.out, wasm.out),
-        diffTs: maxAbsDiff(simd.out, ts.out),
+        diffTs: maxAbsDiff(readable.out, ts.out),
+        diffReadable: maxAbsDiff(simd.out, readable.out),
+        diffNumpy: np ? maxAbsDiff(simd.out, np.out) : NaN,
         fast: simd.fast && ts.fast,
+        readableRan: readable.ran,
       });
     }
   }
 
   // Direct kernel calls (no engine around them), for reference.
   const direct: string[] = [];
+  const directMs = new Map<string, Timing>();
   for (const cell of CELLS) {
     const w = weights.get(cell)!;
     for (const batch of BATCHES) {
       const x = inputs.get(batch)!;
-      const p = cell === 'lstm' ? prepareLstm(w, UNITS) : prepareGru(w, UNITS, false);
+      const f32 = { precision: 'float32' as const };
+      const p = cell === 'lstm' ? prepareLstm(w, UNITS, f32) : prepareGru(w, UNITS, false, f32);
       const run = () => (p.cell === 'lstm' ? runLstm(p, x, batch, STEPS, FEATURES) : runGru(p as ReturnType<typeof prepareGru>, x, batch, STEPS, FEATURES));
       const t = await medianMs(run);
+      directMs.set(`${cell}_b${batch}`, t);
       direct.push(`${cell.toUpperCase()} b${batch} ${t.ms.toFixed(2)} ms wall, ${t.cpuMs.toFixed(2)} ms CPU (${gflops(batch, cell, t.cpuMs).toFixed(1)} GFLOP/s)`);
     }
   }
@@ -291,55 +404,86 @@ async function main(): Promise<void> {
   console.log(`Keras Lens recurrent benchmark — units ${UNITS}, ${STEPS} steps × ${FEATURES} features, LSTM and GRU (reset_after=false)`);
   console.log(
     `Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), load average ${load.toFixed(1)}; ` +
-      `WebAssembly SIMD: ours ${simdSupported() ? 'yes' : 'no'}, tfjs-wasm ${wasmSimd ? 'yes' : 'no'}`,
+      `WebAssembly SIMD: ours ${simdSupported() ? 'yes' : 'no'}, tfjs-wasm ${wasmSimd ? 'yes' : 'no'}; ` +
+      (typeof peer === 'string' ? `numpy peer skipped: ${peer}` : `numpy ${peer.version} (float32, OpenBLAS, its own threads)`),
   );
   console.log(
     fast
       ? 'measured through the engine\'s public path: predict() on a Model built from an in-memory model file (the fast recurrent kernels ran)'
       : 'measured through the engine\'s public path: predict() on a Model built from an in-memory model file — NOTE: the fast kernels did NOT run (the layer kinds call the readable reference step), so "ours" is the reference step',
   );
-  console.log('times = median of several runs after one warm-up, ours and tfjs alternating; wall-clock ms, and CPU ms of this process (robust when other processes load the machine)');
-  const fmt = (t: Timing) => `${t.ms.toFixed(2).padStart(9)} (${t.cpuMs.toFixed(1).padStart(7)})`;
-  console.log('case      ours SIMD wall (cpu)  ours TS wall (cpu)    tfjs-cpu wall (cpu)   tfjs-wasm wall (cpu) | GFLOP/s by CPU time ours/TS/cpu/wasm | speed-up wall [cpu]: ×tfjs-wasm ×tfjs-cpu TS×tfjs-cpu | max|Δ| vs tfjs-cpu, tfjs-wasm, TS');
+  console.log('times = median of several runs after one warm-up, ours and tfjs (and fast and readable) alternating; numpy in its own process after; wall-clock ms, and CPU ms of the measuring process (robust when other processes load the machine)');
+  const fmt = (t: Timing | null) => (t ? `${t.ms.toFixed(2).padStart(9)} (${t.cpuMs.toFixed(1).padStart(7)})` : '        — (      —)');
+  console.log('ours = the default fast path (SIMD float32); SIMD64 = the same in float64; TS = the TypeScript fallback (float64); readable = the kinds\' own step (float64)');
+  console.log(
+    'case      ours wall (cpu)       SIMD64 wall (cpu)     ours TS wall (cpu)    readable wall (cpu)   tfjs-cpu wall (cpu)   tfjs-wasm wall (cpu)  numpy wall (cpu)     ' +
+      '| GFLOP/s by CPU time ours/TS/cpu/wasm | speed-up wall [cpu]: fast×readable ×numpy ×tfjs-wasm ×tfjs-cpu TS×tfjs-cpu | max|Δ| ours vs readable, numpy, tfjs-cpu, tfjs-wasm; TS vs readable',
+  );
   const result: Record<string, number | boolean | string> = {};
+  const ratio = (slow: Timing, quick: Timing) => ({ wall: slow.ms / quick.ms, cpu: slow.cpuMs / quick.cpuMs });
   for (const r of rows) {
     const key = `${r.cell}_b${r.batch}`;
-    const ratio = (slow: Timing, quick: Timing) => ({ wall: slow.ms / quick.ms, cpu: slow.cpuMs / quick.cpuMs });
     const vsWasm = ratio(r.tfWasm, r.simd);
     const vsCpu = ratio(r.tfCpu, r.simd);
     const tsVsCpu = ratio(r.tfCpu, r.ts);
-    const both = (x: { wall: number; cpu: number }) => `${x.wall.toFixed(1)}× [${x.cpu.toFixed(1)}×]`;
+    const vsReadable = ratio(r.readable, r.simd);
+    const vsNumpy = r.numpy ? ratio(r.numpy, r.simd) : null;
+    const both = (x: { wall: number; cpu: number } | null) => (x ? `${x.wall.toFixed(1)}× [${x.cpu.toFixed(1)}×]` : '— [—]');
     console.log(
-      `${(r.cell.toUpperCase() + ' b' + r.batch).padEnd(8)}${fmt(r.simd)}  ${fmt(r.ts)}  ${fmt(r.tfCpu)}  ${fmt(r.tfWasm)} | ` +
+      `${(r.cell.toUpperCase() + ' b' + r.batch).padEnd(8)}${fmt(r.simd)}  ${fmt(r.simd64)}  ${fmt(r.ts)}  ${fmt(r.readable)}  ${fmt(r.tfCpu)}  ${fmt(r.tfWasm)}  ${fmt(r.numpy)} | ` +
         `${[r.simd, r.ts, r.tfCpu, r.tfWasm].map((t) => gflops(r.batch, r.cell, t.cpuMs).toFixed(2)).join(' / ')} | ` +
-        `${both(vsWasm)} ${both(vsCpu)} ${both(tsVsCpu)} | ${r.diffCpu.toExponential(1)}, ${r.diffWasm.toExponential(1)}, ${r.diffTs.toExponential(1)}`,
+        `${both(vsReadable)} ${both(vsNumpy)} ${both(vsWasm)} ${both(vsCpu)} ${both(tsVsCpu)} | ` +
+        `${[r.diffReadable, r.diffNumpy, r.diffCpu, r.diffWasm, r.diffTs].map((d) => (Number.isNaN(d) ? '—' : d.toExponential(1))).join(', ')}`,
     );
     result[`${key}_ms`] = +r.simd.ms.toFixed(3);
     result[`${key}_cpu_ms`] = +r.simd.cpuMs.toFixed(3);
+    result[`${key}_fast_vs_readable`] = +vsReadable.wall.toFixed(2);
+    result[`${key}_fast_vs_readable_cpu_time`] = +vsReadable.cpu.toFixed(2);
+    result[`${key}_float64_ms`] = +r.simd64.ms.toFixed(3);
+    if (vsNumpy) {
+      result[`${key}_vs_numpy`] = +vsNumpy.wall.toFixed(2);
+      result[`${key}_vs_numpy_cpu_time`] = +vsNumpy.cpu.toFixed(2);
+      result[`${key}_max_abs_diff_vs_numpy`] = +r.diffNumpy.toExponential(2);
+    }
     result[`${key}_vs_tfjs_wasm`] = +vsWasm.wall.toFixed(2);
     result[`${key}_vs_tfjs_wasm_cpu_time`] = +vsWasm.cpu.toFixed(2);
     result[`${key}_vs_tfjs_cpu`] = +vsCpu.wall.toFixed(2);
     result[`${key}_typescript_vs_tfjs_cpu`] = +tsVsCpu.wall.toFixed(2);
     result[`${key}_typescript_vs_tfjs_cpu_cpu_time`] = +tsVsCpu.cpu.toFixed(2);
     result[`${key}_max_abs_diff_vs_tfjs`] = +Math.max(r.diffCpu, r.diffWasm).toExponential(2);
+    const d = directMs.get(key)!;
+    result[`${key}_predict_overhead_vs_kernel`] = +(r.simd.ms / d.ms - 1).toFixed(3);
   }
-  console.log(`direct kernel calls (SIMD, no engine around them): ${direct.join('; ')}`);
+  console.log(`direct kernel calls (SIMD float32, no engine around them): ${direct.join('; ')}`);
+  console.log(
+    `predict() overhead over the bare kernel: ${rows.map((r) => `${r.cell.toUpperCase()} b${r.batch} ${(100 * (r.simd.ms / directMs.get(`${r.cell}_b${r.batch}`)!.ms - 1)).toFixed(0)}%`).join(', ')} (wall)`,
+  );
   // A target counts as met when both the wall-clock and the CPU-time ratio reach it.
   const meets = (rs: Row[], slow: (r: Row) => Timing, quick: (r: Row) => Timing, factor: number) =>
     rs.every((r) => slow(r).ms / quick(r).ms >= factor && slow(r).cpuMs / quick(r).cpuMs >= factor);
+  const withNumpy = rows.filter((r) => r.numpy);
   const targets = {
     wasm_b1: meets(rows.filter((r) => r.batch === 1), (r) => r.tfWasm, (r) => r.simd, 5),
     wasm_b32: meets(rows.filter((r) => r.batch === 32), (r) => r.tfWasm, (r) => r.simd, 1.5),
     typescript_vs_cpu: meets(rows, (r) => r.tfCpu, (r) => r.ts, 5),
-    exact: rows.every((r) => r.diffCpu <= 1e-5 && r.diffWasm <= 1e-5 && r.diffTs <= 1e-9),
+    numpy_b1: withNumpy.length > 0 && meets(withNumpy.filter((r) => r.batch === 1), (r) => r.numpy!, (r) => r.simd, 1.5),
+    numpy_b32: withNumpy.length > 0 && meets(withNumpy.filter((r) => r.batch === 32), (r) => r.numpy!, (r) => r.simd, 0.8),
+    exact: rows.every((r) => r.diffCpu <= 1e-5 && r.diffWasm <= 1e-5 && r.diffTs <= 1e-12 && r.diffReadable <= 1e-5 && !(r.diffNumpy > 1e-5)),
   };
+  const met = (ok: boolean) => (ok ? 'MET' : 'NOT met');
   console.log(
-    `targets (wall and CPU time): ≥5× tfjs-wasm at batch 1 ${targets.wasm_b1 ? 'MET' : 'NOT met'}; ≥1.5× at batch 32 ${targets.wasm_b32 ? 'MET' : 'NOT met'}; ` +
-      `TypeScript fallback ≥5× tfjs-cpu ${targets.typescript_vs_cpu ? 'MET' : 'NOT met'}; outputs within 1e-5 of tfjs ${targets.exact ? 'yes' : 'NO'}`,
+    `targets (wall and CPU time): ≥5× tfjs-wasm at batch 1 ${met(targets.wasm_b1)}; ≥1.5× at batch 32 ${met(targets.wasm_b32)}; ` +
+      `TypeScript fallback ≥5× tfjs-cpu ${met(targets.typescript_vs_cpu)}; ` +
+      (withNumpy.length ? `≥1.5× numpy at batch 1 ${met(targets.numpy_b1)}; ≥0.8× numpy at batch 32 ${met(targets.numpy_b32)}; ` : 'numpy targets not measured; ') +
+      `outputs within 1e-5 of the readable step, tfjs${withNumpy.length ? ' and numpy' : ''}, TS fallback = readable (1e-12) ${targets.exact ? 'yes' : 'NO'}` +
+      (rows.every((r) => r.readableRan) ? '' : ' — NOTE: the readable step did not run when asked'),
   );
   result.path = fast ? 'predict' : 'predict-reference-step';
   result.load_average = +load.toFixed(1);
-  result.targets_met = fast && targets.wasm_b1 && targets.wasm_b32 && targets.typescript_vs_cpu && targets.exact;
+  if (typeof peer === 'string') result.numpy_skipped = peer;
+  else result.numpy = peer.version;
+  result.targets_met =
+    fast && rows.every((r) => r.readableRan) && targets.wasm_b1 && targets.wasm_b32 && targets.typescript_vs_cpu && targets.exact && targets.numpy_b1 && targets.numpy_b32;
   console.log(JSON.stringify(result));
 }
 
