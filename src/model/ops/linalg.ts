@@ -3,8 +3,8 @@
  *   a 1-D x1 is a row (1, k) and a 1-D x2 a column (k, 1), that axis dropped afterwards. tf.linalg.matmul's
  *   transpose_a / transpose_b swap the last two axes of that operand first.
  * einsum(subscripts, *operands) — out[free letters] = Σ over the other letters of Π operands[their letters];
- *   implicit output (no '->') = the letters seen once, sorted; '...' stands for the same leading axes in every
- *   operand (broadcast) and leads the output.
+ *   implicit output (no '->') = the letters seen once, in order of first appearance (Keras on TensorFlow; numpy
+ *   sorts them); '...' stands for the same leading axes in every operand (broadcast) and leads the output.
  */
 import type { Tensor } from '../types';
 import { broadcastShape, elementCount, stridesOf, transpose } from '../kinds/weightless/tensorLayout';
@@ -106,7 +106,10 @@ function parseEquation(subscripts: unknown, ranks: number[]): Equation {
   else {
     const counts = new Map<string, number>();
     for (const ch of inputs.join('')) counts.set(ch, (counts.get(ch) ?? 0) + 1);
-    output = ell + [...counts.keys()].filter((c) => counts.get(c) === 1 && !ell.includes(c)).sort().join('');
+    // Keras's TensorFlow backend renames the letters a, b, c, ... in order of first appearance before tf.einsum
+    // sorts the implicit output (keras/src/backend/tensorflow/numpy.py _normalize_einsum_subscripts), so the free
+    // letters come out in order of first appearance: 'btf,bsf' gives (t, s) where numpy gives (s, t). Measured.
+    output = ell + [...counts.keys()].filter((c) => counts.get(c) === 1 && !ell.includes(c)).join('');
   }
   return { inputs, output };
 }
