@@ -1,0 +1,66 @@
+/**
+ * Operation nodes Keras Lens does not run are refused with one line naming the op — never a stack trace, never a
+ * silent wrong answer. Source of truth: the file formats as Keras writes them (Keras 3 functional config with a
+ * keras.src.ops node, keras/src/models/functional.py serialize_node; tf.keras TFOpLambda node data,
+ * keras/engine/node.py Node.serialize) and the project rule that unknown classes are refused before predict runs.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { normalizeModelConfig } from '../../src/model/config';
+import { buildModel } from '../../src/model/graph';
+import { predict } from '../../src/engine/predict';
+import { KerasLensError } from '../../src/model/types';
+import { memoryFile } from './memoryModel';
+
+const kt = (layer: string, shape: (number | null)[]) => ({ class_name: '__keras_tensor__', config: { shape, dtype: 'float32', keras_history: [layer, 0, 0] } });
+const input = { module: 'keras.layers', class_name: 'InputLayer', config: { batch_shape: [null, 3], dtype: 'float32', name: 'x' }, name: 'x', inbound_nodes: [] };
+
+function keras3Model(op: Record<string, unknown>) {
+  return { module: 'keras.src.models.functional', class_name: 'Functional', config: { name: 'm', layers: [input, op], input_layers: ['x', 0, 0], output_layers: [op.name, 0, 0] } };
+}
+
+async function refusal(raw: unknown, kerasVersion: string): Promise<string> {
+  const config = normalizeModelConfig(raw, kerasVersion, 'model.keras');
+  const model = await buildModel(memoryFile(config, {}, kerasVersion));
+  try {
+    await predict(model, { shape: [1, 3], data: Float64Array.of(1, 2, 3) });
+  } catch (err) {
+    assert.ok(err instanceof KerasLensError, `a KerasLensError, got ${err}`);
+    assert.ok(!err.message.includes('\n'), 'one line');
+    return err.message;
+  }
+  assert.fail('predict ran an op it does not know');
+}
+
+test('a Keras 3 op class Keras Lens does not run is refused, naming the class', async () => {
+  const msg = await refusal(
+    keras3Model({ module: 'keras.src.ops.math', class_name: 'Erfinv', config: { name: 'erfinv' }, name: 'erfinv', inbound_nodes: [{ args: [kt('x', [null, 3])], kwargs: {} }] }),
+    '3.15.1',
+  );
+  assert.match(msg, /'erfinv' \(class ops\.Erfinv\)/);
+});
+
+test('a known Keras 3 op called with a tensor index (gather) is refused, naming the op', async () => {
+  const msg = await refusal(
+    keras3Model({ module: 'keras.src.ops.numpy', class_name: 'GetItem', config: { name: 'get_item' }, name: 'get_item', inbound_nodes: [{ args: [kt('x', [null, 3]), kt('x', [null, 3])], kwargs: {} }] }),
+    '3.15.1',
+  );
+  assert.match(msg, /get_item.*ops\.GetItem.*tensor \(gather\)/);
+});
+
+test('a TFOpLambda calling a TensorFlow function Keras Lens does not run is refused, naming the function', async () => {
+  const raw = {
+    class_name: 'Functional',
+    config: {
+      name: 'm',
+      layers: [
+        { class_name: 'InputLayer', config: { batch_input_shape: [null, 3], dtype: 'float32', name: 'x' }, name: 'x', inbound_nodes: [] },
+        { class_name: 'TFOpLambda', config: { name: 'tf.math.erf', trainable: true, dtype: 'float32', function: 'math.erf' }, name: 'tf.math.erf', inbound_nodes: [['x', 0, 0, { name: null }]] },
+      ],
+      input_layers: [['x', 0, 0]],
+      output_layers: [['tf.math.erf', 0, 0]],
+    },
+  };
+  const msg = await refusal(raw, '2.6.0');
+  assert.match(msg, /'tf\.math\.erf' \(TFOpLambda\).*tf\.math\.erf/);
+});
