@@ -175,7 +175,7 @@ test('GRU storedRoles: a stored (2,3u) bias is described as input/recurrent rows
   assert.deepEqual(roles[2].shape, [2, 6]);
 });
 
-test('RNN(LSTMCell) computes exactly like LSTM with the same flags and weights; stacked cells are refused clearly', () => {
+test('RNN(LSTMCell) computes exactly like LSTM with the same flags and weights; stacked cells get each cell\'s gates, unknown cells are refused clearly', () => {
   const r = rand(91);
   const arrays = [
     { shape: [3, 8], data: Float32Array.from({ length: 24 }, r) },
@@ -195,5 +195,10 @@ test('RNN(LSTMCell) computes exactly like LSTM with the same flags and weights; 
   assert.deepEqual(a.shape, [1, 4, 2]);
   assert.deepEqual(Array.from(a.data), Array.from(b.data));
   const stacked = L('RNN', { cell: [{ class_name: 'LSTMCell', config: { units: 2 } }, { class_name: 'GRUCell', config: { units: 2 } }] }, 'deep');
-  assert.throws(() => kindFor('RNN')!.weightRoles(stacked, ctx), (e: unknown) => e instanceof KerasLensError && /stacks 2 cells/.test(e.message));
+  // each cell its own gates; the second cell's kernel reads the first cell's 2 units
+  const roles = kindFor('RNN')!.weightRoles(stacked, ctx);
+  assert.deepEqual(roles.map((x) => x.blocks.map((b) => b.label).join('')), ['ifco', 'ifco', 'ifco', 'zrh', 'zrh', 'zrh']);
+  assert.deepEqual(roles[3].shape, [2, 6]);
+  const odd = L('RNN', { cell: { class_name: 'StackedRNNCells', config: { cells: [{ class_name: 'LSTMCell', config: { units: 2 } }, { class_name: 'MyCell', config: {} }] } } }, 'odd');
+  assert.throws(() => kindFor('RNN')!.weightRoles(odd, ctx), (e: unknown) => e instanceof KerasLensError && /wraps a MyCell/.test(e.message));
 });
