@@ -16,14 +16,12 @@ model.weights.h5 + model.json (each only when Keras's own reload of it predicts 
 expected.json ({"outputs": [...], "keras": "3.15.1"}) and case.json. Every float variable gets seeded random values.
 Masked cases set timesteps to exactly 0 (sample 0: the last two steps; sample 1: the first) behind a Masking layer.
 """
-import json
+import importlib.util
 import os
-import shutil
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import numpy as np  # noqa: E402
 import keras  # noqa: E402
 from keras import layers as L  # noqa: E402
 
@@ -107,77 +105,23 @@ CASES = [
 ]
 
 
-def nested(a):
-    return np.asarray(a, dtype="float64").tolist()
-
-
-def as_list(out):
-    return [np.asarray(o) for o in out] if isinstance(out, (list, tuple)) else [np.asarray(out)]
-
-
-def close(a, b):
-    return len(a) == len(b) and all(x.shape == y.shape and np.allclose(x, y, rtol=1e-6, atol=1e-6) for x, y in zip(a, b))
-
-
-def run_case(name, fn):
-    rng = np.random.default_rng(SEED + sum(map(ord, name)))
-    keras.utils.set_random_seed(SEED)
-    model, data = fn(rng)
-    for v in model.variables:
-        if "float" in str(v.dtype):
-            v.assign(rng.normal(0, 0.5, tuple(v.shape)).astype("float32"))
-    names = [t._keras_history[0].name for t in model.inputs]
-    feed = [data[n] for n in names] if isinstance(data, dict) else data
-    expected = as_list(model.predict(feed, verbose=0))
-    d = os.path.join(OUT, name)
-    shutil.rmtree(d, ignore_errors=True)
-    os.makedirs(d)
-    files = {}
-    model.save(os.path.join(d, "model.keras"))
-    if not close(as_list(keras.models.load_model(os.path.join(d, "model.keras")).predict(feed, verbose=0)), expected):
-        raise RuntimeError("Keras's own reload of model.keras predicts differently")
-    files["keras"] = "model.keras"
-    try:
-        model.save(os.path.join(d, "model.h5"))
-        if not close(as_list(keras.models.load_model(os.path.join(d, "model.h5")).predict(feed, verbose=0)), expected):
-            raise RuntimeError("reload differs")
-        files["h5"] = "model.h5"
-    except Exception as e:  # noqa: BLE001
-        print(f"  {name}: no model.h5 ({type(e).__name__}: {str(e)[:120]})")
-        if os.path.exists(os.path.join(d, "model.h5")):
-            os.remove(os.path.join(d, "model.h5"))
-    try:
-        model.save_weights(os.path.join(d, "model.weights.h5"))
-        with open(os.path.join(d, "model.json"), "w") as f:
-            f.write(model.to_json())
-        again = keras.models.model_from_json(open(os.path.join(d, "model.json")).read())
-        again.load_weights(os.path.join(d, "model.weights.h5"))
-        if not close(as_list(again.predict(feed, verbose=0)), expected):
-            raise RuntimeError("reload differs")
-        files["weights"] = "model.weights.h5"
-        files["config"] = "model.json"
-    except Exception as e:  # noqa: BLE001
-        print(f"  {name}: no model.weights.h5 ({type(e).__name__}: {str(e)[:120]})")
-        for f in ("model.weights.h5", "model.json"):
-            if os.path.exists(os.path.join(d, f)):
-                os.remove(os.path.join(d, f))
-    with open(os.path.join(d, "input.json"), "w") as f:
-        json.dump({k: nested(v) for k, v in data.items()} if isinstance(data, dict) else nested(data), f)
-    with open(os.path.join(d, "expected.json"), "w") as f:
-        json.dump({"outputs": [nested(o) for o in expected], "keras": keras.__version__}, f)
-    with open(os.path.join(d, "case.json"), "w") as f:
-        json.dump({"name": name, "files": files, "inputs": names, "seed": SEED, "masked": "masked" in name}, f)
-    return files, model
+def shared_generator():
+    """test/keras3-real/generate.py: its run_case saves, reloads and writes a case folder; pointed at our folder."""
+    spec = importlib.util.spec_from_file_location("keras3_real_generate", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "keras3-real", "generate.py"))
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    gen.OUT = OUT
+    gen.SEED = SEED
+    gen.ALL_FORMATS = {name for name, _ in CASES}
+    return gen
 
 
 def main():
     os.makedirs(OUT, exist_ok=True)
+    gen = shared_generator()
     for name, fn in CASES:
-        files, model = run_case(name, fn)
+        files = gen.run_case(name, fn, ("keras", "h5", "weights"), ())
         print(f"{name}: {', '.join(files)}")
-        for layer in model.layers:
-            if isinstance(layer, L.MultiHeadAttention):
-                print("   ", layer.name, [w.path for w in layer.weights])
 
 
 if __name__ == "__main__":

@@ -14,37 +14,16 @@
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensureCliBuilt, PROJECT, runCli as cli } from '../fixtures/cli';
 
-const PROJECT = join(__dirname, '../..');
 const SHARED = join(PROJECT, '../shared/keras-reference/keras3');
 const OURS = join(PROJECT, 'test/fixtures/keras3-attention');
 const SHARED_CASES = ['lstm_attention', 'lstm_additive_attention', 'lstm_mha_layernorm', 'padding_pooling'];
 const RTOL = 1e-5;
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    const st = statSync(p);
-    newest = Math.max(newest, st.isDirectory() ? newestMtime(p) : st.mtimeMs);
-  }
-  return newest;
-}
-
-before(() => {
-  const cli = join(PROJECT, 'dist/cli.js');
-  if (!existsSync(cli) || statSync(cli).mtimeMs < newestMtime(join(PROJECT, 'src'))) {
-    const r = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: PROJECT, encoding: 'utf8' });
-    assert.equal(r.status, 0, `build failed: ${r.stderr}`);
-  }
-});
-
-function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  return spawnSync(process.execPath, ['bin/keras-lens.js', ...args], { cwd: PROJECT, encoding: 'utf8', maxBuffer: 64 << 20 });
-}
+before(ensureCliBuilt);
 
 type Nested = number | Nested[];
 

@@ -220,10 +220,10 @@ export const multiHeadAttentionKind: LayerKind = {
   outputShapes(layer, ctx) {
     const s = settings(layer);
     const [q, v] = ctx.inputShapes;
-    if (!q || !v) return [];
+    if (!q) return [];
     const out = [...q.slice(0, -1), ...(s.outputShape ?? [q[q.length - 1]])];
     if (!returnsScores(layer, ctx.node)) return [out];
-    const g = geometry(s, q.length, q, v);
+    const g = v ? geometry(s, q.length, q, v) : null;
     return [out, g ? g.scoreShape : []];
   },
   forward: mhaForward,
@@ -280,10 +280,13 @@ function mhaForward(args: ForwardArgs): ForwardResult {
   const { layer, inputs, masks, node } = args;
   const s = settings(layer);
   const name = `layer '${layer.name}' (MultiHeadAttention)`;
-  if (inputs.length < 2 || inputs.length > 3) throw new KerasLensError(null, `${name} takes query, value and an optional key, not ${inputs.length} input(s)`);
-  const query = inputs[0];
-  const value = inputs[1];
-  const keyGiven = inputs[2] ?? args.kwargs?.key?.[0];
+  // query, value, key: positional (Keras 3 `mha(q, v)`) or by keyword (tf.keras 2.x writes `value` as a kwarg of
+  // the inbound entry; `mha(query=q, value=v, key=k)`)
+  const kw = args.kwargs ?? {};
+  const query = inputs[0] ?? kw.query?.[0];
+  const value = inputs[1] ?? kw.value?.[0];
+  if (!query || !value || inputs.length > 3) throw new KerasLensError(null, `${name} takes query, value and an optional key, not ${inputs.length} input(s)`);
+  const keyGiven = inputs[2] ?? kw.key?.[0];
   const key = keyGiven ?? value;
   const rank = query.shape.length;
   if (rank < 3 || value.shape.length !== rank || key.shape.length !== rank) throw new KerasLensError(null, `${name}: query, key and value must have the same rank ≥ 3`);
@@ -297,9 +300,10 @@ function mhaForward(args: ForwardArgs): ForwardResult {
   }
 
   // masks (rank-3 inputs only: Keras Lens masks are per step)
-  const queryMask: Mask | null = masks[0] ?? null;
-  const valueMask: Mask | null = masks[1] ?? null;
-  const keyMask: Mask | null = keyGiven ? (inputs[2] ? masks[2] : args.kwargMasks?.key?.[0]) ?? null : null;
+  const km = args.kwargMasks ?? {};
+  const queryMask: Mask | null = (inputs[0] ? masks[0] : km.query?.[0]) ?? null;
+  const valueMask: Mask | null = (inputs[1] ? masks[1] : km.value?.[0]) ?? null;
+  const keyMask: Mask | null = keyGiven ? (inputs[2] ? masks[2] : km.key?.[0]) ?? null : null;
   const explicit = args.kwargs?.attention_mask?.[0] ?? null;
   const causal = callOption(layer, node, 'use_causal_mask') === true;
   const anyMask = !!(queryMask || valueMask || keyMask || explicit || causal || s.slidingWindow);

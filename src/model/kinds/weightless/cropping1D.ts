@@ -1,24 +1,7 @@
 /**
- * Cropping1D: y = x[:, start : steps − end, :]. `cropping` n or (start, end). Always channels_last (Keras has no
- * data_format here). Keras's layer does not support masking: no output mask.
+ * Cropping1D: y = x[:, start : steps − end, :]. `cropping` n or (start, end), default (1, 1). Always channels_last
+ * (Keras has no data_format here). No output mask (Keras's layer does not support masking).
  */
-import type { LayerConfig, LayerKind } from '../../types';
-import { beforeAfterSetting, padOrCrop, paddedShape } from './spatial';
-import { noWeights } from './unusedArrays';
+import { padCropKind } from './spatial';
 
-function negated(layer: LayerConfig): [number, number][] {
-  return beforeAfterSetting(layer, ['cropping'], 1, 1).map(([a, b]) => [-a, -b]);
-}
-
-export const cropping1DKind: LayerKind = {
-  classNames: ['Cropping1D'],
-  ...noWeights,
-  outputShapes(layer, ctx) {
-    return [paddedShape(ctx.inputShapes[0], { ...layer, config: { ...layer.config, data_format: 'channels_last' } }, negated(layer))];
-  },
-  forward({ layer, inputs }) {
-    const x = inputs[0];
-    if (x.shape.length !== 3) throw new Error(`layer '${layer.name}' expects (batch, steps, channels) input`);
-    return { outputs: [padOrCrop(x, [1], negated(layer), `layer '${layer.name}'`)], masks: [null] };
-  },
-};
+export const cropping1DKind = padCropKind('Cropping1D', 'cropping', 1, 1, -1, true);

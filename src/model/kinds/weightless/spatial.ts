@@ -7,9 +7,10 @@
  *   - out[i] = x[i − before] on each spatial axis, zero outside x: ZeroPadding with before/after ≥ 0, Cropping with
  *     both negative (Keras: x[:, crop_start : len − crop_end, ...]).
  */
-import type { LayerConfig, Tensor } from '../../types';
+import type { LayerConfig, LayerKind, Tensor } from '../../types';
 import { channelsFirst } from './layerSettings';
 import { elementCount, stridesOf, type Shape } from './tensorLayout';
+import { noWeights } from './unusedArrays';
 
 /** The indices of the spatial axes of a (batch, ..., channels) or (batch, channels, ...) tensor. */
 export function spatialAxes(rank: number, first: boolean): number[] {
@@ -92,4 +93,29 @@ export function padOrCrop(x: Tensor, axes: number[], amounts: [number, number][]
     }
   }
   return { shape, data: out };
+}
+
+/**
+ * A ZeroPadding (sign +1) or Cropping (sign −1) kind over `dims` spatial axes, reading before/after amounts from
+ * `setting` (default `fallback` on each side). `fixedChannelsLast`: Keras's Cropping1D has no data_format.
+ * Keras's padding and cropping layers do not support masking: no output mask.
+ */
+export function padCropKind(className: string, setting: string, dims: 1 | 2, fallback: number, sign: 1 | -1, fixedChannelsLast = false): LayerKind {
+  const amounts = (layer: LayerConfig) => beforeAfterSetting(layer, [setting], dims, fallback).map(([a, b]) => [sign * a, sign * b] as [number, number]);
+  const first = (layer: LayerConfig) => !fixedChannelsLast && channelsFirst(layer);
+  const layout = (layer: LayerConfig): LayerConfig => (fixedChannelsLast ? { ...layer, config: { ...layer.config, data_format: 'channels_last' } } : layer);
+  return {
+    classNames: [className],
+    ...noWeights,
+    outputShapes(layer, ctx) {
+      return [paddedShape(ctx.inputShapes[0], layout(layer), amounts(layer))];
+    },
+    forward({ layer, inputs }) {
+      const x = inputs[0];
+      if (x.shape.length !== dims + 2) {
+        throw new Error(`layer '${layer.name}' expects a ${dims + 2}D (batch, ${dims === 1 ? 'steps' : 'rows, cols'}, channels) input`);
+      }
+      return { outputs: [padOrCrop(x, spatialAxes(dims + 2, first(layer)), amounts(layer), `layer '${layer.name}'`)], masks: [null] };
+    },
+  };
 }
