@@ -72,7 +72,9 @@ export function parseWeightName(raw: string, knownLayers?: ReadonlySet<string>):
     const rest = segs.slice(layersAt + 2, -2);
     const dirSeg = rest.find((s) => s === 'forward_layer' || s === 'backward_layer');
     const direction = dirSeg ? (dirSeg === 'forward_layer' ? 'forward' : 'backward') : undefined;
-    const className = guessClassFromName(groupName);
+    // a cell of a stack (RNN over StackedRNNCells): .../cell/cells/<snake_case cell class>[_n]/vars/<n>
+    const cellsAt = rest.indexOf('cells');
+    const className = guessClassFromName(cellsAt >= 0 && rest[cellsAt + 1] ? rest[cellsAt + 1] : groupName);
     const roles = keras3VarRoles(familyOf(className));
     return {
       text,
