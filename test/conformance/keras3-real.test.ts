@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { caseFormats, compareOutputs, loadCases, openCase, runCase, shapeDisagreements } from './keras3-cases';
 import { tensorKey } from '../../src/model/graph';
 import { inspectModel } from '../../src/explain/inspect';
+import { parseWeightName } from '../../src/explain/weightNames';
 
 const ROOT = join(__dirname, '../fixtures/keras3-real');
 const RTOL = 1e-5;
@@ -84,6 +85,12 @@ test('inspect labels each stacked cell with its own gates, in every format (LSTM
         for (const w of ws) assert.equal(w.labels, want[cell], `${format} cell ${cell} ${w.role}: gate blocks`);
         // a cell above the first reads the output of the cell below it, not the model input
         const kernel = ws.find((w) => w.role === 'kernel')!;
+        // a hover on the stored name alone (no model) names the cell's class and the role
+        for (const w of rnn.weights.filter((x) => x.meaning.startsWith(`cell ${cell} `))) {
+          const parsed = parseWeightName(w.name);
+          assert.equal(parsed?.className, ({ '0': 'LSTM', '1': 'GRU', '2': 'SimpleRNN' } as Record<string, string>)[cell], `${format} ${w.name}: class from the name`);
+          assert.equal(parsed?.role, w.role, `${format} ${w.name}: role from the name`);
+        }
         if (cell !== '0') assert.match(kernel.rows, new RegExp(`cell ${Number(cell) - 1}\\) output`), `${format} cell ${cell}: kernel rows`);
       }
     } finally {
