@@ -4,7 +4,8 @@
  * — the order comes from src/explain/gates, by the arrays' gate labels, never by their position in the file.
  * Pure (no vscode).
  */
-import { familyOf, gatesOf, roleMeaning } from '../src/explain/gates';
+import { roleMeaningOf } from '../src/explain/declaredRoles';
+import { familyOf, gatesOf } from '../src/explain/gates';
 import type { InspectLayer, InspectWeight } from '../src/explain/inspect';
 
 export interface FusedPart {
@@ -74,7 +75,7 @@ export function fuseSplitArrays(layer: InspectLayer): { weights: InspectWeight[]
       name: fusedName(sorted.map((w) => w.name), labels),
       shape: [...first.shape.slice(0, -1), col],
       params: sorted.reduce((a, w) => a + w.params, 0),
-      meaning: `${roleMeaning(first.role, familyOf(first.layerClass))} — Keras 1 stores one array per gate; shown fused in ${labels.join(', ')} order`,
+      meaning: `${roleMeaningOf(first.layerClass, familyOf(first.layerClass), first.role)} — Keras 1 stores one array per gate; shown fused in ${labels.join(', ')} order`,
       path: sorted.map((w) => w.path).join(' + '),
       gate: undefined,
       blocks: parts.flatMap((p) => p.weight.blocks.filter((b) => b.axis === -1 || b.axis === p.weight.shape.length - 1).map((b) => ({ ...b, start: b.start + p.colStart, end: b.end + p.colStart }))),

@@ -1,11 +1,12 @@
 /**
- * Gate layouts in the user's words, for when no layer kind answers (weights-only files, free-text hovers,
- * unknown classes): which gates a recurrent family fuses along the last axis, in Keras's order, and how to
- * guess a layer's class from its Keras-generated name (`lstm_1` → LSTM, `conv_lst_m2d` → ConvLSTM2D).
+ * Layer families from class names, for when no model is joined (weights-only files, free-text hovers, unknown
+ * classes): which gates a recurrent family fuses along the last axis, in Keras's order, and how to guess a layer's
+ * class from its Keras-generated name (`lstm_1` → LSTM, `conv_lst_m2d` → ConvLSTM2D). What each weight means and
+ * their order come from the layer kinds (declaredRoles.ts).
  */
 
 // The gate tables and block layout are the recurrent kinds' own (one place for each gate's meaning).
-import { GRU_GATES, LSTM_GATES, gateBlocks, type Gate } from '../model/kinds/recurrent';
+import { GRU_GATES, LSTM_GATES, gateBlocks, type Gate } from '../model/kinds/gated-roles';
 export { GRU_GATES, LSTM_GATES, gateBlocks, type Gate };
 
 export type Family = 'lstm' | 'gru' | 'simple_rnn' | 'conv_lstm' | 'dense' | 'conv' | 'embedding' | 'batch_norm' | 'layer_norm';
@@ -31,10 +32,6 @@ export function gatesOf(className: string | null | undefined): Gate[] | null {
   if (f === 'lstm' || f === 'conv_lstm') return LSTM_GATES;
   if (f === 'gru') return GRU_GATES;
   return null;
-}
-
-export function isCuDNN(className: string | null | undefined): boolean {
-  return className === 'CuDNNLSTM' || className === 'CuDNNGRU';
 }
 
 /** The gate a Keras 1 split-array suffix names (`W_f` → forget gate). */
@@ -83,67 +80,3 @@ const NAME_TO_CLASS: Record<string, string> = {
   bidirectional: 'Bidirectional',
   timedistributed: 'TimeDistributed',
 };
-
-/** What each stored role means, independent of gates. */
-export function roleMeaning(role: string, family: Family | null): string {
-  switch (role) {
-    case 'kernel':
-      if (family === 'conv_lstm') return 'input kernel: convolves the input x(t) into every gate';
-      if (family === 'lstm' || family === 'gru') return 'input kernel: multiplies the input x(t) into every gate';
-      if (family === 'simple_rnn') return 'input kernel: multiplies the input x(t) into the hidden state';
-      if (family === 'conv') return 'convolution kernel';
-      if (family === 'dense') return 'kernel: input features × output units';
-      return 'kernel';
-    case 'recurrent_kernel':
-      if (family === 'conv_lstm') return 'recurrent kernel: convolves the previous hidden state h(t-1) into every gate';
-      if (family === 'simple_rnn') return 'recurrent kernel: multiplies the previous hidden state h(t-1)';
-      return 'recurrent kernel: multiplies the previous hidden state h(t-1) into every gate';
-    case 'bias':
-      if (family === 'lstm' || family === 'gru' || family === 'conv_lstm') return 'bias of every gate';
-      return 'bias of each output unit';
-    case 'embeddings':
-      return 'embedding matrix: row k is the vector for token id k';
-    case 'gamma':
-      return 'scale (γ) per feature';
-    case 'beta':
-      return 'offset (β) per feature';
-    case 'moving_mean':
-      return 'moving mean per feature (used at inference)';
-    case 'moving_variance':
-      return 'moving variance per feature (used at inference)';
-    case 'running_mean':
-      return 'running mean per feature (Keras 1)';
-    case 'running_std':
-      return 'running standard deviation per feature (Keras 1)';
-    case 'depthwise_kernel':
-      return 'depthwise kernel: one filter per input channel';
-    case 'pointwise_kernel':
-      return 'pointwise kernel: 1×1 mix of channels';
-    case 'alpha':
-      return 'learned slope of the negative part (PReLU)';
-    default:
-      return 'weight';
-  }
-}
-
-/** Keras 3 positional variable order for a family (`vars/0`, `vars/1`, ...). */
-export function keras3VarRoles(family: Family | null): string[] | null {
-  switch (family) {
-    case 'lstm':
-    case 'gru':
-    case 'simple_rnn':
-    case 'conv_lstm':
-      return ['kernel', 'recurrent_kernel', 'bias'];
-    case 'dense':
-    case 'conv':
-      return ['kernel', 'bias'];
-    case 'embedding':
-      return ['embeddings'];
-    case 'batch_norm':
-      return ['gamma', 'beta', 'moving_mean', 'moving_variance'];
-    case 'layer_norm':
-      return ['gamma', 'beta'];
-    default:
-      return null;
-  }
-}

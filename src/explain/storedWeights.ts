@@ -1,10 +1,13 @@
 /**
  * What each stored array of a layer is, worked out from its name, its shape and (when known) the layer's class
- * and config — used for weights-only files, unknown/custom classes and whenever no layer kind answers.
- * Never throws: an array we cannot place is reported as a raw weight without blocks.
+ * and config — used for weights-only files, unknown/custom classes and whenever no layer kind answers. Roles, their
+ * order, meanings and gate blocks are the ones the class's layer kind declares (declaredRoles.ts), so a weight reads
+ * the same with or without an architecture. Never throws: an array we cannot place is reported as a raw weight.
  */
 import type { GateBlock, WeightRef } from '../model/types';
-import { familyOf, gateBlocks, gatesOf, guessClassFromName, isCuDNN, keras1Gate, keras3VarRoles, roleMeaning, type Family } from './gates';
+import { isCuDNN, keras1SplitMeaning } from '../model/kinds/gated-roles';
+import { declaredRole, declaredRoles, undeclaredRoleMeaning, variableOrder } from './declaredRoles';
+import { familyOf, gatesOf, guessClassFromName, keras1Gate, type Family } from './gates';
 import { parseWeightName } from './weightNames';
 
 export interface StoredWeightExplanation {
@@ -81,14 +84,14 @@ export function explainStoredWeights(info: StoredLayerInfo, refs: WeightRef[]): 
   const roles: (string | null)[] = parsed.map((p, k) => {
     if (p?.role) return p.role;
     if (p?.varIndex !== undefined) {
-      const order = keras3VarRoles(family);
+      const order = variableOrder(className, family);
       // Bidirectional halves list the same variables twice (forward, then backward).
       return order ? (order[p.varIndex % order.length] ?? null) : null;
     }
     return refs[k].shape.length === 1 ? 'bias' : null;
   });
   const units = unitsOf(family, info.config, refs, roles);
-  let gates = gatesOf(className);
+  const gates = gatesOf(className);
 
   // Check the guessed gate count against the shapes: a recurrent kernel (u, g·u) must have g gates.
   const rkIndex = roles.indexOf('recurrent_kernel');
@@ -99,11 +102,11 @@ export function explainStoredWeights(info: StoredLayerInfo, refs: WeightRef[]): 
     const isSplit = parsed[rkIndex]?.gate !== undefined;
     if (!isSplit && gates && ratio !== gates.length) {
       mismatch = ` (the shapes do not fit ${className}: the recurrent kernel has ${ratio} blocks of ${units}, not ${gates.length})`;
-      gates = null;
       className = null;
       family = null;
     }
   }
+  const declared = className ? declaredRoles(roleClass(className, gates, units, refs, roles), storedConfig(family, info.config, refs, roles, parsed), units) : null;
 
   // Bidirectional without direction in the names (Keras 3 positional): first half forward, second backward.
   const dirs: ('forward' | 'backward' | undefined)[] = parsed.map((p) => p?.direction);
@@ -114,37 +117,54 @@ export function explainStoredWeights(info: StoredLayerInfo, refs: WeightRef[]): 
   return refs.map((ref, k) => {
     const p = parsed[k];
     const role = roles[k] ?? 'weight';
+    const own = declaredRole(declared, role);
     const out: StoredWeightExplanation = {
       role,
-      meaning: (roles[k] ? roleMeaning(role, family) : `weight of ${className ?? 'an unknown layer'} (role not recognised)`) + mismatch,
+      meaning: (roles[k] ? (own?.meaning ?? undeclaredRoleMeaning(role, family)) : `weight of ${className ?? 'an unknown layer'} (role not recognised)`) + mismatch,
       blocks: [],
     };
     if (dirs[k]) out.direction = dirs[k];
     if (units !== undefined) out.units = units;
-    if (!gates || !units) return out;
-    const last = ref.shape[ref.shape.length - 1];
     if (p?.gate) {
       // Keras 1 split array: holds exactly one gate.
-      const g = keras1Gate(className, p.gate);
-      if (g && last === units) {
+      const g = className && units ? keras1Gate(className, p.gate) : null;
+      if (g && ref.shape[ref.shape.length - 1] === units) {
         out.gate = g.label;
         out.blocks = [{ label: g.label, meaning: g.meaning, axis: -1, start: 0, end: units }];
-        const what = role === 'kernel' ? 'input kernel (multiplies x(t))' : role === 'recurrent_kernel' ? 'recurrent kernel (multiplies h(t-1))' : 'bias';
-        out.meaning = `${what} of the ${g.meaning} only (Keras 1 split array)`;
+        out.meaning = keras1SplitMeaning(role, g);
       }
       return out;
     }
-    if (role !== 'kernel' && role !== 'recurrent_kernel' && role !== 'bias') return out;
-    if (last === gates.length * units) {
-      out.blocks = gateBlocks(gates, units);
-      if (role === 'bias' && ref.shape.length === 2 && ref.shape[0] === 2) {
-        out.meaning = 'bias of every gate: row 0 input bias (with x·W), row 1 recurrent bias (with h·U) — reset_after';
-      }
-    } else if (role === 'bias' && last === 2 * gates.length * units) {
-      // CuDNN: separate input-side and recurrent-side biases, concatenated.
-      out.blocks = [...gateBlocks(gates, units, 0, ' — input bias (with x·W)'), ...gateBlocks(gates, units, gates.length * units, ' — recurrent bias (with h·U)')];
-      out.meaning = `bias of every gate, two halves${isCuDNN(className) ? ' (CuDNN layout)' : ''}: input bias then recurrent bias`;
-    }
+    if (own && spansLastAxis(own.blocks, ref.shape)) out.blocks = own.blocks;
     return out;
   });
+}
+
+/** The class whose roles describe the arrays: a CuDNN-sized bias (2·g·u) on LSTM/GRU reads as CuDNNLSTM/CuDNNGRU. */
+function roleClass(className: string, gates: unknown[] | null, units: number | undefined, refs: WeightRef[], roles: (string | null)[]): string {
+  const b = roles.indexOf('bias');
+  if (b < 0 || !gates || !units || isCuDNN(className) || (className !== 'LSTM' && className !== 'GRU')) return className;
+  const last = refs[b].shape[refs[b].shape.length - 1];
+  return last === 2 * gates.length * units ? `CuDNN${className}` : className;
+}
+
+/** The config the arrays imply where the file's config is silent: a GRU bias of shape (2, 3u) means reset_after. */
+function storedConfig(
+  family: Family | null,
+  config: Record<string, unknown> | null | undefined,
+  refs: WeightRef[],
+  roles: (string | null)[],
+  parsed: ({ gate?: string } | null)[],
+): Record<string, unknown> {
+  const out = { ...(config ?? {}) };
+  const b = roles.indexOf('bias');
+  if (family === 'gru' && typeof out.reset_after !== 'boolean' && b >= 0 && parsed[b]?.gate === undefined) out.reset_after = refs[b].shape.length === 2;
+  return out;
+}
+
+/** Blocks that tile the last axis of a stored array exactly (a kind's blocks for the units the shapes say). */
+function spansLastAxis(blocks: GateBlock[], shape: number[]): boolean {
+  if (blocks.length === 0) return true;
+  const last = shape[shape.length - 1];
+  return blocks.every((b) => b.axis === -1 && b.start >= 0 && b.end <= last) && Math.max(...blocks.map((b) => b.end)) === last;
 }

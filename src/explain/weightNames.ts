@@ -8,7 +8,8 @@
  *   layers/lstm/cell/vars/1                      Keras 3 .weights.h5 / .keras variable paths (positional)
  *   lstm_1_U_f, dense_1_W:0                      Keras 1 split arrays (one gate per array)
  */
-import { familyOf, guessClassFromName, keras3VarRoles } from './gates';
+import { variableOrder } from './declaredRoles';
+import { familyOf, guessClassFromName } from './gates';
 
 export type WeightNameStyle = 'keras2' | 'keras1' | 'keras3';
 
@@ -75,7 +76,7 @@ export function parseWeightName(raw: string, knownLayers?: ReadonlySet<string>):
     // a cell of a stack (RNN over StackedRNNCells): .../cell/cells/<snake_case cell class>[_n]/vars/<n>
     const cellsAt = rest.indexOf('cells');
     const className = guessClassFromName(cellsAt >= 0 && rest[cellsAt + 1] ? rest[cellsAt + 1] : groupName);
-    const roles = keras3VarRoles(familyOf(className));
+    const roles = variableOrder(className, familyOf(className));
     return {
       text,
       style: 'keras3',

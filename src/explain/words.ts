@@ -3,7 +3,9 @@
  * what a gate block and a whole weight are. Everything reads the `inspect` report, so the numbers are the open
  * model's real units; without a model, the generic Keras layout is described (u = units).
  */
-import { familyOf, gatesOf, roleMeaning } from './gates';
+import { keras1SplitMeaning } from '../model/kinds/gated-roles';
+import { declaredRole, declaredRoles, meaningHead, roleMeaningOf } from './declaredRoles';
+import { familyOf, gatesOf } from './gates';
 import type { InspectReport, InspectWeight } from './inspect';
 import { unravel, type RowSpan } from '../model/rows';
 import type { GateBlock } from '../model/types';
@@ -37,13 +39,12 @@ export function describeCell(weight: InspectWeight, row: number, col: number): s
   }
   const dir = weight.direction ? ` (${weight.direction} ${weight.layerClass ?? 'layer'})` : '';
   const into = describeColumn(weight, col);
-  const family = familyOf(weight.layerClass);
 
   if (weight.role === 'embeddings') return `${label}${dir}: dimension ${col} of the vector for token id ${row}`;
   if (weight.shape.length <= 1) {
     const column = weight.columns?.find((s) => col >= s.start && col < s.end);
-    if (column) return `${label}${dir}: ${roleMeaning(weight.role, family).replace(/ per feature.*$/, '')} of ${describeRow(column, col)}`;
-    const feature = weight.role === 'bias' ? into : `${roleMeaning(weight.role, family)}, feature ${col}`;
+    if (column) return `${label}${dir}: ${meaningHead(weight.meaning)} of ${describeRow(column, col)}`;
+    const feature = weight.role === 'bias' ? into : `${meaningHead(weight.meaning)}, feature ${col}`;
     return `${label}${dir}: ${weight.role === 'bias' ? 'bias of ' : ''}${feature}`;
   }
   const span = weight.rows.find((s) => row >= s.start && row < s.end);
@@ -243,10 +244,9 @@ function explainGeneric(p: ParsedWeightName): string {
     lines.push(`A Keras 3 positional variable; its role depends on the layer's class${p.className ? '' : ', which the name does not say'}. Open the model file to see it.`);
     return lines.join('\n');
   }
-  const meaning = roleMeaning(p.role, family);
-  lines.push(capital(p.gate ? meaning.replace(/ into every gate$/, '') : meaning) + '.');
+  const g = p.gate ? gates?.find((x) => x.label === p.gate) : undefined;
+  lines.push(capital(g ? keras1SplitMeaning(p.role, g) : roleMeaningOf(p.className, family, p.role)) + '.');
   if (gates && p.gate) {
-    const g = gates.find((x) => x.label === p.gate);
     const k = gates.findIndex((x) => x.label === p.gate);
     if (g) {
       lines.push('');
@@ -256,22 +256,17 @@ function explainGeneric(p: ParsedWeightName): string {
     }
     return lines.join('\n');
   }
-  if (gates && (p.role === 'kernel' || p.role === 'recurrent_kernel' || p.role === 'bias')) {
+  // The kind's blocks for u = 1: block [k, k+1) is columns [k·u, (k+1)·u).
+  const blocks = gates && (p.role === 'kernel' || p.role === 'recurrent_kernel' || p.role === 'bias') ? (declaredRole(declaredRoles(p.className), p.role)?.blocks ?? []) : [];
+  if (blocks.length) {
     const u = family === 'conv_lstm' ? 'u = filters' : 'u = units';
-    const cudnnBias = p.role === 'bias' && (p.className === 'CuDNNLSTM' || p.className === 'CuDNNGRU');
-    const n = gates.length;
     lines.push('');
-    lines.push(`Gate blocks along the last axis (${u}, ${cudnnBias ? 2 * n : n}u ${p.role === 'bias' ? 'entries' : 'columns'}):`);
+    lines.push(`Gate blocks along the last axis (${u}, ${blocks.length}u ${p.role === 'bias' ? 'entries' : 'columns'}):`);
     lines.push('');
     lines.push(p.role === 'bias' ? '| entries | gate |' : '| columns | gate |');
     lines.push('|---|---|');
-    if (cudnnBias) {
-      gates.forEach((g, k) => lines.push(`| [${multipleOfU(k)}, ${multipleOfU(k + 1)}) | **${g.label}** — ${g.meaning}, input bias (with x·W) |`));
-      gates.forEach((g, k) => lines.push(`| [${multipleOfU(n + k)}, ${multipleOfU(n + k + 1)}) | **${g.label}** — ${g.meaning}, recurrent bias (with h·U) |`));
-    } else {
-      gates.forEach((g, k) => lines.push(`| [${multipleOfU(k)}, ${multipleOfU(k + 1)}) | **${g.label}** — ${g.meaning} |`));
-    }
-    if (family === 'gru' && p.role === 'bias' && !cudnnBias) {
+    for (const b of blocks) lines.push(`| [${multipleOfU(b.start)}, ${multipleOfU(b.end)}) | **${b.label}** — ${b.meaning} |`);
+    if (family === 'gru' && p.role === 'bias' && blocks.length === gates!.length) {
       lines.push('', 'With `reset_after=True` (tf.keras 2 default) the bias has shape (2, 3u): row 0 input bias, row 1 recurrent bias.');
     }
   }

@@ -145,7 +145,7 @@ test('BatchNormalization passes features through; its γ/β columns name the inp
     { source: 'a', start: 0, end: 4 },
     { source: 'b', start: 4, end: 7 },
   ]);
-  assert.match(describeCell(gamma, 0, 5), /^gamma\[5\]: scale \(γ\) of b feature 1$/);
+  assert.match(describeCell(gamma, 0, 5), /^gamma\[5\]: scale γ of b feature 1$/);
   assert.match(describeCell(weight(report, 'batch_normalization_1/moving_variance:0'), 0, 2), /^moving_variance\[2\]: moving variance of a feature 2$/);
 });
 
