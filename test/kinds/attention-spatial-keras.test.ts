@@ -14,7 +14,8 @@
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureCliBuilt, PROJECT, runCli as cli } from '../fixtures/cli';
 
@@ -129,4 +130,38 @@ test('inspect names every MultiHeadAttention array by sublayer and axes, and agr
     if (!shape) return; // a layer with two outputs (scores) is listed once
     assert.deepEqual(shape.slice(1), shapeOf(p.outputs[i]).slice(1), `${name}: inspect ${JSON.stringify(shape)} vs predict`);
   });
+});
+
+test('tf.keras 2.x spelling: MultiHeadAttention with value= and attention_mask= as kwargs of its inbound entry', () => {
+  // The same model as mha_attention_mask, its architecture written the way tf.keras 2.x Node.serialize writes a call
+  // mha(q, value=v, attention_mask=m): [[ 'q', 0, 0, {value: ['v', 0, 0], attention_mask: ['m', 0, 0]} ]].
+  // Weights: that case's Keras 3 model.weights.h5; truth: what Keras 3.15.1 predicted for it.
+  const c = ours.find((x) => x.name === 'mha_attention_mask')!;
+  const k3 = JSON.parse(readFileSync(join(c.dir, c.files.config), 'utf8')) as { config: { layers: { class_name: string; name: string; config: Record<string, unknown> }[] } };
+  const layers = k3.config.layers.map((l) => {
+    if (l.class_name === 'InputLayer') {
+      const { batch_shape, ...rest } = l.config;
+      return { class_name: 'InputLayer', name: l.name, config: { ...rest, batch_input_shape: batch_shape, dtype: 'float32' }, inbound_nodes: [] };
+    }
+    return { class_name: l.class_name, name: l.name, config: { ...l.config, dtype: 'float32' }, inbound_nodes: [[['q', 0, 0, { value: ['v', 0, 0], attention_mask: ['m', 0, 0] }]]] };
+  });
+  const arch = {
+    class_name: 'Functional',
+    config: { name: 'model', layers, input_layers: [['q', 0, 0], ['m', 0, 0], ['v', 0, 0]], output_layers: [['mha', 0, 0]] },
+    keras_version: '2.11.0',
+    backend: 'tensorflow',
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'keras-lens-tfkeras-mha-'));
+  try {
+    const archFile = join(dir, 'model.json');
+    writeFileSync(archFile, JSON.stringify(arch));
+    const r = cli('predict', join(c.dir, c.files.weights), join(c.dir, 'input.json'), '--config', archFile, '--json');
+    assert.equal(r.status, 0, r.stderr);
+    const got = flat((JSON.parse(r.stdout) as { outputs: Nested[] }).outputs[0]);
+    const want = flat((JSON.parse(readFileSync(join(c.dir, 'expected.json'), 'utf8')) as { outputs: Nested[] }).outputs[0]);
+    assert.equal(got.length, want.length);
+    got.forEach((v, k) => assert.ok(Math.abs(v - want[k]) <= RTOL * Math.max(1, Math.abs(want[k])), `[${k}] ours ${v}, Keras ${want[k]}`));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
