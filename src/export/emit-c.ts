@@ -150,12 +150,35 @@ static void push(Nums *a, double x) {
 }
 static void ws_(void) { while (*p == ' ' || *p == '\\n' || *p == '\\r' || *p == '\\t') p++; }
 static void fail(const char *what) { fprintf(stderr, "run: bad JSON input (%s)\\n", what); exit(1); }
-/* skips a string; copies at most cap-1 raw characters into out (escapes left as written) */
+/* a string; decoded (escapes, \\uXXXX and surrogate pairs as UTF-8) into out, at most cap-1 bytes, if out is given */
+static void put_(char *out, int cap, int *n, unsigned long c) {
+  unsigned char b[4]; int k, len;
+  if (c < 0x80) { b[0] = (unsigned char) c; len = 1; }
+  else if (c < 0x800) { b[0] = (unsigned char) (0xc0 | (c >> 6)); b[1] = (unsigned char) (0x80 | (c & 63)); len = 2; }
+  else if (c < 0x10000) { b[0] = (unsigned char) (0xe0 | (c >> 12)); b[1] = (unsigned char) (0x80 | ((c >> 6) & 63)); b[2] = (unsigned char) (0x80 | (c & 63)); len = 3; }
+  else { b[0] = (unsigned char) (0xf0 | (c >> 18)); b[1] = (unsigned char) (0x80 | ((c >> 12) & 63)); b[2] = (unsigned char) (0x80 | ((c >> 6) & 63)); b[3] = (unsigned char) (0x80 | (c & 63)); len = 4; }
+  for (k = 0; k < len; k++) if (out && *n < cap - 1) out[(*n)++] = (char) b[k];
+}
+static unsigned long hex4_(void) {
+  unsigned long c = 0; int k;
+  for (k = 0; k < 4; k++) { char h = *p; if (!h) fail("escape"); c = c * 16 + (unsigned long) (h >= 'a' ? h - 'a' + 10 : h >= 'A' ? h - 'A' + 10 : h - '0'); p++; }
+  return c;
+}
 static void string_(char *out, int cap) {
   int n = 0;
   if (*p != '"') fail("string expected");
   p++;
-  while (*p && *p != '"') { if (*p == '\\\\' && p[1]) { if (out && n < cap - 1) out[n++] = *p; p++; } if (out && n < cap - 1) out[n++] = *p; p++; }
+  while (*p && *p != '"') {
+    if (*p == '\\\\') {
+      char e = p[1];
+      p += 2;
+      if (e == 'u') {
+        unsigned long c = hex4_();
+        if (c >= 0xd800 && c < 0xdc00 && p[0] == '\\\\' && p[1] == 'u') { unsigned long lo; p += 2; lo = hex4_(); c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00); }
+        put_(out, cap, &n, c);
+      } else put_(out, cap, &n, (unsigned long) (e == 'n' ? '\\n' : e == 't' ? '\\t' : e == 'r' ? '\\r' : e == 'b' ? '\\b' : e == 'f' ? '\\f' : e));
+    } else { put_(out, cap, &n, (unsigned char) *p); p++; }
+  }
   if (!*p) fail("unterminated string");
   p++;
   if (out) out[n] = 0;
