@@ -17,8 +17,8 @@
 ;;    each result equals fround(... fround(fround(init + fround(a0·b0)) + fround(a1·b1)) ...) exactly: the float32
 ;;    arithmetic Keras itself does, in one fixed order (test/kernels/workspace.test.ts checks it bit for bit).
 ;;
-;; 2b. activate_f32: the same activations on float32 data, computed in float64 (each value promoted, the float64
-;;    formula, then rounded to float32 once), so they are the float32 rounding of the float64 results.
+;; 2b. activate_f32: the same activations on float32 data, computed in float32 (f32x4: four lanes, a degree-7 exp),
+;;    within a few float32 ulp of the float64 results — as close as Keras's own float32 activations are.
 ;;
 ;; 2. activate: a gate activation applied in place to `rows` runs of `n` float64 values, `stride` bytes apart.
 ;; exp is computed to ~1e-16 relative (Cody-Waite reduction by ln 2, degree-12 Taylor polynomial on |r| ≤ ln2/2
@@ -386,17 +386,72 @@
   ;; float32 (f32x4)
   ;; ---------------------------------------------------------------------------------------------------------
 
-  ;; One activation on four float32 values: promoted to two f64x2, the float64 activation, rounded back.
+  ;; exp(x) on four float32 lanes: Cody-Waite reduction x = n·ln2 + r (ln2 in two parts, |r| ≤ ln2/2), Taylor to
+  ;; degree 7 by Horner (truncation ≤ 5e-9 relative, below half a float32 ulp), times 2^n from the exponent bits.
+  ;; x is clamped to [-87.3, 88.3], where the result stays a normal float32; NaN stays NaN. About 2 ulp.
+  (func $expf4 (param $x v128) (result v128)
+    (local $n v128) (local $r v128) (local $p v128)
+    (local.set $x (f32x4.pmax (local.get $x) (f32x4.splat (f32.const -87.3))))
+    (local.set $x (f32x4.pmin (local.get $x) (f32x4.splat (f32.const 88.3))))
+    (local.set $n (f32x4.nearest (f32x4.mul (local.get $x) (f32x4.splat (f32.const 0x1.715476p+0)))))
+    (local.set $r (f32x4.sub (local.get $x) (f32x4.mul (local.get $n) (f32x4.splat (f32.const 0x1.63p-1)))))
+    (local.set $r (f32x4.sub (local.get $r) (f32x4.mul (local.get $n) (f32x4.splat (f32.const -0x1.bd0106p-13)))))
+    (local.set $p (f32x4.splat (f32.const 0x1.a01a02p-13)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 0x1.6c16c2p-10))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 0x1.111112p-7))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 0x1.555556p-5))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 0x1.555556p-3))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 0.5))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 1))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 1))))
+    (f32x4.mul (local.get $p)
+      (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $n)) (i32x4.splat (i32.const 127))) (i32.const 23))))
+
+  ;; One activation on four float32 lanes, in float32 (codes as $activation2). tanh: sign(x)·(1 − e)/(1 + e) with
+  ;; e = exp(−2|x|) for |x| ≥ 0.4, and its Taylor series to x¹³ below (no cancellation near 0; truncation ≤ 4e-9
+  ;; relative). sigmoid: 1/(1 + exp(−x)). A few float32 ulp, like Keras's own float32 activations.
   (func $activation4f32 (param $code i32) (param $x v128) (result v128)
-    (local $lo v128) (local $hi v128)
-    (call $activation2 (local.get $code)
-      (f64x2.promote_low_f32x4 (local.get $x))
-      (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x))))
-    (local.set $hi)
-    (local.set $lo)
-    (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
-      (f32x4.demote_f64x2_zero (local.get $lo))
-      (f32x4.demote_f64x2_zero (local.get $hi))))
+    (local $a v128) (local $e v128) (local $s v128) (local $p v128) (local $one v128)
+    (local.set $one (f32x4.splat (f32.const 1)))
+    (block $relu
+      (block $hs3
+        (block $hs
+          (block $sigmoid
+            (block $tanh
+              (block $linear
+                (br_table $linear $tanh $sigmoid $hs $hs3 $relu $linear (local.get $code)))
+              (return (local.get $x)))
+            (local.set $a (f32x4.abs (local.get $x)))
+            (local.set $e (call $expf4 (f32x4.mul (local.get $a) (f32x4.splat (f32.const -2)))))
+            (local.set $e (f32x4.div (f32x4.sub (local.get $one) (local.get $e)) (f32x4.add (local.get $one) (local.get $e))))
+            ;; series: x + x·s·(a1 + s·(a2 + s·(a3 + s·(a4 + s·(a5 + s·a6))))), s = x²
+            (local.set $s (f32x4.mul (local.get $x) (local.get $x)))
+            (local.set $p (f32x4.splat (f32.const 0x1.d6d3d6p-9)))
+            (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $s)) (f32x4.splat (f32.const -0x1.226e36p-7))))
+            (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $s)) (f32x4.splat (f32.const 0x1.664f48p-6))))
+            (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $s)) (f32x4.splat (f32.const -0x1.ba1ba2p-5))))
+            (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $s)) (f32x4.splat (f32.const 0x1.111112p-3))))
+            (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $s)) (f32x4.splat (f32.const -0x1.555556p-2))))
+            (local.set $p (f32x4.add (local.get $x) (f32x4.mul (f32x4.mul (local.get $x) (local.get $s)) (local.get $p))))
+            (return
+              (v128.bitselect
+                (local.get $p)
+                (v128.or (local.get $e) (v128.and (local.get $x) (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000)))
+                (f32x4.lt (local.get $a) (f32x4.splat (f32.const 0.4))))))
+          ;; sigmoid(x) = 1 / (1 + e^(−x))
+          (return (f32x4.div (local.get $one) (f32x4.add (local.get $one) (call $expf4 (f32x4.neg (local.get $x)))))))
+        ;; clip(0.2·x + 0.5, 0, 1)
+        (return
+          (f32x4.min
+            (f32x4.max (f32x4.add (f32x4.mul (local.get $x) (f32x4.splat (f32.const 0.2))) (f32x4.splat (f32.const 0.5))) (f32x4.splat (f32.const 0)))
+            (local.get $one))))
+      ;; clip(x/6 + 0.5, 0, 1)
+      (return
+        (f32x4.min
+          (f32x4.max (f32x4.add (f32x4.div (local.get $x) (f32x4.splat (f32.const 6))) (f32x4.splat (f32.const 0.5))) (f32x4.splat (f32.const 0)))
+          (local.get $one))))
+    ;; relu
+    (f32x4.max (local.get $x) (f32x4.splat (f32.const 0))))
 
   ;; activate on float32 data: `rows` runs of `n` values, `stride` bytes apart; four values per vector, then the
   ;; last 1..3 one at a time (nothing past a run's end is read or written).
