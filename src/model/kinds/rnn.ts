@@ -91,7 +91,6 @@ function stackedCellLayers(layer: LayerConfig): CellLayer[] {
   return specs.map((spec, k) => {
     const flags: Record<string, unknown> = { ...layer.config, return_state: true, go_backwards: false };
     if (k < specs.length - 1) flags.return_sequences = true;
-    if (k > 0) delete flags.batch_input_shape;
     const cell = layerOfCell(layer, spec, '', flags);
     cell.layer.name = `${layer.name}/${cell.cellName}`;
     if (k > 0) {
@@ -184,14 +183,15 @@ function reverseTime(data: ArrayLike<number>, B: number, T: number, inner: numbe
 function runStacked(args: ForwardArgs, ov: RunOverrides): ForwardResult {
   const layer = args.layer;
   const cells = stackedCellLayers(layer);
-  const flags = recurrentFlags({ ...layer, config: { ...layer.config, units: 0 } });
+  const returnSequences = layer.config.return_sequences === true;
+  const returnState = layer.config.return_state === true;
   const x = args.inputs[0];
   if (!x || x.shape.length < 3) {
     throw new KerasLensError(null, `layer '${layer.name}' (RNN) needs a (batch, timesteps, features) input, got shape (${x?.shape.join(',')})`);
   }
   const [B, T] = x.shape;
   const mask = args.masks[0] ?? null;
-  const backwards = ov.goBackwards ?? flags.goBackwards;
+  const backwards = ov.goBackwards ?? layer.config.go_backwards === true;
   let seq: Tensor = x;
   let cellMask = mask;
   if (backwards) {
@@ -223,8 +223,9 @@ function runStacked(args: ForwardArgs, ov: RunOverrides): ForwardResult {
     seq = r.outputs[0];
     states.push(...r.outputs.slice(1));
   });
-  const outputs = [seq, ...(flags.returnState ? states : [])];
-  return { outputs, masks: outputs.map((_, i) => (i === 0 && flags.returnSequences ? mask : null)) };
+  // Keras's RNN.compute_mask: the input mask on the sequence output, none on the states
+  const outputs = [seq, ...(returnState ? states : [])];
+  return { outputs, masks: outputs.map((_, i) => (i === 0 && returnSequences ? mask : null)) };
 }
 
 export const rnnKind: RecurrentKind = {
