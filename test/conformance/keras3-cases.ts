@@ -10,6 +10,8 @@
  *
  * Another helper reuses this module for its own folder of cases: keep it free of a fixed root.
  */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { openModelFile } from '../../src/formats/open';
@@ -156,4 +158,37 @@ export async function shapeDisagreements(c: Keras3Case, format: CaseFormat): Pro
   } finally {
     model.file.close();
   }
+}
+
+/**
+ * The tests of a folder of cases: one per case and format (every output within rtol·max(1, |keras|), every layer's
+ * shape inferred, each output's inferred shape = the shape predict returned, batch axis aside), and one that
+ * inspect's and predict's shapes agree on every layer. `todo` maps case names to the reason they may still fail
+ * (node:test runs them and reports, without failing the suite).
+ */
+export function defineCaseTests(label: string, cases: Keras3Case[], opts: { rtol?: number; todo?: Record<string, string> } = {}): void {
+  const rtol = opts.rtol ?? 1e-5;
+  for (const c of cases) {
+    for (const format of caseFormats(c)) {
+      const todo = opts.todo?.[c.name];
+      test(`${label} ${c.name} (${format}) matches Keras predict`, todo ? { todo } : {}, async () => {
+        const run = await runCase(c, format);
+        const { problem } = compareOutputs(run, rtol);
+        assert.equal(problem, null, `${c.name} (${format}): ${problem}`);
+        assert.deepEqual(unknownShapes(run.model), [], 'every layer has an inferred output shape');
+        run.model.outputs.forEach((ref, i) => {
+          const inferred = run.model.shapes.get(tensorKey(ref));
+          assert.ok(inferred, `output ${i} (${ref.layer}) has an inferred shape`);
+          assert.deepEqual(inferred.slice(1), run.outputs[i].shape.slice(1), `output ${i} (${ref.layer}): inferred vs predicted shape`);
+        });
+      });
+    }
+  }
+  test(`inspect and predict agree on every layer shape of every ${label} case`, async () => {
+    const problems: string[] = [];
+    for (const c of cases) {
+      for (const format of caseFormats(c)) for (const p of await shapeDisagreements(c, format)) problems.push(`${c.name} (${format}) ${p}`);
+    }
+    assert.deepEqual(problems, []);
+  });
 }

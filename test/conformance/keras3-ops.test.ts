@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { caseFormats, compareOutputs, loadCases, runCase, shapeDisagreements, unknownShapes } from './keras3-cases';
+import { defineCaseTests, loadCases } from './keras3-cases';
 
 const ROOT = join(__dirname, '../fixtures/keras3-ops');
 const cases = loadCases(ROOT);
@@ -17,19 +17,4 @@ test('the keras3-ops cases are there', () => {
   assert.ok(cases.length >= 10, `found ${cases.length} cases under ${ROOT}`);
 });
 
-for (const c of cases) {
-  for (const format of caseFormats(c)) {
-    test(`keras3-ops ${c.name} (${format}) matches Keras predict`, async () => {
-      const run = await runCase(c, format);
-      const { problem } = compareOutputs(run, 1e-5);
-      assert.equal(problem, null, `${c.name} (${format}): ${problem}`);
-      assert.deepEqual(unknownShapes(run.model), [], 'every layer has an inferred output shape');
-    });
-  }
-}
-
-test('inspect and predict agree on every layer shape of every keras3-ops case', async () => {
-  const problems: string[] = [];
-  for (const c of cases) for (const format of caseFormats(c)) for (const p of await shapeDisagreements(c, format)) problems.push(`${c.name} (${format}) ${p}`);
-  assert.deepEqual(problems, []);
-});
+defineCaseTests('keras3-ops', cases);

@@ -4,8 +4,7 @@
  * through the real pipeline (open -> build -> parse input -> predict). Source of truth: the case's expected.json,
  * Keras's own model.predict() output. Rule: |ours - keras| <= 1e-5 * max(1, |keras|) for every value.
  *
- * Cases that need a layer another helper is building right now are marked `todo` with the reason: node:test still
- * runs them and reports their failure, without failing the suite. Every other case must pass.
+ * Every case must pass; a case may be marked `todo` (with its reason) only while a layer it needs is being built.
  *
  * Also: inspect's shape of every layer equals the shape predict's graph holds, and each output's inferred shape
  * equals the shape predict actually returned (batch axis aside).
@@ -13,22 +12,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { caseFormats, compareOutputs, loadCases, runCase, shapeDisagreements, unknownShapes } from './keras3-cases';
-import { tensorKey } from '../../src/model/graph';
+import { caseFormats, defineCaseTests, loadCases } from './keras3-cases';
 
 const ROOT = join(__dirname, '../../../shared/keras-reference/keras3');
-const RTOL = 1e-5;
 
-/** Cases waiting for a layer owned by another helper (issue 9 item 3). The lead removes these at the end. */
-const TODO: Record<string, string> = {
-  lstm_attention: 'needs Attention (attention helper)',
-  lstm_additive_attention: 'needs AdditiveAttention (attention helper)',
-  lstm_mha_layernorm: 'needs MultiHeadAttention (attention helper)',
-  conv_lstm1d: 'needs ConvLSTM1D (ConvLSTM helper)',
-  conv_lstm3d: 'needs ConvLSTM3D (ConvLSTM helper)',
-  padding_pooling: 'needs ZeroPadding1D / UpSampling1D / Cropping1D (padding helper)',
-  rnn_stacked_cells: 'needs RNN over StackedRNNCells (StackedRNNCells helper)',
-};
+/**
+ * Cases waiting for a layer owned by another helper, with the reason (node:test runs and reports them without
+ * failing the suite). Empty: the attention, ConvLSTM1D/3D, padding/resampling and stacked-cells layers are in, and
+ * every case passes in every format.
+ */
+const TODO: Record<string, string> = {};
 
 const cases = loadCases(ROOT);
 
@@ -37,30 +30,4 @@ test('the keras3 reference folder is there and holds its 49 cases', () => {
   assert.equal(cases.flatMap(caseFormats).length, 57, 'case-formats');
 });
 
-for (const c of cases) {
-  for (const format of caseFormats(c)) {
-    const todo = TODO[c.name];
-    test(`keras3 ${c.name} (${format}) matches Keras predict`, todo ? { todo } : {}, async () => {
-      const run = await runCase(c, format);
-      const { problem } = compareOutputs(run, RTOL);
-      assert.equal(problem, null, `${c.name} (${format}): ${problem}`);
-      assert.deepEqual(unknownShapes(run.model), [], 'every layer has an inferred output shape');
-      // the shape the graph inferred for each output is the shape predict returned
-      run.model.outputs.forEach((ref, i) => {
-        const inferred = run.model.shapes.get(tensorKey(ref));
-        assert.ok(inferred, `output ${i} (${ref.layer}) has an inferred shape`);
-        assert.deepEqual(inferred.slice(1), run.outputs[i].shape.slice(1), `output ${i} (${ref.layer}): inferred vs predicted shape`);
-      });
-    });
-  }
-}
-
-test('inspect and predict agree on every layer shape of every keras3 case', async () => {
-  const problems: string[] = [];
-  for (const c of cases) {
-    for (const format of caseFormats(c)) {
-      for (const p of await shapeDisagreements(c, format)) problems.push(`${c.name} (${format}) ${p}`);
-    }
-  }
-  assert.deepEqual(problems, []);
-});
+defineCaseTests('keras3', cases, { todo: TODO });

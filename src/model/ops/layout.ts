@@ -7,7 +7,7 @@
  *   concatenate(xs, axis)     joined along axis; stack(xs, axis): a new axis, then joined
  */
 import type { Tensor } from '../types';
-import { asFloat64, elementCount, normaliseAxis, transpose } from '../kinds/weightless/tensorLayout';
+import { asFloat64, concatenateAlong, elementCount, normaliseAxis, transpose } from '../kinds/weightless/tensorLayout';
 import type { OpImpl, Params, Shape } from './op';
 
 function intList(v: unknown, what: string): number[] {
@@ -73,18 +73,7 @@ function concatShape(shapes: Shape[], axis: number): Shape {
 
 function concatRun(xs: Tensor[], axis: number): Tensor {
   const shape = concatShape(xs.map((t) => t.shape), axis) as number[];
-  const a = normaliseAxis(axis, shape.length, 'concatenate');
-  const outer = elementCount(shape.slice(0, a));
-  const inner = elementCount(shape.slice(a + 1));
-  const out = new Float64Array(elementCount(shape));
-  let o = 0;
-  for (let i = 0; i < outer; i++) {
-    for (const t of xs) {
-      const block = t.shape[a] * inner;
-      for (let k = 0; k < block; k++) out[o++] = t.data[i * block + k];
-    }
-  }
-  return { shape, data: out };
+  return concatenateAlong(xs, normaliseAxis(axis, shape.length, 'concatenate'));
 }
 
 function axisOf(p: Params, fallback: number): number {

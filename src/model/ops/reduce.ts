@@ -44,32 +44,38 @@ const REDUCERS: Record<string, Reducer> = {
   all: { init: 1, step: (a, x) => (a !== 0 && x !== 0 ? 1 : 0) },
 };
 
-/** out[j] = reduce over the input elements that map to output index j (keepdims layout). */
-function reduceWith(x: Tensor, axes: number[], r: Reducer, initial: number | null): { keep: number[]; data: Float64Array } {
-  const keep = reducedShape(x.shape, axes, true);
-  const n = elementCount(keep);
-  const acc = new Float64Array(n).fill(r.init);
-  if (initial !== null) acc.fill(r.step(r.init, initial));
-  const outStrides = stridesOf(keep).map((s, i) => (axes.includes(i) ? 0 : s));
-  const rank = x.shape.length;
-  const idx = new Array<number>(rank).fill(0);
+/** For every element of a tensor of `shape` (row-major), its index in the keepdims-reduced tensor. */
+function reducedIndex(shape: number[], axes: number[]): { keep: number[]; at: Int32Array } {
+  const keep = reducedShape(shape, axes, true);
+  const strides = stridesOf(keep).map((s, i) => (axes.includes(i) ? 0 : s));
+  const at = new Int32Array(elementCount(shape));
+  const idx = new Array<number>(shape.length).fill(0);
   let dst = 0;
-  const total = x.data.length;
-  for (let i = 0; i < total; i++) {
-    acc[dst] = r.step(acc[dst], x.data[i]);
-    for (let a = rank - 1; a >= 0; a--) {
+  for (let i = 0; i < at.length; i++) {
+    at[i] = dst;
+    for (let a = shape.length - 1; a >= 0; a--) {
       idx[a]++;
-      dst += outStrides[a];
-      if (idx[a] < x.shape[a]) break;
-      dst -= outStrides[a] * x.shape[a];
+      dst += strides[a];
+      if (idx[a] < shape[a]) break;
+      dst -= strides[a] * shape[a];
       idx[a] = 0;
     }
   }
+  return { keep, at };
+}
+
+/** out[j] = reduce over the input elements that map to output index j (keepdims layout). */
+function reduceWith(x: Tensor, axes: number[], r: Reducer, initial: number | null): { keep: number[]; at: Int32Array; data: Float64Array } {
+  const { keep, at } = reducedIndex(x.shape, axes);
+  const n = elementCount(keep);
+  const acc = new Float64Array(n).fill(r.init);
+  if (initial !== null) acc.fill(r.step(r.init, initial));
+  for (let i = 0; i < x.data.length; i++) acc[at[i]] = r.step(acc[at[i]], x.data[i]);
   if (r.finish) {
-    const count = total / Math.max(1, n);
+    const count = x.data.length / Math.max(1, n);
     for (let j = 0; j < n; j++) acc[j] = r.finish(acc[j], count);
   }
-  return { keep, data: acc };
+  return { keep, at, data: acc };
 }
 
 function reduction(name: string): OpImpl {
@@ -97,22 +103,7 @@ function softmaxLike(log: boolean): OpImpl {
       const x = xs[0];
       const axes = reducedAxes(p.axis ?? -1, x.shape.length, what);
       const max = reduceWith(x, axes, REDUCERS.max, null);
-      const strides = stridesOf(max.keep).map((s, i) => (axes.includes(i) ? 0 : s));
-      // the keepdims index of every element of x
-      const at = new Int32Array(x.data.length);
-      const rank = x.shape.length;
-      const idx = new Array<number>(rank).fill(0);
-      let dst = 0;
-      for (let i = 0; i < x.data.length; i++) {
-        at[i] = dst;
-        for (let a = rank - 1; a >= 0; a--) {
-          idx[a]++;
-          dst += strides[a];
-          if (idx[a] < x.shape[a]) break;
-          dst -= strides[a] * x.shape[a];
-          idx[a] = 0;
-        }
-      }
+      const at = max.at;
       const e = new Float64Array(x.data.length);
       const sum = new Float64Array(max.data.length);
       for (let i = 0; i < e.length; i++) {

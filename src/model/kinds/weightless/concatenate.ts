@@ -7,28 +7,11 @@
 import type { LayerConfig, LayerKind, Mask, Tensor } from '../../types';
 import { intSetting } from './layerSettings';
 import { andMasks } from './mergeMasks';
-import { elementCount, normaliseAxis, type Shape } from './tensorLayout';
+import { concatenateAlong, normaliseAxis, type Shape } from './tensorLayout';
 import { noWeights } from './unusedArrays';
 
 function axisOf(layer: LayerConfig, rank: number): number {
   return normaliseAxis(intSetting(layer, ['axis', 'concat_axis'], -1), rank, `layer '${layer.name}'`);
-}
-
-function concatenate(tensors: Tensor[], axis: number): Tensor {
-  const shape = [...tensors[0].shape];
-  shape[axis] = tensors.reduce((s, t) => s + t.shape[axis], 0);
-  const outer = elementCount(shape.slice(0, axis));
-  const inner = elementCount(shape.slice(axis + 1));
-  const out = new Float64Array(elementCount(shape));
-  let offset = 0;
-  for (let o = 0; o < outer; o++) {
-    for (const t of tensors) {
-      const chunk = t.shape[axis] * inner;
-      for (let k = 0; k < chunk; k++) out[offset + k] = t.data[o * chunk + k];
-      offset += chunk;
-    }
-  }
-  return { shape, data: out };
 }
 
 function concatenatedMask(inputs: Tensor[], masks: (Mask | null)[], axis: number): Mask | null {
@@ -82,6 +65,6 @@ export const concatenateKind: LayerKind = {
         );
       }
     }
-    return { outputs: [concatenate(inputs, axis)], masks: [concatenatedMask(inputs, masks, axis)] };
+    return { outputs: [concatenateAlong(inputs, axis)], masks: [concatenatedMask(inputs, masks, axis)] };
   },
 };

@@ -95,6 +95,24 @@ export function broadcastTo(t: Tensor, shape: number[]): Float64Array {
   return out;
 }
 
+/** Joins tensors along `axis` (every other axis equal): per outer index, each tensor's block in turn. */
+export function concatenateAlong(tensors: Tensor[], axis: number): Tensor {
+  const shape = [...tensors[0].shape];
+  shape[axis] = tensors.reduce((s, t) => s + t.shape[axis], 0);
+  const outer = elementCount(shape.slice(0, axis));
+  const inner = elementCount(shape.slice(axis + 1));
+  const out = new Float64Array(elementCount(shape));
+  let offset = 0;
+  for (let o = 0; o < outer; o++) {
+    for (const t of tensors) {
+      const chunk = t.shape[axis] * inner;
+      for (let k = 0; k < chunk; k++) out[offset + k] = t.data[o * chunk + k];
+      offset += chunk;
+    }
+  }
+  return { shape, data: out };
+}
+
 /** Applies f to every element (Float64 result). */
 export function mapElements(t: Tensor, f: (x: number) => number): Tensor {
   const out = new Float64Array(t.data.length);
