@@ -27,6 +27,13 @@ import {
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, FrameLocator, Locator, Page } from 'playwright-core';
+import { describeScreen, tail } from './diagnostics';
+import { editorContextMenu, explorerContextMenu, openFile, pickQuickItem, runCommand } from './menus';
+import { hoverEditorText, selectLines, selectText } from './editor';
+import { hoverForTooltip, webviewFrame } from './webviews';
+import { sleep } from './wait';
+
+export { expectText, sleep } from './wait';
 
 export const projectRoot = resolve(__dirname, '..', '..');
 export const codeServerDir = join(projectRoot, '.e2e', 'code-server');
@@ -297,18 +304,6 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
   return { url, port, runDir, logFile, process: child, kill };
 }
 
-function tail(file: string, lines = 40): string {
-  try {
-    return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // The browser side: a workbench page and the helpers the tests use
 // ---------------------------------------------------------------------------------------------------------------
@@ -411,6 +406,7 @@ export async function startVSCode(opts: VSCodeOptions): Promise<VSCode> {
   }
 }
 
+/** The VSCode handle: the page plus the user actions of menus.ts, editor.ts, webviews.ts and diagnostics.ts. */
 function makeVSCode(
   server: CodeServer,
   browser: Browser,
@@ -420,105 +416,6 @@ function makeVSCode(
   consoleLines: string[],
 ): VSCode {
   let stopped = false;
-  const quickInput = page.locator('.quick-input-widget');
-  const quickInputBox = quickInput.locator('input.input, .quick-input-box input').first();
-  const quickRows = quickInput.locator('.quick-input-list .monaco-list-row');
-
-  async function closeQuickInput() {
-    if (await quickInput.isVisible().catch(() => false)) {
-      await page.keyboard.press('Escape');
-      await quickInput.waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => {});
-    }
-  }
-
-  /** Opens the quick input with `key`, types `text`, and waits for a row whose label matches `match`. */
-  async function pickFromQuickInput(key: string, text: string, match: (label: string) => boolean, what: string) {
-    const deadline = Date.now() + 90_000;
-    let attempt = 0;
-    let lastRows: string[] = [];
-    while (Date.now() < deadline) {
-      attempt++;
-      await closeQuickInput();
-      // Focus the workbench (not a webview, which would swallow the keys).
-      await page.locator('.monaco-workbench .part.statusbar, .monaco-workbench').first().click({ position: { x: 5, y: 5 } }).catch(() => {});
-      await page.keyboard.press(key);
-      const opened = await quickInput.waitFor({ state: 'visible', timeout: 5_000 }).then(
-        () => true,
-        () => false,
-      );
-      if (!opened) continue;
-      await quickInputBox.fill(text);
-      const rowDeadline = Date.now() + Math.min(6_000 + attempt * 1_000, 15_000);
-      while (Date.now() < rowDeadline) {
-        const labels = await quickRows.evaluateAll((rows) =>
-          rows.map((r) => (r.getAttribute('aria-label') ?? r.textContent ?? '').trim()),
-        );
-        lastRows = labels;
-        const idx = labels.findIndex(match);
-        if (idx >= 0) {
-          const label = labels[idx];
-          const row = quickRows.filter({ has: page.locator(`[aria-label="${cssString(label)}"]`) }).or(
-            quickInput.locator(`.quick-input-list .monaco-list-row[aria-label="${cssString(label)}"]`),
-          );
-          const clicked = await row
-            .first()
-            .click({ timeout: 3_000 })
-            .then(
-              () => true,
-              () => false,
-            );
-          if (clicked) {
-            await quickInput.waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => {});
-            return;
-          }
-        }
-        await sleep(300);
-      }
-    }
-    await closeQuickInput();
-    throw new Error(`${what}: not offered after 90 s; last rows offered: ${JSON.stringify(lastRows.slice(0, 10))}`);
-  }
-
-  /** Right-clicks `target` and picks `item` from VS Code's context menu (retrying while menus still fill). */
-  async function pickFromContextMenu(target: Locator, item: string) {
-    const menu = page.locator('.context-view .monaco-menu, .monaco-menu-container .monaco-menu').first();
-    const deadline = Date.now() + 60_000;
-    let offered: string[] = [];
-    while (Date.now() < deadline) {
-      await target.click({ button: 'right', force: true });
-      const opened = await menu.waitFor({ state: 'visible', timeout: 5_000 }).then(
-        () => true,
-        () => false,
-      );
-      if (opened) {
-        const items = menu.locator('.action-item .action-label');
-        offered = (await items.allInnerTexts()).map((t) => t.trim()).filter(Boolean);
-        const idx = offered.findIndex((t) => t === item);
-        if (idx >= 0) {
-          // VS Code's menus ignore a mouse-up that comes right after they open (the right-click's own):
-          // give it a moment, click, and fall back to the keyboard if the menu is still up.
-          await sleep(400);
-          const entry = menu.locator('.action-item .action-label').filter({ hasText: new RegExp(`^${escapeRegExp(item)}$`) }).first();
-          await entry.hover();
-          await entry.click();
-          const closed = await menu.waitFor({ state: 'hidden', timeout: 3_000 }).then(
-            () => true,
-            () => false,
-          );
-          if (!closed) {
-            await entry.hover();
-            await page.keyboard.press('Enter');
-            await menu.waitFor({ state: 'hidden', timeout: 5_000 });
-          }
-          return;
-        }
-        await page.keyboard.press('Escape');
-      }
-      await sleep(1_000);
-    }
-    throw new Error(`context menu item "${item}" not offered; menu had ${JSON.stringify(offered)}`);
-  }
-
   const vsc: VSCode = {
     server,
     browser,
@@ -526,238 +423,27 @@ function makeVSCode(
     page,
     workspace,
     consoleLines,
-
-    async openFile(name: string) {
-      const base = name.split('/').pop() ?? name;
-      await pickFromQuickInput(
-        'Control+P',
-        name,
-        (label) => label.startsWith(base) || label.includes(`${base},`) || label.split(/[\s,]/)[0] === base,
-        `Quick Open ${name}`,
-      );
-      // The editor tab for the file.
-      await page
-        .locator(`.tabs-container .tab[aria-label*="${cssString(base)}"], .tabs-container .tab[title*="${cssString(base)}"]`)
-        .first()
-        .waitFor({ timeout: 30_000 });
-    },
-
-    async runCommand(title: string) {
-      await pickFromQuickInput(
-        'F1',
-        `>${title}`,
-        (label) => label === title || label.startsWith(`${title},`) || label.startsWith(title) || label.includes(`: ${title}`),
-        `command "${title}"`,
-      );
-    },
-
-    async webviewFrame(selector?: string, timeoutMs = 60_000) {
-      const deadline = Date.now() + timeoutMs;
-      const outer = page.locator('iframe.webview.ready');
-      for (;;) {
-        const n = await outer.count();
-        for (let i = n - 1; i >= 0; i--) {
-          const frame = page.frameLocator('iframe.webview.ready').nth(i).frameLocator('#active-frame');
-          if (!selector) {
-            if ((await frame.locator('body').count()) > 0) return frame;
-            continue;
-          }
-          if ((await frame.locator(selector).count().catch(() => 0)) > 0) {
-            // Pin the frame by its webview id: positions shift as other webviews come and go.
-            const id = await outer.nth(i).getAttribute('name').catch(() => null);
-            return id ? page.frameLocator(`iframe.webview.ready[name="${cssString(id)}"]`).frameLocator('#active-frame') : frame;
-          }
-        }
-        if (Date.now() > deadline) {
-          throw new Error(`no webview shows ${selector ?? 'anything'} after ${timeoutMs / 1000} s (${n} webviews ready)`);
-        }
-        await sleep(300);
-      }
-    },
-
-    async explorerContextMenu(name: string, item: string) {
-      await page.locator('.part.sidebar').first().waitFor({ timeout: 30_000 }).catch(() => {});
-      const explorerRow = page.locator('.explorer-folders-view .monaco-list-row').filter({
-        has: page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(name)}$`) }),
-      });
-      if (!(await explorerRow.first().isVisible().catch(() => false))) {
-        // Show the explorer (Ctrl+Shift+E) if another view is in front.
-        await page.keyboard.press('Control+Shift+E');
-      }
-      await explorerRow.first().waitFor({ state: 'visible', timeout: 30_000 });
-      await pickFromContextMenu(explorerRow.first(), item);
-    },
-
-    async editorContextMenu(item: string) {
-      const editor = page.locator('.editor-group-container.active .monaco-editor .view-lines').first();
-      await editor.waitFor({ state: 'visible', timeout: 30_000 });
-      // Right-click on the selection (the first selected line) so the selection survives.
-      const selected = page.locator('.editor-group-container.active .monaco-editor .selected-text').first();
-      const target = (await selected.isVisible().catch(() => false)) ? selected : editor;
-      await pickFromContextMenu(target, item);
-    },
-
-    async selectText(text: string) {
-      const editor = page.locator('.editor-group-container.active .monaco-editor .view-lines').first();
-      await editor.waitFor({ state: 'visible', timeout: 30_000 });
-      await editor.click();
-      await page.keyboard.press('Control+Home');
-      await page.keyboard.press('Control+F');
-      const findInput = page.locator('.editor-group-container.active .find-widget textarea, .editor-group-container.active .find-widget input').first();
-      await findInput.waitFor({ state: 'visible', timeout: 10_000 });
-      await findInput.fill(text);
-      const matches = page.locator('.editor-group-container.active .find-widget .matchesCount');
-      await expectText(matches, (t) => /^1 of \d+/.test(t.trim()), 10_000, `find "${text}" in the editor`);
-      await page.keyboard.press('Escape'); // closes Find; the match stays selected
-      await page.locator('.editor-group-container.active .monaco-editor .selected-text').first().waitFor({ timeout: 5_000 });
-    },
-
-    async pickQuickItem(label: string, timeoutMs = 30_000) {
-      await quickInput.waitFor({ state: 'visible', timeout: timeoutMs });
-      await quickInputBox.fill(label);
-      const row = quickInput.locator('.quick-input-list .monaco-list-row').filter({ hasText: label }).first();
-      await row.waitFor({ state: 'visible', timeout: 15_000 });
-      await row.click();
-      await quickInput.waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => {});
-    },
-
+    openFile: (name) => openFile(page, name),
+    runCommand: (title) => runCommand(page, title),
+    webviewFrame: (selector, timeoutMs) => webviewFrame(page, selector, timeoutMs),
+    explorerContextMenu: (name, item) => explorerContextMenu(page, name, item),
+    editorContextMenu: (item) => editorContextMenu(page, item),
+    selectText: (text) => selectText(page, text),
+    pickQuickItem: (label, timeoutMs) => pickQuickItem(page, label, timeoutMs),
     async closeAllEditors() {
-      await vsc.runCommand('View: Close All Editors');
+      await runCommand(page, 'View: Close All Editors');
       await page.locator('.tabs-container .tab').first().waitFor({ state: 'detached', timeout: 15_000 }).catch(() => {});
     },
-
-    async selectLines(from: number, to: number) {
-      const editor = page.locator('.editor-group-container.active .monaco-editor .view-lines').first();
-      await editor.waitFor({ state: 'visible', timeout: 30_000 });
-      await editor.click();
-      await page.keyboard.press('Control+G');
-      await page.keyboard.type(String(from));
-      await page.keyboard.press('Enter');
-      await page.keyboard.press('Home');
-      await page.keyboard.press('Home'); // twice: the first goes to the first non-blank character
-      for (let l = from; l <= to; l++) await page.keyboard.press('Shift+ArrowDown');
-    },
-
-    async hoverEditorText(text: string, timeoutMs = 30_000) {
-      const editor = page.locator('.editor-group-container.active .monaco-editor').first();
-      await editor.waitFor({ state: 'visible', timeout: 30_000 });
-      const hoverBox = page.locator('.monaco-hover:not(.hidden) .monaco-hover-content');
-      const deadline = Date.now() + timeoutMs;
-      let lastSeen = '';
-      for (;;) {
-        const box = await editor.locator('.view-lines').evaluate((linesEl, wanted) => {
-          // Find the text node holding `wanted` and return the screen box of its middle character.
-          const walker = document.createTreeWalker(linesEl, NodeFilter.SHOW_TEXT);
-          for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-            const t = (n.textContent ?? '').replace(/\u00a0/g, ' ');
-            const at = t.indexOf(wanted);
-            if (at < 0) continue;
-            const range = document.createRange();
-            const mid = at + Math.floor(wanted.length / 2);
-            range.setStart(n, mid);
-            range.setEnd(n, mid + 1);
-            const r = range.getBoundingClientRect();
-            return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
-          }
-          return null;
-        }, text);
-        if (box) {
-          await page.mouse.move(box.x - 30, box.y);
-          await page.mouse.move(box.x, box.y, { steps: 4 });
-          const shown = await hoverBox
-            .first()
-            .waitFor({ state: 'visible', timeout: 4_000 })
-            .then(
-              () => true,
-              () => false,
-            );
-          if (shown) {
-            // Hovers may resolve in parts (a "Loading..." first): wait for the text to settle.
-            let prev = '';
-            for (let i = 0; i < 10; i++) {
-              const now = (await hoverBox.allInnerTexts()).join('\n').trim();
-              if (now && now === prev && !/^Loading/.test(now)) return now;
-              prev = now;
-              await sleep(300);
-            }
-            lastSeen = prev;
-            if (prev && !/^Loading/.test(prev)) return prev;
-          }
-        }
-        if (Date.now() > deadline) {
-          throw new Error(
-            box ? `no hover appeared over "${text}" (last: ${JSON.stringify(lastSeen)})` : `"${text}" is not visible in the editor`,
-          );
-        }
-        await page.mouse.move(5, 5);
-        await sleep(500);
-      }
-    },
-
-    async hover(target: Locator, tooltip: Locator, timeoutMs = 15_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        await target.scrollIntoViewIfNeeded().catch(() => {});
-        const box = await target.boundingBox();
-        await target.hover({ timeout: 10_000 });
-        if (box) await page.mouse.move(box.x + box.width / 2 + 1, box.y + box.height / 2, { steps: 3 }).catch(() => {});
-        const visible = await tooltip
-          .first()
-          .waitFor({ state: 'visible', timeout: 3_000 })
-          .then(
-            () => true,
-            () => false,
-          );
-        if (visible) return tooltip.first();
-        if (Date.now() > deadline) throw new Error('no tooltip appeared on hover');
-        await page.mouse.move(0, 0);
-        await sleep(300);
-      }
-    },
-
+    selectLines: (from, to) => selectLines(page, from, to),
+    hoverEditorText: (text, timeoutMs) => hoverEditorText(page, text, timeoutMs),
+    hover: (target, tooltip, timeoutMs) => hoverForTooltip(page, target, tooltip, timeoutMs),
     async screenshot(name: string) {
       mkdirSync(screenshotDir, { recursive: true });
       const path = join(screenshotDir, `${name.replace(/[^\w.-]+/g, '_')}.png`);
       await page.screenshot({ path });
       return path;
     },
-
-    async describeScreen() {
-      const parts: string[] = [];
-      try {
-        const tabs = await page.locator('.tabs-container .tab').evaluateAll((els) =>
-          els.map((e) => (e.getAttribute('aria-label') ?? e.textContent ?? '').trim()),
-        );
-        parts.push(`editor tabs: ${JSON.stringify(tabs)}`);
-        const notes = await page
-          .locator('.notifications-toasts .notification-list-item, .notification-toast')
-          .evaluateAll((els) => els.map((e) => (e.textContent ?? '').trim()));
-        parts.push(`notifications: ${JSON.stringify(notes)}`);
-        const editorText = await page
-          .locator('.editor-group-container.active .editor-container')
-          .first()
-          .innerText({ timeout: 2_000 })
-          .catch(() => '');
-        parts.push(`active editor text: ${clip(editorText, 1500)}`);
-        const n = await page.locator('iframe.webview.ready').count();
-        for (let i = 0; i < n; i++) {
-          const body = page.frameLocator('iframe.webview.ready').nth(i).frameLocator('#active-frame').locator('body');
-          const text = await body.innerText({ timeout: 2_000 }).catch((e: Error) => `(unreadable: ${e.message.split('\n')[0]})`);
-          parts.push(`webview ${i}: ${clip(text, 2000)}`);
-        }
-        const panel = await page.locator('.part.panel').first().innerText({ timeout: 1_000 }).catch(() => '');
-        if (panel) parts.push(`panel: ${clip(panel, 1500)}`);
-      } catch (err) {
-        parts.push(`(could not read the screen: ${(err as Error).message})`);
-      }
-      const errors = consoleLines.filter((l) => /^\[(error|pageerror)\]/.test(l)).slice(-15);
-      if (errors.length) parts.push(`page console errors:\n  ${errors.join('\n  ')}`);
-      parts.push(`code-server log tail:\n${tail(server.logFile, 15)}`);
-      const exthost = findExtHostLog(server.runDir);
-      if (exthost) parts.push(`extension host log tail:\n${tail(exthost, 25)}`);
-      return parts.join('\n');
-    },
-
+    describeScreen: () => describeScreen(page, server, consoleLines),
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -766,58 +452,6 @@ function makeVSCode(
     },
   };
   return vsc;
-}
-
-/** Waits until `locator`'s text satisfies `ok`. */
-export async function expectText(locator: Locator, ok: (text: string) => boolean, timeoutMs: number, what: string): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  for (;;) {
-    last = await locator.first().innerText({ timeout: 2_000 }).catch(() => last);
-    if (ok(last)) return last;
-    if (Date.now() > deadline) throw new Error(`${what}: text is ${JSON.stringify(last)}`);
-    await sleep(200);
-  }
-}
-
-function clip(s: string, n: number): string {
-  const t = s.replace(/\n{2,}/g, '\n').trim();
-  return t.length > n ? `${t.slice(0, n)}…` : t;
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-function cssString(s: string): string {
-  return s.replace(/["\\]/g, '\\$&');
-}
-
-/** The newest exthost.log under the run's user-data logs (VS Code writes one per window). */
-function findExtHostLog(runDir: string): string | null {
-  let best: { path: string; mtime: number } | null = null;
-  const walk = (dir: string, depth: number) => {
-    if (depth > 6) return;
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch {
-      return;
-    }
-    for (const n of names) {
-      const p = join(dir, n);
-      let st;
-      try {
-        st = statSync(p);
-      } catch {
-        continue;
-      }
-      if (st.isDirectory()) walk(p, depth + 1);
-      else if (n === 'exthost.log' && (!best || st.mtimeMs > best.mtime)) best = { path: p, mtime: st.mtimeMs };
-    }
-  };
-  walk(join(runDir, 'user-data', 'logs'), 0);
-  return best ? (best as { path: string }).path : null;
 }
 
 /**
