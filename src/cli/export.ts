@@ -84,7 +84,7 @@ export function writeExport(dir: string, files: ExportFile[], opts: { force: boo
     existing = fs.readdirSync(target);
   } catch (err) {
     if (err instanceof KerasLensError) throw err;
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new KerasLensError(dir, `cannot read the folder (${errnoText(err)})`);
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new KerasLensError(dir, `cannot write here (${errnoText(err)})`);
   }
   if (existing && existing.length > 0 && !opts.force) {
     throw new KerasLensError(dir, `is not empty (${existing.length} entries); use --force to replace it`);

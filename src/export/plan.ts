@@ -335,7 +335,7 @@ export function buildPlan(model: Model, language: Language): Plan {
     return { name: model.outputNames[k], tensor: t };
   });
   const layers = calls
-    .filter((c, i, all) => all.findIndex((d) => d.layer === c.layer) === i)
+    .filter((c, i, all) => c.layer.config.className !== 'InputLayer' && all.findIndex((d) => d.layer === c.layer) === i)
     .map((c) => ({ name: c.layer.name, className: c.layer.config.className, summary: layerSummary(c.layer.config, model.kerasVersion) }));
   return {
     source: model.file.source,
