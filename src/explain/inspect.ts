@@ -167,6 +167,9 @@ function explainLayer(layer: LayerConfig, refs: WeightRef[], ctx: KindContext, r
     const rowsFrom = useKind ? fromKind[k].rowsFrom : undefined;
     // rows that read another tensor than the layer's input (a stacked cell's kernel: the cell below's output)
     if (rowsFrom && ref.shape.length === 2) w.rows = [{ source: rowsFrom, start: 0, end: ref.shape[0], offset: 0, index: 'unit' }];
+    // rows the kind names itself (a MultiHeadAttention kernel's (feature, head) or (head, component) rows)
+    const declared = useKind ? fromKind[k].rows : undefined;
+    if (declared?.length && Math.max(...declared.map((r) => r.end)) === w.view[0]) w.rows = declared.map((r) => ({ ...r }));
     return w;
   });
 }

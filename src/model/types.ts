@@ -175,6 +175,12 @@ export interface WeightRole {
    * cell's kernel reads the output of the cell below it, e.g. "rnn/lstm_cell (cell 0) output h(t)").
    */
   rowsFrom?: string;
+  /**
+   * Rows of the weight's matrix view (product of the leading axes, last axis) that the kind names itself, when they
+   * are not an input's features: e.g. a MultiHeadAttention query kernel (feature, head, key_dim), whose row
+   * feature·heads + head is (input feature, head). `offset` is the index of the span's first row in its `index` word.
+   */
+  rows?: (RowSource & { offset?: number; index?: string })[];
 }
 
 export interface KindContext {

@@ -104,7 +104,7 @@ test('inspect names every MultiHeadAttention array by sublayer and axes, and agr
       if (format === 'weights') args.push('--config', join(c.dir, c.files.config));
       const r = cli(...args);
       assert.equal(r.status, 0, `${c.name} (${format}): ${r.stderr}`);
-      const report = JSON.parse(r.stdout) as { layers: { className: string; name: string; outputShape?: (number | null)[]; weights: { name: string; role: string; meaning: string; shape: number[] }[] }[] };
+      const report = JSON.parse(r.stdout) as { layers: { className: string; name: string; outputShape?: (number | null)[]; weights: { name: string; role: string; meaning: string; shape: number[]; rows?: { end: number; index?: string }[] }[] }[] };
       const mhas = report.layers.filter((l) => l.className === 'MultiHeadAttention');
       assert.ok(mhas.length >= 1, `${c.name}: no MultiHeadAttention layer in the report`);
       for (const l of mhas) {
@@ -115,6 +115,14 @@ test('inspect names every MultiHeadAttention array by sublayer and axes, and agr
           const sub = part === 'output' ? /(attention_output|output_dense)/ : new RegExp(`(^|/)_?${part}(_dense)?/`);
           assert.match(w.name, sub, `${c.name}: ${w.name} bound as ${w.role}`);
           if (w.role.endsWith('_kernel')) assert.match(w.meaning, /axes \(/, `${c.name} ${w.name}: meaning names no axes`);
+          // matrix-view rows: (input feature, head) for the projections, (head, component) for the output kernel
+          if (w.role.endsWith('_kernel') && w.shape.length === 3) {
+            const rows = w.rows ?? [];
+            const perHeadRows = w.role === 'output_kernel';
+            assert.equal(rows.length, w.shape[0], `${c.name} ${w.name}: ${rows.length} row spans for shape (${w.shape.join(', ')})`);
+            assert.equal(rows[rows.length - 1].end, w.shape[0] * w.shape[1], `${c.name} ${w.name}: rows do not cover the matrix view`);
+            assert.equal(rows[0].index, perHeadRows ? 'component' : 'head', `${c.name} ${w.name}: row word`);
+          }
         }
       }
     }

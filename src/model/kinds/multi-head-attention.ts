@@ -92,7 +92,29 @@ function headBlocks(heads: number, axis: number, dim: string): GateBlock[] {
   return Array.from({ length: heads }, (_, h) => ({ label: `head${h}`, meaning: `attention head ${h} (its ${dim} slice)`, axis, start: h, end: h + 1 }));
 }
 
-function partRoles(part: Part, s: MhaSettings, inDim: number | null, outDims: number[] | null): WeightRole[] {
+type DeclaredRows = NonNullable<WeightRole['rows']>;
+
+/** Matrix-view rows of a projection kernel (feature, head, dim): row i·N + n is (input feature i, head n). */
+function featureHeadRows(source: string, inDim: number, heads: number): DeclaredRows {
+  return Array.from({ length: inDim }, (_, i) => ({ source: `${source} feature ${i} →`, start: i * heads, end: (i + 1) * heads, offset: 0, index: 'head' }));
+}
+
+/** Matrix-view rows of the output kernel (head, value_dim, out...): row n·V + c is component c of head n. */
+function headComponentRows(heads: number, valueDim: number): DeclaredRows {
+  return Array.from({ length: heads }, (_, n) => ({ source: `head ${n}`, start: n * valueDim, end: (n + 1) * valueDim, offset: 0, index: 'component' }));
+}
+
+/** The layer feeding the call's query / value / key (positional, or tf.keras-style keyword), for row names. */
+function feeder(layer: LayerConfig, part: 'query' | 'value' | 'key'): string {
+  const refs = layer.inbound[0] ?? [];
+  const kw = layer.inboundKwargs?.[0] ?? {};
+  const q = refs[0]?.layer ?? kw.query?.[0]?.layer;
+  const v = refs[1]?.layer ?? kw.value?.[0]?.layer;
+  const k = refs[2]?.layer ?? kw.key?.[0]?.layer ?? v;
+  return (part === 'query' ? q : part === 'value' ? v : k) ?? part;
+}
+
+function partRoles(part: Part, s: MhaSettings, inDim: number | null, outDims: number[] | null, source = ''): WeightRole[] {
   const w = PART_WORDS[part];
   const n = s.heads;
   const dim = part === 'query' || part === 'key' ? s.keyDim : s.valueDim;
@@ -104,6 +126,7 @@ function partRoles(part: Part, s: MhaSettings, inDim: number | null, outDims: nu
       meaning: `output projection kernel, axes (head, value_dim, output feature): Wo[n, c, o] carries component c of head n's attended value into output feature o (matrix view: row r = head ⌊r/${s.valueDim}⌋, component r mod ${s.valueDim})`,
       shape: out ? [n, s.valueDim, ...out] : null,
       blocks: headBlocks(n, 0, 'value_dim'),
+      rows: out && out.length === 1 ? headComponentRows(n, s.valueDim) : undefined,
     });
     if (s.useBias) roles.push({ role: 'output_bias', meaning: 'output projection bias, one per output feature', shape: out ? [...out] : null, blocks: [] });
     return roles;
@@ -113,9 +136,16 @@ function partRoles(part: Part, s: MhaSettings, inDim: number | null, outDims: nu
     meaning: `${w.what} kernel, axes (${w.input} feature, head, ${w.dim}): W[i, n, c] carries ${w.input} feature i into component c of head n (matrix view: row r = feature ⌊r/${n}⌋, head r mod ${n})`,
     shape: inDim === null ? null : [inDim, n, dim],
     blocks: headBlocks(n, 1, w.dim),
+    rows: inDim === null ? undefined : featureHeadRows(source, inDim, n),
   });
   if (s.useBias) {
-    roles.push({ role: `${part}_bias`, meaning: `${w.what} bias, axes (head, ${w.dim})`, shape: [n, dim], blocks: headBlocks(n, 0, w.dim) });
+    roles.push({
+      role: `${part}_bias`,
+      meaning: `${w.what} bias, axes (head, ${w.dim})`,
+      shape: [n, dim],
+      blocks: headBlocks(n, 0, w.dim),
+      rows: [{ source: 'attention', start: 0, end: n, offset: 0, index: 'head' }],
+    });
   }
   return roles;
 }
@@ -135,10 +165,10 @@ function mhaWeightRoles(layer: LayerConfig, ctx: KindContext): WeightRole[] {
   const dk = k ? lastDim(k) : keyByKeyword ? null : dv;
   const out = s.outputShape ?? (dq === null ? null : [dq]);
   return [
-    ...partRoles('query', s, dq, null),
-    ...partRoles('key', s, dk, null),
-    ...(s.useGate ? partRoles('gate', s, dq, null) : []),
-    ...partRoles('value', s, dv, null),
+    ...partRoles('query', s, dq, null, feeder(layer, 'query')),
+    ...partRoles('key', s, dk, null, feeder(layer, 'key')),
+    ...(s.useGate ? partRoles('gate', s, dq, null, feeder(layer, 'query')) : []),
+    ...partRoles('value', s, dv, null, feeder(layer, 'value')),
     ...partRoles('output', s, null, out),
   ];
 }
