@@ -6,7 +6,7 @@
  */
 import * as vscode from 'vscode';
 import type { Core } from './core';
-import { mayHaveHover } from './hoverText';
+import { mayNameWeight } from './hoverPrefilter';
 import { HOVER_SELECTOR, MODEL_VIEWER, MODEL_VIEWER_JSON } from './ids';
 import { sniffKerasJson } from './modelJsonSniff';
 
@@ -45,7 +45,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.languages.registerHoverProvider(HOVER_SELECTOR, {
       provideHover(doc, pos) {
         // Cheap first: without a model open (no core yet) only a line that names a weight needs the core.
-        if (!core && !mayHaveHover(doc.lineAt(pos.line).text, pos.character)) return null;
+        if (!core && !mayNameWeight(doc.lineAt(pos.line).text, pos.character)) return null;
         return loadCore(context).hovers.provideHover(doc, pos);
       },
     }),

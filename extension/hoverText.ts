@@ -20,15 +20,6 @@ function around(line: string, column: number): { text: string; offset: number } 
   return { text: line.length > MAX_LINE ? line.slice(offset, offset + MAX_LINE) : line, offset };
 }
 
-/**
- * Cheap test (regexes only, no model): could a hover answer here without an open model? The entry bundle uses it so
- * that hovering ordinary code never loads the core.
- */
-export function mayHaveHover(line: string, column: number): boolean {
-  const { text, offset } = around(line, column);
-  return findWeightNameAt(text, column - offset) !== null;
-}
-
 export function hoverTextAt(line: string, column: number, report: InspectReport | null): HoverText | null {
   const { text, offset } = around(line, column);
   const col = column - offset;

@@ -6,9 +6,11 @@
 //   dist/core.js        the extension host's core, required by the entry on first need (no h5wasm, no engine)
 //   dist/worker.js      the model worker (readers, h5wasm, engine), started by the core in worker threads
 //   dist/webview.js     the webview UI (browser IIFE)
+//   dist/h5wasm-node.mjs, dist/h5wasm.mjs   h5wasm's two builds (disk, memory), each ~5 MB: kept out of the worker
+//                       bundles and imported when first needed, so a start never parses both (or either, for JSON)
 // h5wasm/node is ESM and calls createRequire(import.meta.url): we define import.meta.url from __filename.
 import * as esbuild from 'esbuild';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 const watch = process.argv.includes('--watch');
 
@@ -28,15 +30,65 @@ function sibling(from, to) {
   return { name: `sibling-${to}`, setup: (b) => b.onResolve({ filter }, () => ({ path: `./${to}`, external: true })) };
 }
 
+/** `import('h5wasm')` / `import('h5wasm/node')` in the readers become imports of the sibling h5wasm bundles. */
+const h5wasmapart = {
+  name: 'h5wasm-apart',
+  setup: (b) =>
+    b.onResolve({ filter: /^h5wasm(\/node)?$/ }, (a) => ({ path: a.path === 'h5wasm/node' ? './h5wasm-node.mjs' : './h5wasm.mjs', external: true })),
+};
+/**
+ * h5wasm inlines its WebAssembly as a 4 MB JS string that is parsed, then decoded byte by byte at every start (a
+ * large share of a CLI run). Here the string is decoded once, at build time, into dist/hdf5-<build>.wasm, and the
+ * glue reads that file instead (same bytes: emscripten's own binaryDecode rule, `~c >> 8 & c`). If h5wasm's glue
+ * ever looks different, it is left as it is (inline, slower, still correct).
+ */
+const wasmApart = {
+  name: 'h5wasm-wasm-apart',
+  setup: (b) =>
+    b.onLoad({ filter: /h5wasm[\\/]dist[\\/](node|esm)[\\/]hdf5_util\.js$/ }, (a) => {
+      const build = /[\\/]node[\\/]/.test(a.path) ? 'node' : 'esm';
+      const src = readFileSync(a.path, 'utf8');
+      const head = "function findWasmBinary(){return binaryDecode('";
+      const at = src.indexOf(head);
+      if (at < 0) return undefined;
+      let end = at + head.length;
+      for (; end < src.length && src[end] !== "'"; end++) if (src[end] === '\\') end++;
+      const literal = src.slice(at + head.length - 1, end + 1);
+      const text = new Function(`return ${literal}`)();
+      const bytes = Uint8Array.from(text, (ch) => {
+        const c = ch.charCodeAt(0);
+        return ~c >> 8 & c;
+      });
+      if (String.fromCharCode(...bytes.subarray(0, 4)) !== '\0asm') return undefined;
+      mkdirSync('dist', { recursive: true });
+      writeFileSync(`dist/hdf5-${build}.wasm`, bytes);
+      const read = `__klReadFileSync(new URL('./hdf5-${build}.wasm', import.meta.url))`;
+      return {
+        contents: `import { readFileSync as __klReadFileSync } from 'node:fs';\n${src.slice(0, at)}function findWasmBinary(){return ${read}${src.slice(end + 2)}`,
+        loader: 'js',
+      };
+    }),
+};
+const h5wasmBundle = (from, outfile) => ({
+  ...common,
+  stdin: { contents: `export * from '${from}';`, resolveDir: '.', loader: 'js' },
+  outfile,
+  platform: 'node',
+  format: 'esm',
+  plugins: [wasmApart],
+});
+
 const builds = [
   { ...node, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', plugins: [sibling('worker', 'cli-worker.js')] },
-  { ...node, entryPoints: ['src/cli/worker.ts'], outfile: 'dist/cli-worker.js' },
+  { ...node, entryPoints: ['src/cli/worker.ts'], outfile: 'dist/cli-worker.js', plugins: [h5wasmapart] },
+  h5wasmBundle('h5wasm/node', 'dist/h5wasm-node.mjs'),
+  h5wasmBundle('h5wasm', 'dist/h5wasm.mjs'),
 ];
 if (existsSync('extension/extension.ts')) {
   builds.push(
     { ...node, entryPoints: ['extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'], plugins: [sibling('core', 'core.js')] },
     { ...node, entryPoints: ['extension/core.ts'], outfile: 'dist/core.js', external: ['vscode'] },
-    { ...node, entryPoints: ['extension/worker/entry.ts'], outfile: 'dist/worker.js' },
+    { ...node, entryPoints: ['extension/worker/entry.ts'], outfile: 'dist/worker.js', plugins: [h5wasmapart] },
   );
 }
 if (existsSync('webview/main.ts')) {

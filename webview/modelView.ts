@@ -237,7 +237,9 @@ export class ModelView {
       data = (await this.channel.request({ type: 'getWeight', layer: layer.name, weight: w.name, maxElements: MAX_ELEMENTS_INLINE })).data;
     } catch (e) {
       const msg = e instanceof HostError || e instanceof Error ? e.message : String(e);
-      body.replaceChildren(el('div', { class: 'error', 'data-testid': 'error', role: 'alert' }, `${this.summary?.fileName ?? ''}: ${msg}`));
+      const file = this.summary?.fileName ?? '';
+      // The host's lines already name the file (worker time limits, memory caps); others get it in front.
+      body.replaceChildren(el('div', { class: 'error', 'data-testid': 'error', role: 'alert' }, file && !msg.startsWith(`${file}: `) ? `${file}: ${msg}` : msg));
       return;
     }
     const blocks = w.blocks.filter((b) => b.axis === -1 || b.axis === w.shape.length - 1).sort((a, b) => a.start - b.start);

@@ -89,6 +89,10 @@ test('npm run package makes a .vsix with the bundles, stylesheet, icon and licen
     'extension/LICENSE.txt',
     'extension/dist/core.js',
     'extension/dist/extension.js',
+    'extension/dist/h5wasm-node.mjs',
+    'extension/dist/h5wasm.mjs',
+    'extension/dist/hdf5-esm.wasm',
+    'extension/dist/hdf5-node.wasm',
     'extension/dist/webview.js',
     'extension/dist/worker.js',
     'extension/media/icon.png',
@@ -110,15 +114,19 @@ test('npm run package makes a .vsix with the bundles, stylesheet, icon and licen
     assert.ok(indented / (text.length / 1024) < 5, `dist/${b}.js is minified (${indented} indented lines in ${text.length} bytes)`);
     assert.doesNotMatch(text.slice(-300), /sourceMappingURL=data:/, `dist/${b}.js carries no inline source map`);
   }
-  // h5wasm's code is in the worker bundle only.
-  const marker = 'activate_throwing_error_handler';
-  assert.ok(new TextDecoder().decode(files['extension/dist/worker.js']).includes(marker), 'the worker bundle holds h5wasm');
-  for (const b of ['extension', 'core']) assert.ok(!new TextDecoder().decode(files[`extension/dist/${b}.js`]).includes('H5Fopen'), `no h5wasm in dist/${b}.js`);
+  // h5wasm's code is in its own two bundles, imported by the worker only.
+  for (const b of ['h5wasm-node.mjs', 'h5wasm.mjs']) assert.ok(new TextDecoder().decode(files[`extension/dist/${b}`]).includes('H5Fopen'), `${b} holds h5wasm`);
+  for (const b of ['hdf5-node.wasm', 'hdf5-esm.wasm']) assert.ok(WebAssembly.validate(files[`extension/dist/${b}`]), `${b} is valid WebAssembly`);
+  assert.ok(new TextDecoder().decode(files['extension/dist/worker.js']).includes('./h5wasm-node.mjs'), 'the worker imports it');
+  for (const b of ['extension', 'core']) {
+    const text = new TextDecoder().decode(files[`extension/dist/${b}.js`]);
+    assert.ok(!text.includes('H5Fopen') && !text.includes('h5wasm'), `no h5wasm in dist/${b}.js`);
+  }
 
   // Unpack the bundles where no node_modules can help them, then activate the entry with a fake vscode.
   const dir = mkdtempSync(join(tmpdir(), 'kl-unpacked-'));
   mkdirSync(join(dir, 'dist'));
-  for (const b of ['extension', 'core', 'worker', 'webview']) writeFileSync(join(dir, 'dist', `${b}.js`), files[`extension/dist/${b}.js`]);
+  for (const n of names.filter((x) => x.startsWith('extension/dist/'))) writeFileSync(join(dir, 'dist', n.slice('extension/dist/'.length)), files[n]);
   const bundle = join(dir, 'dist', 'extension.js');
   const registered = new Map<string, unknown>();
   const vscode = fakeVscode(registered);
