@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inspectModel, type InspectReport, type InspectWeight } from '../../src/explain/inspect';
 import { featureSources, rowSources } from '../../src/model/rows';
-import { auxModel, flattenModel, input, layer, mixedModel, syntheticModel } from './syntheticModels';
+import { auxModel, flattenModel, input, layer, mixedModel, syntheticModel } from '../explain/syntheticModels';
 import { describeCell } from '../../src/explain/words';
 
 function weight(report: InspectReport, name: string): InspectWeight {
