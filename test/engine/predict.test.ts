@@ -8,6 +8,7 @@ import { buildModel, inferShapes } from '../../src/model/graph';
 import { parseInputJson, predict, PredictSession } from '../../src/engine/predict';
 import { KerasLensError } from '../../src/model/types';
 import { inputLayer, layer, memoryFile, modelConfig, ref } from './memoryModel';
+import { seededSigned } from '../fixtures/models';
 
 const t = (shape: number[], data: number[]) => ({ shape, data: Float64Array.from(data) });
 
@@ -194,8 +195,7 @@ test('stateful layers: a session carries the state between calls; reset() starts
 test('trace: LSTM gates per step satisfy c = f·c(t-1) + i·c̃ and h = o·tanh(c); last h is the output', async () => {
   const units = 3;
   const features = 2;
-  let seed = 7;
-  const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 2 - 1;
+  const rand = seededSigned(7);
   const arr = (n: number) => Array.from({ length: n }, rand);
   const config = modelConfig(
     [inputLayer('x', [4, features]), layer('lstm', 'LSTM', { units, activation: 'tanh', recurrent_activation: 'sigmoid' }, [ref('x')])],

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { kindFor } from '../../src/model/kinds/index';
 import { KerasLensError } from '../../src/model/types';
 import type { LayerConfig, RunContext, Tensor, WeightRef } from '../../src/model/types';
+import { seededSigned } from '../fixtures/models';
 
 const ctxOf = (v: string | null = '2.2.4'): RunContext => ({ kerasVersion: v, states: new Map() });
 const L = (className: string, config: Record<string, unknown>, name = 'l'): LayerConfig => ({ name, className, config, inbound: [] });
@@ -13,13 +14,6 @@ function stored(layer: string, arrays: { shape: number[]; data: Float32Array }[]
     ref: { layer, name: names ? names[i] : `${layer}/vars/${i}`, path: String(i), shape: a.shape, dtype: '<f4', read: async () => a.data } as WeightRef,
     data: a.data,
   }));
-}
-function rand(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return (s / 2 ** 32) * 2 - 1;
-  };
 }
 
 test('Embedding mask_zero produces the mask (index != 0) and a downstream LSTM carries state over masked steps', () => {
@@ -38,7 +32,7 @@ test('Embedding mask_zero produces the mask (index != 0) and a downstream LSTM c
 
   // SimpleRNN(return_sequences) over the embedding with that mask: sample 0 step 1 repeats step 0's output
   const rnn = L('SimpleRNN', { units: 2, return_sequences: true, activation: 'tanh' }, 'rnn');
-  const rr = rand(3);
+  const rr = seededSigned(3);
   const rw = kindFor('SimpleRNN')!.bindWeights(
     rnn,
     stored('rnn', [
@@ -76,7 +70,7 @@ test('outputShapes: return_state, Bidirectional concat/None/return_state, TimeDi
 });
 
 test('Bidirectional merge_mode=None with return_state: [forward out, backward out, h_f, c_f, h_b, c_b]', () => {
-  const r = rand(5);
+  const r = seededSigned(5);
   const U = 2, D = 3, T = 4;
   const inner = { class_name: 'LSTM', config: { name: 'lstm', units: U, return_sequences: true, return_state: true, recurrent_activation: 'sigmoid' } };
   const layer = L('Bidirectional', { layer: inner, merge_mode: null }, 'bi');
@@ -176,7 +170,7 @@ test('GRU storedRoles: a stored (2,3u) bias is described as input/recurrent rows
 });
 
 test('RNN(LSTMCell) computes exactly like LSTM with the same flags and weights; stacked cells get each cell\'s gates, unknown cells are refused clearly', () => {
-  const r = rand(91);
+  const r = seededSigned(91);
   const arrays = [
     { shape: [3, 8], data: Float32Array.from({ length: 24 }, r) },
     { shape: [2, 8], data: Float32Array.from({ length: 16 }, r) },

@@ -6,19 +6,13 @@ import assert from 'node:assert/strict';
 import { kindFor } from '../../src/model/kinds/index';
 import type { LayerConfig, Mask, RecurrentTrace, RunContext, Tensor, WeightRef } from '../../src/model/types';
 import { setFastRecurrentPrecision } from '../../src/model/kinds/fast-recurrent';
+import { seededSigned } from '../fixtures/models';
 
 // The formulas are checked here in float64 against float64 references (1e-12); the float32 fast path is held to
 // Keras's own outputs by test/conformance and test/oracle, and to the readable step by test/kinds/fast-vs-readable.
 setFastRecurrentPrecision('float64');
 
 // ---- deterministic data -------------------------------------------------------------------------
-function rand(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return (s / 2 ** 32) * 2 - 1;
-  };
-}
 function arr(n: number, r: () => number, scale = 1): Float32Array {
   return Float32Array.from({ length: n }, () => Math.fround(r() * scale));
 }
@@ -102,14 +96,14 @@ function lstmReference(x: number[][], W: Float32Array, U: Float32Array, b: numbe
 
 const B = 2, T = 5, D = 3, U = 4;
 function makeInput(seed: number): { x: Tensor; rows: number[][][] } {
-  const r = rand(seed);
+  const r = seededSigned(seed);
   const data = Float64Array.from({ length: B * T * D }, () => r() * 2);
   const rows = [0, 1].map((b) => Array.from({ length: T }, (_, t) => Array.from(data.slice((b * T + t) * D, (b * T + t + 1) * D))));
   return { x: { shape: [B, T, D], data }, rows };
 }
 
 test('GRU reset_after=True matches an independent float64 reference; bias (2,3u) rows are input/recurrent', () => {
-  const r = rand(7);
+  const r = seededSigned(7);
   const W = arr(D * 3 * U, r), Uk = arr(U * 3 * U, r), bias = arr(2 * 3 * U, r);
   const layer: LayerConfig = { name: 'gru', className: 'GRU', config: { units: U, reset_after: true, activation: 'tanh', recurrent_activation: 'sigmoid', return_sequences: true }, inbound: [] };
   const kind = kindFor('GRU')!;
@@ -127,7 +121,7 @@ test('GRU reset_after=True matches an independent float64 reference; bias (2,3u)
 });
 
 test('GRU reset_after=False (Keras 2.0/2.1, hard_sigmoid) matches the independent reference', () => {
-  const r = rand(8);
+  const r = seededSigned(8);
   const W = arr(D * 3 * U, r), Uk = arr(U * 3 * U, r), bias = arr(3 * U, r);
   const layer: LayerConfig = { name: 'gru', className: 'GRU', config: { units: U, activation: 'tanh', recurrent_activation: 'hard_sigmoid', return_sequences: true }, inbound: [] };
   const w = kindFor('GRU')!.bindWeights(layer, stored('gru', ['kernel', 'recurrent_kernel', 'bias'], [{ shape: [D, 12], data: W }, { shape: [U, 12], data: Uk }, { shape: [12], data: bias }]), { kerasVersion: '2.1.2', inputShapes: [] });
@@ -138,7 +132,7 @@ test('GRU reset_after=False (Keras 2.0/2.1, hard_sigmoid) matches the independen
 });
 
 test('Keras 1 GRU split arrays (W_z,U_z,b_z,W_r,...) are fused by name into z, r, h', () => {
-  const r = rand(9);
+  const r = seededSigned(9);
   const parts: Record<string, Float32Array> = {};
   for (const g of ['z', 'r', 'h']) {
     parts[`W_${g}`] = arr(D * U, r);
@@ -166,7 +160,7 @@ test('Keras 1 GRU split arrays (W_z,U_z,b_z,W_r,...) are fused by name into z, r
 });
 
 test('CuDNNLSTM: bias (8u) = input half + recurrent half, sigmoid/tanh; matches the reference with both biases added', () => {
-  const r = rand(21);
+  const r = seededSigned(21);
   const W = arr(D * 4 * U, r), Uk = arr(U * 4 * U, r), bias = arr(8 * U, r);
   const layer: LayerConfig = { name: 'cu_dnnlstm_1', className: 'CuDNNLSTM', config: { units: U, return_sequences: true }, inbound: [] };
   const kind = kindFor('CuDNNLSTM')!;
@@ -183,7 +177,7 @@ test('CuDNNLSTM: bias (8u) = input half + recurrent half, sigmoid/tanh; matches 
 });
 
 test('CuDNNGRU: bias (6u) = [input z,r,h | recurrent z,r,h] read as (2,3u); reset_after semantics', () => {
-  const r = rand(23);
+  const r = seededSigned(23);
   const W = arr(D * 3 * U, r), Uk = arr(U * 3 * U, r), bias = arr(6 * U, r);
   const layer: LayerConfig = { name: 'cu_dnngru_1', className: 'CuDNNGRU', config: { units: U, return_sequences: true }, inbound: [] };
   const kind = kindFor('CuDNNGRU')!;
@@ -198,7 +192,7 @@ test('CuDNNGRU: bias (6u) = [input z,r,h | recurrent z,r,h] read as (2,3u); rese
 
 // ---- masks -------------------------------------------------------------------------------------------
 function lstmSetup(seed: number, config: Record<string, unknown>) {
-  const r = rand(seed);
+  const r = seededSigned(seed);
   const W = arr(D * 4 * U, r), Uk = arr(U * 4 * U, r), bias = arr(4 * U, r);
   const layer: LayerConfig = { name: 'lstm', className: 'LSTM', config: { units: U, activation: 'tanh', recurrent_activation: 'sigmoid', ...config }, inbound: [] };
   const w = kindFor('LSTM')!.bindWeights(layer, stored('lstm', ['kernel', 'recurrent_kernel', 'bias'], [{ shape: [D, 16], data: W }, { shape: [U, 16], data: Uk }, { shape: [16], data: bias }]), { kerasVersion: '2.2.4', inputShapes: [] });
@@ -266,7 +260,7 @@ test('LSTM with a mask and return_sequences=False returns the last unmasked outp
 });
 
 test('Bidirectional LSTM with a mask: tf.keras zeroes masked outputs, backward reversed to input time; Keras 2.2 repeats', () => {
-  const r = rand(41);
+  const r = seededSigned(41);
   const f = lstmSetup(42, {});
   const bwd = lstmSetup(43, {});
   const layer: LayerConfig = {
@@ -304,7 +298,7 @@ test('Bidirectional LSTM with a mask: tf.keras zeroes masked outputs, backward r
 test('LSTM initial states from args.initialStates and stateful states carried between calls', () => {
   const s = lstmSetup(51, { return_state: true });
   const { x, rows } = makeInput(52);
-  const r = rand(53);
+  const r = seededSigned(53);
   const h0 = Array.from({ length: B * U }, () => r());
   const c0 = Array.from({ length: B * U }, () => r());
   const res = forward(s.layer, s.w, x, { initialStates: [{ shape: [B, U], data: Float64Array.from(h0) }, { shape: [B, U], data: Float64Array.from(c0) }] });

@@ -6,21 +6,15 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { kindFor } from '../../src/model/kinds/index';
 import type { LayerConfig, RunContext, Tensor, WeightRef } from '../../src/model/types';
+import { seededSigned } from '../fixtures/models';
 
-function rand(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return (s / 2 ** 32) * 2 - 1;
-  };
-}
 
 /**
  * Build the tfjs layer on an input of `shape` (batch included), give it random weights, run both implementations.
  * `positive` lists weight indices that must be > 0 (variances).
  */
 function compare(className: string, config: Record<string, unknown>, tfLayer: tf.layers.Layer, shape: number[], seed: number, positive: number[] = []): number {
-  const r = rand(seed);
+  const r = seededSigned(seed);
   const n = shape.reduce((a, b) => a * b, 1);
   const xData = Float32Array.from({ length: n }, () => r() * 2);
   const xt = tf.tensor(xData, shape);
@@ -109,7 +103,7 @@ test('ConvLSTM2D with strides 2 (input conv strided, recurrent conv same/stride 
 for (const [strides, dilation] of [[1, 1], [2, 1], [1, 3]]) {
   test(`Conv1D padding=causal strides=${strides} dilation=${dilation} = valid conv on the input left-padded by (k−1)·dilation`, () => {
     // tfjs has no causal conv1d: build the reference from its valid conv on a zero-left-padded input
-    const r = rand(200 + strides + dilation);
+    const r = seededSigned(200 + strides + dilation);
     const [B, T, C, F, K] = [2, 8, 3, 2, 3];
     const xData = Float32Array.from({ length: B * T * C }, () => r());
     const pad = (K - 1) * dilation;
@@ -129,7 +123,7 @@ for (const [strides, dilation] of [[1, 1], [2, 1], [1, 3]]) {
 }
 
 test('BatchNormalization axis=1 on (2,3,4) vs a hand-written reference (tfjs broadcasts gamma wrongly off the last axis)', () => {
-  const r = rand(45);
+  const r = seededSigned(45);
   const shape = [2, 3, 4];
   const xData = Float32Array.from({ length: 24 }, () => r() * 2);
   const w = [0, 1, 2, 3].map((i) => ({ shape: [3], data: Float32Array.from({ length: 3 }, () => (i === 3 ? 0.5 + Math.abs(r()) : r())) }));
