@@ -71,6 +71,7 @@ function formatLayer(layer: InspectLayer): string[] {
   const shape = layer.outputShape ? `  → ${shapeText(layer.outputShape)}` : '';
   const from = layer.inputs?.length ? `  ← ${layer.inputs.join(', ')}` : '';
   const lines = [`${layer.name}  ${cls}${guessed}${shape}${from}  params ${layer.params.toLocaleString('en-US')}`];
+  if (layer.operation) lines.push(`  computes ${layer.operation}`);
   const nameWidth = Math.max(0, ...layer.weights.map((w) => w.name.length + (w.direction ? w.direction.length + 3 : 0)));
   for (const w of layer.weights) lines.push(...formatWeight(w, nameWidth));
   lines.push('');

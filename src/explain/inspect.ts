@@ -8,6 +8,7 @@
  */
 import { inferShapes, tensorKey } from '../model/graph';
 import { kindFor } from '../model/kinds/index';
+import { describeOpCall } from '../model/ops/describe';
 import { columnSources, rowSources, type RowSpan, type RowTraceContext } from '../model/rows';
 import type { FormatId, GateBlock, KindContext, LayerConfig, ModelFile, WeightRef, WeightRole } from '../model/types';
 import { guessClassFromName } from './gates';
@@ -53,6 +54,8 @@ export interface InspectLayer {
   outputShape?: (number | null)[];
   /** Layers feeding this one (first call). */
   inputs?: string[];
+  /** Operation nodes (keras.ops calls, TFOpLambda): what the first call computes, e.g. `lstm[:, -1, :]`. */
+  operation?: string;
   params: number;
   weights: InspectWeight[];
 }
@@ -100,6 +103,10 @@ export async function inspectModel(file: ModelFile): Promise<InspectReport> {
       if (out) entry.outputShape = out;
       const inputs = (layer.inbound[0] ?? []).map((r) => r.layer);
       if (inputs.length) entry.inputs = inputs;
+      if (layer.callArgs) {
+        const op = describeOpCall(layer);
+        if (op) entry.operation = op;
+      }
       entry.params = entry.weights.reduce((a, w) => a + w.params, 0);
       notes.push(...configDisagreements(layer, refs, kindCtx));
       layers.push(entry);
