@@ -12,7 +12,7 @@
  */
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { fixtureModels } from '../test/fixtures/models';
+import { fixtureModels, seededSigned } from '../test/fixtures/models';
 import { writeKeras1H5, writeKeras2H5, writeKeras3Keras } from '../test/fixtures/writers';
 
 const root = resolve(__dirname, '..');
@@ -46,13 +46,10 @@ export const referenceExamples: { from: string; to: string; what: string; inputS
   },
 ];
 
-/** Deterministic numbers in [-1, 1) (a tiny LCG), so the example inputs are the same on every machine. */
+/** Deterministic numbers in [-1, 1] to 3 decimals (the fixtures' seeded PRNG), the same on every machine. */
 export function exampleSequence(shape: number[], seed: number): unknown {
-  let s = seed >>> 0 || 1;
-  const next = () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return Math.round(((s / 2 ** 32) * 2 - 1) * 1000) / 1000;
-  };
+  const r = seededSigned(seed);
+  const next = () => Math.round(r() * 1000) / 1000;
   const build = (dims: number[]): unknown => (dims.length === 0 ? next() : Array.from({ length: dims[0] }, () => build(dims.slice(1))));
   return build(shape);
 }
