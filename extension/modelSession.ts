@@ -69,6 +69,7 @@ export class ModelSession {
         name: l.name,
         className: l.className,
         innerClassName: l.innerClassName,
+        operation: l.operation,
         outputShape: l.outputShape as ModelSummary['layers'][number]['outputShape'],
         params: l.params,
         weights: l.weights.map((w) => weightSummary(w)),

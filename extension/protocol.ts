@@ -53,6 +53,8 @@ export interface LayerSummary {
   name: string;
   className: string;
   innerClassName?: string;
+  /** Operation nodes (keras.ops calls, TFOpLambda): what the node computes, e.g. `lstm[:, -1, :]`. */
+  operation?: string;
   outputShape?: (number | null)[] | (number | null)[][] | string;
   params: number;
   /** The stored arrays, in file (get_weights) order. */

@@ -173,7 +173,10 @@ export class ModelView {
       badge(`${paramsText(layer.params)} params`),
     );
     if (layer.weights.length === 0) {
-      this.detail.replaceChildren(title, el('p', { class: 'empty' }, 'This layer has no weights.'));
+      const what = layer.operation
+        ? el('p', { class: 'operation', 'data-testid': 'layer-operation' }, 'Computes ', el('code', {}, layer.operation), '. No weights.')
+        : el('p', { class: 'empty' }, 'This layer has no weights.');
+      this.detail.replaceChildren(title, what);
       return;
     }
     // Keras 1 split gate arrays: the fused views (one per role) first, then the stored arrays as written.
