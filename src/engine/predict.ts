@@ -270,6 +270,8 @@ function runCalls(model: Model, calls: LayerCall[], values: Map<string, Tensor>,
       values.set(key, t);
       masks.set(key, outMasks?.[i] ?? null);
     });
+    // Keras 3 MultiHeadAttention takes the masks off its input tensors: later readers of them get none
+    if (result.clearsInputMasks) for (const r of [...call.inputs, ...Object.values(call.kwargs).flat()]) masks.set(tensorKey(r), null);
   }
 }
 

@@ -244,6 +244,11 @@ export interface ForwardResult {
   outputs: Tensor[];
   /** Output mask(s) to propagate (Keras compute_mask); omitted = no mask. */
   masks?: (Mask | null)[];
+  /**
+   * The layer deletes the Keras mask of the tensors it was called on, so layers that read them afterwards see none
+   * (Keras 3 MultiHeadAttention: backend.set_keras_mask(query / value / key, None) inside call()).
+   */
+  clearsInputMasks?: boolean;
 }
 
 export interface LayerKind {

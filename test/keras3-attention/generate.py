@@ -9,7 +9,7 @@ How to run (never run by `npm test`; test/kinds/attention-spatial-keras.test.ts 
 
     python3 -m venv /tmp/venv-attn
     /tmp/venv-attn/bin/pip install tensorflow-cpu==2.21.0 keras==3.15.1 h5py
-    cd <repo> && /tmp/venv-attn/bin/python test/keras3-attention/generate.py
+    cd <repo> && /tmp/venv-attn/bin/python test/keras3-attention/generate.py [case-name-substring ...]
 
 Each case folder is laid out like ../shared/keras-reference/keras3 (see its README): model.keras, model.h5,
 model.weights.h5 + model.json (each only when Keras's own reload of it predicts the same), input.json,
@@ -18,6 +18,7 @@ Masked cases set timesteps to exactly 0 (sample 0: the last two steps; sample 1:
 """
 import importlib.util
 import os
+import sys
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -95,6 +96,19 @@ def mha_attention_mask(rng):
     return keras.Model([q, m, v], out), {"q": seq(rng, (2, 4, 3), False), "m": mask, "v": seq(rng, (2, 5, 3), False)}
 
 
+def mha_clears_masks(rng):
+    # Keras's MultiHeadAttention deletes the Keras mask of the tensors it is called on (backend.set_keras_mask(query,
+    # None), ...): a layer that reads the same tensor after it sees no mask. Attention([mha, x]) then gets no value
+    # mask (masked steps of x take part); Add([x, mha]) keeps the query mask (it ANDs only the masks it has), as the
+    # LSTM after it shows.
+    x_in = keras.Input((5, 3))
+    x = L.LSTM(4, return_sequences=True, name="enc")(L.Masking(0.0)(x_in))
+    a = L.MultiHeadAttention(num_heads=2, key_dim=2, name="mha")(x, x)
+    att = L.Attention(name="att_after")([a, x])
+    add = L.LSTM(3, name="after_add")(L.Add()([x, a]))
+    return keras.Model(x_in, [att, add]), seq(rng, (2, 5, 3), True)
+
+
 CASES = [
     ("upsampling2d_bilinear", upsampling2d_bilinear),
     ("mha_rank4_axes", mha_rank4_axes),
@@ -102,6 +116,7 @@ CASES = [
     ("mha_gate_window_masked", mha_gate_window(True)),
     ("attention_dropout_masked", dropout_masked),
     ("mha_attention_mask", mha_attention_mask),
+    ("mha_clears_masks_masked", mha_clears_masks),
 ]
 
 
@@ -119,7 +134,10 @@ def shared_generator():
 def main():
     os.makedirs(OUT, exist_ok=True)
     gen = shared_generator()
+    only = sys.argv[1:]
     for name, fn in CASES:
+        if only and not any(o in name for o in only):
+            continue
         files = gen.run_case(name, fn, ("keras", "h5", "weights"), ())
         print(f"{name}: {', '.join(files)}")
 

@@ -17,7 +17,8 @@
  *   ∧ (s ≤ t if use_causal_mask) ∧ (|t − s| < sliding_window if set) ∧ the call's attention_mask tensor.
  * The key mask counts only when a key is passed. A row that the mask closes completely: Keras's fused path
  * (dropout 0, no return_attention_scores, rank-3 inputs) gives it a uniform softmax over all key steps; the explicit
- * path (Softmax layer with a mask) gives it zeros. Both are reproduced. Output mask: the query's mask.
+ * path (Softmax layer with a mask) gives it zeros. Both are reproduced. Output mask: the query's mask. Keras 3
+ * also deletes the Keras masks of the query, value and key tensors themselves: layers that read them later see none.
  * Dropout acts only in training: ignored here.
  *
  * Weights: four (five with use_gate) EinsumDense sublayers. get_weights() order: query kernel, query bias, key
@@ -468,6 +469,9 @@ function mhaForward(args: ForwardArgs): ForwardResult {
     const scoreShape = [B, ...g.other.map((a) => query.shape[a]), H, ...g.attn.map((a) => query.shape[a]), ...g.attn.map((a) => key.shape[a])];
     outputs.push({ shape: scoreShape, data: W });
   }
-  return { outputs, masks: outputs.map((_, i) => (i === 0 && rank === 3 ? queryMask : null)) };
+  // Keras 3.x call() deletes the masks of query, value and key (set_keras_mask(x, None)): layers reading those
+  // tensors after this one see no mask (measured: test/fixtures/keras3-attention/mha_clears_masks_masked).
+  const keras3 = /^3(\.|$)/.test(args.ctx.kerasVersion ?? '');
+  return { outputs, masks: outputs.map((_, i) => (i === 0 && rank === 3 ? queryMask : null)), clearsInputMasks: keras3 };
 }
 
