@@ -13,7 +13,8 @@
 import { tensorKey, type LayerCall, type Model } from '../model/graph';
 import { KerasLensError, type LayerConfig, type Tensor, type TensorRef } from '../model/types';
 import { defaultRecurrentActivation } from '../model/activations';
-import { recurrentFlags, LSTM_GATES, GRU_GATES, type Gate } from '../model/kinds/recurrent';
+import { recurrentFlags } from '../model/kinds/recurrent';
+import { LSTM_GATES, GRU_GATES, type Gate } from '../model/kinds/gated-roles';
 import { gruResetAfter } from '../model/kinds/gru';
 import { directionLayers, forcesZeroOutputForMask } from '../model/kinds/bidirectional';
 import { wrappedLayer } from '../model/kinds/wrapped-layer';

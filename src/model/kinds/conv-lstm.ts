@@ -12,15 +12,14 @@ import type { ForwardArgs, ForwardResult, KindContext, LayerConfig, WeightRef, W
 import { KerasLensError } from '../types';
 import { bindByMatch } from './bind-by-name';
 import { asFloat64 } from '../../kernels/reference';
+import { LSTM_GATES, gateBlocks } from './gated-roles';
+import { recurrentStoredRoles } from './keras1-split';
 import {
-  LSTM_GATES,
   activationOf,
   firstInputShape,
-  gateBlocks,
   recurrentActivationOf,
   recurrentFlags,
   recurrentOutputShapes,
-  recurrentStoredRoles,
   requireWeight,
   type RecurrentKind,
   type RunOverrides,

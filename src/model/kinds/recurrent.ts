@@ -13,9 +13,6 @@ import type {
 } from '../types';
 import { KerasLensError } from '../types';
 import { activationFromConfig, defaultRecurrentActivation, type Activation } from '../activations';
-// Re-exported for the kinds that still import them from here; new code imports gated-roles / keras1-split.
-export { GRU_GATES, LSTM_GATES, cudnnBiasRole, gateBlocks, gatedKernelRoles, type Gate } from './gated-roles';
-export { fuseKeras1Split, recurrentStoredRoles } from './keras1-split';
 
 export interface RecurrentFlags {
   units: number;
