@@ -1,16 +1,24 @@
 /**
- * The two building blocks of the fast recurrent kernels (src/kernels/workspace.ts), SIMD and TypeScript:
- * the packed matrix product against a naive float64 product, and the gate activations against Math.exp/Math.tanh,
- * including odd lengths (the SIMD tail), strided rows, and that nothing outside the asked range is touched.
+ * The two building blocks of the fast recurrent kernels (src/kernels/workspace.ts), SIMD and TypeScript, float64
+ * and float32: the packed matrix product against a naive product (float64, or float32 arithmetic emulated with
+ * Math.fround, bit for bit), and the gate activations against the Keras formulas (Math.exp/Math.tanh), including
+ * odd lengths (the SIMD tail), strided rows, and that nothing outside the asked range is touched; relaxed SIMD in a
+ * flagged child (relaxed-simd-check.ts).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import wabtFactory from 'wabt';
-import { wasmBase64 } from '../../src/kernels/recurrent-simd.generated';
 import { seededRandom } from '../fixtures/models';
-import { ActivationCode, createMatmulWorkspace, packWeightPanels, paddedColumns, simdSupported, PANEL } from '../../src/kernels/workspace';
+import {
+  ActivationCode,
+  createMatmulWorkspace,
+  packWeightPanels,
+  paddedColumns,
+  relaxedSimdSupported,
+  simdSupported,
+  PANEL,
+} from '../../src/kernels/workspace';
 
 const backends = simdSupported() ? (['simd', 'typescript'] as const) : (['typescript'] as const);
 
@@ -156,13 +164,17 @@ test('a TypeScript workspace asked for float32 is float64 (float32 needs SIMD)',
   assert.ok(ws.heap instanceof Float64Array);
 });
 
-test('the generated module is the compiled recurrent-simd.wat (rebuilt, not stale)', async () => {
-  const wabt = await wabtFactory();
-  const source = readFileSync(join(__dirname, '../../src/kernels/recurrent-simd.wat'), 'utf8');
-  const parsed = wabt.parseWat('recurrent-simd.wat', source, { simd: true, multi_value: true });
-  parsed.resolveNames();
-  parsed.validate();
-  const bytes = parsed.toBinary({ log: false, write_debug_names: false }).buffer;
-  parsed.destroy();
-  assert.equal(wasmBase64, Buffer.from(bytes).toString('base64'), 'run `node scripts/build-wasm.mjs` (npm run build does it)');
+test('the generated modules are the compiled recurrent-simd.wat (rebuilt, not stale)', () => {
+  const r = spawnSync(process.execPath, [join(__dirname, '../../scripts/build-wasm.mjs'), '--check'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+});
+
+test('relaxed SIMD: feature-detected; without it float32 uses the plain product, with it fused multiply-adds (child with --experimental-wasm-relaxed-simd)', () => {
+  // this process: Node 20 has no relaxed SIMD unless flagged, so the plain path is the one the other tests check
+  assert.equal(createMatmulWorkspace(16, 'simd', 'float32').fusedMultiplyAdd, relaxedSimdSupported());
+  if (!simdSupported()) return;
+  const child = join(__dirname, 'relaxed-simd-check.ts');
+  const r = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', '--import', 'tsx', child], { encoding: 'utf8', timeout: 120_000 });
+  assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+  assert.match(r.stdout, /^ok (fused|unfused|either)/);
 });
