@@ -19,11 +19,11 @@ function keras3Model(op: Record<string, unknown>) {
   return { module: 'keras.src.models.functional', class_name: 'Functional', config: { name: 'm', layers: [input, op], input_layers: ['x', 0, 0], output_layers: [op.name, 0, 0] } };
 }
 
-async function refusal(raw: unknown, kerasVersion: string): Promise<string> {
+async function refusal(raw: unknown, kerasVersion: string, batch = 1): Promise<string> {
   const config = normalizeModelConfig(raw, kerasVersion, 'model.keras');
   const model = await buildModel(memoryFile(config, {}, kerasVersion));
   try {
-    await predict(model, { shape: [1, 3], data: Float64Array.of(1, 2, 3) });
+    await predict(model, { shape: [batch, 3], data: new Float64Array(batch * 3).fill(0.5) });
   } catch (err) {
     assert.ok(err instanceof KerasLensError, `a KerasLensError, got ${err}`);
     assert.ok(!err.message.includes('\n'), 'one line');
@@ -63,4 +63,14 @@ test('a TFOpLambda calling a TensorFlow function Keras Lens does not run is refu
   };
   const msg = await refusal(raw, '2.6.0');
   assert.match(msg, /'tf\.math\.erf' \(TFOpLambda\).*tf\.math\.erf/);
+});
+
+test('an einsum that would run for minutes is refused, not hung on', async () => {
+  // 'bi,cj->' over a batch of 40000: 40000·3·40000·3 = 1.4e10 multiply-adds
+  const msg = await refusal(
+    keras3Model({ module: 'keras.src.ops.numpy', class_name: 'Einsum', config: { name: 'einsum', subscripts: 'bi,cj->' }, name: 'einsum', inbound_nodes: [{ args: [kt('x', [null, 3]), kt('x', [null, 3])], kwargs: {} }] }),
+    '3.15.1',
+    40000,
+  );
+  assert.match(msg, /'einsum' \(ops\.Einsum\).*einsum 'bi,cj->'.*steps/);
 });

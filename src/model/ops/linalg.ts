@@ -79,6 +79,9 @@ function matmulRun(x1: Tensor, x2: Tensor, p: Params): Tensor {
 // einsum
 // ---------------------------------------------------------------------------------------------
 
+/** About a few seconds of the loop below. */
+const MAX_EINSUM_STEPS = 1e9;
+
 interface Equation {
   inputs: string[];
   output: string;
@@ -160,6 +163,10 @@ function einsumRun(xs: Tensor[], p: Params): Tensor {
   });
   const out = new Float64Array(elementCount(outShape));
   const total = elementCount(dims);
+  // one multiply-add per combination of letters: refuse what would run for minutes rather than hang
+  if (total * xs.length > MAX_EINSUM_STEPS) {
+    throw new Error(`einsum '${String(p.subscripts)}' on these shapes takes ${total.toExponential(1)} steps, more than Keras Lens runs (${MAX_EINSUM_STEPS.toExponential(0)})`);
+  }
   const idx = new Array<number>(letters.length).fill(0);
   const off = new Array<number>(xs.length).fill(0);
   let o = 0;
