@@ -15,6 +15,7 @@ import { emitJava } from './emit-java';
 import { emitPytorch } from './emit-pytorch';
 import { readme } from './readme';
 import { commentText } from './names';
+import { seededRandom } from '../kernels/seeded-random';
 
 export { buildPlan, LANGUAGES, type Language, type Plan } from './plan';
 
@@ -30,21 +31,9 @@ export interface ExportResult {
   plan: Plan;
 }
 
-/** The seeded PRNG the golden input is drawn from (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A golden input of 2 samples: integers for Embedding inputs (some 0), masked steps for Masking inputs, else uniform [-1, 1). */
 export function goldenInputs(plan: Plan, batch = 2): Tensor[] {
-  const rnd = random(20261201);
+  const rnd = seededRandom(20261201);
   return plan.inputs.map((inp) => {
     const shape = [batch, ...inp.tensor.shape];
     const data = new Float64Array(batch * inp.tensor.size);

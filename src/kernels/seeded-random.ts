@@ -1,0 +1,14 @@
+/**
+ * The one seeded PRNG of the project (mulberry32: 32-bit state, uniform in [0, 1)): the export's golden inputs, and
+ * through test/fixtures every test, bench and example draws from it, so a seed means the same numbers everywhere.
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
