@@ -4,22 +4,13 @@
  * and no engine either: model work runs in model workers (dist/worker.js, started through extension/worker/node.ts).
  */
 import * as vscode from 'vscode';
-import { WeightHoverProvider } from './hovers';
-import { ModelEditorProvider, settings } from './modelEditor';
-import { OpenModels } from './openModels';
-import { PredictCommand } from './predictCommand';
+import { assembleCore, type Core } from './coreParts';
+import { settings } from './modelEditor';
 import type { SpawnWorker } from './worker/client';
 import { FAULTS_ENV } from './worker/faults';
 import { nodeWorkerSpawner } from './worker/node';
 
-export interface Core {
-  models: OpenModels;
-  editors: ModelEditorProvider;
-  predict: PredictCommand;
-  hovers: WeightHoverProvider;
-  /** Starts a model worker with the current settings. */
-  spawn: SpawnWorker;
-}
+export type { Core };
 
 export function startCore(context: vscode.ExtensionContext): Core {
   const workerFile = vscode.Uri.joinPath(context.extensionUri, 'dist', 'worker.js').fsPath;
@@ -28,12 +19,10 @@ export function startCore(context: vscode.ExtensionContext): Core {
     // Test-only fault injection (worker/faults.ts): read from the environment, which only the tests set.
     return nodeWorkerSpawner(workerFile, { memoryLimitMB: s.workerMemoryLimitMB, faults: process.env[FAULTS_ENV] ?? '' })();
   };
-  const models = new OpenModels();
-  return {
-    models,
-    editors: new ModelEditorProvider(context, models, spawn),
-    predict: new PredictCommand(context, models, spawn),
-    hovers: new WeightHoverProvider(models),
+  return assembleCore(
+    context,
     spawn,
-  };
+    false,
+    (n) => `Keras Lens runs its desktop entry (dist/extension.js, Node ${process.versions.node}) in a Node extension host; model workers: Node worker threads (${n} started).`,
+  );
 }

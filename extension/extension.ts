@@ -42,6 +42,12 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('kerasLens.openWith', (uri?: vscode.Uri) => openWithKerasLens(uri)),
     vscode.commands.registerCommand('kerasLens.predict', (uri?: vscode.Uri) => loadCore(context).predict.run(uri instanceof vscode.Uri ? uri : undefined)),
     vscode.commands.registerCommand('kerasLens.pickArchitecture', () => loadCore(context).editors.pickArchitectureForActive()),
+    // Which entry runs where (desktop main or browser entry, and the model workers it started); also the result.
+    vscode.commands.registerCommand('kerasLens.showRuntime', () => {
+      const line = loadCore(context).runtime();
+      void vscode.window.showInformationMessage(line);
+      return line;
+    }),
     vscode.languages.registerHoverProvider(HOVER_SELECTOR, {
       provideHover(doc, pos) {
         // Cheap first: without a model open (no core yet) only a line that names a weight needs the core.

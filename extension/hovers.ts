@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { hoverTextAt } from './hoverText';
+import { uriOfKey } from './fileAccess';
 import type { OpenModels } from './openModels';
 
 export class WeightHoverProvider implements vscode.HoverProvider {
@@ -17,7 +18,7 @@ export class WeightHoverProvider implements vscode.HoverProvider {
     const md = new vscode.MarkdownString(found.markdown);
     md.appendMarkdown(
       open
-        ? `\n\n*Keras Lens — from ${vscode.workspace.asRelativePath(open.path)}*`
+        ? `\n\n*Keras Lens — from ${vscode.workspace.asRelativePath(uriOfKey(open.path))}*`
         : '\n\n*Keras Lens — generic Keras layout; open the model file in Keras Lens for its real units*',
     );
     md.isTrusted = false;

@@ -5,8 +5,8 @@
  * webview over the protocol. Weights-only files can be joined to an architecture JSON,
  * remembered per file in workspaceState.
  */
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
+import { fileSpecOf, modelKey, nonce, uriOfKey } from './fileAccess';
 import type { OpenModels } from './openModels';
 import { HostChannel, oneLine, type HostReply, type WebviewRequest } from './protocol';
 import { fileNameOf, RemoteModel } from './remoteModel';
@@ -55,6 +55,7 @@ class ModelDocument implements vscode.CustomDocument {
     readonly uri: vscode.Uri,
     configPath: string | undefined,
     private readonly spawn: SpawnWorker,
+    private readonly web: boolean,
   ) {
     this.model = this.remote(configPath);
     this.session = this.load();
@@ -62,11 +63,16 @@ class ModelDocument implements vscode.CustomDocument {
 
   private remote(configPath: string | undefined): RemoteModel {
     const { maxTensorElements, workerTimeoutSeconds } = settings();
-    return new RemoteModel({ path: this.uri.fsPath, configPath, maxTensorElements, timeoutMs: workerTimeoutSeconds * 1000, spawn: this.spawn });
+    const files = async () => ({
+      file: await fileSpecOf(this.uri, this.web),
+      config: configPath ? await fileSpecOf(uriOfKey(configPath), this.web) : undefined,
+    });
+    return new RemoteModel({ path: this.path, configPath, maxTensorElements, timeoutMs: workerTimeoutSeconds * 1000, spawn: this.spawn, files });
   }
 
+  /** The file's path on disk, or its URI for other file systems (fileAccess.ts). */
   get path(): string {
-    return this.uri.fsPath;
+    return modelKey(this.uri);
   }
 
   get fileName(): string {
@@ -74,7 +80,6 @@ class ModelDocument implements vscode.CustomDocument {
   }
 
   private async load(): Promise<OpenResult> {
-    if (this.uri.scheme !== 'file') throw new Error(`${this.fileName}: Keras Lens opens files on disk only (this one is '${this.uri.scheme}:')`);
     const { maxFileSizeMB } = settings();
     let size = 0;
     try {
@@ -136,12 +141,14 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
     private readonly context: vscode.ExtensionContext,
     private readonly models: OpenModels,
     private readonly spawn: SpawnWorker,
+    /** The browser entry: files are read whole through vscode.workspace.fs (fileAccess.ts). */
+    private readonly web = false,
   ) {
     this.pairings = new ArchitecturePairings(context.workspaceState);
   }
 
   openCustomDocument(uri: vscode.Uri): ModelDocument {
-    const doc = new ModelDocument(uri, uri.scheme === 'file' ? this.pairings.get(uri.fsPath) : undefined, this.spawn);
+    const doc = new ModelDocument(uri, this.pairings.get(modelKey(uri)), this.spawn, this.web);
     this.track(doc);
     if (uri.scheme === 'file') this.watch(doc);
     return doc;
@@ -189,7 +196,7 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
       cspSource: webview.cspSource,
       scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(ext, 'dist', 'webview.js')).toString(),
       styleUri: webview.asWebviewUri(vscode.Uri.joinPath(ext, 'media', 'viewer.css')).toString(),
-      nonce: randomBytes(18).toString('base64'),
+      nonce: nonce(),
       view: 'model',
       fileName: doc.fileName,
     });
@@ -244,7 +251,7 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
       defaultUri: vscode.Uri.joinPath(doc.uri, '..'),
     });
     if (!picked || picked.length === 0) return { type: 'done', message: 'No architecture picked.' };
-    const configPath = picked[0].fsPath;
+    const configPath = modelKey(picked[0]);
     let session: OpenResult;
     try {
       session = await doc.reopen(configPath);

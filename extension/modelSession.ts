@@ -3,8 +3,9 @@
  * the answers to the webview's requests (weights read lazily, one at a time, only when the user opens them).
  * No `vscode` import: the custom editor wraps it, and tests / the static harness drive it directly.
  */
-import { basename } from 'node:path';
-import { openModelFile } from '../src/formats/open';
+import { openFileSpec } from './fileOpener';
+import { fileNameOf } from './remoteModel';
+import type { FileSpec } from './worker/protocol';
 import { inspectModel, type InspectReport, type InspectWeight } from '../src/explain/inspect';
 import { describeCell } from '../src/explain/words';
 import type { ModelFile, WeightRef } from '../src/model/types';
@@ -42,8 +43,16 @@ export class ModelSession {
     for (const l of report.layers) this.shown.set(l.name, fuseSplitArrays(l));
   }
 
-  static async open(path: string, opts: SessionOptions): Promise<ModelSession> {
-    const file = await openModelFile(path, opts.configPath ? { configPath: opts.configPath } : undefined);
+  /**
+   * Open `path` (its name in messages and the key of the document); `file` / `config` say how to read it when that
+   * is not by path (bytes the host read, see worker/protocol.ts FileSpec).
+   */
+  static async open(path: string, opts: SessionOptions, file?: FileSpec, config?: FileSpec): Promise<ModelSession> {
+    const model = await openFileSpec(file ?? { path }, config ?? (opts.configPath ? { path: opts.configPath } : undefined));
+    return ModelSession.of(path, model, opts);
+  }
+
+  private static async of(path: string, file: ModelFile, opts: SessionOptions): Promise<ModelSession> {
     try {
       const report = await inspectModel(file);
       return new ModelSession(path, file, report, opts);
@@ -54,7 +63,7 @@ export class ModelSession {
   }
 
   get fileName(): string {
-    return basename(this.path);
+    return fileNameOf(this.path);
   }
 
   summary(): ModelSummary {
@@ -77,7 +86,7 @@ export class ModelSession {
       })),
       notes: r.notes,
       needsArchitecture: r.weightsOnly,
-      architecture: this.opts.configPath ? basename(this.opts.configPath) : undefined,
+      architecture: this.opts.configPath ? fileNameOf(this.opts.configPath) : undefined,
     };
   }
 

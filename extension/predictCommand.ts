@@ -3,21 +3,26 @@
  * document) with the embedded engine, and show the outputs and per-step gate traces in a results panel.
  * The model is the active Keras Lens editor's file, else the one remembered for this input, else picked.
  */
-import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync, readSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
-import { basename, extname } from 'node:path';
 import * as vscode from 'vscode';
+import { exists, fileSpecOf, headText, modelKey, nonce, uriOfKey } from './fileAccess';
 import { ArchitecturePairings, MODEL_VIEWER, MODEL_VIEWER_JSON, settings } from './modelEditor';
 import { sniffKerasJson } from './modelJsonSniff';
 import type { OpenModels } from './openModels';
 import type { PredictJobResult } from './predictJob';
+import { fileNameOf } from './remoteModel';
 import { WorkerClient, type SpawnWorker } from './worker/client';
 import { HostChannel, oneLine, type HostReply, type PredictResultsSummary, type WebviewRequest } from './protocol';
 import { webviewHtml } from './webviewHtml';
 
 const MODEL_FOR_INPUT = 'kerasLens.modelForInput';
 const MODEL_EXTENSIONS = new Set(['.h5', '.hdf5', '.keras']);
+
+const basename = (key: string) => fileNameOf(key);
+function extname(key: string): string {
+  const base = fileNameOf(key);
+  const dot = base.lastIndexOf('.');
+  return dot > 0 ? base.slice(dot) : '';
+}
 
 interface ModelChoice {
   path: string;
@@ -39,6 +44,8 @@ export class PredictCommand {
     private readonly context: vscode.ExtensionContext,
     private readonly models: OpenModels,
     private readonly spawn: SpawnWorker,
+    /** The browser entry: files are read whole through vscode.workspace.fs (fileAccess.ts). */
+    private readonly web = false,
   ) {}
 
   async run(uri?: vscode.Uri): Promise<void> {
@@ -62,8 +69,8 @@ export class PredictCommand {
     if (editor && (!uri || editor.document.uri.toString() === uri.toString()) && isJsonDocument(editor.document)) {
       const doc = editor.document;
       const sel = editor.selection;
-      const path = doc.uri.scheme === 'file' ? doc.uri.fsPath : null;
-      const name = doc.uri.scheme === 'file' ? basename(doc.uri.fsPath) : doc.uri.path;
+      const path = doc.isUntitled ? null : modelKey(doc.uri);
+      const name = doc.isUntitled ? doc.uri.path : basename(modelKey(doc.uri));
       if (!sel.isEmpty) return { text: doc.getText(sel), name: `${name} (selection)`, path };
       return { text: doc.getText(), name, path };
     }
@@ -74,7 +81,7 @@ export class PredictCommand {
       target = picked[0];
     }
     const doc = await vscode.workspace.openTextDocument(target); // unsaved edits count
-    return { text: doc.getText(), name: basename(target.fsPath), path: target.scheme === 'file' ? target.fsPath : null };
+    return { text: doc.getText(), name: basename(modelKey(target)), path: modelKey(target) };
   }
 
   private async model(input: PredictInput): Promise<ModelChoice | null> {
@@ -83,26 +90,27 @@ export class PredictCommand {
     // 1. A Keras Lens editor is the active tab.
     const tab = vscode.window.tabGroups.activeTabGroup.activeTab;
     if (tab?.input instanceof vscode.TabInputCustom && (tab.input.viewType === MODEL_VIEWER || tab.input.viewType === MODEL_VIEWER_JSON)) {
-      return withArchitecture(tab.input.uri.fsPath);
+      return withArchitecture(modelKey(tab.input.uri));
     }
     // 2. The model used with this input before.
     const remembered = input.path ? this.context.workspaceState.get<Record<string, ModelChoice>>(MODEL_FOR_INPUT, {})[input.path] : undefined;
-    if (remembered && existsSync(remembered.path)) return remembered;
+    if (remembered && (await exists(uriOfKey(remembered.path)))) return remembered;
     // 3. Pick: open Keras Lens models first, then the workspace's model files.
     const items: (vscode.QuickPickItem & { path?: string })[] = [];
     const seen = new Set<string>();
     const add = (path: string, detail: string) => {
       if (seen.has(path) || path === input.path) return;
       seen.add(path);
-      items.push({ label: basename(path), description: vscode.workspace.asRelativePath(path), detail, path });
+      items.push({ label: basename(path), description: vscode.workspace.asRelativePath(uriOfKey(path)), detail, path });
     };
     const active = this.models.active;
     if (active) add(active.path, 'open in Keras Lens');
     const files = await vscode.workspace.findFiles('**/*.{h5,hdf5,keras}', '**/node_modules/**', 500);
-    for (const f of files) add(f.fsPath, 'model file');
+    for (const f of files) add(modelKey(f), 'model file');
     const jsons = await vscode.workspace.findFiles('**/*.json', '{**/node_modules/**,**/.vscode/**,**/package*.json,**/tsconfig*.json}', 300);
     for (const f of jsons) {
-      if (sniffFile(f.fsPath) && sniffFile(f.fsPath) !== 'weights-dump') add(f.fsPath, 'Keras / TF.js model JSON');
+      const kind = await sniffFile(f);
+      if (kind && kind !== 'weights-dump') add(modelKey(f), 'Keras / TF.js model JSON');
     }
     if (items.length === 0) {
       const picked = await vscode.window.showOpenDialog({
@@ -110,7 +118,7 @@ export class PredictCommand {
         filters: { 'Keras models': ['h5', 'hdf5', 'keras', 'json'] },
         canSelectMany: false,
       });
-      return picked?.length ? withArchitecture(picked[0].fsPath) : null;
+      return picked?.length ? withArchitecture(modelKey(picked[0])) : null;
     }
     const choice = await vscode.window.showQuickPick(items, { title: `Keras Lens: model to run on ${input.name}`, matchOnDescription: true });
     return choice?.path ? withArchitecture(choice.path) : null;
@@ -131,8 +139,10 @@ export class PredictCommand {
         const worker = new WorkerClient(this.spawn);
         const sub = token.onCancellationRequested(() => worker.dispose());
         try {
+          const model = await fileSpecOf(uriOfKey(choice.path), this.web);
+          const config = choice.configPath ? await fileSpecOf(uriOfKey(choice.configPath), this.web) : undefined;
           return await worker.call(
-            { op: 'predict', job: { modelPath: choice.path, configPath: choice.configPath, inputText: input.text, inputName: input.name, maxBatch } },
+            { op: 'predict', job: { modelPath: choice.path, configPath: choice.configPath, inputText: input.text, inputName: input.name, maxBatch, model, config } },
             { file: modelName, what: `predicting on ${input.name}`, timeoutMs: timeoutSeconds * 1000, timeoutSetting: 'kerasLens.predict.timeoutSeconds' },
           );
         } catch (e) {
@@ -156,19 +166,10 @@ function isJsonDocument(doc: vscode.TextDocument): boolean {
   return doc.languageId === 'json' || doc.languageId === 'jsonc' || extname(doc.fileName).toLowerCase() === '.json';
 }
 
-/** Sniff the first 64 KiB of a file on disk (never reads the whole file). */
-export function sniffFile(path: string): ReturnType<typeof sniffKerasJson> {
-  let fd: number | null = null;
-  try {
-    fd = openSync(path, 'r');
-    const buf = Buffer.alloc(64 * 1024);
-    const n = readSync(fd, buf, 0, buf.length, 0);
-    return sniffKerasJson(buf.subarray(0, n).toString('utf8'));
-  } catch {
-    return null;
-  } finally {
-    if (fd !== null) closeSync(fd);
-  }
+/** Sniff the first 64 KiB of a JSON file (files over 16 MB are not read: vscode.workspace.fs reads files whole). */
+export async function sniffFile(uri: vscode.Uri): Promise<ReturnType<typeof sniffKerasJson>> {
+  const head = await headText(uri);
+  return head === null ? null : sniffKerasJson(head);
 }
 
 /** The results webview: outputs table, trace plots, Copy / Save as JSON. */
@@ -191,7 +192,7 @@ class ResultsPanel {
       cspSource: webview.cspSource,
       scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(ext, 'dist', 'webview.js')).toString(),
       styleUri: webview.asWebviewUri(vscode.Uri.joinPath(ext, 'media', 'viewer.css')).toString(),
-      nonce: randomBytes(18).toString('base64'),
+      nonce: nonce(),
       view: 'results',
       fileName: 'Predict results',
     });
@@ -239,14 +240,15 @@ class ResultsPanel {
         defaultUri: folder ? vscode.Uri.joinPath(folder, `${base}.predictions.json`) : undefined,
       });
       if (!target) return { type: 'done', message: 'Not saved.' };
-      const ext = extname(target.fsPath).toLowerCase();
-      if (MODEL_EXTENSIONS.has(ext) || (existsSync(target.fsPath) && sniffFile(target.fsPath))) {
-        const message = `${basename(target.fsPath)}: refusing to overwrite a model file; pick another name`;
+      const key = modelKey(target);
+      const ext = extname(key).toLowerCase();
+      if (MODEL_EXTENSIONS.has(ext) || (await sniffFile(target))) {
+        const message = `${basename(key)}: refusing to overwrite a model file; pick another name`;
         void vscode.window.showErrorMessage(`Keras Lens: ${message}`);
         return { type: 'error', message };
       }
-      await writeFile(target.fsPath, text, 'utf8');
-      void vscode.window.setStatusBarMessage(`Keras Lens: saved ${basename(target.fsPath)}`, 3000);
+      await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(text));
+      void vscode.window.setStatusBarMessage(`Keras Lens: saved ${basename(key)}`, 3000);
       return { type: 'done', message: 'Saved.' };
     }
     return { type: 'error', message: `the results panel cannot answer '${req.type}'` };

@@ -6,10 +6,11 @@
 import { fileNameOf } from './remoteModel';
 import { predictJson } from '../src/engine/result-json';
 import { parseInputJson, predict } from '../src/engine/predict';
-import { openModelFile } from '../src/formats/open';
+import { openFileSpec } from './fileOpener';
 import { buildModel } from '../src/model/graph';
 import { batchSize, resultsSummary } from './predictResults';
 import type { PredictResultsSummary } from './protocol';
+import type { FileSpec } from './worker/protocol';
 
 export interface PredictJob {
   modelPath: string;
@@ -17,6 +18,9 @@ export interface PredictJob {
   inputText: string;
   inputName: string;
   maxBatch: number;
+  /** How to read the model / its architecture when not by path (bytes the host read; the browser). */
+  model?: FileSpec;
+  config?: FileSpec;
 }
 
 export interface PredictJobResult {
@@ -26,7 +30,7 @@ export interface PredictJobResult {
 }
 
 export async function runPredictJob(job: PredictJob): Promise<PredictJobResult> {
-  const file = await openModelFile(job.modelPath, job.configPath ? { configPath: job.configPath } : undefined);
+  const file = await openFileSpec(job.model ?? { path: job.modelPath }, job.config ?? (job.configPath ? { path: job.configPath } : undefined));
   try {
     const model = await buildModel(file);
     const inputs = parseInputJson(job.inputText, model, job.inputName);

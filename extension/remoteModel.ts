@@ -7,7 +7,7 @@
  */
 import type { InspectReport } from '../src/explain/inspect';
 import { WorkerClient, type SpawnWorker, type WorkerFailure } from './worker/client';
-import type { OpenResult } from './worker/protocol';
+import type { FileSpec, OpenResult } from './worker/protocol';
 import { oneLine, type HostReply, type WebviewRequest } from './protocol';
 
 export interface RemoteModelOptions {
@@ -17,13 +17,25 @@ export interface RemoteModelOptions {
   /** Time limit of each call (ms). */
   timeoutMs: number;
   spawn: SpawnWorker;
+  /**
+   * How the worker reads the file and its architecture when not by path (bytes the host read through
+   * vscode.workspace.fs, fileAccess.ts); asked again for each (re)open.
+   */
+  files?: () => Promise<{ file: FileSpec; config?: FileSpec }>;
 }
 
 /** The setting that gives the time limit of the viewer's calls (named in messages). */
 export const TIMEOUT_SETTING = 'kerasLens.worker.timeoutSeconds';
 
 export function fileNameOf(path: string): string {
-  return path.split(/[\\/]/).pop() || path;
+  const base = path.split(/[\\/]/).pop() || path;
+  // Files that are not on disk are keyed by their URI (fileAccess.ts), whose path is percent-encoded.
+  if (!/^[a-z][\w+.-]*:\/\//i.test(path)) return base;
+  try {
+    return decodeURIComponent(base);
+  } catch {
+    return base;
+  }
 }
 
 export class RemoteModel {
@@ -56,10 +68,13 @@ export class RemoteModel {
   open(): Promise<OpenResult> {
     if (!this.opened) {
       const arch = this.opts.configPath ? ` with the architecture ${fileNameOf(this.opts.configPath)}` : '';
-      const opening = this.client.call(
-        { op: 'open', model: this.opts.path, path: this.opts.path, configPath: this.opts.configPath, maxTensorElements: this.opts.maxTensorElements },
-        { file: this.fileName, what: `opening the file${arch}`, timeoutMs: this.opts.timeoutMs, timeoutSetting: TIMEOUT_SETTING },
-      );
+      const opening = (async () => {
+        const files = this.opts.files ? await this.opts.files() : undefined;
+        return this.client.call(
+          { op: 'open', model: this.opts.path, path: this.opts.path, configPath: this.opts.configPath, maxTensorElements: this.opts.maxTensorElements, file: files?.file, config: files?.config },
+          { file: this.fileName, what: `opening the file${arch}`, timeoutMs: this.opts.timeoutMs, timeoutSetting: TIMEOUT_SETTING },
+        );
+      })();
       this.opened = opening;
       opening.then(
         (r) => (this.last = r),

@@ -6,6 +6,10 @@
 //   dist/core.js        the extension host's core, required by the entry on first need (no h5wasm, no engine)
 //   dist/worker.js      the model worker (readers, h5wasm, engine), started by the core in worker threads
 //   dist/webview.js     the webview UI (browser IIFE)
+//   dist/web/extension.js  the browser entry (package.json "browser", CommonJS as VS Code's web worker extension host
+//                       loads it): extension.ts with web/core.ts in place of core.ts, no Node built-ins
+//   dist/web/worker.js  the web model worker (browser IIFE: readers, h5wasm's in-memory build, engine), started from
+//                       a blob: URL by web/core.ts; web/fileOpener.ts in place of fileOpener.ts
 //   dist/h5wasm-node.mjs, dist/h5wasm.mjs   h5wasm's two builds (disk, memory), each ~5 MB: kept out of the worker
 //                       bundles and imported when first needed, so a start never parses both (or either, for JSON)
 // h5wasm/node is ESM and calls createRequire(import.meta.url): we define import.meta.url from __filename.
@@ -89,6 +93,23 @@ if (existsSync('extension/extension.ts')) {
     { ...node, entryPoints: ['extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'], plugins: [sibling('core', 'core.js')] },
     { ...node, entryPoints: ['extension/core.ts'], outfile: 'dist/core.js', external: ['vscode'] },
     { ...node, entryPoints: ['extension/worker/entry.ts'], outfile: 'dist/worker.js', plugins: [h5wasmapart] },
+  );
+}
+if (existsSync('extension/web/core.ts')) {
+  /** In the browser bundles `./core` and `./fileOpener` of extension/ are their web versions in extension/web/. */
+  const webSwap = {
+    name: 'web-swap',
+    setup: (b) =>
+      b.onResolve({ filter: /^\.\/(core|fileOpener)$/ }, (a) =>
+        /[\\/]extension$/.test(a.resolveDir) ? { path: `${a.resolveDir}/web/${a.path.slice(2)}.ts` } : undefined,
+      ),
+  };
+  // platform 'browser': a Node built-in anywhere in these bundles fails the build ("Could not resolve").
+  const web = { ...common, platform: 'browser', plugins: [webSwap] };
+  builds.push(
+    { ...web, entryPoints: ['extension/extension.ts'], outfile: 'dist/web/extension.js', format: 'cjs', external: ['vscode'] },
+    // h5wasm's ESM build asks import.meta.url only to locate files it never fetches (its wasm is inlined).
+    { ...web, entryPoints: ['extension/web/worker.ts'], outfile: 'dist/web/worker.js', format: 'iife', define: { 'import.meta.url': 'undefined' } },
   );
 }
 if (existsSync('webview/main.ts')) {

@@ -10,10 +10,17 @@
 import type { InspectReport } from '../../src/explain/inspect';
 import type { PredictJob, PredictJobResult } from '../predictJob';
 import type { HostReply, ModelSummary, WebviewRequest } from '../protocol';
+import type { FileBytes } from '../../src/formats/bytes';
+
+/**
+ * A file the worker opens: by path (the desktop, files on disk: random access, only what is needed is read) or as
+ * bytes the host read through vscode.workspace.fs (the browser, and file systems that are not the disk).
+ */
+export type FileSpec = { path: string } | FileBytes;
 
 /** What the host asks a worker to do. `model` names the open model a call is about (a worker may hold several). */
 export type WorkerCall =
-  | { op: 'open'; model: string; path: string; configPath?: string; maxTensorElements: number }
+  | { op: 'open'; model: string; path: string; configPath?: string; maxTensorElements: number; file?: FileSpec; config?: FileSpec }
   | { op: 'answer'; model: string; request: WebviewRequest }
   | { op: 'close'; model: string }
   | { op: 'predict'; job: PredictJob }

@@ -26,7 +26,7 @@ export class ModelService {
         injectFault(this.faults, 'open', call.path);
         this.models.get(call.model)?.close();
         this.models.delete(call.model);
-        const session = await ModelSession.open(call.path, { maxTensorElements: call.maxTensorElements, configPath: call.configPath });
+        const session = await ModelSession.open(call.path, { maxTensorElements: call.maxTensorElements, configPath: call.configPath }, call.file, call.config);
         this.models.set(call.model, session);
         return { summary: session.summary(), report: session.report };
       }

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { importSpecifiers, layerOf, layeringViolations, readSources } from './layering';
+import { importSpecifiers, layerOf, layeringViolations, readSources, unmarkedNodeImports } from './layering';
 
 const root = join(__dirname, '..', '..');
 
@@ -18,6 +18,21 @@ test('every import in src/, extension/ and webview/ follows the one-way layer gr
     [],
     'arrows against the layer graph',
   );
+});
+
+test('nothing in src/ imports a Node built-in outside a file that says it is Node-only (src/cli is Node-only)', () => {
+  const bad = unmarkedNodeImports(readSources(root));
+  assert.deepEqual(bad.map((a) => `${a.from} → ${a.to}`), []);
+});
+
+test('the Node-only check catches an unmarked import and accepts a marked one, a CLI file and generated code', () => {
+  const sources = new Map([
+    ['src/formats/reader.ts', "/** Reads files. */\nimport { readFile } from 'node:fs/promises';\nimport { join } from 'path';"],
+    ['src/formats/disk.ts', "/**\n * NODE-ONLY: files on disk.\n */\nimport { readFile } from 'node:fs/promises';"],
+    ['src/cli/main.ts', "import fs = require('node:fs');\nconst x = require('node:path');"],
+    ['src/export/emit.ts', "/** Emits a program. */\nexport const main = `import { readFileSync } from 'node:fs';`;"],
+  ]);
+  assert.deepEqual(unmarkedNodeImports(sources).map((a) => `${a.from} → ${a.to}`), ['src/formats/reader.ts → node:fs/promises', 'src/formats/reader.ts → path']);
 });
 
 test('every source file belongs to a layer', () => {

@@ -14,8 +14,13 @@
  *
  * `extension/protocol.ts` (the typed messages between extension and webview) imports nothing of ours, so the webview
  * bundle never pulls in the core.
+ *
+ * Node built-ins: the core in src/ also runs in the browser (the web extension's worker), so a file in src/ that
+ * imports one (`node:fs`, `path`, ...) must say "Node-only" in its header comment (src/cli runs only in Node and is
+ * exempt). The web bundles fail to build on a Node built-in anyway; this names the file before that.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 
 export interface Layer {
@@ -24,6 +29,8 @@ export interface Layer {
   holds(file: string): boolean;
   /** The layers (by name) it may import, besides itself. */
   mayImport: string[];
+  /** Runs only in Node: its files may import Node built-ins without saying so. */
+  nodeOnly?: boolean;
 }
 
 const under = (dir: string) => (f: string) => f.startsWith(dir + '/');
@@ -35,7 +42,7 @@ export const LAYERS: Layer[] = [
   { name: 'engine', holds: under('src/engine'), mayImport: ['model', 'kernels'] },
   { name: 'explain', holds: under('src/explain'), mayImport: ['model', 'kernels'] },
   { name: 'export', holds: under('src/export'), mayImport: ['engine', 'explain', 'model', 'kernels'] },
-  { name: 'cli', holds: under('src/cli'), mayImport: ['index', 'export', 'engine', 'explain', 'formats', 'model', 'kernels'] },
+  { name: 'cli', holds: under('src/cli'), mayImport: ['index', 'export', 'engine', 'explain', 'formats', 'model', 'kernels'], nodeOnly: true },
   { name: 'index', holds: (f) => f === 'src/index.ts', mayImport: ['export', 'engine', 'explain', 'formats', 'model', 'kernels'] },
   { name: 'protocol', holds: (f) => f === 'extension/protocol.ts', mayImport: [] },
   {
@@ -80,6 +87,30 @@ export interface Arrow {
   from: string;
   to: string;
   why: string;
+}
+
+const NODE_BUILTINS = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
+
+/** Does the file's header comment (its first block comment) say it is Node-only? */
+export function saysNodeOnly(source: string): boolean {
+  const header = /^\s*(?:#![^\n]*\n\s*)?\/\*([\s\S]*?)\*\//.exec(source);
+  return !!header && /node[- ]only/i.test(header[1]);
+}
+
+/**
+ * Files in src/ that import a Node built-in without saying "Node-only" in their header. Template literals are left
+ * out of the reading (code generators write `import ... from 'node:fs'` into the programs they emit).
+ */
+export function unmarkedNodeImports(sources: Map<string, string>): Arrow[] {
+  const bad: Arrow[] = [];
+  for (const [file, source] of sources) {
+    if (!file.startsWith('src/') || layerOf(file)?.nodeOnly || saysNodeOnly(source)) continue;
+    const code = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/`(?:\\[\s\S]|[^`\\])*`/g, '``');
+    for (const spec of importSpecifiers(code)) {
+      if (NODE_BUILTINS.has(spec)) bad.push({ from: file, to: spec, why: 'imports a Node built-in but its header does not say it is Node-only' });
+    }
+  }
+  return bad;
 }
 
 /** The arrows that go against LAYERS, given the files' sources (project-relative path -> source text). */

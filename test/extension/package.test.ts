@@ -93,6 +93,8 @@ test('npm run package makes a .vsix with the bundles, stylesheet, icon and licen
     'extension/dist/h5wasm.mjs',
     'extension/dist/hdf5-esm.wasm',
     'extension/dist/hdf5-node.wasm',
+    'extension/dist/web/extension.js',
+    'extension/dist/web/worker.js',
     'extension/dist/webview.js',
     'extension/dist/worker.js',
     'extension/media/icon.png',
@@ -102,6 +104,10 @@ test('npm run package makes a .vsix with the bundles, stylesheet, icon and licen
   ]);
   const manifest = JSON.parse(new TextDecoder().decode(files['extension/package.json']));
   assert.equal(manifest.main, './dist/extension.js');
+  // The same .vsix is a web extension too (issue 12): its browser entry is inside (webBundle.test.ts checks it).
+  assert.equal(manifest.browser, './dist/web/extension.js');
+  assert.ok(files[`extension/${manifest.browser.slice(2)}`], 'the browser entry is in the .vsix');
+  assert.equal(manifest.capabilities.virtualWorkspaces, true);
   assert.deepEqual(manifest.contributes.customEditors.map((e: { viewType: string }) => e.viewType), ['kerasLens.modelViewer', 'kerasLens.modelViewerJson']);
 
   // The entry is small and minified; every bundle is.
@@ -126,7 +132,11 @@ test('npm run package makes a .vsix with the bundles, stylesheet, icon and licen
   // Unpack the bundles where no node_modules can help them, then activate the entry with a fake vscode.
   const dir = mkdtempSync(join(tmpdir(), 'kl-unpacked-'));
   mkdirSync(join(dir, 'dist'));
-  for (const n of names.filter((x) => x.startsWith('extension/dist/'))) writeFileSync(join(dir, 'dist', n.slice('extension/dist/'.length)), files[n]);
+  for (const n of names.filter((x) => x.startsWith('extension/dist/'))) {
+    const to = join(dir, 'dist', n.slice('extension/dist/'.length));
+    mkdirSync(join(to, '..'), { recursive: true });
+    writeFileSync(to, files[n]);
+  }
   const bundle = join(dir, 'dist', 'extension.js');
   const registered = new Map<string, unknown>();
   const vscode = fakeVscode(registered);
