@@ -11,13 +11,13 @@ What the cases pin down (measured while writing them): an op node passes no mask
 handling), EXCEPT where TensorFlow hands back the very tensor object it was given — ops.convert_to_tensor(x) and
 ops.cast(x, <the dtype x has>) — which still carries `_keras_mask`, so the next layer, whose stored mask= is null,
 picks the mask up at run time. Explicit masks computed with ops (mask=ops.any(ops.not_equal(x, 0), -1)) are stored
-as the call's mask= tensor. Every variable is seeded random; masked inputs have exact zero steps (sample 0: the last
-two; sample 1: the first). Each saved format is reloaded by Keras and must predict the same numbers (the legacy
-.h5 is not written: Keras 3 cannot reload operation nodes from it, "Unknown layer: ConvertToTensor").
+as the call's mask= tensor. Saving, reloading and writing a case folder is test/keras3-real/generate.py's
+run_case: every float variable seeded random; each saved format reloaded by Keras to the same numbers, else left
+out (the legacy .h5 always is: Keras 3 cannot reload operation nodes from it, "Unknown layer: ConvertToTensor").
+Masked inputs have exact zero steps (sample 0: the last two; sample 1: the first).
 """
-import json
+import importlib.util
 import os
-import shutil
 import sys
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -53,7 +53,7 @@ def masked_lstm_after(op, name):
         h = L.Masking(0.0)(x)
         y = op(h)
         return keras.Model(x, [L.LSTM(3, return_sequences=True, name="seq")(y), L.GRU(2, name="last")(y)]), seq(rng)
-    case(name, formats=("keras", "weights") if name == "mask_convert_to_tensor" else ("keras",))(fn)
+    case(name, formats=("keras", "h5", "weights") if name == "mask_convert_to_tensor" else ("keras",))(fn)
 
 
 masked_lstm_after(lambda h: ops.convert_to_tensor(h), "mask_convert_to_tensor")
@@ -131,66 +131,26 @@ case("ops_more")(lambda rng: ops_more(rng, False))
 case("ops_more_masked")(lambda rng: ops_more(rng, True))
 
 
-def randomise(model, rng):
-    for v in model.variables:
-        if "int" in str(v.dtype) or v.dtype == "bool":
-            continue
-        v.assign(rng.normal(0, 0.6, v.shape).astype(v.dtype))
-
-
-def as_list(y):
-    return [np.asarray(a).tolist() for a in (y if isinstance(y, (list, tuple)) else [y])]
-
-
-def close(a, b):
-    return all(np.allclose(np.asarray(p), np.asarray(q), rtol=1e-6, atol=1e-6) for p, q in zip(a, b)) and len(a) == len(b)
-
-
-def run_case(name, fn, formats):
-    rng = np.random.default_rng(SEED + sum(map(ord, name)))
-    keras.utils.set_random_seed(SEED)
-    model, data = fn(rng)
-    randomise(model, rng)
-    expected = as_list(model.predict(data, verbose=0))
-    d = os.path.join(OUT, name)
-    shutil.rmtree(d, ignore_errors=True)
-    os.makedirs(d)
-    files = {}
-    model.save(os.path.join(d, "model.keras"))
-    if not close(as_list(keras.models.load_model(os.path.join(d, "model.keras")).predict(data, verbose=0)), expected):
-        raise RuntimeError("Keras's own reload of model.keras predicts differently")
-    files["keras"] = "model.keras"
-    if "h5" in formats:
-        model.save(os.path.join(d, "model.h5"))
-        if not close(as_list(keras.models.load_model(os.path.join(d, "model.h5")).predict(data, verbose=0)), expected):
-            raise RuntimeError("Keras's own reload of model.h5 predicts differently")
-        files["h5"] = "model.h5"
-    if "weights" in formats:
-        model.save_weights(os.path.join(d, "model.weights.h5"))
-        with open(os.path.join(d, "model.json"), "w") as f:
-            f.write(model.to_json())
-        again = keras.models.model_from_json(model.to_json())
-        again.load_weights(os.path.join(d, "model.weights.h5"))
-        if not close(as_list(again.predict(data, verbose=0)), expected):
-            raise RuntimeError("Keras's own reload of model.weights.h5 + model.json predicts differently")
-        files["weights"] = "model.weights.h5"
-        files["config"] = "model.json"
-    with open(os.path.join(d, "input.json"), "w") as f:
-        json.dump(np.asarray(data).tolist(), f)
-    with open(os.path.join(d, "expected.json"), "w") as f:
-        json.dump({"outputs": expected, "keras": keras.__version__}, f)
-    with open(os.path.join(d, "case.json"), "w") as f:
-        json.dump({"name": name, "files": files, "inputs": [t._keras_history[0].name for t in model.inputs], "seed": SEED}, f)
-    return files
+def shared_generator():
+    """test/keras3-real/generate.py: its run_case saves, reloads and writes a case folder; pointed at our folder."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    spec = importlib.util.spec_from_file_location("keras3_real_generate", os.path.join(here, "..", "keras3-real", "generate.py"))
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    gen.OUT = OUT
+    gen.SEED = SEED
+    gen.ALL_FORMATS = {name for name, _, formats in CASES if "weights" in formats}
+    return gen
 
 
 def main():
     os.makedirs(OUT, exist_ok=True)
+    gen = shared_generator()
     only = sys.argv[1:]
     for name, fn, formats in CASES:
         if only and not any(o in name for o in only):
             continue
-        print(name, ", ".join(run_case(name, fn, formats)))
+        print(name, ", ".join(gen.run_case(name, fn, formats, ("ops", "masks"))))
 
 
 if __name__ == "__main__":
