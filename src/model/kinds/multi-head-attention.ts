@@ -17,7 +17,8 @@
  *   ∧ (s ≤ t if use_causal_mask) ∧ (|t − s| < sliding_window if set) ∧ the call's attention_mask tensor.
  * The key mask counts only when a key is passed. A row that the mask closes completely: Keras's fused path
  * (dropout 0, no return_attention_scores, rank-3 inputs) gives it a uniform softmax over all key steps; the explicit
- * path (Softmax layer with a mask) gives it zeros. Both are reproduced. Output mask: the query's mask. Keras 3
+ * path (Softmax layer with a mask) gives it zeros; tf.keras 2.x's Softmax adds −1e9 to the masked scores (so
+ * such a row gets the softmax of the shifted scores). All three are reproduced. Output mask: the query's mask. Keras 3
  * also deletes the Keras masks of the query, value and key tensors themselves: layers that read them later see none.
  * Dropout acts only in training: ignored here.
  *
@@ -340,8 +341,11 @@ function mhaForward(args: ForwardArgs): ForwardResult {
   const anyMask = !!(queryMask || valueMask || keyMask || explicit || causal || s.slidingWindow);
   if (anyMask && rank !== 3) throw new KerasLensError(null, `${name}: masks on rank-${rank} inputs are not supported (rank-3 inputs are)`);
   const scores = returnsScores(layer, node);
-  // Keras's fused dot_product_attention path: a fully masked row gets a uniform softmax there, zeros otherwise.
-  const fused = s.dropout === 0 && !scores && rank === 3;
+  // A row the mask closes completely. Keras 3: the fused dot_product_attention path gives it a uniform softmax,
+  // the Softmax-layer path zeros. tf.keras 2.x (Softmax adds −1e9 to masked scores, in float32): softmax of the
+  // shifted scores, as computed below.
+  const keras3 = /^3(\.|$)/.test(args.ctx.kerasVersion ?? '');
+  const closedRow: 'uniform' | 'zeros' | 'shifted' = !keras3 ? 'shifted' : s.dropout === 0 && !scores && rank === 3 ? 'uniform' : 'zeros';
 
   const H = s.heads;
   const Kd = s.keyDim;
@@ -429,9 +433,21 @@ function mhaForward(args: ForwardArgs): ForwardResult {
             row[j] = dot;
             if (dot > max) max = dot;
           }
-          // softmax over the open key positions; a closed row: uniform (fused path) or zeros (Softmax layer)
-          if (openCount === 0) {
-            if (fused) for (let j = 0; j < S; j++) row[j] = 1 / S;
+          // softmax over the open key positions; a closed row: see closedRow
+          if (openCount === 0 && closedRow === 'shifted') {
+            let top = -Infinity;
+            for (let j = 0; j < S; j++) {
+              const kOff = ((b * PK + pk.flat[o * S + j]) * H + n) * Kd;
+              let dot = 0;
+              for (let c = 0; c < Kd; c++) dot += Q[qOff + c] * inv * Kp[kOff + c];
+              row[j] = Math.fround(Math.fround(dot) - 1e9);
+              if (row[j] > top) top = row[j];
+            }
+            let sum = 0;
+            for (let j = 0; j < S; j++) sum += row[j] = Math.exp(row[j] - top);
+            for (let j = 0; j < S; j++) row[j] /= sum;
+          } else if (openCount === 0) {
+            if (closedRow === 'uniform') for (let j = 0; j < S; j++) row[j] = 1 / S;
             else row.fill(0);
           } else {
             let sum = 0;
@@ -471,7 +487,6 @@ function mhaForward(args: ForwardArgs): ForwardResult {
   }
   // Keras 3.x call() deletes the masks of query, value and key (set_keras_mask(x, None)): layers reading those
   // tensors after this one see no mask (measured: test/fixtures/keras3-attention/mha_clears_masks_masked).
-  const keras3 = /^3(\.|$)/.test(args.ctx.kerasVersion ?? '');
   return { outputs, masks: outputs.map((_, i) => (i === 0 && rank === 3 ? queryMask : null)), clearsInputMasks: keras3 };
 }
 
