@@ -686,4 +686,113 @@
             (local.set $p (i32.add (local.get $p) (i32.const 1)))
             (br $p1)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $rows)))))
+        (br $rows))))
+  ;; ---------------------------------------------------------------------------------------------------------
+  ;; float32 cell updates: the elementwise part of a step, fused (one pass, no JS loop). Rows are `rows` samples;
+  ;; gate rows are `zs` bytes apart, state rows u float32 values apart. Lanes of four, then the last 1..3 one by one.
+  ;; ---------------------------------------------------------------------------------------------------------
+
+  ;; LSTM, from the pre-activations z = [i | f | o | c̃] (u values each):
+  ;;   c' = ra(f)·c + ra(i)·act(c̃);  h' = ra(o)·act(c');  c ← c', h ← h', prev ← h'
+  (func $lstm4 (param $z i32) (param $u4 i32) (param $c i32) (param $h i32) (param $prev i32)
+               (param $ra i32) (param $act i32) (param $one i32)
+    (local $cn v128) (local $hn v128)
+    (local.set $cn
+      (f32x4.add
+        (f32x4.mul (call $activation4f32 (local.get $ra) (call $load4 (i32.add (local.get $z) (local.get $u4)) (local.get $one)))
+                   (call $load4 (local.get $c) (local.get $one)))
+        (f32x4.mul (call $activation4f32 (local.get $ra) (call $load4 (local.get $z) (local.get $one)))
+                   (call $activation4f32 (local.get $act)
+                     (call $load4 (i32.add (local.get $z) (i32.mul (local.get $u4) (i32.const 3))) (local.get $one))))))
+    (local.set $hn
+      (f32x4.mul
+        (call $activation4f32 (local.get $ra) (call $load4 (i32.add (local.get $z) (i32.shl (local.get $u4) (i32.const 1))) (local.get $one)))
+        (call $activation4f32 (local.get $act) (local.get $cn))))
+    (call $store4 (local.get $c) (local.get $cn) (local.get $one))
+    (call $store4 (local.get $h) (local.get $hn) (local.get $one))
+    (call $store4 (local.get $prev) (local.get $hn) (local.get $one)))
+
+  ;; four lanes, or (one ≠ 0) one lane into lane 0
+  (func $load4 (param $p i32) (param $one i32) (result v128)
+    (if (result v128) (local.get $one)
+      (then (v128.load32_zero (local.get $p)))
+      (else (v128.load (local.get $p)))))
+  (func $store4 (param $p i32) (param $v v128) (param $one i32)
+    (if (local.get $one)
+      (then (v128.store32_lane 0 (local.get $p) (local.get $v)))
+      (else (v128.store (local.get $p) (local.get $v)))))
+
+  (func (export "lstm_cell_f32") (param $z i32) (param $zs i32) (param $c i32) (param $h i32) (param $prev i32)
+        (param $rows i32) (param $u i32) (param $ra i32) (param $act i32)
+    (local $r i32) (local $k i32) (local $u4 i32) (local $o i32)
+    (local.set $u4 (i32.shl (local.get $u) (i32.const 2)))
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $k (i32.const 0))
+        (block $quadsdone
+          (loop $quads
+            (br_if $quadsdone (i32.gt_u (i32.add (local.get $k) (i32.const 4)) (local.get $u)))
+            (local.set $o (i32.shl (local.get $k) (i32.const 2)))
+            (call $lstm4 (i32.add (local.get $z) (local.get $o)) (local.get $u4) (i32.add (local.get $c) (local.get $o))
+              (i32.add (local.get $h) (local.get $o)) (i32.add (local.get $prev) (local.get $o)) (local.get $ra) (local.get $act) (i32.const 0))
+            (local.set $k (i32.add (local.get $k) (i32.const 4)))
+            (br $quads)))
+        (block $onesdone
+          (loop $ones
+            (br_if $onesdone (i32.ge_u (local.get $k) (local.get $u)))
+            (local.set $o (i32.shl (local.get $k) (i32.const 2)))
+            (call $lstm4 (i32.add (local.get $z) (local.get $o)) (local.get $u4) (i32.add (local.get $c) (local.get $o))
+              (i32.add (local.get $h) (local.get $o)) (i32.add (local.get $prev) (local.get $o)) (local.get $ra) (local.get $act) (i32.const 1))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br $ones)))
+        (local.set $z (i32.add (local.get $z) (local.get $zs)))
+        (local.set $c (i32.add (local.get $c) (local.get $u4)))
+        (local.set $h (i32.add (local.get $h) (local.get $u4)))
+        (local.set $prev (i32.add (local.get $prev) (local.get $u4)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $row))))
+
+  ;; GRU, final update from the activated update gate z (u values at the start of each gate row) and the candidate's
+  ;; pre-activation (u values per row, `cs` bytes apart):  h' = z·h + (1 − z)·act(ĥ);  h ← h', prev ← h'
+  (func $gru4 (param $z i32) (param $cand i32) (param $h i32) (param $prev i32) (param $act i32) (param $one i32)
+    (local $zv v128) (local $hn v128)
+    (local.set $zv (call $load4 (local.get $z) (local.get $one)))
+    (local.set $hn
+      (f32x4.add
+        (f32x4.mul (local.get $zv) (call $load4 (local.get $h) (local.get $one)))
+        (f32x4.mul (f32x4.sub (f32x4.splat (f32.const 1)) (local.get $zv))
+                   (call $activation4f32 (local.get $act) (call $load4 (local.get $cand) (local.get $one))))))
+    (call $store4 (local.get $h) (local.get $hn) (local.get $one))
+    (call $store4 (local.get $prev) (local.get $hn) (local.get $one)))
+
+  (func (export "gru_update_f32") (param $z i32) (param $zs i32) (param $cand i32) (param $cs i32) (param $h i32)
+        (param $prev i32) (param $rows i32) (param $u i32) (param $act i32)
+    (local $r i32) (local $k i32) (local $u4 i32) (local $o i32)
+    (local.set $u4 (i32.shl (local.get $u) (i32.const 2)))
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $k (i32.const 0))
+        (block $quadsdone
+          (loop $quads
+            (br_if $quadsdone (i32.gt_u (i32.add (local.get $k) (i32.const 4)) (local.get $u)))
+            (local.set $o (i32.shl (local.get $k) (i32.const 2)))
+            (call $gru4 (i32.add (local.get $z) (local.get $o)) (i32.add (local.get $cand) (local.get $o))
+              (i32.add (local.get $h) (local.get $o)) (i32.add (local.get $prev) (local.get $o)) (local.get $act) (i32.const 0))
+            (local.set $k (i32.add (local.get $k) (i32.const 4)))
+            (br $quads)))
+        (block $onesdone
+          (loop $ones
+            (br_if $onesdone (i32.ge_u (local.get $k) (local.get $u)))
+            (local.set $o (i32.shl (local.get $k) (i32.const 2)))
+            (call $gru4 (i32.add (local.get $z) (local.get $o)) (i32.add (local.get $cand) (local.get $o))
+              (i32.add (local.get $h) (local.get $o)) (i32.add (local.get $prev) (local.get $o)) (local.get $act) (i32.const 1))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br $ones)))
+        (local.set $z (i32.add (local.get $z) (local.get $zs)))
+        (local.set $cand (i32.add (local.get $cand) (local.get $cs)))
+        (local.set $h (i32.add (local.get $h) (local.get $u4)))
+        (local.set $prev (i32.add (local.get $prev) (local.get $u4)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $row)))))

@@ -307,6 +307,21 @@ function initialState(heap: Heap, offset: number, values: RecurrentArray | null 
   } else heap.fill(0, offset, offset + n);
 }
 
+/** Calls masked(b) for each masked sample at input step t and live(b, e) for each run [b, e) of unmasked ones. */
+function liveRuns(mask: Uint8Array | null, steps: number, t: number, batch: number, masked: (b: number) => void, live: (b: number, e: number) => void): void {
+  let b = 0;
+  while (b < batch) {
+    if (mask && !mask[b * steps + t]) {
+      masked(b++);
+      continue;
+    }
+    let e = b + 1;
+    while (e < batch && !(mask && !mask[e * steps + t])) e++;
+    live(b, e);
+    b = e;
+  }
+}
+
 /** Output for a masked step of sample b into out[o..o+u). */
 function maskedStepOutput(mode: 'previous' | 'zero', heap: Heap, l: RunLayout, b: number, u: number, out: Float64Array | null, o: number): void {
   const prev = l.prevOut + b * u;
@@ -359,10 +374,20 @@ export function runLstm(
   const maskedOutput = opts.maskedOutput ?? 'previous';
   const np = width / PANEL;
   const ws = p.ws;
+  const fused = ws.lstmCell;
   for (let s = 0; s < steps; s++) {
     const t = opts.goBackwards ? steps - 1 - s : s;
-    // z = (x·W + b)[t] + h·U, columns i|f|o|c; then the gate activations over all rows at once
+    // z = (x·W + b)[t] + h·U, columns i|f|o|c
     ws.matmul(l.hState, u, batch, u, p.u, np, l.z, width, l.xw + t * width, steps * width);
+    if (fused) {
+      // float32 SIMD: activations and state update in one pass per run of live rows
+      liveRuns(mask, steps, t, batch, (b) => maskedStepOutput(maskedOutput, heap, l, b, u, sequence, (b * steps + s) * u), (b, e) => {
+        fused(l.z + b * width, width, l.cState + b * u, l.hState + b * u, l.prevOut + b * u, e - b, u, ra, act);
+        if (sequence) for (let r = b; r < e; r++) sequence.set(heap.subarray(l.hState + r * u, l.hState + (r + 1) * u), (r * steps + s) * u);
+      });
+      continue;
+    }
+    // the gate activations over all rows at once, then the state update
     ws.activate(ra, l.z, 3 * u, batch, width);
     ws.activate(act, l.z + 3 * u, u, batch, width);
     for (let b = 0; b < batch; b++) {
@@ -424,6 +449,7 @@ export function runGru(
   const maskedOutput = opts.maskedOutput ?? 'previous';
   const live = (b: number, t: number) => !mask || mask[b * steps + t] !== 0;
   const ws = p.ws;
+  const fused = ws.gruUpdate;
   for (let s = 0; s < steps; s++) {
     const t = opts.goBackwards ? steps - 1 - s : s;
     const xw = l.xw + t * width;
@@ -441,7 +467,7 @@ export function runGru(
         const xb = xw + b * steps * width;
         for (let k = 0; k < u; k++) heap[z + 2 * u + k] = heap[xb + 2 * u + k] + heap[z + u + k] * heap[z + 2 * u + k]; // x·Wh + bh + r ⊙ (h·Uh + rbh)
       }
-      ws.activate(act, l.z + 2 * u, u, batch, width);
+      if (!fused) ws.activate(act, l.z + 2 * u, u, batch, width);
     } else {
       ws.matmul(l.hState, u, batch, u, p.uZr, zrWidth / PANEL, l.z, zrWidth, xw, steps * width);
       ws.activate(ra, l.z, 2 * u, batch, zrWidth);
@@ -453,7 +479,18 @@ export function runGru(
       }
       // h̃ = act((x·Wh + bh)[t] + (r ⊙ h)·Uh)
       ws.matmul(l.scratch, u, batch, u, p.uH, hWidth / PANEL, l.z2, hWidth, xw + 2 * u, steps * width);
-      ws.activate(act, l.z2, u, batch, hWidth);
+      if (!fused) ws.activate(act, l.z2, u, batch, hWidth);
+    }
+    if (fused) {
+      // float32 SIMD: candidate activation and state update in one pass per run of live rows
+      const zs = p.resetAfter ? width : zrWidth;
+      const cand = p.resetAfter ? l.z + 2 * u : l.z2;
+      const cs = p.resetAfter ? width : hWidth;
+      liveRuns(mask, steps, t, batch, (b) => maskedStepOutput(maskedOutput, heap, l, b, u, sequence, (b * steps + s) * u), (b, e) => {
+        fused(l.z + b * zs, zs, cand + b * cs, cs, l.hState + b * u, l.prevOut + b * u, e - b, u, act);
+        if (sequence) for (let r = b; r < e; r++) sequence.set(heap.subarray(l.hState + r * u, l.hState + (r + 1) * u), (r * steps + s) * u);
+      });
+      continue;
     }
     for (let b = 0; b < batch; b++) {
       const o = (b * steps + s) * u;

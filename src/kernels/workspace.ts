@@ -56,6 +56,16 @@ export interface MatmulWorkspace {
   matmul(a: number, lda: number, m: number, k: number, b: number, np: number, c: number, ldc: number, init: number, ldi: number): void;
   /** Apply `act` in place to `rows` runs of `n` values starting at `start`, `stride` apart. */
   activate(act: ActivationCode, start: number, n: number, rows: number, stride: number): void;
+  /**
+   * float32 SIMD only: the elementwise part of an LSTM step in one pass, from the pre-activations z = [i|f|o|c̃]
+   * (rows zStride apart): c' = ra(f)·c + ra(i)·act(c̃), h' = ra(o)·act(c'); c, h and prev (rows u apart) updated.
+   */
+  lstmCell?(z: number, zStride: number, c: number, h: number, prev: number, rows: number, u: number, ra: ActivationCode, act: ActivationCode): void;
+  /**
+   * float32 SIMD only: a GRU step's update from the activated update gate z (rows zStride apart) and the
+   * candidate's pre-activation (rows candStride apart): h' = z·h + (1 − z)·act(ĥ); h and prev updated.
+   */
+  gruUpdate?(z: number, zStride: number, cand: number, candStride: number, h: number, prev: number, rows: number, u: number, act: ActivationCode): void;
 }
 
 /** The TypeScript activations: a[start..end) = act(a[start..end)). */
@@ -181,6 +191,8 @@ interface SimdExports {
   activate: ActivateExport;
   matmul_f32: MatmulExport;
   activate_f32: ActivateExport;
+  lstm_cell_f32(z: number, zs: number, c: number, h: number, prev: number, rows: number, u: number, ra: number, act: number): void;
+  gru_update_f32(z: number, zs: number, cand: number, cs: number, h: number, prev: number, rows: number, u: number, act: number): void;
 }
 
 function simdWorkspace(module: WebAssembly.Module, elements: number, precision: Precision): MatmulWorkspace {
@@ -215,6 +227,12 @@ function simdWorkspace(module: WebAssembly.Module, elements: number, precision: 
       activate(act, start * e, n, rows, stride * e);
     },
   };
+  if (f32) {
+    const lstm = exports.lstm_cell_f32;
+    const gru = exports.gru_update_f32;
+    ws.lstmCell = (z, zStride, c, h, prev, rows, u, ra, act) => lstm(z * 4, zStride * 4, c * 4, h * 4, prev * 4, rows, u, ra, act);
+    ws.gruUpdate = (z, zStride, cand, candStride, h, prev, rows, u, act) => gru(z * 4, zStride * 4, cand * 4, candStride * 4, h * 4, prev * 4, rows, u, act);
+  }
   ws.reserve(elements);
   return ws;
 }
