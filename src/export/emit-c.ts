@@ -17,11 +17,17 @@ function cNumber(v: number): string {
 const C_DIALECT: Dialect = {
   R: 'double',
   I: 'int',
-  fn: (name, params) =>
-    `static void ${name}(${params
-      .map(([k, n]) => (k === 'in' ? `const float *${n}` : k === 'out' ? `float *${n}` : k === 'int' ? `int ${n}` : `double (*${n})(double)`))
-      .join(', ')})`,
-  m: (f) => (f === 'abs' ? 'fabs' : f),
+  A: 'float',
+  // restrict: the arrays a helper reads and writes are disjoint regions (of the workspace or weights), except in the
+  // two helpers that may write into their own input (chained merges and mask ANDs)
+  fn: (name, params) => {
+    const r = name === 'kl_merge' || name === 'kl_mask_and' ? '' : 'restrict ';
+    return `static void ${name}(${params
+      .map(([k, n]) => (k === 'in' ? `const float *${r}${n}` : k === 'out' ? `float *${r}${n}` : k === 'int' ? `int ${n}` : `float (*${n})(float)`))
+      .join(', ')})`;
+  },
+  // float versions of libm (expf, tanhf, ...): the predictor computes in float32, and they are twice as fast
+  m: (f) => (f === 'abs' ? 'fabsf' : f === 'tanh' ? 'kl_tanhf' : `${f}f`),
   call: (f, a) => `${f}(${a})`,
   fnRef: (n) => n,
   none: '0',
@@ -29,7 +35,7 @@ const C_DIALECT: Dialect = {
   max: 'fmax',
   num: cNumber,
   negInf: '(-INFINITY)',
-  actFn: (name, body) => `static double ${name}(double x) { ${body} }`,
+  actFn: (name, body) => `static float ${name}(float x) { ${body} }`,
 };
 
 /** A float32 literal list, 8 per line. */
@@ -101,7 +107,16 @@ const char KL_OUTPUT_NAMES_JSON[] = ${quoted(asciiJsonList(plan.outputs.map((o) 
 const int KL_INPUT_SHAPES[${plan.inputs.length}][8] = { ${plan.inputs.map((i) => shapeRow(i.tensor.shape)).join(', ')} };
 const int KL_OUTPUT_SHAPES[${plan.outputs.length}][8] = { ${plan.outputs.map((o) => shapeRow(o.tensor.shape)).join(', ')} };
 
-static double kl_erf(double x) { return erf(x); }
+static float kl_erf(float x) { return erff(x); }
+/* tanh(x) = (e^2x - 1) / (e^2x + 1) with one expf (libm's tanhf goes through the slower expm1f); |error| < 2e-7 */
+static float kl_tanhf(float x) {
+  float e;
+  if (x > 9.0f) return 1.0f;
+  if (x < -9.0f) return -1.0f;
+  if (x > -0.004f && x < 0.004f) return x - x * x * x / 3.0f;
+  e = expf(2.0f * x);
+  return (e - 1.0f) / (e + 1.0f);
+}
 ${scalarHelpers(d)}
 /* ---- activations ---- */
 ${activationFunctions(plan, d)}
@@ -112,7 +127,7 @@ ${maskingValues(plan).map((m) => `static const float ${m.id}[1] = { ${cNumber(m.
 
 /* one sample: inputs at their offsets in ws, outputs left at theirs */
 static void kl_sample(float *ws) {${sampleBody(plan, d, lay, (w) => w.id)}
-  (void) kl_erf; (void) kl_softplus; (void) kl_sigmoid; (void) kl_identity;
+  (void) kl_erf; (void) kl_tanhf; (void) kl_softplus; (void) kl_sigmoid; (void) kl_identity;
 }
 
 ${signature} {

@@ -19,6 +19,7 @@ function javaNumber(v: number): string {
 const JAVA_DIALECT: Dialect = {
   R: 'double',
   I: 'int',
+  A: 'double',
   fn: (name, params) =>
     `static void ${name}(${params
       .map(([k, n]) => (k === 'in' || k === 'out' ? `double[] ${n}` : k === 'int' ? `int ${n}` : `DoubleUnaryOperator ${n}`))

@@ -16,6 +16,7 @@ export function jsNumber(v: number): string {
 export const JS_DIALECT: Dialect = {
   R: 'let',
   I: 'let',
+  A: 'let',
   fn: (name, params) => `function ${name}(${params.map((p) => p[1]).join(', ')})`,
   m: (f) => `Math.${f === 'erf' ? 'erf' : f}`,
   call: (f, a) => `${f}(${a})`,

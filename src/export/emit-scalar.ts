@@ -11,6 +11,8 @@ import { stepLines } from './describe';
 export interface Dialect {
   /** Local declarations: real (double) and int. */
   R: string;
+  /** Element type of the hot multiply-add loops (C: float, so they vectorise; Java/JS: double). */
+  A: string;
   I: string;
   /** A function definition header; params as [kind, name]. */
   fn(name: string, params: [ParamKind, string][]): string;
@@ -57,21 +59,42 @@ export function scalarExpr(e: Expr, d: Dialect, x = 'x'): string {
 
 /** The runtime helpers, in the dialect. */
 export function scalarHelpers(d: Dialect): string {
-  const { R, I } = d;
+  const { R, I, A } = d;
   const fn = d.fn.bind(d);
   return `
 ${d.actFn('kl_sigmoid', `if (x >= 0) { return 1.0 / (1.0 + ${d.m('exp')}(-x)); } ${R} e = ${d.m('exp')}(x); return e / (1.0 + e);`)}
 ${d.actFn('kl_softplus', `/* log(1 + exp(x)), no overflow */ return x > 0 ? x + ${d.m('log1p')}(${d.m('exp')}(-x)) : ${d.m('log1p')}(${d.m('exp')}(x));`)}
 ${d.actFn('kl_identity', 'return x;')}
 
+/* z[zo + j] += sum_k v[vo + k] * M[mo + k * stride + j] for j < cols: a vector times a row-major matrix block,
+ * four rows at a time (z is read and written once per four rows) */
+${fn('kl_matvec', [['out', 'z'], ['int', 'zo'], ['in', 'v'], ['int', 'vo'], ['int', 'n'], ['in', 'M'], ['int', 'mo'], ['int', 'stride'], ['int', 'cols']])} {
+  ${I} k = 0;
+  for (; k + 4 <= n; k += 4) {
+    ${A} a0 = v[vo + k];
+    ${A} a1 = v[vo + k + 1];
+    ${A} a2 = v[vo + k + 2];
+    ${A} a3 = v[vo + k + 3];
+    ${I} r0 = mo + k * stride;
+    ${I} r1 = r0 + stride;
+    ${I} r2 = r1 + stride;
+    ${I} r3 = r2 + stride;
+    for (${I} j = 0; j < cols; j++) z[zo + j] += a0 * M[r0 + j] + a1 * M[r1 + j] + a2 * M[r2 + j] + a3 * M[r3 + j];
+  }
+  for (; k < n; k++) {
+    ${A} a = v[vo + k];
+    ${I} r = mo + k * stride;
+    for (${I} j = 0; j < cols; j++) z[zo + j] += a * M[r + j];
+  }
+}
+
 /* y[r, :] = act(x[r, :] W + b) for each of rows rows; W is (inDim, units) row-major */
 ${fn('kl_dense', [['in', 'x'], ['int', 'xo'], ['int', 'rows'], ['int', 'inDim'], ['in', 'W'], ['int', 'units'], ['in', 'b'], ['int', 'hasBias'], ['out', 'y'], ['int', 'yo'], ['fn', 'act']])} {
   for (${I} r = 0; r < rows; r++) {
-    for (${I} j = 0; j < units; j++) {
-      ${R} s = hasBias != 0 ? b[j] : 0.0;
-      for (${I} k = 0; k < inDim; k++) s += x[xo + r * inDim + k] * W[k * units + j];
-      y[yo + r * units + j] = ${d.call('act', 's')};
-    }
+    ${I} o = yo + r * units;
+    for (${I} j = 0; j < units; j++) y[o + j] = hasBias != 0 ? b[j] : 0.0;
+    kl_matvec(y, o, x, xo + r * inDim, inDim, W, 0, units, units);
+    for (${I} j = 0; j < units; j++) y[o + j] = ${d.call('act', 'y[o + j]')};
   }
 }
 
@@ -148,12 +171,10 @@ ${fn('kl_lstm', [['in', 'x'], ['int', 'xo'], ['int', 'T'], ['int', 'F'], ['int',
   for (${I} j = 0; j < u; j++) sc[po + j] = 0.0;
   for (${I} s = 0; s < T; s++) {
     ${I} t = goBackwards != 0 ? T - 1 - s : s;
-    for (${I} g = 0; g < G; g++) {
-      ${R} z = hasBias != 0 ? b[g] : 0.0;
-      for (${I} k = 0; k < F; k++) z += x[xo + t * F + k] * W[k * G + g];
-      for (${I} k = 0; k < u; k++) z += st[ho + k] * U[k * G + g];
-      sc[zo + g] = z;
-    }
+    /* z = x(t) W + h(t-1) U + b, accumulated row by row of W and U (contiguous inner loops) */
+    for (${I} g = 0; g < G; g++) sc[zo + g] = hasBias != 0 ? b[g] : 0.0;
+    kl_matvec(sc, zo, x, xo + t * F, F, W, 0, G, G);
+    kl_matvec(sc, zo, st, ho, u, U, 0, G, G);
     for (${I} j = 0; j < u; j++) {
       ${R} ig = ${d.call('rec', 'sc[zo + j]')};
       ${R} fg = ${d.call('rec', 'sc[zo + u + j]')};
@@ -195,26 +216,26 @@ ${fn('kl_gru', [['in', 'x'], ['int', 'xo'], ['int', 'T'], ['int', 'F'], ['int', 
   for (${I} j = 0; j < u; j++) sc[po + j] = 0.0;
   for (${I} s = 0; s < T; s++) {
     ${I} t = goBackwards != 0 ? T - 1 - s : s;
+    /* xw = x(t) W + b;  hu = h(t-1) U (+ b'), all 3u columns with reset_after, else only z | r */
+    ${I} upto = resetAfter != 0 ? G : 2 * u;
     for (${I} g = 0; g < G; g++) {
-      ${R} a = hasBias != 0 ? b[g] : 0.0;
-      for (${I} k = 0; k < F; k++) a += x[xo + t * F + k] * W[k * G + g];
-      sc[xw + g] = a;
-      ${R} c = (hasBias != 0 && resetAfter != 0) ? b[G + g] : 0.0;
-      ${I} upto = resetAfter != 0 ? G : 2 * u;
-      if (g < upto) for (${I} k = 0; k < u; k++) c += st[so + k] * U[k * G + g];
-      sc[hu + g] = c;
+      sc[xw + g] = hasBias != 0 ? b[g] : 0.0;
+      sc[hu + g] = (hasBias != 0 && resetAfter != 0) ? b[G + g] : 0.0;
     }
-    for (${I} j = 0; j < u; j++) sc[rh + j] = ${d.call('rec', 'sc[xw + u + j] + sc[hu + u + j]')} * st[so + j];
+    kl_matvec(sc, xw, x, xo + t * F, F, W, 0, G, G);
+    kl_matvec(sc, hu, st, so, u, U, 0, G, upto);
+    for (${I} j = 0; j < u; j++) sc[rh + j] = ${d.call('rec', 'sc[xw + u + j] + sc[hu + u + j]')};
+    if (resetAfter != 0) {
+      for (${I} j = 0; j < u; j++) sc[nh + j] = sc[xw + 2 * u + j] + sc[rh + j] * sc[hu + 2 * u + j];
+    } else {
+      /* (r * h(t-1)) U_h: U's last u columns, row by row */
+      for (${I} j = 0; j < u; j++) sc[nh + j] = sc[xw + 2 * u + j];
+      for (${I} k = 0; k < u; k++) sc[rh + k] = sc[rh + k] * st[so + k];
+      kl_matvec(sc, nh, sc, rh, u, U, 2 * u, G, u);
+    }
     for (${I} j = 0; j < u; j++) {
       ${R} zg = ${d.call('rec', 'sc[xw + j] + sc[hu + j]')};
-      ${R} rg = ${d.call('rec', 'sc[xw + u + j] + sc[hu + u + j]')};
-      ${R} pre = sc[xw + 2 * u + j];
-      if (resetAfter != 0) {
-        pre += rg * sc[hu + 2 * u + j];
-      } else {
-        for (${I} k = 0; k < u; k++) pre += sc[rh + k] * U[k * G + 2 * u + j];
-      }
-      ${R} hh = ${d.call('act', 'pre')};
+      ${R} hh = ${d.call('act', 'sc[nh + j]')};
       sc[nh + j] = zg * st[so + j] + (1.0 - zg) * hh;
     }
     ${I} real = hasMask == 0 || mask[mo + t] != 0.0 ? 1 : 0;
@@ -238,12 +259,10 @@ ${fn('kl_simple_rnn', [['in', 'x'], ['int', 'xo'], ['int', 'T'], ['int', 'F'], [
   for (${I} j = 0; j < u; j++) sc[po + j] = 0.0;
   for (${I} s = 0; s < T; s++) {
     ${I} t = goBackwards != 0 ? T - 1 - s : s;
-    for (${I} j = 0; j < u; j++) {
-      ${R} a = hasBias != 0 ? b[j] : 0.0;
-      for (${I} k = 0; k < F; k++) a += x[xo + t * F + k] * W[k * u + j];
-      for (${I} k = 0; k < u; k++) a += st[so + k] * U[k * u + j];
-      sc[nh + j] = ${d.call('act', 'a')};
-    }
+    for (${I} j = 0; j < u; j++) sc[nh + j] = hasBias != 0 ? b[j] : 0.0;
+    kl_matvec(sc, nh, x, xo + t * F, F, W, 0, u, u);
+    kl_matvec(sc, nh, st, so, u, U, 0, u, u);
+    for (${I} j = 0; j < u; j++) sc[nh + j] = ${d.call('act', 'sc[nh + j]')};
     ${I} real = hasMask == 0 || mask[mo + t] != 0.0 ? 1 : 0;
     for (${I} j = 0; j < u; j++) {
       if (real != 0) {
@@ -284,15 +303,17 @@ ${fn('kl_concat_part', [['in', 'x'], ['int', 'xo'], ['int', 'outer'], ['int', 'c
 /* Conv1D: y[t, f] = act(b[f] + sum_{j, c} x[t stride + j dilation - padBefore, c] W[j, c, f]), zeros outside x */
 ${fn('kl_conv1d', [['in', 'x'], ['int', 'xo'], ['int', 'T'], ['int', 'C'], ['in', 'W'], ['int', 'K'], ['int', 'F'], ['int', 'stride'], ['int', 'dilation'], ['int', 'padBefore'], ['int', 'outT'], ['in', 'b'], ['int', 'hasBias'], ['out', 'y'], ['int', 'yo'], ['fn', 'act']])} {
   for (${I} t = 0; t < outT; t++) {
-    for (${I} f = 0; f < F; f++) {
-      ${R} s = hasBias != 0 ? b[f] : 0.0;
-      for (${I} j = 0; j < K; j++) {
-        ${I} at = t * stride + j * dilation - padBefore;
-        if (at < 0 || at >= T) continue;
-        for (${I} c = 0; c < C; c++) s += x[xo + at * C + c] * W[(j * C + c) * F + f];
+    ${I} o = yo + t * F;
+    for (${I} f = 0; f < F; f++) y[o + f] = hasBias != 0 ? b[f] : 0.0;
+    for (${I} j = 0; j < K; j++) {
+      ${I} at = t * stride + j * dilation - padBefore;
+      if (at < 0 || at >= T) continue;
+      for (${I} c = 0; c < C; c++) {
+        ${A} xv = x[xo + at * C + c];
+        for (${I} f = 0; f < F; f++) y[o + f] += xv * W[(j * C + c) * F + f];
       }
-      y[yo + t * F + f] = ${d.call('act', 's')};
     }
+    for (${I} f = 0; f < F; f++) y[o + f] = ${d.call('act', 'y[o + f]')};
   }
 }
 

@@ -128,7 +128,7 @@ if [ "$1" = "--self-test" ]; then set -- --self-test "$here/golden.json"; fi
         `bin="$here/build/predict"
 if [ ! -x "$bin" ] || [ "$here/model.c" -nt "$bin" ] || [ "$here/main.c" -nt "$bin" ]; then
   mkdir -p "$here/build"
-  \${CC:-cc} -std=c99 -O2 -o "$bin" "$here/model.c" "$here/main.c" -lm
+  \${CC:-cc} -std=c99 -O3 -march=native -ffp-contract=fast -o "$bin" "$here/model.c" "$here/main.c" -lm
 fi
 exec "$bin" "$@"
 `

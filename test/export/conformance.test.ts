@@ -84,8 +84,9 @@ test('export: the conformance sets give many exportable models; every refusal na
     const m = /cannot export layer '.*' \(([\w.]+)\) to numpy: (.*)$/.exec(r.why);
     assert.ok(m, `${r.id}: refusal is one line naming the layer: ${r.why}`);
     const unknown = r.classes.filter((c) => !EXPORTABLE_CLASSES.includes(c) && c !== 'Functional' && c !== 'Sequential');
+    // the one refusal of exportable classes: a free (None) steps axis — the export fixes every per-sample shape
     assert.ok(
-      unknown.length > 0 || /not exported/.test(m[2]),
+      unknown.length > 0 || /not exported|has a free axis besides the batch/.test(m[2]),
       `${r.id} uses only exportable classes (${r.classes.join(', ')}) but was refused: ${r.why}`,
     );
   }
