@@ -127,6 +127,27 @@ def ops_more(rng, masked):
     return keras.Model(x, outs), seq(rng, steps=4)
 
 
+def ops_extra(rng, masked):
+    # activation ops, statistics, arg-reductions, cumsum, normalize, axis moves, flip, repeat, tile, *_like
+    x = keras.Input((4, 3))
+    h = L.Masking(0.0)(x) if masked else x
+    y = L.Dense(3, name="d")(h)
+    f = lambda t: ops.cast(t, "float32")  # noqa: E731
+    outs = [
+        ops.silu(y), ops.gelu(y), ops.gelu(y, approximate=False), ops.leaky_relu(y), ops.leaky_relu(y, 0.05),
+        ops.elu(y, 0.7), ops.selu(y), ops.softplus(y), ops.softsign(y), ops.hard_sigmoid(y), ops.hard_silu(y),
+        ops.log_sigmoid(y), ops.relu6(ops.multiply(y, 5.0)), ops.erf(y), ops.stop_gradient(y),
+        ops.var(y, axis=1), ops.std(y, axis=-1, keepdims=True), ops.logsumexp(y, axis=1),
+        f(ops.argmax(y, axis=-1)), f(ops.argmin(y, axis=1, keepdims=True)),
+        ops.cumsum(y, axis=1), ops.normalize(y, axis=-1),
+        ops.swapaxes(y, 1, 2), ops.moveaxis(y, 1, -1), ops.flip(y, axis=1), ops.repeat(y, 2, axis=1),
+        ops.tile(y, (1, 2, 1)), ops.zeros_like(y), ops.ones_like(y),
+    ]
+    return keras.Model(x, outs), seq(rng, steps=4)
+
+
+case("ops_extra")(lambda rng: ops_extra(rng, False))
+case("ops_extra_masked")(lambda rng: ops_extra(rng, True))
 case("ops_more")(lambda rng: ops_more(rng, False))
 case("ops_more_masked")(lambda rng: ops_more(rng, True))
 

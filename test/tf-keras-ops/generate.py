@@ -19,6 +19,7 @@ the first).
 import json
 import os
 import shutil
+import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -134,7 +135,20 @@ def tf_mask_flow(rng, masked):
     return tfk.Model(x, outs), seq(rng, masked=masked)
 
 
-for fn in (tf_math, tf_reduce, tf_shape, tf_getitem, tf_mask_flow):
+def tf_extra(rng, masked):
+    x, h, y = head(masked)
+    outs = [
+        tf.nn.gelu(y), tf.nn.gelu(y, approximate=True), tf.nn.silu(y), tf.nn.leaky_relu(y), tf.nn.leaky_relu(y, alpha=0.1),
+        tf.nn.elu(y), tf.nn.selu(y), tf.math.softplus(y), tf.nn.relu6(y * 8.0), tf.math.erf(y), tf.stop_gradient(y),
+        tf.math.reduce_variance(y, axis=1), tf.math.reduce_std(y, axis=-1, keepdims=True),
+        tf.math.reduce_logsumexp(y, axis=1), tf.cast(tf.math.argmax(y, axis=-1), tf.float32),
+        tf.cast(tf.math.argmin(y), tf.float32), tf.math.cumsum(y, axis=1), tf.reverse(y, axis=[1]),
+        tf.tile(y, [1, 2, 1]), tf.repeat(y, 2, axis=1), tf.zeros_like(y), tf.ones_like(y),
+    ]
+    return tfk.Model(x, outs), seq(rng, masked=masked)
+
+
+for fn in (tf_math, tf_reduce, tf_shape, tf_getitem, tf_mask_flow, tf_extra):
     for m in (False, True):
         name = f"{fn.__name__}{'_masked' if m else ''}"
         case(name, formats=("h5", "weights") if name in ("tf_getitem", "tf_mask_flow_masked") else ("h5",))(
@@ -190,7 +204,10 @@ def run_case(name, fn, formats):
 
 def main():
     os.makedirs(OUT, exist_ok=True)
+    only = sys.argv[1:]
     for name, fn, formats in CASES:
+        if only and not any(o in name for o in only):
+            continue
         print(name, ", ".join(run_case(name, fn, formats)))
 
 

@@ -7,11 +7,13 @@
  *   unary       exp, log, sqrt, abs, square, negative, sign, floor, ceil, reciprocal 1/x, log1p, expm1, sin, cos,
  *               rsqrt 1/√x, sigmoid 1/(1+e^−x), tanh, relu max(x, 0)
  *   where(c, x1, x2) = c ? x1 : x2;  clip(x, lo, hi) = min(max(x, lo), hi)
+ *   activation(name, settings): the Keras 3 activation of that name (model/activations.ts: gelu, silu, elu,
+ *               leaky_relu, selu, softplus, softsign, hard_sigmoid x/6 + 1/2, hard_silu, log_sigmoid, relu6, ...)
  *   cast / convert_to_tensor(dtype): bool -> x≠0; int* / uint* -> truncation toward zero (tf.cast, numpy astype);
  *               float* -> unchanged (we compute in float64; Keras in float32, within the 1e-5 contract).
  */
 import type { Tensor } from '../types';
-import { sigmoid } from '../activations';
+import { activationByName, erf, sigmoid } from '../activations';
 import { broadcastShape, broadcastTo, elementCount } from '../kinds/weightless/tensorLayout';
 import { broadcastShapes, type OpImpl, type Params, type Shape } from './op';
 
@@ -39,6 +41,7 @@ const UNARY: Record<string, Fn1> = {
   sigmoid,
   tanh: Math.tanh,
   relu: (x) => (x > 0 ? x : 0),
+  erf,
   logical_not: (x) => bool(x === 0),
 };
 
@@ -115,11 +118,23 @@ const castImpl: OpImpl = {
   },
 };
 
+/** An activation function as a unary op: params.name and its settings (approximate, alpha, negative_slope, ...). */
+const activationImpl: OpImpl = {
+  shape: (shapes) => [...shapes[0]],
+  run(xs, p: Params) {
+    const { name, ...settings } = p;
+    const f = activationByName(String(name), '3', settings).elementwise;
+    if (!f) throw new Error(`activation '${String(name)}' is not elementwise`);
+    return broadcastMap(xs, f as FnN, String(name));
+  },
+};
+
 export const elementwiseOps: Record<string, OpImpl> = {
   ...Object.fromEntries(Object.entries(UNARY).map(([k, f]) => [k, elementwise(k, 1, f as FnN)])),
   ...Object.fromEntries(Object.entries(BINARY).map(([k, f]) => [k, elementwise(k, 2, f)])),
   ...Object.fromEntries(Object.entries(TERNARY).map(([k, f]) => [k, elementwise(k, 3, f)])),
   cast: castImpl,
+  activation: activationImpl,
 };
 
 /** Checked when a call is bound, so an unsupported dtype is refused before anything runs. */

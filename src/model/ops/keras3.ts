@@ -25,6 +25,12 @@ const withConfig = (op: string, keys: string[]): Binder => (c, call) => {
   return { op, operands: [operandOf(arg(call, 0, 'x'), `${op} x`)], params };
 };
 const reduction = (op: string) => withConfig(op, ['axis', 'keepdims', 'initial']);
+/** A Keras 3 activation op: the activation's name and its settings from the config (with Keras 3's defaults). */
+const activation = (name: string, defaults: Record<string, unknown> = {}): Binder => (c, call) => {
+  const params: Params = { name };
+  for (const [k, d] of Object.entries(defaults)) params[k] = setting(c[k] ?? d, `${name} ${k}`);
+  return { op: 'activation', operands: [operandOf(arg(call, 0, 'x'), `${name} x`)], params };
+};
 
 const BINDERS: Record<string, Binder> = {
   // elementwise, two operands
@@ -67,6 +73,21 @@ const BINDERS: Record<string, Binder> = {
   Tanh: unary('tanh'),
   Relu: unary('relu'),
   LogicalNot: unary('logical_not'),
+  Erf: unary('erf'),
+  StopGradient: unary('identity'),
+  ZerosLike: unary('zeros_like'),
+  OnesLike: unary('ones_like'),
+  Silu: activation('silu'),
+  Gelu: activation('gelu', { approximate: true }),
+  LeakyRelu: activation('leaky_relu', { negative_slope: 0.2 }),
+  Elu: activation('elu', { alpha: 1.0 }),
+  Selu: activation('selu'),
+  Softplus: activation('softplus'),
+  Softsign: activation('softsign'),
+  HardSigmoid: activation('hard_sigmoid'),
+  HardSilu: activation('hard_silu'),
+  LogSigmoid: activation('log_sigmoid'),
+  Relu6: activation('relu6'),
   Where: (_c, call) => ({
     op: 'where',
     operands: [operandOf(arg(call, 0, 'condition'), 'where condition'), operandOf(arg(call, 1, 'x1'), 'where x1'), operandOf(arg(call, 2, 'x2'), 'where x2')],
@@ -99,6 +120,13 @@ const BINDERS: Record<string, Binder> = {
   Prod: reduction('prod'),
   Any: reduction('any'),
   All: reduction('all'),
+  Var: withConfig('var', ['axis', 'keepdims']),
+  Std: withConfig('std', ['axis', 'keepdims']),
+  Logsumexp: withConfig('logsumexp', ['axis', 'keepdims']),
+  Argmax: withConfig('argmax', ['axis', 'keepdims']),
+  Argmin: withConfig('argmin', ['axis', 'keepdims']),
+  Cumsum: withConfig('cumsum', ['axis']),
+  Normalize: withConfig('normalize', ['axis', 'order', 'epsilon']),
   Softmax: withConfig('softmax', ['axis']),
   LogSoftmax: withConfig('log_softmax', ['axis']),
   // layout
@@ -106,6 +134,11 @@ const BINDERS: Record<string, Binder> = {
   Squeeze: withConfig('squeeze', ['axis']),
   Reshape: withConfig('reshape', ['newshape']),
   Transpose: withConfig('transpose', ['axes']),
+  Swapaxes: withConfig('swapaxes', ['axis1', 'axis2']),
+  Moveaxis: withConfig('moveaxis', ['source', 'destination']),
+  Flip: withConfig('flip', ['axis']),
+  Repeat: withConfig('repeat', ['repeats', 'axis']),
+  Tile: withConfig('tile', ['repeats']),
   Concatenate: (c, call) => ({ op: 'concatenate', operands: operandList(arg(call, 0, 'xs'), 'concatenate xs'), params: { axis: c.axis ?? 0 } }),
   Stack: (c, call) => ({ op: 'stack', operands: operandList(arg(call, 0, 'x'), 'stack x'), params: { axis: c.axis ?? 0 } }),
   GetItem: (_c, call) => ({ op: 'get_item', operands: [operandOf(arg(call, 0, 'x'), 'get_item x')], params: { key: indexKey(arg(call, 1, 'key')) } }),

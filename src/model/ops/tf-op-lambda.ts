@@ -29,6 +29,12 @@ const withSettings = (op: string, names: Record<string, string>, defaults: Param
   return { op, operands: [first(call, op)], params };
 };
 const reduction = (op: string) => withSettings(op, { axis: 'axis', keepdims: 'keepdims' });
+/** tf.nn.<activation>(features, ...): our activation by name; settings {ours: [tf keyword, TensorFlow's default]}. */
+const tfActivation = (name: string, settings: Record<string, [string, unknown]> = {}): Binder => (call) => {
+  const params: Params = { name };
+  for (const [ours, [tfName, d]] of Object.entries(settings)) params[ours] = setting(call.kwargs[tfName] ?? d, `${name} ${tfName}`);
+  return { op: 'activation', operands: [first(call, name)], params };
+};
 
 const BINDERS: Record<string, Binder> = {
   '__operators__.add': binary('add'),
@@ -72,6 +78,37 @@ const BINDERS: Record<string, Binder> = {
   'nn.sigmoid': unary('sigmoid'),
   'math.tanh': unary('tanh'),
   'nn.relu': unary('relu'),
+  'math.erf': unary('erf'),
+  'stop_gradient': unary('identity'),
+  'identity': unary('identity'),
+  'zeros_like': unary('zeros_like'),
+  'ones_like': unary('ones_like'),
+  'nn.relu6': tfActivation('relu6'),
+  'nn.selu': tfActivation('selu'),
+  'nn.elu': tfActivation('elu'),
+  'math.softplus': tfActivation('softplus'),
+  'nn.softplus': tfActivation('softplus'),
+  'math.softsign': tfActivation('softsign'),
+  'nn.softsign': tfActivation('softsign'),
+  'nn.gelu': tfActivation('gelu', { approximate: ['approximate', false] }),
+  'nn.leaky_relu': tfActivation('leaky_relu', { negative_slope: ['alpha', 0.2] }),
+  'nn.silu': (call) => {
+    if (call.kwargs.beta !== undefined && call.kwargs.beta !== 1 && call.kwargs.beta !== 1.0) throw new Error(`silu with beta ${JSON.stringify(call.kwargs.beta)} is not supported`);
+    return tfActivation('silu')(call);
+  },
+  'math.reduce_variance': reduction('var'),
+  'math.reduce_std': reduction('std'),
+  'math.reduce_logsumexp': reduction('logsumexp'),
+  // tf.math.argmax / argmin: axis None means axis 0 (TensorFlow's rule, unlike numpy)
+  'math.argmax': withSettings('argmax', { axis: 'axis' }, { axis: 0 }),
+  'math.argmin': withSettings('argmin', { axis: 'axis' }, { axis: 0 }),
+  'math.cumsum': (call) => {
+    if (call.kwargs.exclusive === true || call.kwargs.reverse === true) throw new Error('cumsum with exclusive or reverse is not supported');
+    return withSettings('cumsum', { axis: 'axis' }, { axis: 0 })(call);
+  },
+  'reverse': withSettings('flip', { axis: 'axis' }),
+  'tile': withSettings('tile', { multiples: 'repeats' }),
+  'repeat': withSettings('repeat', { repeats: 'repeats', axis: 'axis' }),
   'math.reduce_sum': reduction('sum'),
   'math.reduce_mean': reduction('mean'),
   'math.reduce_max': reduction('max'),
