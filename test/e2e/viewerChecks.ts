@@ -1,0 +1,184 @@
+/**
+ * What the VS Code E2E suites (vscode.test.ts: the desktop entry; web.test.ts: the browser entry) check on screen,
+ * shared by both: the files read independently of the extension (h5wasm straight from the file, the CLI), and the
+ * viewer / results panel read as a user sees them. Moved here from vscode.test.ts unchanged.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import type { FrameLocator, Locator } from 'playwright-core';
+import { expectText, projectRoot, type VSCode } from '../../scripts/e2e/harness';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Reading the files independently of the extension
+// ---------------------------------------------------------------------------------------------------------------
+
+export interface Stored {
+  shape: number[];
+  data: Float64Array;
+}
+
+/** The few h5wasm shapes used here (h5wasm is ESM-only: its types cannot be imported into this CommonJS file). */
+export interface H5Node {
+  attrs: Record<string, { value: unknown }>;
+  keys?: () => string[];
+  shape?: number[] | null;
+  value?: unknown;
+}
+export interface H5File extends H5Node {
+  get(path: string): H5Node | null;
+  close(): void;
+}
+
+/** Opens an HDF5 file read-only with h5wasm, runs `body`, closes it. */
+export async function withH5<T>(path: string, body: (f: H5File) => T): Promise<T> {
+  const h5wasm = await import('h5wasm/node');
+  await h5wasm.ready;
+  const f = new h5wasm.File(path, 'r') as unknown as H5File;
+  try {
+    return body(f);
+  } finally {
+    f.close();
+  }
+}
+
+export function datasetOf(f: H5File, path: string): Stored {
+  const d = f.get(path);
+  assert.ok(d && d.value !== undefined && typeof d.keys !== 'function', `${path} is a dataset in the file`);
+  return { shape: d.shape ?? [], data: Float64Array.from(d.value as ArrayLike<number>) };
+}
+
+export function attrOf(f: H5File, path: string, name: string): unknown {
+  const node = path === '/' ? f : f.get(path);
+  return node?.attrs[name]?.value;
+}
+
+export function strings(v: unknown): string[] {
+  if (typeof v === 'string') return [v];
+  return Array.from(v as ArrayLike<string>).map(String);
+}
+
+/** Number of stored values under a group (all datasets, recursively). */
+export function countValues(f: H5File, path: string): number {
+  let n = 0;
+  const walk = (p: string) => {
+    const g = f.get(p);
+    if (!g) return;
+    if (typeof g.keys === 'function') for (const k of g.keys()) walk(`${p}/${k}`);
+    else n += (g.shape ?? []).reduce((a, b) => a * b, 1);
+  };
+  walk(path);
+  return n;
+}
+
+/** The value a table cell shows must be the stored value at 4 significant digits. */
+export function assertShows(text: string, expected: number, where: string) {
+  const shown = Number(text.replace('−', '-'));
+  assert.ok(Number.isFinite(shown), `${where}: cell text ${JSON.stringify(text)} is a number`);
+  const tol = 6e-4 * Math.abs(expected) + 1e-9;
+  assert.ok(Math.abs(shown - expected) <= tol, `${where}: shows ${text}, the file holds ${expected}`);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The model viewer, as a user drives it
+// ---------------------------------------------------------------------------------------------------------------
+
+/** The Keras Lens viewer of `fileName` (its header names the file). */
+export async function viewerOf(vsc: VSCode, fileName: string): Promise<FrameLocator> {
+  const view = await vsc.webviewFrame(`[data-testid=file-name]:text-is("${fileName}")`, 90_000);
+  return view;
+}
+
+/**
+ * Clicks the layer, then the weight (which loads its table); returns the weight's section.
+ * `weight` is a CSS attribute test, e.g. `[data-weight="lstm/kernel:0"]`, or a plain weight name.
+ */
+export async function openWeight(view: FrameLocator, layer: string, weight: string, testid = 'weight'): Promise<Locator> {
+  await view.locator(`[data-testid=layer][data-layer="${layer}"]`).click();
+  await expectText(view.locator('[data-testid=layer-title]'), (t) => t.trim() === layer, 20_000, `layer title after clicking ${layer}`);
+  const which = weight.startsWith('[') ? weight : `[data-weight="${weight}"]`;
+  const section = view.locator(`[data-testid=${testid}]${which}`);
+  await section.locator('[data-testid=weight-toggle]').click();
+  await section.locator('td[data-row][data-col]').first().waitFor({ timeout: 30_000 });
+  return section;
+}
+
+/** Compares every cell the table shows right now with `stored` (rows = leading axes, cols = last axis). */
+export async function checkShownCells(section: Locator, stored: Stored, label: string, checked: Set<string>): Promise<void> {
+  const cols = stored.shape.length ? stored.shape[stored.shape.length - 1] : 1;
+  const cells = await section.locator('td[data-row][data-col]').evaluateAll((tds) =>
+    tds.map((td) => ({ r: Number(td.getAttribute('data-row')), c: Number(td.getAttribute('data-col')), text: (td.textContent ?? '').trim() })),
+  );
+  for (const { r, c, text } of cells) {
+    if (text === '…' || text === '') continue; // a window still loading
+    assertShows(text, stored.data[r * cols + c], `${label}[${r}, ${c}]`);
+    checked.add(`${r},${c}`);
+  }
+}
+
+/** Gate headers in display order: [label, text]. */
+export async function gateHeaders(section: Locator): Promise<[string, string][]> {
+  return section
+    .locator('[data-testid=gate-header]')
+    .evaluateAll((els) => els.map((e) => [e.getAttribute('data-gate') ?? '', (e.textContent ?? '').trim()] as [string, string]));
+}
+
+/** Checks the gate legend (labels in order, column ranges from the stored shape) and cells in every block. */
+export async function checkGateSplitWeight(section: Locator, stored: Stored, gates: string[], label: string): Promise<Set<string>> {
+  const cols = stored.shape[stored.shape.length - 1];
+  const units = cols / gates.length;
+  const headers = await gateHeaders(section);
+  assert.deepEqual(
+    headers.map((h) => h[0]),
+    gates,
+    `${label}: gate headers in order`,
+  );
+  headers.forEach(([g, text], k) => {
+    assert.ok(text.includes(`cols ${k * units}–${(k + 1) * units - 1}`), `${label}: gate ${g} covers columns ${k * units}–${(k + 1) * units - 1}: ${text}`);
+  });
+  const checked = new Set<string>();
+  await checkShownCells(section, stored, label, checked);
+  // Reveal each block through its header and check the cells shown there too.
+  for (let k = 0; k < gates.length; k++) {
+    await section.locator(`[data-testid=gate-header][data-gate="${gates[k]}"]`).click();
+    await section.locator(`td[data-row="0"][data-col="${k * units}"]`).waitFor({ timeout: 10_000 });
+    await checkShownCells(section, stored, label, checked);
+  }
+  for (let k = 0; k < gates.length; k++) {
+    const inBlock = [...checked].some((rc) => {
+      const c = Number(rc.split(',')[1]);
+      return c >= k * units && c < (k + 1) * units;
+    });
+    assert.ok(inBlock, `${label}: some cell of gate ${gates[k]} was compared`);
+  }
+  const heatmaps = await section.locator('canvas[data-testid=heatmap]').evaluateAll((els) => els.map((e) => e.getAttribute('data-gate')));
+  assert.deepEqual(heatmaps, gates, `${label}: one heatmap per gate`);
+  return checked;
+}
+
+/** Hovers a table cell and returns the tooltip's text once it names the cell's value. */
+export async function hoverCell(vsc: VSCode, view: FrameLocator, section: Locator, row: number, col: number): Promise<string> {
+  const cell = section.locator(`td[data-row="${row}"][data-col="${col}"]`).first();
+  const tooltip = view.locator('[data-testid=tooltip]');
+  await vsc.hover(cell, tooltip);
+  return expectText(tooltip, (t) => /value:/.test(t), 15_000, `tooltip over cell [${row}, ${col}]`);
+}
+
+/** Numbers shown in the results panel for output k: index → text. */
+export async function shownOutputs(results: FrameLocator, k = 0): Promise<Map<number, string>> {
+  await results.locator(`td[data-output="${k}"]`).first().waitFor({ timeout: 60_000 });
+  const cells = await results.locator(`td[data-output="${k}"]`).evaluateAll((tds) =>
+    tds.map((td) => [Number(td.getAttribute('data-index')), (td.textContent ?? '').trim()] as [number, string]),
+  );
+  return new Map(cells);
+}
+
+/** The CLI's prediction (`keras-lens predict MODEL INPUT --json`), flattened per output. */
+export function cliPredict(model: string, input: string): number[][] {
+  const out = execFileSync(process.execPath, [join(projectRoot, 'bin', 'keras-lens.js'), 'predict', model, input, '--json'], {
+    encoding: 'utf8',
+  });
+  const r = JSON.parse(out) as { outputs: unknown[] };
+  return r.outputs.map((o) => (Array.isArray(o) ? (o.flat(Infinity) as number[]) : [o as number]));
+}
+
