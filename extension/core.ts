@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import { assembleCore, type Core } from './coreParts';
 import { settings } from './modelEditor';
-import type { SpawnWorker } from './worker/client';
+import { withSpare, type SpawnWorker } from './worker/client';
 import { FAULTS_ENV } from './worker/faults';
 import { nodeWorkerSpawner } from './worker/node';
 
@@ -14,11 +14,14 @@ export type { Core };
 
 export function startCore(context: vscode.ExtensionContext): Core {
   const workerFile = vscode.Uri.joinPath(context.extensionUri, 'dist', 'worker.js').fsPath;
-  const spawn: SpawnWorker = () => {
+  const fresh: SpawnWorker = () => {
     const s = settings();
     // Test-only fault injection (worker/faults.ts): read from the environment, which only the tests set.
     return nodeWorkerSpawner(workerFile, { memoryLimitMB: s.workerMemoryLimitMB, faults: process.env[FAULTS_ENV] ?? '' })();
   };
+  // One worker is kept started ahead once the core runs (a model opened): the next model opens without waiting.
+  const spawn = withSpare(fresh);
+  context.subscriptions.push({ dispose: () => spawn.dispose() });
   return assembleCore(
     context,
     spawn,

@@ -8,7 +8,7 @@
 import * as vscode from 'vscode';
 import { fileSpecOf, modelKey, nonce, uriOfKey } from './fileAccess';
 import type { OpenModels } from './openModels';
-import { HostChannel, oneLine, type HostReply, type WebviewRequest } from './protocol';
+import { HostChannel, oneLine, type HostEvent, type HostReply, type WebviewRequest } from './protocol';
 import { fileNameOf, RemoteModel } from './remoteModel';
 import type { SpawnWorker } from './worker/client';
 import type { OpenResult } from './worker/protocol';
@@ -119,8 +119,8 @@ class ModelDocument implements vscode.CustomDocument {
     return this.reopen(this.model.configPath);
   }
 
-  answer(req: WebviewRequest): Promise<HostReply> {
-    return this.model.answer(req);
+  answer(req: WebviewRequest, onProgress?: (fraction: number) => void): Promise<HostReply> {
+    return this.model.answer(req, onProgress);
   }
 
   /** Disposables tied to this document's life (the file watcher). */
@@ -200,9 +200,9 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
       view: 'model',
       fileName: doc.fileName,
     });
-    const channel = new HostChannel(
+    const channel: HostChannel = new HostChannel(
       (m) => void webview.postMessage(m),
-      (req) => this.answer(doc, req),
+      (req) => this.answer(doc, req, weightProgress(req, (e) => channel.event(e))),
     );
     const subs = [
       webview.onDidReceiveMessage((m) => void channel.receive(m)),
@@ -231,7 +231,7 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
     );
   }
 
-  private async answer(doc: ModelDocument, req: WebviewRequest): Promise<HostReply> {
+  private async answer(doc: ModelDocument, req: WebviewRequest, onProgress?: (fraction: number) => void): Promise<HostReply> {
     if (req.type === 'pickArchitecture') return this.pickArchitecture(doc);
     try {
       await doc.session;
@@ -239,7 +239,7 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
       const msg = oneLine(e);
       return { type: 'error', message: msg.includes(doc.fileName) ? msg : `${doc.fileName}: ${msg}` };
     }
-    return doc.answer(req);
+    return doc.answer(req, onProgress);
   }
 
   private async pickArchitecture(doc: ModelDocument): Promise<HostReply> {
@@ -277,4 +277,16 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
     const r = await this.pickArchitecture(doc);
     if (r.type === 'error') void vscode.window.showErrorMessage(r.message);
   }
+}
+
+/** For a getWeight request: its progress as weightProgress events (one per whole percent), else nothing. */
+function weightProgress(req: WebviewRequest, send: (e: HostEvent) => void): ((fraction: number) => void) | undefined {
+  if (req.type !== 'getWeight') return undefined;
+  let last = -1;
+  return (fraction) => {
+    const percent = Math.max(0, Math.min(100, Math.floor(fraction * 100)));
+    if (percent === last) return;
+    last = percent;
+    send({ type: 'weightProgress', layer: req.layer, weight: req.weight, percent });
+  };
 }

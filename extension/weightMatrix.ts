@@ -24,7 +24,11 @@ export function columnBlocks(blocks: GateBlockInfo[], shape: number[]): GateBloc
     .sort((a, b) => a.start - b.start);
 }
 
-/** Statistics of columns [colStart, colEnd) over all rows. `binCount` equal bins over [min, max]. */
+/**
+ * Statistics of columns [colStart, colEnd) over all rows. `binCount` equal bins over [min, max].
+ * Two passes (sums and extremes, then deviations and bins); the loops are kept plain (no closures, no Math.abs
+ * calls) because a (2048, 8192) kernel means 16.7 million values per pass and the first heatmap waits for this.
+ */
 export function blockStats(
   data: ArrayLike<number>,
   m: MatrixShape,
@@ -35,39 +39,43 @@ export function blockStats(
 ): BlockStats {
   const c0 = Math.max(0, colStart);
   const c1 = Math.min(m.cols, colEnd);
-  let count = 0;
+  const width = Math.max(0, c1 - c0);
+  const count = width * m.rows;
+  const bins = new Array<number>(binCount).fill(0);
+  if (count === 0) return { label, count: 0, mean: 0, std: 0, min: 0, max: 0, l2: 0, nearZero: 0, bins };
   let sum = 0;
   let sumSq = 0;
   let min = Infinity;
   let max = -Infinity;
   let near = 0;
   for (let r = 0; r < m.rows; r++) {
-    const base = r * m.cols;
-    for (let c = c0; c < c1; c++) {
-      const v = data[base + c];
-      count++;
+    const end = r * m.cols + c1;
+    for (let k = r * m.cols + c0; k < end; k++) {
+      const v = data[k];
       sum += v;
       sumSq += v * v;
       if (v < min) min = v;
       if (v > max) max = v;
-      if (Math.abs(v) < 1e-3) near++;
+      if (v < 1e-3 && v > -1e-3) near++;
     }
   }
-  const bins = new Array<number>(binCount).fill(0);
-  if (count === 0) return { label, count, mean: 0, std: 0, min: 0, max: 0, l2: 0, nearZero: 0, bins };
   const mean = sum / count;
   // Second pass for the variance: sum of squared deviations is exact enough where sumSq/n - mean^2 cancels.
   let dev = 0;
-  const width = max - min;
+  const span = max - min;
+  const counts = new Float64Array(binCount);
+  const last = binCount - 1;
   for (let r = 0; r < m.rows; r++) {
-    const base = r * m.cols;
-    for (let c = c0; c < c1; c++) {
-      const v = data[base + c];
-      dev += (v - mean) * (v - mean);
-      const bin = width > 0 ? Math.min(binCount - 1, Math.floor(((v - min) / width) * binCount)) : 0;
-      bins[bin]++;
+    const end = r * m.cols + c1;
+    for (let k = r * m.cols + c0; k < end; k++) {
+      const v = data[k];
+      const d = v - mean;
+      dev += d * d;
+      const bin = span > 0 ? Math.floor(((v - min) / span) * binCount) : 0;
+      counts[bin > last ? last : bin]++;
     }
   }
+  for (let b = 0; b < binCount; b++) bins[b] = counts[b];
   return { label, count, mean, std: Math.sqrt(dev / count), min, max, l2: Math.sqrt(sumSq), nearZero: near / count, bins };
 }
 
@@ -93,24 +101,27 @@ export function downsampleHeatmap(
   const width = Math.max(0, Math.min(m.cols, colEnd) - c0);
   const rows = Math.max(1, Math.min(m.rows, maxRows));
   const cols = Math.max(1, Math.min(width, maxCols));
-  const values = new Array<number>(rows * cols).fill(0);
+  const kept = new Float64Array(rows * cols);
   const best = new Float64Array(rows * cols).fill(-1); // |value| kept so far
+  // Column -> cell, once (not a division per value).
+  const colCell = new Int32Array(width);
+  for (let c = 0; c < width; c++) colCell[c] = Math.floor((c * cols) / width);
   let absMax = 0;
   for (let r = 0; r < m.rows; r++) {
     const rowCell = Math.floor((r * rows) / m.rows) * cols;
     const base = r * m.cols + c0;
     for (let c = 0; c < width; c++) {
       const v = data[base + c];
-      const a = Math.abs(v);
+      const a = v < 0 ? -v : v;
       if (a > absMax) absMax = a;
-      const cell = rowCell + Math.floor((c * cols) / width);
+      const cell = rowCell + colCell[c];
       if (a > best[cell]) {
         best[cell] = a;
-        values[cell] = v;
+        kept[cell] = v;
       }
     }
   }
-  return { rows, cols, values, absMax };
+  return { rows, cols, values: Array.from(kept), absMax };
 }
 
 /** Clamp a requested window to the matrix. */

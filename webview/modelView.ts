@@ -70,7 +70,11 @@ export class ModelView {
     if (e.type === 'progress') this.showProgress(e.message);
     else if (e.type === 'summaryChanged') this.setSummary(e.summary);
     else if (e.type === 'fatal') this.showError(e.message.includes(e.fileName) ? e.message : `${e.fileName}: ${e.message}`);
+    else if (e.type === 'weightProgress') this.reading.get(`${e.layer}\u0000${e.weight}`)?.(e.percent);
   }
+
+  /** Weights being read, by layer + weight: show a percentage (after a second). */
+  private readonly reading = new Map<string, (percent: number) => void>();
 
   private showProgress(message: string): void {
     if (this.summary) return;
@@ -234,17 +238,34 @@ export class ModelView {
   }
 
   private async loadWeight(layer: LayerSummary, w: WeightSummary, body: HTMLElement): Promise<void> {
-    body.replaceChildren(el('div', { class: 'progress' }, progressRing(), el('span', {}, `Reading ${w.name}…`)));
+    const label = el('span', {}, `Reading ${w.name}…`);
+    body.replaceChildren(el('div', { class: 'progress', 'data-testid': 'weight-progress' }, progressRing(), label));
+    // Reads that take longer than a second show how far they are (the host sends the share of steps done).
+    const key = `${layer.name}\u0000${w.name}`;
+    const started = Date.now();
+    let percent = 0;
+    const show = () => {
+      if (Date.now() - started >= 1000) label.textContent = `Reading ${w.name}… ${percent}%`;
+    };
+    const timer = setTimeout(show, 1000);
+    this.reading.set(key, (p) => {
+      percent = p;
+      show();
+    });
     let data: WeightData;
     try {
       data = (await this.channel.request({ type: 'getWeight', layer: layer.name, weight: w.name, maxElements: MAX_ELEMENTS_INLINE })).data;
     } catch (e) {
+      clearTimeout(timer);
+      this.reading.delete(key);
       const msg = e instanceof HostError || e instanceof Error ? e.message : String(e);
       const file = this.summary?.fileName ?? '';
       // The host's lines already name the file (worker time limits, memory caps); others get it in front.
       body.replaceChildren(el('div', { class: 'error', 'data-testid': 'error', role: 'alert' }, file && !msg.startsWith(`${file}: `) ? `${file}: ${msg}` : msg));
       return;
     }
+    clearTimeout(timer);
+    this.reading.delete(key);
     const blocks = w.blocks.filter((b) => b.axis === -1 || b.axis === w.shape.length - 1).sort((a, b) => a.start - b.start);
     const describe = async (row: number, col: number): Promise<string> => {
       try {

@@ -183,3 +183,49 @@ export class WorkerClient {
     }
   }
 }
+
+/**
+ * A small pool: keeps one worker started ahead (it loads its bundle and h5wasm while idle), so that opening the next
+ * model does not wait for a worker to start. Each spawn hands out the spare, if it is still alive, and starts the
+ * next one right after; a spare that dies while idle is dropped.
+ */
+export function withSpare(spawn: SpawnWorker): SpawnWorker & { dispose(): void } {
+  interface Spare {
+    port: WorkerPort;
+    dead: boolean;
+  }
+  let spare: Spare | null = null;
+  let disposed = false;
+  let refill: ReturnType<typeof setTimeout> | undefined;
+  const start = (): Spare => {
+    const s: Spare = { port: spawn(), dead: false };
+    s.port.onExit(() => {
+      s.dead = true;
+      if (spare === s) spare = null;
+    });
+    return s;
+  };
+  const take: SpawnWorker & { dispose(): void } = Object.assign(
+    (): WorkerPort => {
+      const s = spare;
+      spare = null;
+      if (!disposed) {
+        clearTimeout(refill);
+        // After the caller's own start-up, so the two do not compete for the CPU.
+        refill = setTimeout(() => {
+          if (!spare && !disposed) spare = start();
+        }, 2000);
+      }
+      return s && !s.dead ? s.port : spawn();
+    },
+    {
+      dispose: () => {
+        disposed = true;
+        clearTimeout(refill);
+        spare?.port.terminate();
+        spare = null;
+      },
+    },
+  );
+  return take;
+}

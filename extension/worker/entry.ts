@@ -1,8 +1,12 @@
 /**
- * Entry of the model worker bundle (dist/worker.js): the only bundle of the extension that holds h5wasm, the
- * readers and the engine. Started by the extension host through ./node.ts.
+ * Entry of the model worker bundle (dist/worker.js): the extension's only code that loads h5wasm, the readers and
+ * the engine. Started by the extension host through ./node.ts.
  */
 import { serveInThisThread } from './node';
 import { ModelService } from './service';
 
-serveInThisThread((init) => new ModelService(init));
+if (serveInThisThread((init) => new ModelService(init))) {
+  // Load h5wasm (and compile its WebAssembly) now, while the host has not asked anything yet: a spare worker
+  // (client.ts, withSpare) is then ready the moment a model opens. The readers' own import gets this same module.
+  void import('h5wasm/node').then((lib) => lib.ready).catch(() => {});
+}

@@ -20,46 +20,52 @@ import { writeKeras2H5, type FixtureLayerWeights } from '../fixtures/writers';
 const mb = (n: number) => `${(n / 2 ** 20).toFixed(0)} MB`;
 const rss = () => mb(process.memoryUsage().rss);
 
-async function main(): Promise<void> {
-  const targetMb = Number(process.argv[2] ?? 1024);
+/** Writes a ~`targetMb` MB Keras 2 .h5 (a stack of LSTM(2048) layers) at `path`; returns the layer count. */
+export async function writeLargeModel(path: string, targetMb: number): Promise<number> {
   const units = 2048;
   const perLayer = (units * 4 * units * 2 + 4 * units) * 4; // kernel + recurrent kernel + bias, float32
   const count = Math.max(1, Math.round((targetMb * 2 ** 20) / perLayer));
+  // One shared array per shape keeps the writer's memory low; values differ per layer only in the bias.
+  const big = new Float32Array(units * 4 * units);
+  for (let i = 0; i < big.length; i++) big[i] = ((i * 2654435761) % 1000) / 1000 - 0.5;
+  const layersCfg: unknown[] = [];
+  const layers: FixtureLayerWeights[] = [];
+  for (let i = 1; i <= count; i++) {
+    const name = `lstm_${i}`;
+    layersCfg.push({
+      class_name: 'LSTM',
+      config: {
+        name,
+        units,
+        return_sequences: i < count,
+        activation: 'tanh',
+        recurrent_activation: 'hard_sigmoid',
+        use_bias: true,
+        ...(i === 1 ? { batch_input_shape: [null, 10, units] } : {}),
+      },
+    });
+    layers.push({
+      name,
+      className: 'LSTM',
+      weights: [
+        { name: `${name}/kernel:0`, shape: [units, 4 * units], data: big },
+        { name: `${name}/recurrent_kernel:0`, shape: [units, 4 * units], data: big },
+        { name: `${name}/bias:0`, shape: [4 * units], data: new Float32Array(4 * units).fill(i) },
+      ],
+    });
+  }
+  await writeKeras2H5(path, { modelConfig: { class_name: 'Sequential', config: { name: 'big', layers: layersCfg } }, layers });
+  return count;
+}
+
+async function main(): Promise<void> {
+  const targetMb = Number(process.argv[2] ?? 1024);
   const dir = mkdtempSync(join(tmpdir(), 'keras-lens-bench-'));
   const path = join(dir, 'large.h5');
   try {
-    // One shared array per shape keeps the writer's memory low; values differ per layer only in the bias.
-    const big = new Float32Array(units * 4 * units);
-    for (let i = 0; i < big.length; i++) big[i] = ((i * 2654435761) % 1000) / 1000 - 0.5;
-    const layersCfg: unknown[] = [];
-    const layers: FixtureLayerWeights[] = [];
-    for (let i = 1; i <= count; i++) {
-      const name = `lstm_${i}`;
-      layersCfg.push({
-        class_name: 'LSTM',
-        config: {
-          name,
-          units,
-          return_sequences: i < count,
-          activation: 'tanh',
-          recurrent_activation: 'hard_sigmoid',
-          use_bias: true,
-          ...(i === 1 ? { batch_input_shape: [null, 10, units] } : {}),
-        },
-      });
-      layers.push({
-        name,
-        className: 'LSTM',
-        weights: [
-          { name: `${name}/kernel:0`, shape: [units, 4 * units], data: big },
-          { name: `${name}/recurrent_kernel:0`, shape: [units, 4 * units], data: big },
-          { name: `${name}/bias:0`, shape: [4 * units], data: new Float32Array(4 * units).fill(i) },
-        ],
-      });
-    }
-    let t = performance.now();
-    await writeKeras2H5(path, { modelConfig: { class_name: 'Sequential', config: { name: 'big', layers: layersCfg } }, layers });
-    console.log(`wrote ${path}: ${mb(statSync(path).size)} (${count} x LSTM(${units})) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    const t = performance.now();
+    const count = await writeLargeModel(path, targetMb);
+    console.log(`wrote ${path}: ${mb(statSync(path).size)} (${count} x LSTM(2048)) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
     const child = spawnSync(process.execPath, ['--import', 'tsx', process.argv[1], '--measure', path], { stdio: 'inherit' });
     if (child.status !== 0) throw new Error('measurement failed');
   } finally {
@@ -99,7 +105,9 @@ async function measure(path: string): Promise<void> {
   }
 }
 
-(process.argv[2] === '--measure' ? measure(process.argv[3]) : main()).catch((e) => {
-  console.error(e instanceof Error ? e.message : e);
-  process.exit(1);
-});
+if (require.main === module) {
+  (process.argv[2] === '--measure' ? measure(process.argv[3]) : main()).catch((e) => {
+    console.error(e instanceof Error ? e.message : e);
+    process.exit(1);
+  });
+}

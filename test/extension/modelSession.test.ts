@@ -190,3 +190,21 @@ test('a weights-only file joined to its architecture JSON loses the notice and g
     joined.close();
   }
 });
+
+test('a weight read reports its progress: rising shares of its steps, ending at 1 (Keras 1 fused view: one step per stored array)', async () => {
+  // Source of truth: the steps weightData takes (read each stored array, then stats and a heatmap per gate block).
+  const s = await ModelSession.open(LSTM_K1, { maxTensorElements: 1e6 });
+  try {
+    const fused = s.summary().layers.find((l) => l.name === 'lstm_1')!.fused!.find((f) => f.role === 'recurrent_kernel')!;
+    const seen: number[] = [];
+    const r = await s.answer({ type: 'getWeight', layer: 'lstm_1', weight: fused.name }, (f) => seen.push(f));
+    assert.equal(r.type, 'weight');
+    // 4 stored arrays read, then stats + heatmap for each of the 4 gate blocks.
+    assert.ok(seen.length >= 4 + 8, `steps reported: ${seen.join(', ')}`);
+    assert.deepEqual([...seen].sort((a, b) => a - b), seen, 'never goes back');
+    assert.equal(seen[seen.length - 1], 1);
+    assert.ok(seen[0] > 0 && seen[0] < 0.5);
+  } finally {
+    s.close();
+  }
+});

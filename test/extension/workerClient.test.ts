@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { STARTUP_ALLOWANCE_MS, WorkerClient, WorkerFailure, type WorkerPort } from '../../extension/worker/client';
+import { STARTUP_ALLOWANCE_MS, WorkerClient, WorkerFailure, withSpare, type WorkerPort } from '../../extension/worker/client';
 import type { CallMessage, WorkerMessage } from '../../extension/worker/protocol';
 
 /** A fake worker: answers `status` with its number; `open` on a path containing 'hang' never answers; 'oom' dies. */
@@ -123,4 +123,30 @@ test('dispose ends the worker and cancels what waits; later calls are refused', 
   await assert.rejects(pending, /hang\.h5: opening the file was cancelled/);
   assert.equal(made[0].terminated, true);
   await assert.rejects(c.call({ op: 'status' }, opts('a.h5')), /cancelled/);
+});
+
+test('withSpare: the second worker is the one started ahead; a spare that died while idle is not handed out', async () => {
+  const made: { exit: (r: string) => void; terminated: boolean }[] = [];
+  const spawn = (): WorkerPort => {
+    const handlers: ((r: string) => void)[] = [];
+    const me = { exit: (r: string) => handlers.forEach((h) => h(r)), terminated: false };
+    made.push(me);
+    return { post() {}, onMessage() {}, onExit: (h) => void handlers.push(h), terminate: () => void (me.terminated = true) };
+  };
+  const pool = withSpare(spawn);
+  const first = pool();
+  assert.equal(made.length, 1, 'the first caller waits for its own worker');
+  await new Promise((r) => setTimeout(r, 2100));
+  assert.equal(made.length, 2, 'a spare was started after the first start-up');
+  const second = pool();
+  assert.notEqual(second, first);
+  assert.equal(made.length, 2, 'the spare was handed out, nothing new started');
+  await new Promise((r) => setTimeout(r, 2100));
+  assert.equal(made.length, 3);
+  made[2].exit('crashed'); // the idle spare dies
+  pool();
+  assert.equal(made.length, 4, 'a dead spare is replaced by a fresh worker');
+  pool.dispose();
+  await new Promise((r) => setTimeout(r, 2100));
+  assert.equal(made.length, 4, 'no spare after dispose');
 });
