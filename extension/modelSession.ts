@@ -78,6 +78,8 @@ export class ModelSession {
         name: l.name,
         className: l.className,
         innerClassName: l.innerClassName,
+        innerName: l.innerName,
+        backwardName: l.backwardName,
         operation: l.operation,
         outputShape: l.outputShape as ModelSummary['layers'][number]['outputShape'],
         params: l.params,

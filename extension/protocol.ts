@@ -53,6 +53,9 @@ export interface LayerSummary {
   name: string;
   className: string;
   innerClassName?: string;
+  /** Wrappers: the wrapped layer's name, and Bidirectional's explicit backward layer's. */
+  innerName?: string;
+  backwardName?: string;
   /** Operation nodes (keras.ops calls, TFOpLambda): what the node computes, e.g. `lstm[:, -1, :]`. */
   operation?: string;
   outputShape?: (number | null)[] | (number | null)[][] | string;
@@ -319,4 +322,102 @@ export function oneLine(e: unknown): string {
   const text = e instanceof Error ? e.message : String(e);
   const first = text.split(/\r?\n/).find((l) => l.trim() !== '') ?? 'unknown error';
   return first.length > 400 ? first.slice(0, 397) + '...' : first;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keras names and gate slices (pure; the viewer and the hovers both use them)
+// ---------------------------------------------------------------------------------------------
+
+/** The least of a model's layers and weights the naming below needs (ModelSummary and the inspect report fit). */
+export interface NamingModel {
+  format: string;
+  layers: { name: string; className: string; innerClassName?: string; innerName?: string; backwardName?: string; weights: { name: string; role: string; shape: number[]; direction?: 'forward' | 'backward' }[] }[];
+}
+
+export interface WeightNaming {
+  /** `model.get_weights()[k]`: weights of every layer in model order, each layer's in get_weights order. */
+  getWeightsIndex: number;
+  /** `model.get_layer(name).get_weights()[k]`. */
+  layerIndex: number;
+  /** The name Keras gives the variable: the Keras 3 variable path (`bidirectional/forward_lstm/lstm_cell/kernel`), else the stored name. */
+  kerasName: string;
+  /** Where it is stored in the file (`layers/bidirectional/forward_layer/cell/vars/0`, `lstm_1/kernel:0`). */
+  storedName: string;
+}
+
+const CELL_SCOPE: Record<string, string> = { LSTM: 'lstm_cell', GRU: 'gru_cell', SimpleRNN: 'simple_rnn_cell' };
+const snake = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+
+/** Keras 3 variable path of a weight stored under `layers/.../vars/N`, or null when the name is not a Keras 3 one. */
+export function keras3VariablePath(layer: NamingModel['layers'][number], w: NamingModel['layers'][number]['weights'][number]): string | null {
+  if (!/(^|\/)vars\/\d+$/.test(w.name)) return null;
+  const role = w.role;
+  if (!role || /^\d+$/.test(role)) return null;
+  if (layer.className === 'Bidirectional' && w.direction) {
+    // Keras names the halves forward_<wrapped> and backward_<wrapped> (Keras 3 stores the forward one under that name)
+    const innerClass = layer.innerClassName ?? '';
+    const inner = (layer.innerName ?? snake(innerClass)).replace(/^forward_/, '');
+    const half = w.direction === 'backward' ? layer.backwardName ?? `backward_${inner}` : `forward_${inner}`;
+    const scope = CELL_SCOPE[innerClass];
+    return `${layer.name}/${half}/${scope ? `${scope}/` : ''}${role}`;
+  }
+  const scope = CELL_SCOPE[layer.className];
+  return `${layer.name}/${scope ? `${scope}/` : ''}${role}`;
+}
+
+/** Index and Keras name of every weight, keyed `layer\u0000weight`. */
+export function weightNaming(model: NamingModel): Map<string, WeightNaming> {
+  const out = new Map<string, WeightNaming>();
+  let k = 0;
+  for (const layer of model.layers) {
+    layer.weights.forEach((w, i) => {
+      out.set(`${layer.name}\u0000${w.name}`, { getWeightsIndex: k++, layerIndex: i, kerasName: keras3VariablePath(layer, w) ?? w.name, storedName: w.name });
+    });
+  }
+  return out;
+}
+
+/** A Python string literal for a layer name (single quotes, escapes), for `model.get_layer(...)`. */
+export function pythonString(s: string): string {
+  let out = "'";
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    if (ch === '\\' || ch === "'") out += `\\${ch}`;
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\t') out += '\\t';
+    else if (c < 0x20 || c === 0x7f || (c >= 0x80 && c < 0xa0) || (c >= 0x2028 && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069)) out += c <= 0xff ? `\\x${c.toString(16).padStart(2, '0')}` : `\\u${c.toString(16).padStart(4, '0')}`;
+    else out += ch;
+  }
+  return out + "'";
+}
+
+export interface SliceText {
+  /** `model.get_weights()[0][:, 128:256]  # lstm_1 kernel, f (forget gate)` */
+  model: string;
+  /** `model.get_layer('lstm_1').get_weights()[0][:, 128:256]` */
+  layer: string;
+}
+
+/**
+ * The numpy slice of one gate block: columns [start, end) of the last axis (`[:, a:b]` for a matrix, `[a:b]` for a
+ * vector, `[..., a:b]` above rank 2).
+ */
+export function sliceText(
+  layerName: string,
+  naming: Pick<WeightNaming, 'getWeightsIndex' | 'layerIndex'>,
+  weight: { role: string; shape: number[]; direction?: 'forward' | 'backward' },
+  block: { label: string; meaning: string; start: number; end: number },
+): SliceText {
+  const rank = weight.shape.length;
+  const cols = `${block.start}:${block.end}`;
+  const index = rank <= 1 ? `[${cols}]` : rank === 2 ? `[:, ${cols}]` : `[..., ${cols}]`;
+  // the meaning without a trailing "(z)" that only repeats the label
+  const meaning = block.meaning.replace(new RegExp(`\\s*\\(${block.label.replace(/[^A-Za-z0-9]/g, '')}\\)$`), '');
+  const role = `${weight.direction ? `${weight.direction} ` : ''}${weight.role.replace(/_/g, ' ')}`;
+  const comment = `${layerName} ${role}, ${block.label} (${meaning})`.replace(/[\u0000-\u001f\u007f-\u009f\u2028-\u202e\u2066-\u2069]/g, ' ');
+  return {
+    model: `model.get_weights()[${naming.getWeightsIndex}]${index}  # ${comment}`,
+    layer: `model.get_layer(${pythonString(layerName)}).get_weights()[${naming.layerIndex}]${index}`,
+  };
 }

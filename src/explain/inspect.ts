@@ -49,6 +49,9 @@ export interface InspectLayer {
   className: string;
   /** Wrappers (Bidirectional, TimeDistributed): the wrapped class. */
   innerClassName?: string;
+  /** Wrappers: the wrapped layer's name, and Bidirectional's explicit backward layer's (Keras 3 variable paths use them). */
+  innerName?: string;
+  backwardName?: string;
   /** Weights-only files: the class was guessed from names and shapes. */
   classGuessed?: boolean;
   outputShape?: (number | null)[];
@@ -98,7 +101,11 @@ export async function inspectModel(file: ModelFile): Promise<InspectReport> {
         params: 0,
         weights: explainLayer(layer, refs, kindCtx, rowCtx, knownLayers),
       };
-      if (layer.inner) entry.innerClassName = layer.inner.className;
+      if (layer.inner) {
+        entry.innerClassName = layer.inner.className;
+        entry.innerName = layer.inner.name;
+        if (layer.backward) entry.backwardName = layer.backward.name;
+      }
       const out = shapes.get(`${layer.name}:0:0`);
       if (out) entry.outputShape = out;
       const inputs = (layer.inbound[0] ?? []).map((r) => r.layer);
