@@ -26,6 +26,8 @@ const FIRST_WINDOW = { rows: 64, cols: 64 };
 const MAX_WINDOW_ELEMENTS = 200_000;
 const HEATMAP_MAX_ROWS = 256;
 const HEATMAP_MAX_COLS = 512;
+/** Share of a weight's first showing that is the read (the rest: statistics and heatmaps), for progress. */
+const READ_SHARE = 0.4;
 /** Weights read and kept in memory at once (most recently used). */
 const CACHE_SIZE = 4;
 
@@ -98,7 +100,7 @@ export class ModelSession {
       case 'getSummary':
         return { type: 'summary', summary: this.summary() };
       case 'getWeight':
-        return { type: 'weight', data: await this.weightData(req.layer, req.weight, req.maxElements, req.window) };
+        return { type: 'weight', data: await this.weightData(req.layer, req.weight, req.maxElements, req.window, progress) };
       case 'getWindow': {
         const { summary, data } = await this.read(req.layer, req.weight);
         const m = matrixShapeOf(summary.shape);
@@ -116,10 +118,28 @@ export class ModelSession {
     }
   }
 
-  async weightData(layer: string, weight: string, maxElements?: number, window?: WindowRange): Promise<WeightData> {
-    const { summary, data } = await this.read(layer, weight);
+  /**
+   * A weight as the viewer first shows it. `progress` hears the share of the steps done: the read (each stored
+   * array of a fused view is one step), then statistics and a heatmap per gate block; a (2048, 8192) kernel is
+   * 16.7 million values per pass, so on a slow disk or machine the viewer can show a percentage.
+   */
+  async weightData(
+    layer: string,
+    weight: string,
+    maxElements?: number,
+    window?: WindowRange,
+    progress?: (fraction: number, what: string) => void,
+  ): Promise<WeightData> {
+    const { summary, data } = await this.read(layer, weight, (f) => progress?.(f * READ_SHARE, 'reading'));
     const m = matrixShapeOf(summary.shape);
     const blocks = columnBlocks(summary.blocks ?? [], summary.shape);
+    const steps = 2 * Math.max(1, blocks.length);
+    let done = 0;
+    const step = <T>(v: T): T => {
+      done++;
+      progress?.(READ_SHARE + ((1 - READ_SHARE) * done) / steps, 'summarising');
+      return v;
+    };
     const limit = Math.min(maxElements ?? this.opts.maxTensorElements, this.opts.maxTensorElements);
     const complete = m.rows * m.cols <= limit;
     const first = complete
@@ -131,13 +151,15 @@ export class ModelSession {
       weight,
       shape: summary.shape,
       matrix: m,
-      stats: statsPerBlock(data, m, blocks),
-      heatmaps: ranges.map((b) => ({
-        label: b.label,
-        colStart: b.start,
-        colEnd: b.end,
-        grid: downsampleHeatmap(data, m, HEATMAP_MAX_ROWS, Math.max(8, Math.floor(HEATMAP_MAX_COLS / ranges.length)), b.start, b.end),
-      })),
+      stats: (blocks.length > 0 ? blocks : [null]).map((b) => step(statsPerBlock(data, m, b ? [b] : [])[0])),
+      heatmaps: ranges.map((b) =>
+        step({
+          label: b.label,
+          colStart: b.start,
+          colEnd: b.end,
+          grid: downsampleHeatmap(data, m, HEATMAP_MAX_ROWS, Math.max(8, Math.floor(HEATMAP_MAX_COLS / ranges.length)), b.start, b.end),
+        }),
+      ),
       window: sliceWindow(data, m, first),
       complete,
     };
@@ -162,7 +184,7 @@ export class ModelSession {
   }
 
   /** Read one weight (cached: the table asks for windows of the same weight while scrolling). */
-  private async read(layer: string, weight: string): Promise<{ summary: WeightSummary; data: Float32Array }> {
+  private async read(layer: string, weight: string, progress?: (fraction: number) => void): Promise<{ summary: WeightSummary; data: Float32Array }> {
     const summary = this.findSummary(layer, weight);
     const key = `${layer}\u0000${weight}`;
     const hit = this.cache.find((c) => c.key === key);
@@ -171,12 +193,20 @@ export class ModelSession {
       return { summary, data: hit.data };
     }
     const fused = this.shown.get(layer)?.fused.get(weight);
+    let partsRead = 0;
     const data = fused
       ? fuseValues(
           fused.weight.view[0],
-          await Promise.all(fused.parts.map(async (p) => ({ cols: p.colEnd - p.colStart, data: await this.findRef(layer, p.weight.name).read() }))),
+          await Promise.all(
+            fused.parts.map(async (p) => {
+              const part = { cols: p.colEnd - p.colStart, data: await this.findRef(layer, p.weight.name).read() };
+              progress?.(++partsRead / fused.parts.length);
+              return part;
+            }),
+          ),
         )
       : await this.findRef(layer, weight).read();
+    progress?.(1);
     this.cache = [{ key, data }, ...this.cache].slice(0, CACHE_SIZE);
     return { summary, data };
   }

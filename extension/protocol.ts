@@ -209,6 +209,8 @@ export type HostEvent =
   | { type: 'progress'; message: string }
   | { type: 'summaryChanged'; summary: ModelSummary }
   | { type: 'fatal'; fileName: string; message: string }
+  /** A weight read still running: `percent` of its steps (reading, statistics, heatmaps) done. */
+  | { type: 'weightProgress'; layer: string; weight: string; percent: number }
   | { type: 'results'; results: PredictResultsSummary };
 
 /** Webview-side events (no reply). */
