@@ -12,6 +12,7 @@
  */
 import type { LayerConfig, ModelConfig, RowSource, TensorRef } from './types';
 import { identityKind } from './kinds/weightless/identity';
+import { opFeatureSources } from './ops/kind';
 
 /** A RowSource with the details needed to name one row. */
 export interface RowSpan extends RowSource {
@@ -196,15 +197,19 @@ export function featureSources(ref: TensorRef, ctx: RowTraceContext, seen: Set<s
   if (KEEPS_FEATURES.has(cls) || (cls === 'TimeDistributed' && layer.inner && KEEPS_FEATURES.has(layer.inner.className))) {
     if (inputs[0]) return featureSources(inputs[0], ctx, seen);
   }
-  if (cls === 'Concatenate' || cls === 'Merge') {
+  // operation nodes (keras.ops calls, TFOpLambda): elementwise ops keep their tensor's features; concat joins them
+  const op = layer.callArgs ? opFeatureSources(layer, ref.node, ctx.shapeOf(ref)?.length ?? null) : null;
+  if (op && 'follow' in op && inputs[op.follow]) return featureSources(inputs[op.follow], ctx, seen);
+  if (cls === 'Concatenate' || cls === 'Merge' || (op && 'concat' in op)) {
     const shape = ctx.shapeOf(ref);
-    const axis = Number(layer.config.axis ?? layer.config.concat_axis ?? -1);
+    const axis = op ? -1 : Number(layer.config.axis ?? layer.config.concat_axis ?? -1);
     const rank = shape?.length ?? null;
     const lastAxis = axis === -1 || (rank !== null && axis === rank - 1);
-    if (lastAxis && inputs.length > 0 && (cls === 'Concatenate' || (layer.config.mode ?? 'concat') === 'concat')) {
+    const parts = op && 'concat' in op ? op.concat.map((k) => inputs[k]).filter((r) => r) : inputs;
+    if (lastAxis && parts.length > 0 && (cls !== 'Merge' || (layer.config.mode ?? 'concat') === 'concat')) {
       const out: RowSpan[] = [];
       let offset = 0;
-      for (const input of inputs) {
+      for (const input of parts) {
         const part = featureSources(input, ctx, new Set(seen));
         if (!part || part.length === 0) return newSource(layer, width);
         for (const s of part) out.push({ ...s, start: s.start + offset, end: s.end + offset });

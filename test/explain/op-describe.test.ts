@@ -1,7 +1,8 @@
 /**
- * inspect says what each operation node computes. Source of truth: the Python expressions that made the real
- * files — test/tf-keras-ops/generate.py tf_getitem (y = the LSTM named 'l') and tf_shape — so the line must read
- * back as the user wrote it.
+ * inspect says what each operation node computes, and traces kernel rows through op nodes. Source of truth: the
+ * Python expressions that made the real files (test/tf-keras-ops/generate.py tf_getitem, where y is the LSTM named
+ * 'l', tf_shape and tf_mask_flow; test/keras3-real/generate.py ops_shape), so the line must read back as the user
+ * wrote it, and rows must follow what each op does to the features.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -39,4 +40,23 @@ test('inspect names the op, its operands and settings for tf.keras op layers', a
   for (const expected of ['concatenate([l, input_5], axis=-1)', 'transpose(l, axes=[0,2,1])', 'matmul(l, l, transpose_b=true)', 'reshape(l, newshape=[-1,20])']) {
     assert.ok(ops.includes(expected), `'${expected}' among ${JSON.stringify(ops)}`);
   }
+});
+
+test('row sources pass through elementwise op nodes and op concatenation, as the ops define', async () => {
+  // tf_mask_flow: GRU(h + 0.0) and LSTM(tf.cast(h, tf.float32)) read the input's 3 features unchanged;
+  // keras3-real ops_shape: LSTM(ops.concatenate([h, Dense(2)(h)], axis=-1)) reads input [0,3) then d [3,5)
+  const kernelRows = async (path: string, layer: string) => {
+    const file = await openModelFile(path);
+    try {
+      const l = (await inspectModel(file)).layers.find((x) => x.name === layer)!;
+      return l.weights[0].rows.map((r) => `${r.source} [${r.start},${r.end})`);
+    } finally {
+      file.close();
+    }
+  };
+  const tf = join(FIXTURES, 'tf_mask_flow', 'model.h5');
+  assert.deepEqual(await kernelRows(tf, 'after_add'), ['input_9 [0,3)']);
+  assert.deepEqual(await kernelRows(tf, 'after_cast'), ['input_9 [0,3)']);
+  const k3 = join(__dirname, '../fixtures/keras3-real/ops_shape/model.keras');
+  assert.deepEqual(await kernelRows(k3, 'tail_lstm'), ['input_layer_6 [0,3)', 'd [3,5)']);
 });

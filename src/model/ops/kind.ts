@@ -42,6 +42,30 @@ export function boundCall(layer: LayerConfig, node: number): { call: OpCall; imp
   return { call, impl };
 }
 
+/** Ops whose output feature j (last axis) is computed from feature j of their one tensor operand alone. */
+const FEATURE_WISE = new Set([...Object.keys(elementwiseOps), 'identity']);
+
+/**
+ * For row tracing (model/rows.ts): how an op node's output features relate to its inputs. `follow`: the output's
+ * features are those of the call's input k (an elementwise op of one tensor and constants); `concat`: joined on
+ * the last axis from these inputs in order. Null: the op makes new features (or cannot be bound).
+ */
+export function opFeatureSources(layer: LayerConfig, node: number, outRank: number | null): { follow: number } | { concat: number[] } | null {
+  let call: OpCall;
+  try {
+    call = boundCall(layer, node).call;
+  } catch {
+    return null;
+  }
+  const tensors = call.operands.flatMap((o) => ('tensor' in o ? [o.tensor] : []));
+  if (FEATURE_WISE.has(call.op) && tensors.length === 1) return { follow: tensors[0] };
+  if (call.op === 'concatenate' && tensors.length === call.operands.length) {
+    const axis = Number(call.params.axis ?? 0);
+    if (axis === -1 || (outRank !== null && axis === outRank - 1)) return { concat: tensors };
+  }
+  return null;
+}
+
 export const opKind: LayerKind = {
   classNames: [...KERAS3_OP_CLASSES.map((c) => OP_CLASS_PREFIX + c), ...TF_OP_LAYERS],
   ...noWeights,
