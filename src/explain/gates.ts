@@ -79,4 +79,7 @@ const NAME_TO_CLASS: Record<string, string> = {
   layernormalization: 'LayerNormalization',
   bidirectional: 'Bidirectional',
   timedistributed: 'TimeDistributed',
+  multiheadattention: 'MultiHeadAttention',
+  attention: 'Attention',
+  additiveattention: 'AdditiveAttention',
 };

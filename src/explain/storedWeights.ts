@@ -9,6 +9,7 @@ import { isCuDNN, keras1SplitMeaning } from '../model/kinds/gated-roles';
 import { declaredRole, declaredRoles, undeclaredRoleMeaning, variableOrder } from './declaredRoles';
 import { familyOf, gatesOf, guessClassFromName, keras1Gate, type Family } from './gates';
 import { parseWeightName } from './weightNames';
+import { kindFor } from '../model/kinds/index';
 
 export interface StoredWeightExplanation {
   role: string;
@@ -82,6 +83,8 @@ export function explainStoredWeights(info: StoredLayerInfo, refs: WeightRef[]): 
   let family = familyOf(className);
   // Keras 3 positional names carry no role: take it from the class's variable order.
   const roles: (string | null)[] = parsed.map((p, k) => {
+    const named = className ? kindFor(className)?.roleOfStoredName?.(refs[k].name) : null;
+    if (named) return named;
     if (p?.role) return p.role;
     if (p?.varIndex !== undefined) {
       const order = variableOrder(className, family);

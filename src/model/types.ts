@@ -263,6 +263,11 @@ export interface LayerKind {
    */
   storedRoles(layer: LayerConfig, refs: WeightRef[], ctx: KindContext): WeightRole[];
   /**
+   * Optional: the role a stored array's full name says for this class, with no architecture at hand (weights-only
+   * files, hovers): e.g. MultiHeadAttention `.../query_dense/vars/0` → 'query_kernel'. Null when the name says none.
+   */
+  roleOfStoredName?(name: string): string | null;
+  /**
    * Turn the file's arrays for this layer into canonical weights by role. Handles Keras 1 split arrays
    * (by name, never by position), CuDNN layouts, Keras 3 positional vars. Throws KerasLensError on mismatch.
    */

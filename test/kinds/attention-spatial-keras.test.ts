@@ -182,3 +182,21 @@ test('tf.keras 2.x spelling: MultiHeadAttention with value= and attention_mask= 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('weights-only: a Keras 3 .weights.h5 alone still says what each MultiHeadAttention array is', () => {
+  // Source of truth: the file's own variable paths (layers/multi_head_attention/<sublayer>/vars/<0 kernel, 1 bias>),
+  // as Keras 3's saving_lib writes them; no architecture is given.
+  const c = ours.find((x) => x.name === 'mha_attention_mask')!;
+  const r = cli('inspect', join(c.dir, c.files.weights), '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as { layers: { className: string; weights: { name: string; role: string; meaning: string }[] }[] };
+  const mha = report.layers.find((l) => l.className === 'MultiHeadAttention');
+  assert.ok(mha, 'the layers/multi_head_attention group is not recognised as MultiHeadAttention');
+  assert.equal(mha.weights.length, 8);
+  for (const w of mha.weights) {
+    const m = /\/_?(query|key|value|output)_dense\/vars\/([01])$/.exec(w.name);
+    assert.ok(m, w.name);
+    assert.equal(w.role, `${m[1]}_${m[2] === '0' ? 'kernel' : 'bias'}`, `${w.name} read as ${w.role}`);
+    assert.match(w.meaning, new RegExp(`^${m[1]} projection`), `${w.name}: ${w.meaning}`);
+  }
+});

@@ -52,10 +52,15 @@ function positiveInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v > 0;
 }
 
-function settings(layer: LayerConfig): MhaSettings {
+/**
+ * The layer's settings. `lenient` (weights-only explanations, where no config is at hand): a missing num_heads /
+ * key_dim reads as 1 and weightRoles then gives no shapes nor head blocks, only what each array is.
+ */
+function settings(layer: LayerConfig, lenient = false): MhaSettings {
   const c = layer.config;
-  const heads = c.num_heads;
-  const keyDim = c.key_dim;
+  const known = positiveInt(c.num_heads) && positiveInt(c.key_dim);
+  const heads = known || !lenient ? c.num_heads : 1;
+  const keyDim = known || !lenient ? c.key_dim : 1;
   if (!positiveInt(heads) || !positiveInt(keyDim)) {
     throw new KerasLensError(null, `layer '${layer.name}' (MultiHeadAttention) needs positive integers num_heads and key_dim in its config`);
   }
@@ -158,6 +163,15 @@ function lastDim(shape: (number | null)[] | undefined): number | null {
 }
 
 function mhaWeightRoles(layer: LayerConfig, ctx: KindContext): WeightRole[] {
+  const known = positiveInt(layer.config.num_heads) && positiveInt(layer.config.key_dim);
+  if (!known) {
+    // no config (weights-only files): what each array is, without shapes, head blocks or rows
+    const s = settings(layer, true);
+    const bare = (r: WeightRole): WeightRole => ({ ...r, shape: null, blocks: [], rows: undefined });
+    return [...partRoles('query', s, null, null), ...partRoles('key', s, null, null), ...partRoles('gate', s, null, null), ...partRoles('value', s, null, null), ...partRoles('output', s, null, null)]
+      .map(bare)
+      .map((r) => ({ ...r, meaning: r.meaning.replace(/ \(matrix view: .*\)$/, '') }));
+  }
   const s = settings(layer);
   const [q, v, k] = ctx.inputShapes ?? [];
   const dq = lastDim(q);
@@ -224,6 +238,7 @@ function matchStored(layer: LayerConfig, refs: { name: string }[], roles: Weight
 export const multiHeadAttentionKind: LayerKind = {
   classNames: ['MultiHeadAttention'],
   weightRoles: mhaWeightRoles,
+  roleOfStoredName: roleFromStoredName,
   storedRoles(layer: LayerConfig, refs: WeightRef[], ctx: KindContext) {
     const roles = mhaWeightRoles(layer, ctx);
     const idx = matchStored(layer, refs, roles);
