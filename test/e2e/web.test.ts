@@ -13,6 +13,9 @@
  * is told by `importScripts`), and after the viewer and Predict ran, the Web Workers it started (counted by the same
  * core). The desktop bundle answers "desktop entry" (core.ts).
  *
+ * The extension is the packaged .vsix (vsce, as `npm run package` makes it), installed by code-server's own
+ * `--install-extension`: the same file a desktop VS Code installs (test/extension/package.test.ts checks its contents).
+ *
  * Same checks as the desktop suite on the examples/ models (scripts/examples.ts): header, gate blocks and shown
  * values equal the file (read here with h5wasm), a hover with a model open uses its real shapes, Predict matches the
  * predictions Keras stored (../shared/keras-reference) with its gate trace; plus the one-line refusal of a file too
@@ -22,11 +25,12 @@
  */
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { unzipSync } from 'fflate';
 import { readFileSync } from 'node:fs';
-import { codeServerInstalled, expectText, newRunDir, projectRoot, startVSCode, withScreenOnFailure, type VSCode } from '../../scripts/e2e/harness';
+import { codeServerBin, codeServerInstalled, expectText, isolatedEnv, newRunDir, projectRoot, startVSCode, withScreenOnFailure, type VSCode } from '../../scripts/e2e/harness';
 import { writeExamples } from '../../scripts/examples';
 import { assertShows, attrOf, checkGateSplitWeight, countValues, datasetOf, openWeight, shownOutputs, strings, viewerOf, withH5 } from './viewerChecks';
 
@@ -67,9 +71,19 @@ describe('Keras Lens as a web extension (code-server, web worker extension host)
     writeFileSync(ws('simple_lstm_keras1.stored-inputs.json'), JSON.stringify(samples, null, 1) + '\n');
     // 2 MB that claim to be a model: over the 1 MB in-memory cap set below, refused before being read.
     writeFileSync(ws('too_big.h5'), new Uint8Array(2 * 1024 * 1024).fill(7));
+    // The .vsix, installed into the extensions folder code-server will use (no network: a local file).
+    const vsix = join(runDir, 'keras-lens.vsix');
+    execFileSync(process.execPath, [join(projectRoot, 'node_modules/@vscode/vsce/vsce'), 'package', '--no-dependencies', '-o', vsix], { cwd: projectRoot, stdio: 'pipe', input: '' });
+    const installed = execFileSync(
+      codeServerBin,
+      ['--extensions-dir', join(runDir, 'extensions'), '--user-data-dir', join(runDir, 'user-data'), '--install-extension', vsix],
+      { encoding: 'utf8', env: isolatedEnv(runDir), timeout: 120_000 },
+    );
+    assert.match(installed, /was successfully installed/, installed);
     vsc = await startVSCode({
       workspace,
       runDir,
+      withExtension: false,
       settings: { 'remote.extensionKind': { [EXTENSION_ID]: ['web'] }, 'kerasLens.maxInMemoryFileSizeMB': 1 },
     });
   });
