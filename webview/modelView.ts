@@ -4,7 +4,7 @@
  * Weights are fetched from the host only when the user opens them.
  */
 import type { GateBlockInfo, HostEvent, LayerSummary, ModelSummary, WeightData, WeightSummary } from '../extension/protocol';
-import { HostError, type WebviewChannel } from '../extension/protocol';
+import { HostError, sliceText, weightNaming, type WebviewChannel, type WeightNaming } from '../extension/protocol';
 import { GateTable, formatValue } from './gateTable';
 import { cellAtPoint, drawColorScale, drawHeatmap, drawHistogram } from './heatmap';
 import { Tooltip } from './tooltip';
@@ -39,6 +39,8 @@ const MAX_ELEMENTS_INLINE = 262_144;
 
 export class ModelView {
   private summary: ModelSummary | null = null;
+  /** get_weights() index and Keras name of every weight, keyed `layer\u0000weight`. */
+  private naming = new Map<string, WeightNaming>();
   private selected: string | null = null;
   private readonly header = el('header', { id: 'summary', 'data-testid': 'summary' });
   private readonly search = el('input', { type: 'search', 'data-testid': 'layer-search', placeholder: 'Search layers', 'aria-label': 'Search layers' });
@@ -87,6 +89,7 @@ export class ModelView {
 
   private setSummary(s: ModelSummary): void {
     this.summary = s;
+    this.naming = weightNaming(s);
     this.status.replaceChildren();
     this.renderHeader(s);
     this.renderList();
@@ -214,7 +217,7 @@ export class ModelView {
       'button',
       { class: 'weight-toggle', 'aria-expanded': 'false', 'data-testid': 'weight-toggle' },
       el('span', { class: 'chevron' }, '▸'),
-      el('span', { class: 'weight-name' }, w.name),
+      ...this.nameParts(layer, w),
       el('span', { class: 'weight-shape' }, `(${w.shape.join(', ')}${w.shape.length === 1 ? ',' : ''})`),
       el('span', { class: 'weight-role' }, w.meaning || w.role),
       ...(w.parts ? [el('span', { class: 'weight-parts', 'data-testid': 'weight-parts' }, `joins ${w.parts.join(' + ')}`)] : []),
@@ -235,6 +238,18 @@ export class ModelView {
       }
     });
     return section;
+  }
+
+  /** The weight's header names: `model.get_weights()[k]`, the Keras name, and the storage path when it differs. */
+  private nameParts(layer: LayerSummary, w: WeightSummary): HTMLElement[] {
+    const n = this.naming.get(`${layer.name}\u0000${w.name}`);
+    if (!n) return [el('span', { class: 'weight-name' }, w.name)];
+    const parts = [
+      el('span', { class: 'weight-index', 'data-testid': 'weight-index' }, `model.get_weights()[${n.getWeightsIndex}]`),
+      el('span', { class: 'weight-name', 'data-testid': 'weight-keras-name' }, n.kerasName),
+    ];
+    if (n.storedName !== n.kerasName) parts.push(el('span', { class: 'weight-stored', 'data-testid': 'weight-stored-name' }, n.storedName));
+    return parts;
   }
 
   private async loadWeight(layer: LayerSummary, w: WeightSummary, body: HTMLElement): Promise<void> {
@@ -300,7 +315,21 @@ export class ModelView {
       chip.addEventListener('mouseenter', () => this.tooltip.show(`${w.name} columns ${b.start}–${b.end - 1}: ${b.meaning} (${b.end - b.start} units)`, chip));
       chip.addEventListener('mouseleave', () => this.tooltip.hide());
       chip.addEventListener('click', () => table.reveal(0, b.start));
-      legend.append(chip);
+      const naming = this.naming.get(`${layer.name}\u0000${w.name}`);
+      if (naming) {
+        // Copy slice: the numpy slice of this gate in both forms, e.g. model.get_weights()[0][:, 128:256]
+        const slice = sliceText(layer.name, naming, w, b);
+        const copy = el('button', { class: 'copy-slice', 'data-testid': 'copy-slice', 'data-gate': b.label }, 'Copy slice');
+        copy.addEventListener('mouseenter', () => this.tooltip.show(`${slice.model}\n${slice.layer}`, copy));
+        copy.addEventListener('mouseleave', () => this.tooltip.hide());
+        copy.addEventListener('click', () => {
+          void copyText(`${slice.model}\n${slice.layer}`).then((ok) => {
+            copy.textContent = ok ? 'Copied' : 'Copy failed';
+            setTimeout(() => (copy.textContent = 'Copy slice'), 1500);
+          });
+        });
+        legend.append(el('span', { class: 'gate-chip-group' }, chip, copy));
+      } else legend.append(chip);
     }
 
     const absMax = Math.max(0, ...data.heatmaps.map((h) => h.grid.absMax));
@@ -365,5 +394,21 @@ export class ModelView {
     const fig = el('figure', { class: 'heatmap-figure' }, caption, canvas, statsBox, hist);
     fig.style.flexGrow = String(Math.max(1, cols));
     return fig;
+  }
+}
+
+/** Puts text on the clipboard from the webview (the Clipboard API, or a selected textarea where it is missing). */
+export async function copyText(text: string): Promise<boolean> {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    const area = el('textarea', {}) as HTMLTextAreaElement;
+    area.value = text;
+    document.body.append(area);
+    area.select();
+    const ok = document.execCommand('copy');
+    area.remove();
+    return ok;
   }
 }
