@@ -1,6 +1,6 @@
 /** The active text editor, driven like a user: select text (Find) or whole lines, and read the hover over a word. */
 import type { Page } from 'playwright-core';
-import { expectText, sleep } from './wait';
+import { expectText, sleep, succeeds } from './wait';
 
 /** Selects the first occurrence of `text` (one line) in the active text editor, through the Find widget. */
 export async function selectText(page: Page, text: string): Promise<void> {
@@ -58,13 +58,7 @@ export async function hoverEditorText(page: Page, text: string, timeoutMs = 30_0
     if (box) {
       await page.mouse.move(box.x - 30, box.y);
       await page.mouse.move(box.x, box.y, { steps: 4 });
-      const shown = await hoverBox
-        .first()
-        .waitFor({ state: 'visible', timeout: 4_000 })
-        .then(
-          () => true,
-          () => false,
-        );
+      const shown = await succeeds(hoverBox.first().waitFor({ state: 'visible', timeout: 4_000 }));
       if (shown) {
         // Hovers may resolve in parts (a "Loading..." first): wait for the text to settle.
         let prev = '';

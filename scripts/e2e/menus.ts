@@ -3,7 +3,7 @@
  * workbench is still registering), quick picks, and the context menus of the explorer and the editor.
  */
 import type { Locator, Page } from 'playwright-core';
-import { cssString, escapeRegExp, sleep } from './wait';
+import { cssString, escapeRegExp, sleep, succeeds } from './wait';
 
 async function closeQuickInput(page: Page) {
   const quickInput = page.locator('.quick-input-widget');
@@ -27,10 +27,7 @@ async function pickFromQuickInput(page: Page, key: string, text: string, match: 
     // Focus the workbench (not a webview, which would swallow the keys).
     await page.locator('.monaco-workbench .part.statusbar, .monaco-workbench').first().click({ position: { x: 5, y: 5 } }).catch(() => {});
     await page.keyboard.press(key);
-    const opened = await quickInput.waitFor({ state: 'visible', timeout: 5_000 }).then(
-      () => true,
-      () => false,
-    );
+    const opened = await succeeds(quickInput.waitFor({ state: 'visible', timeout: 5_000 }));
     if (!opened) continue;
     await quickInputBox.fill(text);
     const rowDeadline = Date.now() + Math.min(6_000 + attempt * 1_000, 15_000);
@@ -45,13 +42,7 @@ async function pickFromQuickInput(page: Page, key: string, text: string, match: 
         const row = quickRows.filter({ has: page.locator(`[aria-label="${cssString(label)}"]`) }).or(
           quickInput.locator(`.quick-input-list .monaco-list-row[aria-label="${cssString(label)}"]`),
         );
-        const clicked = await row
-          .first()
-          .click({ timeout: 3_000 })
-          .then(
-            () => true,
-            () => false,
-          );
+        const clicked = await succeeds(row.first().click({ timeout: 3_000 }));
         if (clicked) {
           await quickInput.waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => {});
           return;
@@ -71,10 +62,7 @@ async function pickFromContextMenu(page: Page, target: Locator, item: string) {
   let offered: string[] = [];
   while (Date.now() < deadline) {
     await target.click({ button: 'right', force: true });
-    const opened = await menu.waitFor({ state: 'visible', timeout: 5_000 }).then(
-      () => true,
-      () => false,
-    );
+    const opened = await succeeds(menu.waitFor({ state: 'visible', timeout: 5_000 }));
     if (opened) {
       const items = menu.locator('.action-item .action-label');
       offered = (await items.allInnerTexts()).map((t) => t.trim()).filter(Boolean);
@@ -86,10 +74,7 @@ async function pickFromContextMenu(page: Page, target: Locator, item: string) {
         const entry = menu.locator('.action-item .action-label').filter({ hasText: new RegExp(`^${escapeRegExp(item)}$`) }).first();
         await entry.hover();
         await entry.click();
-        const closed = await menu.waitFor({ state: 'hidden', timeout: 3_000 }).then(
-          () => true,
-          () => false,
-        );
+        const closed = await succeeds(menu.waitFor({ state: 'hidden', timeout: 3_000 }));
         if (!closed) {
           await entry.hover();
           await page.keyboard.press('Enter');

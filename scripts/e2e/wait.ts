@@ -17,6 +17,14 @@ export async function expectText(locator: Locator, ok: (text: string) => boolean
   }
 }
 
+/** True when a wait or click settles, false when it times out or fails (for retry loops). */
+export function succeeds(action: Promise<unknown>): Promise<boolean> {
+  return action.then(
+    () => true,
+    () => false,
+  );
+}
+
 export function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

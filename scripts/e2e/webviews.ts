@@ -1,6 +1,6 @@
 /** Webviews from the workbench page: finding the one that shows a selector (two iframes deep), and hover tooltips. */
 import type { FrameLocator, Locator, Page } from 'playwright-core';
-import { cssString, sleep } from './wait';
+import { cssString, sleep, succeeds } from './wait';
 
 /** The webview document that contains `selector` (default: the first ready webview): iframe.webview.ready > #active-frame. */
 export async function webviewFrame(page: Page, selector?: string, timeoutMs = 60_000): Promise<FrameLocator> {
@@ -35,13 +35,7 @@ export async function hoverForTooltip(page: Page, target: Locator, tooltip: Loca
     const box = await target.boundingBox();
     await target.hover({ timeout: 10_000 });
     if (box) await page.mouse.move(box.x + box.width / 2 + 1, box.y + box.height / 2, { steps: 3 }).catch(() => {});
-    const visible = await tooltip
-      .first()
-      .waitFor({ state: 'visible', timeout: 3_000 })
-      .then(
-        () => true,
-        () => false,
-      );
+    const visible = await succeeds(tooltip.first().waitFor({ state: 'visible', timeout: 3_000 }));
     if (visible) return tooltip.first();
     if (Date.now() > deadline) throw new Error('no tooltip appeared on hover');
     await page.mouse.move(0, 0);
