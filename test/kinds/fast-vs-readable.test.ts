@@ -5,7 +5,7 @@
  * CuDNN activations all take part), then predicted twice:
  *   - untraced: the kinds take the packed fast path (fast-recurrent.ts → src/kernels) — asserted by
  *     fastRecurrentRunCount() rising by one per recurrent layer call (two for Bidirectional);
- *   - traced (`trace: true`): the kinds run their own readable step (recurrent.ts runRecurrent) — asserted by the
+ *   - traced (`trace: true`): the kinds run their own readable step (time-loop.ts runRecurrent) — asserted by the
  *     counter not moving and by a trace per call.
  * Source of truth: the readable step, whose formulas are checked against Keras's own numbers in test/conformance and
  * test/oracle. The fast path runs in both precisions (setFastRecurrentPrecision):
