@@ -31,14 +31,14 @@ function lstm(name: string, units: number, returnSequences: boolean, stale: bool
   };
 }
 
-function sequential(stale: boolean): RawModelConfig {
+function sequential(stale: boolean, withInputLayer: boolean): RawModelConfig {
   return {
     class_name: 'Sequential',
     config: {
       name: 'sequential',
       layers: [
-        // tf.keras 2.3 lists the InputLayer first in a Sequential's config
-        { class_name: 'InputLayer', config: { batch_input_shape: STALE, dtype: 'float32', sparse: false, ragged: false, name: 'lstm_input' } },
+        // tf.keras 2.3+ lists the InputLayer first in a Sequential's config; older writers start at the first layer
+        ...(withInputLayer ? [{ class_name: 'InputLayer', config: { batch_input_shape: STALE, dtype: 'float32', sparse: false, ragged: false, name: 'lstm_input' } }] : []),
         lstm('lstm', 8, true, true),
         lstm('lstm_1', 4, false, stale),
         { class_name: 'Dense', config: { name: 'dense', trainable: true, dtype: 'float32', units: 2, activation: 'linear', use_bias: true, ...(stale ? { batch_input_shape: STALE } : {}) } },
@@ -59,9 +59,9 @@ test('tf.keras 2.3 Sequential with stale batch_input_shape on later layers: pred
     ];
     const x = { shape: [2, 5, 3], data: Float64Array.from({ length: 30 }, () => rnd() * 2 - 1) };
     const outputs: Float64Array[] = [];
-    for (const stale of [true, false]) {
-      const path = join(dir, `stale-${stale}.h5`);
-      await writeKeras2H5(path, { kerasVersion: '2.3.0-tf', modelConfig: sequential(stale), layers });
+    for (const [stale, withInputLayer] of [[true, true], [true, false], [false, true]]) {
+      const path = join(dir, `stale-${stale}-${withInputLayer}.h5`);
+      await writeKeras2H5(path, { kerasVersion: '2.3.0-tf', modelConfig: sequential(stale, withInputLayer), layers });
       const file = await openModelFile(path);
       try {
         const model = await buildModel(file);
@@ -78,7 +78,8 @@ test('tf.keras 2.3 Sequential with stale batch_input_shape on later layers: pred
         file.close();
       }
     }
-    assert.deepEqual(Array.from(outputs[0]), Array.from(outputs[1]), 'stale keys change nothing');
+    assert.deepEqual(Array.from(outputs[0]), Array.from(outputs[2]), 'stale keys change nothing');
+    assert.deepEqual(Array.from(outputs[1]), Array.from(outputs[2]), 'stale keys change nothing (no InputLayer listed)');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
