@@ -28,7 +28,7 @@
  * `output_dense/vars/1`, ...; legacy `.h5` and tf.keras `multi_head_attention/query/kernel(:0)`,
  * `.../attention_output/bias`. Bound by those names, never by position when names are there.
  */
-import type { ForwardArgs, ForwardResult, KindContext, LayerConfig, LayerKind, Mask, Tensor, WeightRef, WeightRole, GateBlock } from '../types';
+import type { ForwardArgs, ForwardResult, KindContext, LayerConfig, LayerKind, Mask, Tensor, WeightRef, WeightRole } from '../types';
 import { KerasLensError } from '../types';
 import { addBiasRows, matmul } from '../../kernels/reference';
 import { callOption, returnsScores } from './dense-attention';
@@ -54,7 +54,7 @@ function positiveInt(v: unknown): v is number {
 
 /**
  * The layer's settings. `lenient` (weights-only explanations, where no config is at hand): a missing num_heads /
- * key_dim reads as 1 and weightRoles then gives no shapes nor head blocks, only what each array is.
+ * key_dim reads as 1 and weightRoles then gives no shapes nor rows, only what each array is.
  */
 function settings(layer: LayerConfig, lenient = false): MhaSettings {
   const c = layer.config;
@@ -95,10 +95,6 @@ const PART_WORDS: Record<Part, { what: string; input: string; dim: 'key_dim' | '
   output: { what: 'output projection', input: '', dim: 'value_dim' },
 };
 
-function headBlocks(heads: number, axis: number, dim: string): GateBlock[] {
-  return Array.from({ length: heads }, (_, h) => ({ label: `head${h}`, meaning: `attention head ${h} (its ${dim} slice)`, axis, start: h, end: h + 1 }));
-}
-
 type DeclaredRows = NonNullable<WeightRole['rows']>;
 
 /** Matrix-view rows of a projection kernel (feature, head, dim): row i·N + n is (input feature i, head n). */
@@ -132,7 +128,8 @@ function partRoles(part: Part, s: MhaSettings, inDim: number | null, outDims: nu
       role: 'output_kernel',
       meaning: `output projection kernel, axes (head, value_dim, output feature): Wo[n, c, o] carries component c of head n's attended value into output feature o (matrix view: row r = head ⌊r/${s.valueDim}⌋, component r mod ${s.valueDim})`,
       shape: out ? [n, s.valueDim, ...out] : null,
-      blocks: headBlocks(n, 0, 'value_dim'),
+      // heads lie along axis 0, not the last axis that gate blocks split: the rows below name them
+      blocks: [],
       rows: out && out.length === 1 ? headComponentRows(n, s.valueDim) : undefined,
     });
     if (s.useBias) roles.push({ role: 'output_bias', meaning: 'output projection bias, one per output feature', shape: out ? [...out] : null, blocks: [] });
@@ -142,7 +139,7 @@ function partRoles(part: Part, s: MhaSettings, inDim: number | null, outDims: nu
     role: `${part}_kernel`,
     meaning: `${w.what} kernel, axes (${w.input} feature, head, ${w.dim}): W[i, n, c] carries ${w.input} feature i into component c of head n (matrix view: row r = feature ⌊r/${n}⌋, head r mod ${n})`,
     shape: inDim === null ? null : [inDim, n, dim],
-    blocks: headBlocks(n, 1, w.dim),
+    blocks: [], // heads lie along axis 1: the rows name them
     rows: inDim === null ? undefined : featureHeadRows(source, inDim, n),
   });
   if (s.useBias) {
@@ -150,7 +147,7 @@ function partRoles(part: Part, s: MhaSettings, inDim: number | null, outDims: nu
       role: `${part}_bias`,
       meaning: `${w.what} bias, axes (head, ${w.dim})`,
       shape: [n, dim],
-      blocks: headBlocks(n, 0, w.dim),
+      blocks: [],
       rows: [{ source: 'attention', start: 0, end: n, offset: 0, index: 'head' }],
     });
   }
@@ -165,7 +162,7 @@ function lastDim(shape: (number | null)[] | undefined): number | null {
 function mhaWeightRoles(layer: LayerConfig, ctx: KindContext): WeightRole[] {
   const known = positiveInt(layer.config.num_heads) && positiveInt(layer.config.key_dim);
   if (!known) {
-    // no config (weights-only files): what each array is, without shapes, head blocks or rows
+    // no config (weights-only files): what each array is, without shapes or rows
     const s = settings(layer, true);
     const bare = (r: WeightRole): WeightRole => ({ ...r, shape: null, blocks: [], rows: undefined });
     return [...partRoles('query', s, null, null), ...partRoles('key', s, null, null), ...partRoles('gate', s, null, null), ...partRoles('value', s, null, null), ...partRoles('output', s, null, null)]
