@@ -74,3 +74,11 @@ test('an einsum that would run for minutes is refused, not hung on', async () =>
   );
   assert.match(msg, /'einsum' \(ops\.Einsum\).*einsum 'bi,cj->'.*steps/);
 });
+
+test('an op whose settings ask for a huge output (tile by 1e9) is refused before allocating it', async () => {
+  const msg = await refusal(
+    keras3Model({ module: 'keras.src.ops.numpy', class_name: 'Tile', config: { name: 'tile', repeats: [1, 1000000000] }, name: 'tile', inbound_nodes: [{ args: [kt('x', [null, 3])], kwargs: {} }] }),
+    '3.15.1',
+  );
+  assert.match(msg, /'tile' \(ops\.Tile\).*3\.0e\+9 values/);
+});

@@ -19,6 +19,9 @@ export const OP_CLASS_PREFIX = 'ops.';
 
 const TF_OP_LAYERS = ['TFOpLambda', 'SlicingOpLambda'];
 
+/** 2^27 float64 values = 1 GiB: no inference-sized tensor is larger. */
+const MAX_OP_ELEMENTS = 2 ** 27;
+
 export const OPS: Record<string, OpImpl> = { ...elementwiseOps, ...reduceOps, ...layoutOps, ...getItemOps, ...linalgOps };
 
 function what(layer: LayerConfig): string {
@@ -84,6 +87,9 @@ export const opKind: LayerKind = {
     const xs: Tensor[] = call.operands.map((o) => ('constant' in o ? o.constant : args.inputs[o.tensor]));
     let out: Tensor;
     try {
+      // a file's settings (tile repeats, broadcasting, reshape) could ask for more memory than a machine has
+      const size = impl.shape(xs.map((t) => t.shape), call.params).reduce<number>((a, d) => a * (d ?? 1), 1);
+      if (size > MAX_OP_ELEMENTS) throw new Error(`its output would hold ${size.toExponential(1)} values, more than Keras Lens computes (${MAX_OP_ELEMENTS.toExponential(1)})`);
       out = impl.run(xs, call.params);
     } catch (err) {
       throw new KerasLensError(null, `${what(args.layer)}: ${(err as Error).message}`);
