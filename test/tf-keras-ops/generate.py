@@ -148,7 +148,23 @@ def tf_extra(rng, masked):
     return tfk.Model(x, outs), seq(rng, masked=masked)
 
 
-for fn in (tf_math, tf_reduce, tf_shape, tf_getitem, tf_mask_flow, tf_extra):
+def tf_constants(rng, masked):
+    # constants where tf.keras stores them: a constant first argument (['_CONSTANT_VALUE', -1, value, kwargs]),
+    # numpy arrays and tf constants in the kwargs (written as nested lists)
+    x, h, y = head(masked)
+    w = np.linspace(-1.0, 1.0, 4).astype("float32")
+    outs = [
+        2.0 - y,
+        tf.math.add(1.5, y),
+        y * w,
+        tf.math.maximum(y, tf.constant(w)),
+        tf.linalg.matmul(y, np.eye(4, 2, dtype="float32")),
+        tf.where(y > 0.0, 1.0, -1.0),
+    ]
+    return tfk.Model(x, outs), seq(rng, masked=masked)
+
+
+for fn in (tf_math, tf_reduce, tf_shape, tf_getitem, tf_mask_flow, tf_extra, tf_constants):
     for m in (False, True):
         name = f"{fn.__name__}{'_masked' if m else ''}"
         case(name, formats=("h5", "weights") if name in ("tf_getitem", "tf_mask_flow_masked") else ("h5",))(
