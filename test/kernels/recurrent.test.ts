@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { prepareGru, prepareLstm, prepareSimpleRnn, runGru, runLstm, runSimpleRnn, type RecurrentRunOptions } from '../../src/kernels/recurrent';
+import { prepareGru, prepareLstm, prepareSimpleRnn, runGru, runLstm, runSimpleRnn, type PrepareOptions, type RecurrentRunOptions } from '../../src/kernels/recurrent';
 import { simdSupported } from '../../src/kernels/workspace';
 import { seededRandom as rng } from '../fixtures/models';
 
@@ -183,37 +183,43 @@ function cases(): Case[] {
   return out;
 }
 
+/** One generated case run on the runners with `options`, and the reference run on the same data. */
+function runCase(cs: Case, options: PrepareOptions) {
+  const rand = rng(cs.seed);
+  const { cell, units, features, batch, steps } = cs;
+  const gates = cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1;
+  const W = randomArray(features * gates * units, rand, 0.6);
+  const U = randomArray(units * gates * units, rand, 0.6);
+  const biasLength = gates * units * (cell === 'gru' && cs.opts.resetAfter ? 2 : 1);
+  const bias = cs.withBias ? randomArray(biasLength, rand, 0.5) : null;
+  const x32 = randomArray(batch * steps * features, rand, 1.5);
+  const x = cs.float64Input ? Float64Array.from(x32, (v) => v + 1e-9 * v * v) : x32;
+  const opts = { ...cs.opts };
+  if (rand() < 0.5) opts.initialH = randomArray(batch * units, rand, 0.8);
+  if (cell === 'lstm' && rand() < 0.5) opts.initialC = Float64Array.from(randomArray(batch * units, rand, 0.8));
+  const weights = { kernel: W, recurrentKernel: U, bias };
+  const result =
+    cell === 'lstm'
+      ? runLstm(prepareLstm(weights, units, options), x, batch, steps, features, opts)
+      : cell === 'gru'
+        ? runGru(prepareGru(weights, units, !!opts.resetAfter, options), x, batch, steps, features, opts)
+        : runSimpleRnn(prepareSimpleRnn(weights, units, options), x, batch, steps, features, opts);
+  assert.ok(result, `runner declined ${JSON.stringify(cs.opts.activation)}`);
+  const ref = referenceRun(cell, W, U, bias, units, x, batch, steps, features, opts);
+  const label = `${cell} ${JSON.stringify({ units, features, batch, steps, ...opts, mask: !!opts.mask, initialH: !!opts.initialH })}`;
+  return { result, ref, label, returnSequences: !!opts.returnSequences };
+}
+
 for (const backend of backends) {
   test(`${backend}: LSTM, GRU (reset_after false/true) and SimpleRNN match a float64 reference within 1e-12`, () => {
     let checked = 0;
     for (const cs of cases()) {
-      const rand = rng(cs.seed);
-      const { cell, units, features, batch, steps } = cs;
-      const gates = cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1;
-      const W = randomArray(features * gates * units, rand, 0.6);
-      const U = randomArray(units * gates * units, rand, 0.6);
-      const biasLength = gates * units * (cell === 'gru' && cs.opts.resetAfter ? 2 : 1);
-      const bias = cs.withBias ? randomArray(biasLength, rand, 0.5) : null;
-      const x32 = randomArray(batch * steps * features, rand, 1.5);
-      const x = cs.float64Input ? Float64Array.from(x32, (v) => v + 1e-9 * v * v) : x32;
-      const opts = { ...cs.opts };
-      if (rand() < 0.5) opts.initialH = randomArray(batch * units, rand, 0.8);
-      if (cell === 'lstm' && rand() < 0.5) opts.initialC = Float64Array.from(randomArray(batch * units, rand, 0.8));
-      const weights = { kernel: W, recurrentKernel: U, bias };
-      const result =
-        cell === 'lstm'
-          ? runLstm(prepareLstm(weights, units, { backend }), x, batch, steps, features, opts)
-          : cell === 'gru'
-            ? runGru(prepareGru(weights, units, !!opts.resetAfter, { backend }), x, batch, steps, features, opts)
-            : runSimpleRnn(prepareSimpleRnn(weights, units, { backend }), x, batch, steps, features, opts);
-      assert.ok(result, `runner declined ${JSON.stringify(cs.opts.activation)}`);
-      const ref = referenceRun(cell, W, U, bias, units, x, batch, steps, features, opts);
-      const label = `${cell} ${JSON.stringify({ units, features, batch, steps, ...opts, mask: !!opts.mask, initialH: !!opts.initialH })}`;
+      const { result, ref, label, returnSequences } = runCase(cs, { backend });
       assert.ok(maxDiff(result.last, ref.last.flat()) <= 1e-12, `${label}: last output differs`);
       assert.ok(maxDiff(result.h, ref.h.flat()) <= 1e-12, `${label}: final h differs`);
-      if (cell === 'lstm') assert.ok(maxDiff(result.c!, ref.c!.flat()) <= 1e-12, `${label}: final c differs`);
+      if (cs.cell === 'lstm') assert.ok(maxDiff(result.c!, ref.c!.flat()) <= 1e-12, `${label}: final c differs`);
       else assert.equal(result.c, null);
-      if (opts.returnSequences) assert.ok(maxDiff(result.sequence!, ref.seq.flat(2)) <= 1e-12, `${label}: sequence differs`);
+      if (returnSequences) assert.ok(maxDiff(result.sequence!, ref.seq.flat(2)) <= 1e-12, `${label}: sequence differs`);
       else assert.equal(result.sequence, null);
       checked++;
     }
@@ -241,32 +247,11 @@ if (simdSupported()) {
     };
     for (const cs of cases()) {
       if (!saturating.has(cs.opts.activation ?? 'tanh') || (cs.cell !== 'simple_rnn' && !saturating.has(cs.opts.recurrentActivation ?? 'sigmoid'))) continue;
-      const rand = rng(cs.seed);
-      const { cell, units, features, batch, steps } = cs;
-      const gates = cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1;
-      const W = randomArray(features * gates * units, rand, 0.6);
-      const U = randomArray(units * gates * units, rand, 0.6);
-      const biasLength = gates * units * (cell === 'gru' && cs.opts.resetAfter ? 2 : 1);
-      const bias = cs.withBias ? randomArray(biasLength, rand, 0.5) : null;
-      const x = randomArray(batch * steps * features, rand, 1.5);
-      const opts = { ...cs.opts };
-      if (rand() < 0.5) opts.initialH = randomArray(batch * units, rand, 0.8);
-      if (cell === 'lstm' && rand() < 0.5) opts.initialC = randomArray(batch * units, rand, 0.8);
-      const weights = { kernel: W, recurrentKernel: U, bias };
-      const o = { backend: 'simd' as const, precision: 'float32' as const };
-      const result =
-        cell === 'lstm'
-          ? runLstm(prepareLstm(weights, units, o), x, batch, steps, features, opts)
-          : cell === 'gru'
-            ? runGru(prepareGru(weights, units, !!opts.resetAfter, o), x, batch, steps, features, opts)
-            : runSimpleRnn(prepareSimpleRnn(weights, units, o), x, batch, steps, features, opts);
-      assert.ok(result);
-      const ref = referenceRun(cell, W, U, bias, units, x, batch, steps, features, opts);
-      const label = `${cell} ${JSON.stringify({ units, features, batch, steps, ...opts, mask: !!opts.mask })}`;
+      const { result, ref, label, returnSequences } = runCase(cs, { backend: 'simd', precision: 'float32' });
       close(result.last, ref.last.flat(), `${label}: last`);
       close(result.h, ref.h.flat(), `${label}: h`);
-      if (cell === 'lstm') close(result.c!, ref.c!.flat(), `${label}: c`);
-      if (opts.returnSequences) close(result.sequence!, ref.seq.flat(2), `${label}: sequence`);
+      if (cs.cell === 'lstm') close(result.c!, ref.c!.flat(), `${label}: c`);
+      if (returnSequences) close(result.sequence!, ref.seq.flat(2), `${label}: sequence`);
       checked++;
     }
     assert.ok(checked >= 15, `only ${checked} cases`);

@@ -18,9 +18,35 @@ import {
   relaxedSimdSupported,
   simdSupported,
   PANEL,
+  type MatmulWorkspace,
 } from '../../src/kernels/workspace';
 
 const backends = simdSupported() ? (['simd', 'typescript'] as const) : (['typescript'] as const);
+
+/** Heap elements packedProduct needs. */
+function workspaceSize(m: number, k: number, n: number): number {
+  const width = paddedColumns(n);
+  return k * width + m * k + m * (width + 3) + m * width + 8;
+}
+
+/**
+ * Packs W (k × n; packed column j = source column columns[j]) into `ws`, puts A (m × k) and random INIT rows (their
+ * own stride) after it, runs C = INIT + A·B once and checks nothing past C was written. Returns readers of INIT and C.
+ */
+function packedProduct(ws: MatmulWorkspace, A: ArrayLike<number>, W: ArrayLike<number>, m: number, k: number, n: number, columns: number[], rand: () => number) {
+  const width = paddedColumns(n);
+  const ldi = width + 3;
+  packWeightPanels(ws.heap, 0, W, k, n, columns);
+  const a = k * width;
+  ws.heap.set(A, a);
+  const init = a + m * k;
+  for (let i = 0; i < m * ldi; i++) ws.heap[init + i] = rand();
+  const c = init + m * ldi;
+  ws.heap.fill(NaN, c, c + m * width + 8);
+  ws.matmul(a, k, m, k, 0, width / PANEL, c, width, init, ldi);
+  assert.ok(Number.isNaN(ws.heap[c + m * width]), 'wrote past the output');
+  return { init: (i: number, j: number): number => ws.heap[init + i * ldi + j], c: (i: number, j: number): number => ws.heap[c + i * width + j] };
+}
 
 for (const backend of backends) {
   test(`${backend}: packed product C = INIT + A·B equals a naive float64 product for odd shapes`, () => {
@@ -28,27 +54,17 @@ for (const backend of backends) {
     for (const [m, k, n] of [[1, 1, 1], [1, 7, 5], [3, 5, 9], [4, 3, 4], [5, 17, 13], [9, 2, 33], [13, 64, 21], [2, 0, 6]]) {
       const W = Float32Array.from({ length: k * n }, () => rand() * 2 - 1);
       const A = Float64Array.from({ length: m * k }, () => rand() * 2 - 1);
-      const width = paddedColumns(n);
-      const ldi = width + 3; // INIT rows with their own stride
-      const ws = createMatmulWorkspace(k * width + m * k + m * ldi + m * width + 8, backend);
+      const ws = createMatmulWorkspace(workspaceSize(m, k, n), backend);
       assert.equal(ws.backend, backend);
       const columns = Array.from({ length: n }, (_, j) => n - 1 - j); // reversed: packing follows the column list
-      packWeightPanels(ws.heap, 0, W, k, n, columns);
-      const a = k * width;
-      ws.heap.set(A, a);
-      const init = a + m * k;
-      for (let i = 0; i < m * ldi; i++) ws.heap[init + i] = rand();
-      const c = init + m * ldi;
-      ws.heap.fill(NaN, c, c + m * width + 8);
-      ws.matmul(a, k, m, k, 0, width / PANEL, c, width, init, ldi);
+      const out = packedProduct(ws, A, W, m, k, n, columns, rand);
       for (let i = 0; i < m; i++) {
         for (let j = 0; j < n; j++) {
-          let s = ws.heap[init + i * ldi + j];
+          let s = out.init(i, j);
           for (let q = 0; q < k; q++) s += A[i * k + q] * W[q * n + columns[j]];
-          assert.ok(Math.abs(s - ws.heap[c + i * width + j]) <= 1e-13, `${m}x${k}x${n} at ${i},${j}`);
+          assert.ok(Math.abs(s - out.c(i, j)) <= 1e-13, `${m}x${k}x${n} at ${i},${j}`);
         }
       }
-      assert.ok(Number.isNaN(ws.heap[c + m * width]), 'wrote past the output');
     }
   });
 
@@ -89,28 +105,18 @@ if (simdSupported()) {
     for (const [m, k, n] of [[1, 1, 1], [1, 7, 5], [3, 5, 9], [4, 3, 4], [4, 9, 12], [5, 17, 13], [9, 2, 33], [13, 64, 21], [1, 40, 70], [2, 0, 6], [8, 31, 36]]) {
       const W = Float32Array.from({ length: k * n }, () => rand() * 2 - 1);
       const A = Float32Array.from({ length: m * k }, () => rand() * 2 - 1);
-      const width = paddedColumns(n);
-      const ldi = width + 3;
-      const ws = createMatmulWorkspace(k * width + m * k + m * ldi + m * width + 8, 'simd', 'float32');
+      const ws = createMatmulWorkspace(workspaceSize(m, k, n), 'simd', 'float32');
       assert.equal(ws.precision, 'float32');
       assert.ok(ws.heap instanceof Float32Array);
-      const columns = Array.from({ length: n }, (_, j) => (j * 7) % n === j ? j : n - 1 - j);
-      packWeightPanels(ws.heap, 0, W, k, n, columns);
-      const a = k * width;
-      ws.heap.set(A, a);
-      const init = a + m * k;
-      for (let i = 0; i < m * ldi; i++) ws.heap[init + i] = rand();
-      const c = init + m * ldi;
-      ws.heap.fill(NaN, c, c + m * width + 8);
-      ws.matmul(a, k, m, k, 0, width / PANEL, c, width, init, ldi);
+      const columns = Array.from({ length: n }, (_, j) => ((j * 7) % n === j ? j : n - 1 - j));
+      const out = packedProduct(ws, A, W, m, k, n, columns, rand);
       for (let i = 0; i < m; i++) {
         for (let j = 0; j < n; j++) {
-          let s: number = ws.heap[init + i * ldi + j];
+          let s = out.init(i, j);
           for (let q = 0; q < k; q++) s = Math.fround(s + Math.fround(A[i * k + q] * W[q * n + columns[j]]));
-          assert.equal(ws.heap[c + i * width + j], s, `${m}x${k}x${n} at ${i},${j}`);
+          assert.equal(out.c(i, j), s, `${m}x${k}x${n} at ${i},${j}`);
         }
       }
-      assert.ok(Number.isNaN(ws.heap[c + m * width]), 'wrote past the output');
     }
   });
 
