@@ -200,3 +200,46 @@ test('weights-only: a Keras 3 .weights.h5 alone still says what each MultiHeadAt
     assert.match(w.meaning, new RegExp(`^${m[1]} projection`), `${w.name}: ${w.meaning}`);
   }
 });
+
+test('tf.keras 2.x spelling: Attention with causal=True in its config (before use_causal_mask became a call argument)', () => {
+  // test/fixtures/keras3-real/attention_concat_causal (Keras 3.15.1, call(..., use_causal_mask=True)), its
+  // architecture rewritten as tf.keras ≤ 2.9 wrote it: `causal: true` in the layer config, inbound nodes as
+  // [[name, node, tensor, {}], ...], no call options. Weights: its .weights.h5; truth: what Keras predicted. The
+  // same file without `causal` must then disagree, so the test sees the flag.
+  const dir = join(PROJECT, 'test/fixtures/keras3-real/attention_concat_causal');
+  const k3 = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { config: { layers: { class_name: string; name: string; config: Record<string, unknown> }[] } };
+  const tfKerasArch = (causal: boolean) => ({
+    class_name: 'Functional',
+    config: {
+      name: 'model',
+      layers: k3.config.layers.map((l) => {
+        if (l.class_name === 'InputLayer') {
+          const { batch_shape, ...rest } = l.config;
+          return { class_name: 'InputLayer', name: l.name, config: { ...rest, batch_input_shape: batch_shape, dtype: 'float32' }, inbound_nodes: [] };
+        }
+        return { class_name: l.class_name, name: l.name, config: { ...l.config, dtype: 'float32', causal }, inbound_nodes: [[['query', 0, 0, {}], ['value', 0, 0, {}]]] };
+      }),
+      input_layers: [['query', 0, 0], ['value', 0, 0]],
+      output_layers: [['att', 0, 0]],
+    },
+    keras_version: '2.9.0',
+    backend: 'tensorflow',
+  });
+  const want = flat((JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as { outputs: Nested[] }).outputs[0]);
+  const tmp = mkdtempSync(join(tmpdir(), 'keras-lens-tfkeras-att-'));
+  try {
+    const worst = (causal: boolean) => {
+      const archFile = join(tmp, `model-${causal}.json`);
+      writeFileSync(archFile, JSON.stringify(tfKerasArch(causal)));
+      const r = cli('predict', join(dir, 'model.weights.h5'), join(dir, 'input.json'), '--config', archFile, '--json');
+      assert.equal(r.status, 0, r.stderr);
+      const got = flat((JSON.parse(r.stdout) as { outputs: Nested[] }).outputs[0]);
+      assert.equal(got.length, want.length);
+      return Math.max(...got.map((v, k) => Math.abs(v - want[k]) / Math.max(1, Math.abs(want[k]))));
+    };
+    assert.ok(worst(true) <= RTOL, `causal: true differs from Keras by ${worst(true)}`);
+    assert.ok(worst(false) > 1e-3, 'without causal the output should differ: the test would not see the flag');
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
