@@ -8,12 +8,15 @@ import { WeightHoverProvider } from './hovers';
 import { ModelEditorProvider } from './modelEditor';
 import { OpenModels } from './openModels';
 import { PredictCommand } from './predictCommand';
+import { ExportCommand } from './exportCommand';
 import type { SpawnWorker } from './worker/client';
 
 export interface Core {
   models: OpenModels;
   editors: ModelEditorProvider;
   predict: PredictCommand;
+  /** Keras Lens: Export Predictor… */
+  exportPredictor: ExportCommand;
   hovers: WeightHoverProvider;
   /** Starts a model worker with the current settings. */
   spawn: SpawnWorker;
@@ -32,6 +35,7 @@ export function assembleCore(context: vscode.ExtensionContext, spawn: SpawnWorke
     models,
     editors: new ModelEditorProvider(context, models, counted, web),
     predict: new PredictCommand(context, models, counted, web),
+    exportPredictor: new ExportCommand(models, counted, web),
     hovers: new WeightHoverProvider(models),
     spawn: counted,
     runtime: () => describe(started),

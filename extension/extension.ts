@@ -42,6 +42,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('kerasLens.openWith', (uri?: vscode.Uri) => openWithKerasLens(uri)),
     vscode.commands.registerCommand('kerasLens.predict', (uri?: vscode.Uri) => loadCore(context).predict.run(uri instanceof vscode.Uri ? uri : undefined)),
     vscode.commands.registerCommand('kerasLens.pickArchitecture', () => loadCore(context).editors.pickArchitectureForActive()),
+    vscode.commands.registerCommand('kerasLens.exportPredictor', (uri?: vscode.Uri) => loadCore(context).exportPredictor.run(uri instanceof vscode.Uri ? uri : undefined)),
     // Which entry runs where (desktop main or browser entry, and the model workers it started); also the result.
     vscode.commands.registerCommand('kerasLens.showRuntime', () => {
       const line = loadCore(context).runtime();

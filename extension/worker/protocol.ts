@@ -9,6 +9,7 @@
  */
 import type { InspectReport } from '../../src/explain/inspect';
 import type { PredictJob, PredictJobResult } from '../predictJob';
+import type { ExportJob, ExportJobResult } from '../exportJob';
 import type { HostReply, ModelSummary, WebviewRequest } from '../protocol';
 import type { FileBytes } from '../../src/formats/bytes';
 
@@ -24,6 +25,8 @@ export type WorkerCall =
   | { op: 'answer'; model: string; request: WebviewRequest }
   | { op: 'close'; model: string }
   | { op: 'predict'; job: PredictJob }
+  /** Export Predictor: the predictor's files, built from the model (the host writes them). */
+  | { op: 'export'; job: ExportJob }
   /** How the worker is doing (tests). */
   | { op: 'status' };
 
@@ -44,6 +47,8 @@ export type WorkerResult<C extends WorkerCall> = C extends { op: 'open' }
     ? HostReply
     : C extends { op: 'predict' }
       ? PredictJobResult
+      : C extends { op: 'export' }
+        ? ExportJobResult
       : C extends { op: 'status' }
         ? WorkerStatus
         : null;

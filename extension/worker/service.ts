@@ -6,6 +6,7 @@
  */
 import { ModelSession } from '../modelSession';
 import { runPredictJob } from '../predictJob';
+import { runExportJob } from '../exportJob';
 import { oneLine } from '../protocol';
 import { injectFault, parseFaults, type Fault } from './faults';
 import { capWasmMemory } from './memoryCap';
@@ -44,6 +45,8 @@ export class ModelService {
       case 'predict':
         injectFault(this.faults, 'predict', call.job.modelPath);
         return runPredictJob(call.job);
+      case 'export':
+        return runExportJob(call.job);
       case 'status':
         return { models: this.models.size } satisfies WorkerStatus;
       default:
