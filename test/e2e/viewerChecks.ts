@@ -1,11 +1,13 @@
 /**
  * What the VS Code E2E suites (vscode.test.ts: the desktop entry; web.test.ts: the browser entry) check on screen,
  * shared by both: the files read independently of the extension (h5wasm straight from the file, the CLI), and the
- * viewer / results panel read as a user sees them. Moved here from vscode.test.ts unchanged.
+ * viewer / results panel read as a user sees them (moved here from vscode.test.ts), and the scenarios both suites run.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { unzipSync } from 'fflate';
 import type { FrameLocator, Locator } from 'playwright-core';
 import { expectText, projectRoot, type VSCode } from '../../scripts/e2e/harness';
 
@@ -182,3 +184,91 @@ export function cliPredict(model: string, input: string): number[][] {
   return r.outputs.map((o) => (Array.isArray(o) ? (o.flat(Infinity) as number[]) : [o as number]));
 }
 
+
+// ---------------------------------------------------------------------------------------------------------------
+// Scenarios both suites run (the desktop suite adds its own checks on what these return)
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Keras's own inputs and predictions for the examples' Keras 1 model (../shared/keras-reference). */
+export const storedKeras1 = join(projectRoot, '..', 'shared', 'keras-reference', 'dl4j/examples/simple_lstm/simple_lstm_tf_keras_1_inputs_and_outputs.h5');
+
+/** Writes `<dir>/simple_lstm_keras1.stored-inputs.json`: the 8 inputs Keras stored (its predictions are expected). */
+export async function writeStoredInputs(dir: string): Promise<void> {
+  const inputs = await withH5(storedKeras1, (f) => datasetOf(f, 'inputs/lstm_input_1'));
+  const samples = Array.from({ length: 8 }, (_, i) => [[inputs.data[i]]]);
+  writeFileSync(join(dir, 'simple_lstm_keras1.stored-inputs.json'), JSON.stringify(samples, null, 1) + '\n');
+}
+
+/**
+ * Opens the examples' lstm_functional_keras2.h5 (at `file`) and checks the header, the layer list and the
+ * kernel's i|f|c|o blocks and shown cells against the file read with h5wasm.
+ */
+export async function checkKeras2Lstm(vsc: VSCode, file: string) {
+  const expected = await withH5(file, (f) => ({
+    version: String(attrOf(f, '/', 'keras_version')),
+    layers: strings(attrOf(f, 'model_weights', 'layer_names')),
+    weights: strings(attrOf(f, 'model_weights/lstm', 'weight_names')),
+    params: countValues(f, 'model_weights'),
+    kernel: datasetOf(f, 'model_weights/lstm/lstm/kernel:0'),
+  }));
+  await vsc.openFile('lstm_functional_keras2.h5');
+  const view = await viewerOf(vsc, 'lstm_functional_keras2.h5');
+  await expectText(view.locator('[data-testid=format]'), (t) => t === 'keras2-h5', 60_000, 'format');
+  assert.equal(await view.locator('[data-testid=keras-version]').innerText(), expected.version);
+  assert.equal(await view.locator('[data-testid=total-params]').innerText(), expected.params.toLocaleString('en-US'));
+  const layers = await view.locator('[data-testid=layer]').evaluateAll((els) => els.map((e) => e.getAttribute('data-layer')));
+  assert.deepEqual(layers, expected.layers, 'layer list = layer_names of the file');
+  const section = await openWeight(view, 'lstm', 'lstm/kernel:0');
+  const weights = await view.locator('[data-testid=weight]').evaluateAll((els) => els.map((e) => e.getAttribute('data-weight')));
+  assert.deepEqual(weights, expected.weights, 'weights of lstm = its weight_names');
+  const checked = await checkGateSplitWeight(section, expected.kernel, ['i', 'f', 'c', 'o'], 'lstm/kernel:0');
+  assert.ok(checked.size >= 16, `compared ${checked.size} cells`);
+  return { view, section, kernel: expected.kernel };
+}
+
+/**
+ * Opens the examples' lstm_keras3.keras (at `file`): the header from its metadata.json, and vars/1 (the recurrent
+ * kernel) equal to model.weights.h5 inside the zip (unpacked into `scratch` and read with h5wasm).
+ */
+export async function checkKeras3Lstm(vsc: VSCode, file: string, scratch: string) {
+  const zip = unzipSync(new Uint8Array(readFileSync(file)));
+  const metadata = JSON.parse(new TextDecoder().decode(zip['metadata.json'])) as { keras_version: string };
+  const inner = join(scratch, 'model.weights.h5');
+  writeFileSync(inner, zip['model.weights.h5']);
+  const recurrent = await withH5(inner, (f) => datasetOf(f, 'layers/lstm/cell/vars/1'));
+  await vsc.openFile('lstm_keras3.keras');
+  const view = await viewerOf(vsc, 'lstm_keras3.keras');
+  await expectText(view.locator('[data-testid=format]'), (t) => t === 'keras3-keras', 60_000, 'format');
+  assert.equal(await view.locator('[data-testid=keras-version]').innerText(), metadata.keras_version);
+  const section = await openWeight(view, 'lstm_1', 'layers/lstm/cell/vars/1');
+  const checked = await checkGateSplitWeight(section, recurrent, ['i', 'f', 'c', 'o'], 'layers/lstm/cell/vars/1');
+  assert.ok(checked.size >= 16, `compared ${checked.size} cells`);
+  return { view, section };
+}
+
+/** With simple_lstm_keras1.h5 open, Predict on the stored inputs (explorer menu) shows what Keras stored, and a trace. */
+export async function checkPredictStored(vsc: VSCode): Promise<FrameLocator> {
+  const stored = await withH5(storedKeras1, (f) => datasetOf(f, 'predictions/dense_1'));
+  await vsc.openFile('simple_lstm_keras1.h5'); // the active Keras Lens editor is the model Predict runs
+  await viewerOf(vsc, 'simple_lstm_keras1.h5');
+  await vsc.explorerContextMenu('simple_lstm_keras1.stored-inputs.json', 'Predict');
+  const results = await vsc.webviewFrame('[data-testid=outputs]', 90_000);
+  const shown = await shownOutputs(results);
+  assert.equal(shown.size, 8, 'one output per stored sample');
+  for (let i = 0; i < 8; i++) assertShows(shown.get(i) ?? '', stored.data[i], `prediction ${i} (Keras stored ${stored.data[i]})`);
+  await results.locator('canvas[data-testid=trace-plot][data-layer=lstm_1]').waitFor({ timeout: 10_000 });
+  return results;
+}
+
+/** With lstm_functional_keras2.h5 (at `file`) open, a hover in weights.py explains its recurrent kernel with the real shape. */
+export async function checkPyHover(vsc: VSCode, file: string): Promise<string> {
+  const shape = await withH5(file, (f) => datasetOf(f, 'model_weights/lstm/lstm/recurrent_kernel:0').shape);
+  await vsc.openFile('lstm_functional_keras2.h5');
+  await viewerOf(vsc, 'lstm_functional_keras2.h5');
+  await vsc.openFile('weights.py');
+  const text = await vsc.hoverEditorText('lstm/recurrent_kernel:0');
+  assert.match(text, /recurrent kernel/i, text);
+  assert.match(text, /lstm_functional_keras2\.h5/, `the hover says which open model it used: ${text}`);
+  assert.ok(text.includes(`(${shape.join(', ')})`), `hover gives the shape ${shape} from the file: ${text}`);
+  return text;
+}

@@ -12,13 +12,11 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { unzipSync } from 'fflate';
+import { join } from 'node:path';
 import {
   codeServerInstalled,
   expectText,
   newRunDir,
-  projectRoot,
   startVSCode,
   withScreenOnFailure,
   type VSCode,
@@ -30,17 +28,22 @@ import {
   assertShows,
   attrOf,
   checkGateSplitWeight,
+  checkKeras2Lstm,
+  checkKeras3Lstm,
+  checkPredictStored,
+  checkPyHover,
   checkShownCells,
   cliPredict,
-  countValues,
   datasetOf,
   gateHeaders,
   hoverCell,
   openWeight,
   shownOutputs,
+  storedKeras1,
   strings,
   viewerOf,
   withH5,
+  writeStoredInputs,
 } from './viewerChecks';
 
 const inCI = !!process.env.CI && process.env.CI !== 'false';
@@ -50,8 +53,6 @@ const skip =
     : false;
 if (skip) console.log(`# SKIP e2e: ${skip}`);
 
-const reference = resolve(projectRoot, '..', 'shared', 'keras-reference');
-const storedKeras1 = join(reference, 'dl4j/examples/simple_lstm/simple_lstm_tf_keras_1_inputs_and_outputs.h5');
 
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -69,9 +70,7 @@ describe('Keras Lens in VS Code (code-server)', { skip }, () => {
     const good = readFileSync(ws('lstm_functional_keras2.h5'));
     writeFileSync(ws('corrupt_model.h5'), good.subarray(0, 3000));
     // Keras's own inputs for the Keras 1 model (its stored predictions are the expected outputs).
-    const inputs = await withH5(storedKeras1, (f) => datasetOf(f, 'inputs/lstm_input_1'));
-    const samples = Array.from({ length: 8 }, (_, i) => [[inputs.data[i]]]);
-    writeFileSync(ws('simple_lstm_keras1.stored-inputs.json'), JSON.stringify(samples, null, 1) + '\n');
+    await writeStoredInputs(workspace);
     // Several samples in one file: the user selects one and predicts on the selection.
     writeFileSync(
       ws('toy_lstm.samples.json'),
@@ -105,36 +104,15 @@ describe('Keras Lens in VS Code (code-server)', { skip }, () => {
   });
 
   test('Keras 2 LSTM .h5: header, i|f|c|o gate blocks and the shown values equal the file', { timeout: 180_000 }, async () => {
-    const file = ws('lstm_functional_keras2.h5');
-    const expected = await withH5(file, (f) => ({
-      version: String(attrOf(f, '/', 'keras_version')),
-      layers: strings(attrOf(f, 'model_weights', 'layer_names')),
-      weights: strings(attrOf(f, 'model_weights/lstm', 'weight_names')),
-      params: countValues(f, 'model_weights'),
-      kernel: datasetOf(f, 'model_weights/lstm/lstm/kernel:0'),
-    }));
     await withScreenOnFailure(vsc, 'lstm-keras2', async () => {
-      await vsc.openFile('lstm_functional_keras2.h5');
-      const view = await viewerOf(vsc, 'lstm_functional_keras2.h5');
-      await expectText(view.locator('[data-testid=format]'), (t) => t === 'keras2-h5', 30_000, 'format');
-      assert.equal(await view.locator('[data-testid=keras-version]').innerText(), expected.version);
-      assert.equal(await view.locator('[data-testid=total-params]').innerText(), expected.params.toLocaleString('en-US'));
-      const layers = await view.locator('[data-testid=layer]').evaluateAll((els) => els.map((e) => e.getAttribute('data-layer')));
-      assert.deepEqual(layers, expected.layers, 'layer list = layer_names of the file');
-
-      const section = await openWeight(view, 'lstm', 'lstm/kernel:0');
-      const weights = await view.locator('[data-testid=weight]').evaluateAll((els) => els.map((e) => e.getAttribute('data-weight')));
-      assert.deepEqual(weights, expected.weights, 'weights of lstm = its weight_names');
-      const checked = await checkGateSplitWeight(section, expected.kernel, ['i', 'f', 'c', 'o'], 'lstm/kernel:0');
-      assert.ok(checked.size >= 16, `compared ${checked.size} cells`);
-
+      const { view, section, kernel } = await checkKeras2Lstm(vsc, ws('lstm_functional_keras2.h5'));
       // Column 9 of a kernel with 8 units per gate: forget gate, unit 1; row 1 = input feature 1.
-      const units = expected.kernel.shape[1] / 4;
+      const units = kernel.shape[1] / 4;
       const tip = await hoverCell(vsc, view, section, 1, units + 1);
       assert.match(tip, /forget gate/i, tip);
       assert.match(tip, /unit 1\b/, tip);
       assert.match(tip, /inputLayer_1/, tip);
-      assertShows(tip.split('value:')[1].trim(), expected.kernel.data[1 * expected.kernel.shape[1] + units + 1], 'tooltip value');
+      assertShows(tip.split('value:')[1].trim(), kernel.data[1 * kernel.shape[1] + units + 1], 'tooltip value');
       // The forget gate's heatmap explains the cell under the pointer too.
       const heat = section.locator('canvas[data-testid=heatmap][data-gate=f]');
       await vsc.hover(heat, view.locator('[data-testid=tooltip]'));
@@ -185,20 +163,8 @@ describe('Keras Lens in VS Code (code-server)', { skip }, () => {
   });
 
   test('Keras 3 .keras: header from metadata.json, vars/N weights equal model.weights.h5', { timeout: 180_000 }, async () => {
-    const file = ws('lstm_keras3.keras');
-    const zip = unzipSync(new Uint8Array(readFileSync(file)));
-    const metadata = JSON.parse(Buffer.from(zip['metadata.json']).toString('utf8')) as { keras_version: string };
-    const inner = join(vsc.server.runDir, 'model.weights.h5');
-    writeFileSync(inner, zip['model.weights.h5']);
-    const recurrent = await withH5(inner, (f) => datasetOf(f, 'layers/lstm/cell/vars/1'));
     await withScreenOnFailure(vsc, 'lstm-keras3', async () => {
-      await vsc.openFile('lstm_keras3.keras');
-      const view = await viewerOf(vsc, 'lstm_keras3.keras');
-      await expectText(view.locator('[data-testid=format]'), (t) => t === 'keras3-keras', 30_000, 'format');
-      assert.equal(await view.locator('[data-testid=keras-version]').innerText(), metadata.keras_version);
-      const section = await openWeight(view, 'lstm_1', 'layers/lstm/cell/vars/1');
-      const checked = await checkGateSplitWeight(section, recurrent, ['i', 'f', 'c', 'o'], 'layers/lstm/cell/vars/1');
-      assert.ok(checked.size >= 16, `compared ${checked.size} cells`);
+      const { view, section } = await checkKeras3Lstm(vsc, ws('lstm_keras3.keras'), vsc.server.runDir);
       const tip = await hoverCell(vsc, view, section, 0, 0);
       assert.match(tip, /input gate/i, tip);
       await vsc.screenshot('lstm-keras3');
@@ -300,16 +266,8 @@ describe('Keras Lens in VS Code (code-server)', { skip }, () => {
   });
 
   test('Predict from the explorer context menu matches the predictions Keras stored', { timeout: 180_000 }, async () => {
-    const stored = await withH5(storedKeras1, (f) => datasetOf(f, 'predictions/dense_1'));
     await withScreenOnFailure(vsc, 'predict-explorer', async () => {
-      await vsc.openFile('simple_lstm_keras1.h5'); // the active Keras Lens editor is the model Predict runs
-      await viewerOf(vsc, 'simple_lstm_keras1.h5');
-      await vsc.explorerContextMenu('simple_lstm_keras1.stored-inputs.json', 'Predict');
-      const results = await vsc.webviewFrame('[data-testid=outputs]', 90_000);
-      const shown = await shownOutputs(results);
-      assert.equal(shown.size, 8, 'one output per stored sample');
-      for (let i = 0; i < 8; i++) assertShows(shown.get(i) ?? '', stored.data[i], `prediction ${i} (Keras stored ${stored.data[i]})`);
-      await results.locator('canvas[data-testid=trace-plot][data-layer=lstm_1]').waitFor({ timeout: 10_000 });
+      await checkPredictStored(vsc);
       await vsc.screenshot('predict-explorer');
     });
   });
@@ -357,18 +315,11 @@ describe('Keras Lens in VS Code (code-server)', { skip }, () => {
   });
 
   test('hovering a weight name in a .py file explains it', { timeout: 120_000 }, async () => {
-    const shape = await withH5(ws('lstm_functional_keras2.h5'), (f) => datasetOf(f, 'model_weights/lstm/lstm/recurrent_kernel:0').shape);
     await withScreenOnFailure(vsc, 'py-hover', async () => {
       // With the model open in Keras Lens, names in code are explained against its real shapes.
-      await vsc.openFile('lstm_functional_keras2.h5');
-      await viewerOf(vsc, 'lstm_functional_keras2.h5');
-      await vsc.openFile('weights.py');
-      const text = await vsc.hoverEditorText('lstm/recurrent_kernel:0');
-      assert.match(text, /recurrent kernel/i, text);
-      assert.match(text, /lstm_functional_keras2\.h5/, `the hover says which open model it used: ${text}`);
+      const text = await checkPyHover(vsc, ws('lstm_functional_keras2.h5'));
       assert.match(text, /h\(t-1\)/, text);
       assert.match(text, /forget gate/i, text);
-      assert.ok(text.includes(`(${shape.join(', ')})`), `hover gives the shape ${shape} from the file: ${text}`);
       await vsc.screenshot('py-hover');
       const keras1 = await vsc.hoverEditorText('lstm_1_U_f');
       assert.match(keras1, /forget/i, keras1);

@@ -27,12 +27,11 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { unzipSync } from 'fflate';
+import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { codeServerBin, codeServerInstalled, expectText, isolatedEnv, newRunDir, projectRoot, startVSCode, withScreenOnFailure, type VSCode } from '../../scripts/e2e/harness';
+import { codeServerBin, codeServerInstalled, isolatedEnv, newRunDir, projectRoot, startVSCode, withScreenOnFailure, type VSCode } from '../../scripts/e2e/harness';
 import { writeExamples } from '../../scripts/examples';
-import { assertShows, attrOf, checkGateSplitWeight, countValues, datasetOf, openWeight, shownOutputs, strings, viewerOf, withH5 } from './viewerChecks';
+import { checkKeras2Lstm, checkKeras3Lstm, checkPredictStored, checkPyHover, writeStoredInputs } from './viewerChecks';
 
 const inCI = !!process.env.CI && process.env.CI !== 'false';
 const skip =
@@ -43,7 +42,6 @@ if (skip) console.log(`# SKIP e2e web: ${skip}`);
 
 const manifest = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { publisher: string; name: string };
 const EXTENSION_ID = `${manifest.publisher}.${manifest.name}`;
-const storedKeras1 = resolve(projectRoot, '..', 'shared', 'keras-reference', 'dl4j/examples/simple_lstm/simple_lstm_tf_keras_1_inputs_and_outputs.h5');
 
 /** Runs Keras Lens: Show Runtime and returns the notification's line. */
 async function showRuntime(vsc: VSCode): Promise<string> {
@@ -66,9 +64,7 @@ describe('Keras Lens as a web extension (code-server, web worker extension host)
     workspace = join(runDir, 'workspace');
     mkdirSync(workspace, { recursive: true });
     await writeExamples(workspace);
-    const inputs = await withH5(storedKeras1, (f) => datasetOf(f, 'inputs/lstm_input_1'));
-    const samples = Array.from({ length: 8 }, (_, i) => [[inputs.data[i]]]);
-    writeFileSync(ws('simple_lstm_keras1.stored-inputs.json'), JSON.stringify(samples, null, 1) + '\n');
+    await writeStoredInputs(workspace);
     // 2 MB that claim to be a model: over the 1 MB in-memory cap set below, refused before being read.
     writeFileSync(ws('too_big.h5'), new Uint8Array(2 * 1024 * 1024).fill(7));
     // The .vsix, installed into the extensions folder code-server will use (no network: a local file).
@@ -106,72 +102,29 @@ describe('Keras Lens as a web extension (code-server, web worker extension host)
   });
 
   test('Keras 2 LSTM .h5 in the browser: header, i|f|c|o gate blocks and the shown values equal the file', { timeout: 180_000 }, async () => {
-    const file = ws('lstm_functional_keras2.h5');
-    const expected = await withH5(file, (f) => ({
-      version: String(attrOf(f, '/', 'keras_version')),
-      layers: strings(attrOf(f, 'model_weights', 'layer_names')),
-      params: countValues(f, 'model_weights'),
-      kernel: datasetOf(f, 'model_weights/lstm/lstm/kernel:0'),
-    }));
     await withScreenOnFailure(vsc, 'web-lstm-keras2', async () => {
-      await vsc.openFile('lstm_functional_keras2.h5');
-      const view = await viewerOf(vsc, 'lstm_functional_keras2.h5');
-      await expectText(view.locator('[data-testid=format]'), (t) => t === 'keras2-h5', 60_000, 'format');
-      assert.equal(await view.locator('[data-testid=keras-version]').innerText(), expected.version);
-      assert.equal(await view.locator('[data-testid=total-params]').innerText(), expected.params.toLocaleString('en-US'));
-      const layers = await view.locator('[data-testid=layer]').evaluateAll((els) => els.map((e) => e.getAttribute('data-layer')));
-      assert.deepEqual(layers, expected.layers, 'layer list = layer_names of the file');
-      const section = await openWeight(view, 'lstm', 'lstm/kernel:0');
-      const checked = await checkGateSplitWeight(section, expected.kernel, ['i', 'f', 'c', 'o'], 'lstm/kernel:0');
-      assert.ok(checked.size >= 16, `compared ${checked.size} cells`);
+      await checkKeras2Lstm(vsc, ws('lstm_functional_keras2.h5'));
       await vsc.screenshot('web-lstm-keras2');
     });
   });
 
   test('Keras 3 .keras in the browser (zip read from bytes): header and vars/N weights equal model.weights.h5', { timeout: 180_000 }, async () => {
-    const file = ws('lstm_keras3.keras');
-    const zip = unzipSync(new Uint8Array(readFileSync(file)));
-    const metadata = JSON.parse(new TextDecoder().decode(zip['metadata.json'])) as { keras_version: string };
-    const inner = join(vsc.server.runDir, 'model.weights.h5');
-    writeFileSync(inner, zip['model.weights.h5']);
-    const recurrent = await withH5(inner, (f) => datasetOf(f, 'layers/lstm/cell/vars/1'));
     await withScreenOnFailure(vsc, 'web-lstm-keras3', async () => {
-      await vsc.openFile('lstm_keras3.keras');
-      const view = await viewerOf(vsc, 'lstm_keras3.keras');
-      await expectText(view.locator('[data-testid=format]'), (t) => t === 'keras3-keras', 60_000, 'format');
-      assert.equal(await view.locator('[data-testid=keras-version]').innerText(), metadata.keras_version);
-      const section = await openWeight(view, 'lstm_1', 'layers/lstm/cell/vars/1');
-      const checked = await checkGateSplitWeight(section, recurrent, ['i', 'f', 'c', 'o'], 'layers/lstm/cell/vars/1');
-      assert.ok(checked.size >= 16, `compared ${checked.size} cells`);
+      await checkKeras3Lstm(vsc, ws('lstm_keras3.keras'), vsc.server.runDir);
       await vsc.screenshot('web-lstm-keras3');
     });
   });
 
   test('hovering a weight name in a .py file, with the model open, uses its real shapes', { timeout: 120_000 }, async () => {
-    const shape = await withH5(ws('lstm_functional_keras2.h5'), (f) => datasetOf(f, 'model_weights/lstm/lstm/recurrent_kernel:0').shape);
     await withScreenOnFailure(vsc, 'web-py-hover', async () => {
-      await vsc.openFile('lstm_functional_keras2.h5');
-      await viewerOf(vsc, 'lstm_functional_keras2.h5');
-      await vsc.openFile('weights.py');
-      const text = await vsc.hoverEditorText('lstm/recurrent_kernel:0');
-      assert.match(text, /recurrent kernel/i, text);
-      assert.match(text, /lstm_functional_keras2\.h5/, `the hover says which open model it used: ${text}`);
-      assert.ok(text.includes(`(${shape.join(', ')})`), `hover gives the shape ${shape} from the file: ${text}`);
+      await checkPyHover(vsc, ws('lstm_functional_keras2.h5'));
       await vsc.screenshot('web-py-hover');
     });
   });
 
   test('Predict in the browser matches the predictions Keras stored, with the gate trace', { timeout: 180_000 }, async () => {
-    const stored = await withH5(storedKeras1, (f) => datasetOf(f, 'predictions/dense_1'));
     await withScreenOnFailure(vsc, 'web-predict', async () => {
-      await vsc.openFile('simple_lstm_keras1.h5');
-      await viewerOf(vsc, 'simple_lstm_keras1.h5');
-      await vsc.explorerContextMenu('simple_lstm_keras1.stored-inputs.json', 'Predict');
-      const results = await vsc.webviewFrame('[data-testid=outputs]', 90_000);
-      const shown = await shownOutputs(results);
-      assert.equal(shown.size, 8, 'one output per stored sample');
-      for (let i = 0; i < 8; i++) assertShows(shown.get(i) ?? '', stored.data[i], `prediction ${i} (Keras stored ${stored.data[i]})`);
-      await results.locator('canvas[data-testid=trace-plot][data-layer=lstm_1]').waitFor({ timeout: 10_000 });
+      await checkPredictStored(vsc);
       await vsc.screenshot('web-predict');
     });
   });
