@@ -69,7 +69,7 @@ function formatLayer(layer: InspectLayer): string[] {
   const cls = layer.innerClassName ? `${layer.className}(${layer.innerClassName})` : layer.className;
   const guessed = layer.classGuessed ? ' (guessed from names)' : '';
   const shape = layer.outputShape ? `  → ${shapeText(layer.outputShape)}` : '';
-  const from = layer.inputs?.length ? `  ← ${layer.inputs.join(', ')}` : '';
+  const from = (layer.inputs?.length ? `  ← ${layer.inputs.join(', ')}` : '') + (layer.maskFrom?.length ? ` (mask ← ${layer.maskFrom.join(', ')})` : '');
   const lines = [`${layer.name}  ${cls}${guessed}${shape}${from}  params ${layer.params.toLocaleString('en-US')}`];
   if (layer.operation) lines.push(`  computes ${layer.operation}`);
   const nameWidth = Math.max(0, ...layer.weights.map((w) => w.name.length + (w.direction ? w.direction.length + 3 : 0)));

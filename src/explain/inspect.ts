@@ -59,6 +59,8 @@ export interface InspectLayer {
   inputs?: string[];
   /** Operation nodes (keras.ops calls, TFOpLambda): what the first call computes, e.g. `lstm[:, -1, :]`. */
   operation?: string;
+  /** Where the first call's explicit `mask=` comes from (Keras 3 writes Masking's mask as NotEqual/Any op nodes). */
+  maskFrom?: string[];
   params: number;
   weights: InspectWeight[];
 }
@@ -114,6 +116,8 @@ export async function inspectModel(file: ModelFile): Promise<InspectReport> {
         const op = describeOpCall(layer);
         if (op) entry.operation = op;
       }
+      const maskRefs = layer.inboundKwargs?.[0]?.mask;
+      if (maskRefs?.length) entry.maskFrom = maskRefs.map((r) => r.layer);
       entry.params = entry.weights.reduce((a, w) => a + w.params, 0);
       notes.push(...configDisagreements(layer, refs, kindCtx));
       layers.push(entry);

@@ -60,3 +60,16 @@ test('row sources pass through elementwise op nodes and op concatenation, as the
   const k3 = join(__dirname, '../fixtures/keras3-real/ops_shape/model.keras');
   assert.deepEqual(await kernelRows(k3, 'tail_lstm'), ['input_layer_6 [0,3)', 'd [3,5)']);
 });
+
+test("inspect says where a layer's explicit mask= comes from (Keras 3 writes Masking's mask as op nodes)", async () => {
+  // ../shared/keras-reference/keras3/lstm_masking: Masking -> LSTM, the LSTM's node has mask = the Any op's output
+  const file = await openModelFile(join(__dirname, '../../../shared/keras-reference/keras3/lstm_masking/model.keras'));
+  try {
+    const layers = (await inspectModel(file)).layers;
+    assert.deepEqual(layers.find((l) => l.className === 'LSTM')?.maskFrom, ['any']);
+    assert.deepEqual(layers.find((l) => l.name === 'any')?.operation, 'any(not_equal, axis=-1)');
+    assert.deepEqual(layers.find((l) => l.name === 'not_equal')?.operation, 'not_equal(input_layer_10, 0)');
+  } finally {
+    file.close();
+  }
+});
