@@ -1,6 +1,7 @@
 /**
- * Entry of the model worker bundle (dist/worker.js): the extension's only code that loads h5wasm, the readers and
- * the engine. Started by the extension host through ./node.ts.
+ * NODE-ONLY: entry of the desktop model worker bundle (dist/worker.js), the extension's only code that loads h5wasm
+ * (its Node build), the readers and the engine. Started by the extension host through ./node.ts; the browser's
+ * worker entry is extension/web/worker.ts.
  */
 import { serveInThisThread } from './node';
 import { ModelService } from './service';
