@@ -225,7 +225,10 @@ function runCalls(model: Model, calls: LayerCall[], values: Map<string, Tensor>,
     }
     const inputTensors = inputRefs.map(get);
     const inputMasks = inputRefs.map((r) => masks.get(tensorKey(r)) ?? null);
-    if (call.kwargs.mask?.length) inputMasks[0] = tensorAsMask(get(call.kwargs.mask[0]));
+    // mask= given by hand: one tensor for the first input, or a list with one per input (Attention(mask=[qm, vm]))
+    const givenMasks = call.kwargs.mask ?? [];
+    if (givenMasks.length > 1 && givenMasks.length === inputRefs.length) givenMasks.forEach((r, i) => (inputMasks[i] = tensorAsMask(get(r))));
+    else if (givenMasks.length) inputMasks[0] = tensorAsMask(get(givenMasks[0]));
     // Other tensors passed by keyword (MultiHeadAttention key=, attention_mask=), with the masks they carry.
     const kwargs: Record<string, Tensor[]> = {};
     const kwargMasks: Record<string, (Mask | null)[]> = {};

@@ -109,6 +109,19 @@ def mha_clears_masks(rng):
     return keras.Model(x_in, [att, add]), seq(rng, (2, 5, 3), True)
 
 
+def attention_explicit_masks(rng):
+    # masks passed by hand, as keras.ops results: Attention(mask=[query_mask, value_mask]),
+    # MultiHeadAttention(query_mask=..., value_mask=...) (Keras 3 takes the query's mask from the tensor, not the
+    # argument, and the value's from value_mask)
+    q = keras.Input((4, 3), name="q")
+    v = keras.Input((5, 3), name="v")
+    qm = keras.ops.any(keras.ops.not_equal(q, 0.0), axis=-1)
+    vm = keras.ops.any(keras.ops.not_equal(v, 0.0), axis=-1)
+    att = L.Attention(use_scale=True, name="att")([q, v], mask=[qm, vm])
+    mha = L.MultiHeadAttention(num_heads=2, key_dim=2, name="mha")(q, v, value_mask=vm)
+    return keras.Model([q, v], [att, mha]), {"q": seq(rng, (2, 4, 3), True), "v": seq(rng, (2, 5, 3), True)}
+
+
 CASES = [
     ("upsampling2d_bilinear", upsampling2d_bilinear),
     ("mha_rank4_axes", mha_rank4_axes),
@@ -117,6 +130,7 @@ CASES = [
     ("attention_dropout_masked", dropout_masked),
     ("mha_attention_mask", mha_attention_mask),
     ("mha_clears_masks_masked", mha_clears_masks),
+    ("attention_explicit_masks_masked", attention_explicit_masks),
 ]
 
 

@@ -313,6 +313,12 @@ function need(args: ForwardArgs, role: string): Tensor {
   return w;
 }
 
+/** A (batch, steps) mask tensor passed as a call argument (value_mask=...), as a Mask; nonzero = keep. */
+function maskArgument(t: Tensor | undefined): Mask | null {
+  if (!t || t.shape.length !== 2) return null;
+  return { batch: t.shape[0], steps: t.shape[1], data: Uint8Array.from(t.data, (v) => (v ? 1 : 0)) };
+}
+
 /** Entry [b, i, j] of an explicit attention_mask (B, T, S) (broadcast over size-1 axes) as a boolean. */
 function tensorAsBool(t: Tensor, b: number, i: number, j: number): boolean {
   const [mb, mt, ms] = t.shape.length === 3 ? t.shape : t.shape.length === 2 ? [1, t.shape[0], t.shape[1]] : [1, 1, t.shape[0]];
@@ -344,10 +350,12 @@ function mhaForward(args: ForwardArgs): ForwardResult {
   }
 
   // masks (rank-3 inputs only: Keras Lens masks are per step)
+  // value_mask= / key_mask= given by hand win over the tensors' own masks (Keras fills them only when absent);
+  // query_mask= is ignored, as Keras 3 reads the query's mask off the tensor itself
   const km = args.kwargMasks ?? {};
   const queryMask: Mask | null = (inputs[0] ? masks[0] : km.query?.[0]) ?? null;
-  const valueMask: Mask | null = (inputs[1] ? masks[1] : km.value?.[0]) ?? null;
-  const keyMask: Mask | null = keyGiven ? (inputs[2] ? masks[2] : km.key?.[0]) ?? null : null;
+  const valueMask: Mask | null = maskArgument(kw.value_mask?.[0]) ?? (inputs[1] ? masks[1] : km.value?.[0]) ?? null;
+  const keyMask: Mask | null = maskArgument(kw.key_mask?.[0]) ?? (keyGiven ? (inputs[2] ? masks[2] : km.key?.[0]) ?? null : null);
   const explicit = args.kwargs?.attention_mask?.[0] ?? null;
   const causal = callOption(layer, node, 'use_causal_mask') === true;
   const anyMask = !!(queryMask || valueMask || keyMask || explicit || causal || s.slidingWindow);
