@@ -470,12 +470,15 @@ export function runGru(
       if (!fused) ws.activate(act, l.z + 2 * u, u, batch, width);
     } else {
       ws.matmul(l.hState, u, batch, u, p.uZr, zrWidth / PANEL, l.z, zrWidth, xw, steps * width);
-      ws.activate(ra, l.z, 2 * u, batch, zrWidth);
-      for (let b = 0; b < batch; b++) {
-        const z = l.z + b * zrWidth;
-        const rh = l.scratch + b * u;
-        const h = l.hState + b * u;
-        for (let k = 0; k < u; k++) heap[rh + k] = heap[z + u + k] * heap[h + k]; // r ⊙ h
+      if (ws.gruReset) ws.gruReset(l.z, zrWidth, l.hState, l.scratch, batch, u, ra); // the same two lines in one pass
+      else {
+        ws.activate(ra, l.z, 2 * u, batch, zrWidth);
+        for (let b = 0; b < batch; b++) {
+          const z = l.z + b * zrWidth;
+          const rh = l.scratch + b * u;
+          const h = l.hState + b * u;
+          for (let k = 0; k < u; k++) heap[rh + k] = heap[z + u + k] * heap[h + k]; // r ⊙ h
+        }
       }
       // h̃ = act((x·Wh + bh)[t] + (r ⊙ h)·Uh)
       ws.matmul(l.scratch, u, batch, u, p.uH, hWidth / PANEL, l.z2, hWidth, xw + 2 * u, steps * width);

@@ -66,6 +66,11 @@ export interface MatmulWorkspace {
    * candidate's pre-activation (rows candStride apart): h' = z·h + (1 − z)·act(ĥ); h and prev updated.
    */
   gruUpdate?(z: number, zStride: number, cand: number, candStride: number, h: number, prev: number, rows: number, u: number, act: ActivationCode): void;
+  /**
+   * float32 SIMD only: a GRU (reset_after=False) step's gates before the candidate's product: z and r (the first 2u
+   * values of each row, zStride apart) activated in place, and r ⊙ h written to rh (rows u apart).
+   */
+  gruReset?(z: number, zStride: number, h: number, rh: number, rows: number, u: number, ra: ActivationCode): void;
 }
 
 /** The TypeScript activations: a[start..end) = act(a[start..end)). */
@@ -193,6 +198,7 @@ interface SimdExports {
   activate_f32: ActivateExport;
   lstm_cell_f32(z: number, zs: number, c: number, h: number, prev: number, rows: number, u: number, ra: number, act: number): void;
   gru_update_f32(z: number, zs: number, cand: number, cs: number, h: number, prev: number, rows: number, u: number, act: number): void;
+  gru_reset_f32(z: number, zs: number, h: number, rh: number, rows: number, u: number, ra: number): void;
 }
 
 function simdWorkspace(module: WebAssembly.Module, elements: number, precision: Precision): MatmulWorkspace {
@@ -230,8 +236,10 @@ function simdWorkspace(module: WebAssembly.Module, elements: number, precision: 
   if (f32) {
     const lstm = exports.lstm_cell_f32;
     const gru = exports.gru_update_f32;
+    const reset = exports.gru_reset_f32;
     ws.lstmCell = (z, zStride, c, h, prev, rows, u, ra, act) => lstm(z * 4, zStride * 4, c * 4, h * 4, prev * 4, rows, u, ra, act);
     ws.gruUpdate = (z, zStride, cand, candStride, h, prev, rows, u, act) => gru(z * 4, zStride * 4, cand * 4, candStride * 4, h * 4, prev * 4, rows, u, act);
+    ws.gruReset = (z, zStride, h, rh, rows, u, ra) => reset(z * 4, zStride * 4, h * 4, rh * 4, rows, u, ra);
   }
   ws.reserve(elements);
   return ws;
