@@ -4,40 +4,25 @@
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureCliBuilt, PROJECT, runCli } from '../fixtures/cli';
 
-const PROJECT = join(__dirname, '../..');
 const EXAMPLES = join(PROJECT, '../shared/keras-reference/dl4j/examples');
 const RTOL = 1e-5;
 const ATOL = 1e-6;
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    const st = statSync(p);
-    newest = Math.max(newest, st.isDirectory() ? newestMtime(p) : st.mtimeMs);
-  }
-  return newest;
-}
-
 let work: string;
 
 before(() => {
-  const cli = join(PROJECT, 'dist/cli.js');
-  if (!existsSync(cli) || statSync(cli).mtimeMs < newestMtime(join(PROJECT, 'src'))) {
-    const r = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: PROJECT, encoding: 'utf8' });
-    assert.equal(r.status, 0, `build failed: ${r.stderr}`);
-  }
+  ensureCliBuilt();
   work = mkdtempSync(join(tmpdir(), 'keras-lens-cli-'));
   process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 });
 
 function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, ['bin/keras-lens.js', ...args], { cwd: PROJECT, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = runCli(...args);
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

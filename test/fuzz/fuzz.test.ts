@@ -7,10 +7,11 @@
 import { before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FuzzFormat, Outcome } from './fuzzCases';
+import { ensureCliBuilt } from '../fixtures/cli';
 
 const PROJECT = join(__dirname, '../..');
 const CASES_PER_FORMAT = Number(process.env.KERAS_LENS_FUZZ_CASES ?? 200);
@@ -110,11 +111,7 @@ function cliRefusesHang(file: string): string | null {
 let built = false;
 function ensureBuilt(): void {
   if (built) return;
-  const cli = join(PROJECT, 'dist/cli.js');
-  if (!existsSync(cli) || statSync(cli).mtimeMs < newestMtime(join(PROJECT, 'src'))) {
-    const r = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: PROJECT, encoding: 'utf8' });
-    assert.equal(r.status, 0, `build failed: ${r.stderr}`);
-  }
+  ensureCliBuilt();
   built = true;
 }
 
@@ -163,16 +160,6 @@ for (const format of ['h5', 'keras', 'json', 'tfjs', 'h5attr'] as FuzzFormat[]) 
     assert.ok(mine.length + hung >= CASES_PER_FORMAT - problems.length, `only ${mine.length} cases ran (${hung} hung)`);
     assert.equal(problems.length, 0, `${problems.length} unclean outcomes:\n${problems.slice(0, 15).join('\n')}`);
   });
-}
-
-function newestMtime(d: string): number {
-  let newest = 0;
-  for (const name of readdirSync(d)) {
-    const p = join(d, name);
-    const st = statSync(p);
-    newest = Math.max(newest, st.isDirectory() ? newestMtime(p) : st.mtimeMs);
-  }
-  return newest;
 }
 
 test('fuzz CLI subset: mutated files through bin/keras-lens.js exit 0 or with one clean line', async () => {

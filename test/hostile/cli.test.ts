@@ -4,9 +4,10 @@
 import { before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { ensureCliBuilt } from '../fixtures/cli';
 import { writeHostileModels, writeHostileInputs, snapshot, HOSTILE_NAME, CUSTOM_CLASS, ANSI_NAME, PROJECT, type HostileModels, type HostileInputs } from './hostileFiles';
 
 let dir: string;
@@ -15,22 +16,8 @@ let I: HostileInputs;
 let before_: Record<string, string>;
 const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 
-function newestMtime(d: string): number {
-  let newest = 0;
-  for (const name of readdirSync(d)) {
-    const p = join(d, name);
-    const st = statSync(p);
-    newest = Math.max(newest, st.isDirectory() ? newestMtime(p) : st.mtimeMs);
-  }
-  return newest;
-}
-
 before(async () => {
-  const cli = join(PROJECT, 'dist/cli.js');
-  if (!existsSync(cli) || statSync(cli).mtimeMs < newestMtime(join(PROJECT, 'src'))) {
-    const r = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: PROJECT, encoding: 'utf8' });
-    assert.equal(r.status, 0, `build failed: ${r.stderr}`);
-  }
+  ensureCliBuilt();
   dir = mkdtempSync(join(tmpdir(), 'keras-lens-hostile-cli-'));
   M = await writeHostileModels(dir);
   I = writeHostileInputs(dir);
