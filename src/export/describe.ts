@@ -2,7 +2,8 @@
  * Words every emitter puts beside its code: what a step is, the gate slices of a recurrent layer with their column
  * ranges, the recurrence as a formula. Plain text (each line safe for a comment in every language, see names.ts).
  */
-import type { PlanWeight, Step } from './plan';
+import type { Plan, PlanWeight, Step } from './plan';
+import type { ExportActivation } from './activations';
 import { commentText } from './names';
 
 export function shapeText(shape: number[]): string {
@@ -92,4 +93,25 @@ export function stepLines(step: Step): string[] {
     case 'repeat':
       return [`${name} RepeatVector: ${step.n} copies`];
   }
+}
+
+/** Names for the activations the plan uses: one generated function each. */
+export function activationNames(plan: Plan): Map<ExportActivation, string> {
+  const names = new Map<ExportActivation, string>();
+  const seen = new Map<string, string>();
+  const visit = (a: ExportActivation | null) => {
+    if (!a || names.has(a)) return;
+    const key = JSON.stringify(a);
+    const id = seen.get(key) ?? `act_${seen.size}_${a.name}`;
+    seen.set(key, id);
+    names.set(a, id);
+  };
+  for (const s of plan.steps) {
+    if (s.op === 'dense' || s.op === 'activation' || s.op === 'conv1d') visit(s.act);
+    if (s.op === 'rnn') {
+      visit(s.act);
+      visit(s.recAct);
+    }
+  }
+  return names;
 }

@@ -2,6 +2,7 @@
  * JavaScript: one ES module `model.mjs` (Node and browsers, no dependencies) with `predict(x)` computing in float64,
  * its types in `model.d.ts`, and `main.mjs`, the JSON runner `./run` uses. Weights: base64 little-endian arrays.
  */
+import { base64Of } from './base64';
 import type { Plan, PlanWeight } from './plan';
 import type { ExportFile } from './index';
 import { activationFunctions, layout, maskingValues, sampleBody, scalarHelpers, type Dialect } from './emit-scalar';
@@ -51,8 +52,8 @@ export const JS_ERF = `function kl_erf(x) {
 
 function weightDecl(w: PlanWeight): string {
   const lines = [`// ${weightLine(w)}`, ...gateLines(w).map((g) => `//   ${g}`)];
-  const bytes = w.float32 ? Buffer.from(Float32Array.from(w.data).buffer) : Buffer.from(w.data.buffer, w.data.byteOffset, w.data.byteLength);
-  lines.push(`const ${w.id} = weights(${quoted(bytes.toString('base64'))}, ${w.float32 ? 4 : 8}); // ${shapeText(w.shape)}`);
+  const bytes = w.float32 ? Float32Array.from(w.data) : w.data;
+  lines.push(`const ${w.id} = weights(${quoted(base64Of(bytes))}, ${w.float32 ? 4 : 8}); // ${shapeText(w.shape)}`);
   return lines.join('\n');
 }
 

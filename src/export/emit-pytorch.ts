@@ -9,10 +9,11 @@
 import type { Expr, ExportActivation } from './activations';
 import type { Plan, PlanTensor, PlanWeight, Step } from './plan';
 import type { ExportFile } from './index';
-import { shapeText, stepLines, weightLine, gateLines } from './describe';
+import { activationNames, shapeText, stepLines, weightLine, gateLines } from './describe';
 import { asciiJsonList, commentText, quoted } from './names';
 import { pyNumber } from './emit-numpy';
 import { torchStateDict, type StateTensor } from './torch-save';
+import { TORCH_ARRAYS, pythonHelpers } from './python-helpers';
 
 function torchExpr(e: Expr, x = 'x'): string {
   const r = (s: Expr) => torchExpr(s, x);
@@ -71,102 +72,6 @@ def _log_softmax(x):
     return torch.log_softmax(x, dim=-1)
 
 
-def _run_rnn(step, x, mask, states, go_backwards, return_sequences, zero_output_for_mask):
-    """Keras's rnn(): steps in order (reversed with go_backwards); at a masked step the states are kept and the
-    output is the previous output (or 0 with zero_output_for_mask). The sequence is in processing order."""
-    steps = x.shape[1]
-    output = torch.zeros_like(states[0])
-    outputs = []
-    for s in range(steps):
-        t = steps - 1 - s if go_backwards else s
-        new_states = step(t, states)
-        new_output = new_states[0]
-        if mask is not None:
-            real = mask[:, t][:, None]
-            new_states = [torch.where(real, n, o) for n, o in zip(new_states, states)]
-            new_output = torch.where(real, new_output, torch.zeros_like(output) if zero_output_for_mask else output)
-        states = new_states
-        output = new_output
-        outputs.append(output)
-    y = torch.stack(outputs, dim=1) if return_sequences else output
-    return y, states
-
-
-def _lstm(x, mask, W, U, b, act, rec, go_backwards, return_sequences, zero_output_for_mask, initial):
-    u = U.shape[0]
-    xw = x @ W + (b if b is not None else 0)          # columns i | f | c | o
-
-    def step(t, states):
-        h, c = states
-        z = xw[:, t] + h @ U
-        i = rec(z[:, 0 * u:1 * u])                    # i = rec(x W_i + h U_i + b_i)   input gate
-        f = rec(z[:, 1 * u:2 * u])                    # f = rec(x W_f + h U_f + b_f)   forget gate
-        cc = act(z[:, 2 * u:3 * u])                   # c~ = act(x W_c + h U_c + b_c)  cell candidate
-        o = rec(z[:, 3 * u:4 * u])                    # o = rec(x W_o + h U_o + b_o)   output gate
-        c = f * c + i * cc                            # c = f * c(t-1) + i * c~
-        return [o * act(c), c]                        # h = o * act(c)
-
-    zeros = x.new_zeros((x.shape[0], u))
-    return _run_rnn(step, x, mask, initial or [zeros, zeros], go_backwards, return_sequences, zero_output_for_mask)
-
-
-def _gru(x, mask, W, U, b, reset_after, act, rec, go_backwards, return_sequences, zero_output_for_mask, initial):
-    u = U.shape[0]
-    b_in = b[0] if (b is not None and reset_after) else (b if b is not None else 0)
-    b_rec = b[1] if (b is not None and reset_after) else 0
-    xw = x @ W + b_in                                 # columns z | r | h
-
-    def step(t, states):
-        (h,) = states
-        xz, xr, xh = xw[:, t, 0:u], xw[:, t, u:2 * u], xw[:, t, 2 * u:3 * u]
-        if reset_after:
-            hu = h @ U + b_rec
-            z = rec(xz + hu[:, 0:u])                  # z = rec(x W_z + b_z + h U_z + b'_z)
-            r = rec(xr + hu[:, u:2 * u])              # r = rec(x W_r + b_r + h U_r + b'_r)
-            hh = act(xh + r * hu[:, 2 * u:3 * u])     # h~ = act(x W_h + b_h + r * (h U_h + b'_h))
-        else:
-            z = rec(xz + h @ U[:, 0:u])               # z = rec(x W_z + b_z + h U_z)
-            r = rec(xr + h @ U[:, u:2 * u])           # r = rec(x W_r + b_r + h U_r)
-            hh = act(xh + (r * h) @ U[:, 2 * u:3 * u])  # h~ = act(x W_h + b_h + (r * h) U_h)
-        return [z * h + (1 - z) * hh]                 # h = z * h(t-1) + (1 - z) * h~
-
-    zeros = x.new_zeros((x.shape[0], u))
-    return _run_rnn(step, x, mask, initial or [zeros], go_backwards, return_sequences, zero_output_for_mask)
-
-
-def _simple_rnn(x, mask, W, U, b, act, go_backwards, return_sequences, zero_output_for_mask, initial):
-    u = U.shape[0]
-    xw = x @ W + (b if b is not None else 0)
-
-    def step(t, states):
-        (h,) = states
-        return [act(xw[:, t] + h @ U)]                # h = act(x W + b + h(t-1) U)
-
-    zeros = x.new_zeros((x.shape[0], u))
-    return _run_rnn(step, x, mask, initial or [zeros], go_backwards, return_sequences, zero_output_for_mask)
-
-
-def _conv1d(x, W, b, stride, dilation, pad_before, out_steps):
-    # y[t, f] = sum_{j, c} x[t * stride + j * dilation - pad_before, c] W[j, c, f]  (zeros outside the input)
-    steps = x.shape[1]
-    y = x.new_zeros((x.shape[0], out_steps, W.shape[2]))
-    for j in range(W.shape[0]):
-        for t in range(out_steps):
-            s = t * stride + j * dilation - pad_before
-            if 0 <= s < steps:
-                y[:, t] += x[:, s] @ W[j]
-    return y + (b if b is not None else 0)
-
-
-def _pool1d(x, pool, stride, pad_before, out_steps, average):
-    steps = x.shape[1]
-    cols = []
-    for t in range(out_steps):
-        a = max(t * stride - pad_before, 0)
-        e = min(t * stride - pad_before + pool, steps)
-        w = x[:, a:e]
-        cols.append(w.mean(dim=1) if average else w.amax(dim=1))
-    return torch.stack(cols, dim=1)
 `;
 
 export function emitPytorch(plan: Plan, header: string[]): ExportFile[] {
@@ -230,20 +135,13 @@ export function emitPytorch(plan: Plan, header: string[]): ExportFile[] {
   }
   for (const w of plan.weights) if (explicitWeights.has(w)) state.push({ key: w.id, shape: w.shape, data: f32(w.data) });
 
-  const acts = new Map<ExportActivation, string>();
+  const acts = activationNames(plan);
   const actDefs: string[] = [];
-  const seen = new Map<string, string>();
-  const act = (a: ExportActivation) => {
-    const k = JSON.stringify(a);
-    let id = seen.get(k);
-    if (!id) {
-      id = `act_${seen.size}_${a.name}`;
-      seen.set(k, id);
-      actDefs.push(`def ${id}(x):\n    # ${a.name} = ${a.formula}\n    return ${a.softmax ? `_${a.softmax}(x)` : torchExpr(a.expr!)}\n\n`);
-    }
-    acts.set(a, id);
-    return id;
-  };
+  for (const [a, id] of acts) {
+    const def = `def ${id}(x):\n    # ${a.name} = ${a.formula}\n    return ${a.softmax ? `_${a.softmax}(x)` : torchExpr(a.expr!)}\n\n`;
+    if (!actDefs.includes(def)) actDefs.push(def);
+  }
+  const act = (a: ExportActivation) => acts.get(a)!;
   const W = (w: PlanWeight) => `self.${w.id}`;
   const B = (t: PlanTensor) => `(batch,) + ${shapeText(t.shape)}`;
   const body: string[] = [];
@@ -321,6 +219,7 @@ export function emitPytorch(plan: Plan, header: string[]): ExportFile[] {
   const src = `"""${header.map((h) => commentText(h, 200)).join('\n')}
 """
 ${PRELUDE}
+${pythonHelpers(TORCH_ARRAYS)}
 
 ${actDefs.join('')}
 INPUT_NAMES = json.loads(${quoted(asciiJsonList(plan.inputs.map((i) => i.name)))})

@@ -6,7 +6,7 @@
  */
 import type { Expr, ExportActivation, MathFn } from './activations';
 import type { Plan, PlanTensor, PlanWeight, Step } from './plan';
-import { stepLines } from './describe';
+import { activationNames, stepLines } from './describe';
 
 export interface Dialect {
   /** Local declarations: real (double) and int. */
@@ -156,6 +156,19 @@ ${fn('kl_mask_and', [['in', 'a'], ['int', 'ao'], ['in', 'b'], ['int', 'bo'], ['i
  * state: h at so (and c at so + u for LSTM) holds the initial state on entry and the final state on return.
  */
 
+/* The end of one step of every cell: unless step t is masked, the n new state values (at nso in sc) become the state
+ * (at so in st) and the new h the output; at a masked step the state stays and the output is the previous output
+ * (0 with zero_output_for_mask); with return_sequences the output goes to row s of y. */
+${fn('kl_step_end', [['in', 'mask'], ['int', 'mo'], ['int', 'hasMask'], ['int', 't'], ['int', 's'], ['out', 'st'], ['int', 'so'], ['out', 'sc'], ['int', 'nso'], ['int', 'n'], ['int', 'po'], ['int', 'u'], ['int', 'zeroOutputForMask'], ['int', 'returnSequences'], ['out', 'y'], ['int', 'yo']])} {
+  if (hasMask == 0 || mask[mo + t] != 0.0) {
+    for (${I} k = 0; k < n; k++) st[so + k] = sc[nso + k];
+    for (${I} j = 0; j < u; j++) sc[po + j] = sc[nso + j];
+  } else if (zeroOutputForMask != 0) {
+    for (${I} j = 0; j < u; j++) sc[po + j] = 0.0;
+  }
+  if (returnSequences != 0) for (${I} j = 0; j < u; j++) y[yo + s * u + j] = sc[po + j];
+}
+
 /* LSTM, gates i | f | c | o along the columns of W (in, 4u), U (u, 4u), b (4u):
  *   i = rec(x W_i + h U_i + b_i)   f = rec(x W_f + h U_f + b_f)   c~ = act(x W_c + h U_c + b_c)   o = rec(x W_o + h U_o + b_o)
  *   c = f * c(t-1) + i * c~        h = o * act(c)
@@ -184,17 +197,7 @@ ${fn('kl_lstm', [['in', 'x'], ['int', 'xo'], ['int', 'T'], ['int', 'F'], ['int',
       sc[nco + j] = c;
       sc[nho + j] = og * ${d.call('act', 'c')};
     }
-    ${I} real = hasMask == 0 || mask[mo + t] != 0.0 ? 1 : 0;
-    for (${I} j = 0; j < u; j++) {
-      if (real != 0) {
-        st[ho + j] = sc[nho + j];
-        st[co + j] = sc[nco + j];
-        sc[po + j] = sc[nho + j];
-      } else if (zeroOutputForMask != 0) {
-        sc[po + j] = 0.0;
-      }
-      if (returnSequences != 0) y[yo + s * u + j] = sc[po + j];
-    }
+    kl_step_end(mask, mo, hasMask, t, s, st, so, sc, nho, 2 * u, po, u, zeroOutputForMask, returnSequences, y, yo);
   }
   if (returnSequences == 0) for (${I} j = 0; j < u; j++) y[yo + j] = sc[po + j];
 }
@@ -238,16 +241,7 @@ ${fn('kl_gru', [['in', 'x'], ['int', 'xo'], ['int', 'T'], ['int', 'F'], ['int', 
       ${R} hh = ${d.call('act', 'sc[nh + j]')};
       sc[nh + j] = zg * st[so + j] + (1.0 - zg) * hh;
     }
-    ${I} real = hasMask == 0 || mask[mo + t] != 0.0 ? 1 : 0;
-    for (${I} j = 0; j < u; j++) {
-      if (real != 0) {
-        st[so + j] = sc[nh + j];
-        sc[po + j] = sc[nh + j];
-      } else if (zeroOutputForMask != 0) {
-        sc[po + j] = 0.0;
-      }
-      if (returnSequences != 0) y[yo + s * u + j] = sc[po + j];
-    }
+    kl_step_end(mask, mo, hasMask, t, s, st, so, sc, nh, u, po, u, zeroOutputForMask, returnSequences, y, yo);
   }
   if (returnSequences == 0) for (${I} j = 0; j < u; j++) y[yo + j] = sc[po + j];
 }
@@ -263,16 +257,7 @@ ${fn('kl_simple_rnn', [['in', 'x'], ['int', 'xo'], ['int', 'T'], ['int', 'F'], [
     kl_matvec(sc, nh, x, xo + t * F, F, W, 0, u, u);
     kl_matvec(sc, nh, st, so, u, U, 0, u, u);
     for (${I} j = 0; j < u; j++) sc[nh + j] = ${d.call('act', 'sc[nh + j]')};
-    ${I} real = hasMask == 0 || mask[mo + t] != 0.0 ? 1 : 0;
-    for (${I} j = 0; j < u; j++) {
-      if (real != 0) {
-        st[so + j] = sc[nh + j];
-        sc[po + j] = sc[nh + j];
-      } else if (zeroOutputForMask != 0) {
-        sc[po + j] = 0.0;
-      }
-      if (returnSequences != 0) y[yo + s * u + j] = sc[po + j];
-    }
+    kl_step_end(mask, mo, hasMask, t, s, st, so, sc, nh, u, po, u, zeroOutputForMask, returnSequences, y, yo);
   }
   if (returnSequences == 0) for (${I} j = 0; j < u; j++) y[yo + j] = sc[po + j];
 }
@@ -387,27 +372,6 @@ export function layout(plan: Plan): Layout {
   let scratchSize = 1;
   for (const s of plan.steps) if (s.op === 'rnn') scratchSize = Math.max(scratchSize, (s.cell === 'lstm' ? 7 : s.cell === 'gru' ? 9 : 2) * s.units);
   return { offset, scratch: at, scratchSize, total: at + scratchSize };
-}
-
-/** Names for the activations the plan uses: one generated function each. */
-export function activationNames(plan: Plan): Map<ExportActivation, string> {
-  const names = new Map<ExportActivation, string>();
-  const seen = new Map<string, string>();
-  const visit = (a: ExportActivation | null) => {
-    if (!a || names.has(a)) return;
-    const key = JSON.stringify(a);
-    const id = seen.get(key) ?? `act_${seen.size}_${a.name}`;
-    seen.set(key, id);
-    names.set(a, id);
-  };
-  for (const s of plan.steps) {
-    if (s.op === 'dense' || s.op === 'activation' || s.op === 'conv1d') visit(s.act);
-    if (s.op === 'rnn') {
-      visit(s.act);
-      visit(s.recAct);
-    }
-  }
-  return names;
 }
 
 /** The generated activation functions. Softmax ones are the identity here (the softmax helper runs after). */

@@ -110,10 +110,11 @@ export function runScript(language: Language): string {
   const head = `#!/bin/sh
 # ./run INPUT.json     prints {"outputs": [...], "outputNames": [...]} like keras-lens predict --json
 # ./run --self-test    runs golden.json's input and compares with its outputs; exit 0 (ok) or 1
+#                      (numpy: add --float32 to run in float32)
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
 if [ "$#" -lt 1 ]; then echo "usage: ./run INPUT.json | ./run --self-test" >&2; exit 2; fi
-if [ "$1" = "--self-test" ]; then set -- --self-test "$here/golden.json"; fi
+if [ "$1" = "--self-test" ]; then shift; set -- --self-test "$here/golden.json" "$@"; fi
 `;
   switch (language) {
     case 'numpy':

@@ -1,0 +1,119 @@
+/**
+ * The Python helpers numpy and PyTorch predictors share (the time loop of Keras's rnn(), the three cells with their
+ * formulas, Conv1D and 1D pooling), written once for both array libraries.
+ */
+export interface PythonArrays {
+  /** Module name: np or torch. */
+  lib: string;
+  /** Keyword for the axis argument: axis or dim. */
+  axis: string;
+  max: string;
+  zerosLike: string;
+  /** Zeros of a shape (a Python tuple expression) with x's dtype. */
+  zeros(shape: string): string;
+}
+
+export const NUMPY_ARRAYS: PythonArrays = { lib: 'np', axis: 'axis', max: 'max', zerosLike: 'np.zeros_like', zeros: (s) => `np.zeros(${s}, dtype=x.dtype)` };
+export const TORCH_ARRAYS: PythonArrays = { lib: 'torch', axis: 'dim', max: 'amax', zerosLike: 'torch.zeros_like', zeros: (s) => `x.new_zeros(${s})` };
+
+export function pythonHelpers(L: PythonArrays): string {
+  return `def _run_rnn(step, x, mask, states, go_backwards, return_sequences, zero_output_for_mask):
+    """Keras's rnn(): steps in order (reversed with go_backwards); at a masked step the states are kept and the
+    output is the previous output (or 0 with zero_output_for_mask). The sequence is in processing order."""
+    batch, steps = x.shape[0], x.shape[1]
+    output = ${L.zerosLike}(states[0])
+    outputs = []
+    for s in range(steps):
+        t = steps - 1 - s if go_backwards else s
+        new_states = step(t, states)
+        new_output = new_states[0]
+        if mask is not None:
+            real = mask[:, t][:, None]
+            new_states = [${L.lib}.where(real, n, o) for n, o in zip(new_states, states)]
+            new_output = ${L.lib}.where(real, new_output, ${L.zerosLike}(output) if zero_output_for_mask else output)
+        states = new_states
+        output = new_output
+        outputs.append(output)
+    y = ${L.lib}.stack(outputs, ${L.axis}=1) if return_sequences else output
+    return y, states
+
+
+def _lstm(x, mask, W, U, b, act, rec, go_backwards, return_sequences, zero_output_for_mask, initial):
+    u = U.shape[0]
+    xw = x @ W + (b if b is not None else 0)          # x(t) W + b for every step at once, columns i | f | c | o
+
+    def step(t, states):
+        h, c = states
+        z = xw[:, t] + h @ U
+        i = rec(z[:, 0 * u:1 * u])                    # i = rec(x W_i + h U_i + b_i)   input gate
+        f = rec(z[:, 1 * u:2 * u])                    # f = rec(x W_f + h U_f + b_f)   forget gate
+        cc = act(z[:, 2 * u:3 * u])                   # c~ = act(x W_c + h U_c + b_c)  cell candidate
+        o = rec(z[:, 3 * u:4 * u])                    # o = rec(x W_o + h U_o + b_o)   output gate
+        c = f * c + i * cc                            # c = f * c(t-1) + i * c~
+        return [o * act(c), c]                        # h = o * act(c)
+
+    zeros = ${L.zeros('(x.shape[0], u)')}
+    return _run_rnn(step, x, mask, initial or [zeros, zeros], go_backwards, return_sequences, zero_output_for_mask)
+
+
+def _gru(x, mask, W, U, b, reset_after, act, rec, go_backwards, return_sequences, zero_output_for_mask, initial):
+    u = U.shape[0]
+    b_in = b[0] if (b is not None and reset_after) else (b if b is not None else 0)
+    b_rec = b[1] if (b is not None and reset_after) else 0
+    xw = x @ W + b_in                                 # columns z | r | h
+
+    def step(t, states):
+        (h,) = states
+        xz, xr, xh = xw[:, t, 0:u], xw[:, t, u:2 * u], xw[:, t, 2 * u:3 * u]
+        if reset_after:
+            hu = h @ U + b_rec
+            z = rec(xz + hu[:, 0:u])                  # z = rec(x W_z + b_z + h U_z + b'_z)   update gate
+            r = rec(xr + hu[:, u:2 * u])              # r = rec(x W_r + b_r + h U_r + b'_r)   reset gate
+            hh = act(xh + r * hu[:, 2 * u:3 * u])     # h~ = act(x W_h + b_h + r * (h U_h + b'_h))
+        else:
+            z = rec(xz + h @ U[:, 0:u])               # z = rec(x W_z + b_z + h U_z)
+            r = rec(xr + h @ U[:, u:2 * u])           # r = rec(x W_r + b_r + h U_r)
+            hh = act(xh + (r * h) @ U[:, 2 * u:3 * u])  # h~ = act(x W_h + b_h + (r * h) U_h)
+        return [z * h + (1 - z) * hh]                 # h = z * h(t-1) + (1 - z) * h~
+
+    zeros = ${L.zeros('(x.shape[0], u)')}
+    return _run_rnn(step, x, mask, initial or [zeros], go_backwards, return_sequences, zero_output_for_mask)
+
+
+def _simple_rnn(x, mask, W, U, b, act, go_backwards, return_sequences, zero_output_for_mask, initial):
+    u = U.shape[0]
+    xw = x @ W + (b if b is not None else 0)
+
+    def step(t, states):
+        (h,) = states
+        return [act(xw[:, t] + h @ U)]                # h = act(x W + b + h(t-1) U)
+
+    zeros = ${L.zeros('(x.shape[0], u)')}
+    return _run_rnn(step, x, mask, initial or [zeros], go_backwards, return_sequences, zero_output_for_mask)
+
+
+def _conv1d(x, W, b, stride, dilation, pad_before, out_steps):
+    # y[t, f] = sum_{j, c} x[t * stride + j * dilation - pad_before, c] W[j, c, f]  (zeros outside the input)
+    batch, steps, cin = x.shape
+    k = W.shape[0]
+    y = ${L.zeros('(batch, out_steps, W.shape[2])')}
+    for j in range(k):
+        for t in range(out_steps):
+            s = t * stride + j * dilation - pad_before
+            if 0 <= s < steps:
+                y[:, t] += x[:, s] @ W[j]
+    return y + (b if b is not None else 0)
+
+
+def _pool1d(x, pool, stride, pad_before, out_steps, average):
+    # windows of pool steps every stride steps; padded cells are ignored (average divides by the real cells)
+    steps = x.shape[1]
+    cols = []
+    for t in range(out_steps):
+        a = max(t * stride - pad_before, 0)
+        e = min(t * stride - pad_before + pool, steps)
+        w = x[:, a:e]
+        cols.append(w.mean(${L.axis}=1) if average else w.${L.max}(${L.axis}=1))
+    return ${L.lib}.stack(cols, ${L.axis}=1)
+`;
+}
