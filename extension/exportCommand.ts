@@ -18,29 +18,33 @@ export const LANGUAGE_ITEMS: { label: string; language: Language; description: s
   { label: 'PyTorch', language: 'pytorch', description: 'nn.Module with nn.LSTM/GRU/RNN where the semantics allow, state_dict.pt' },
 ];
 
-/** vscode.workspace.fs as the FolderFs exportWrite.ts writes through (paths are file-system paths). */
-function workspaceFolderFs(): FolderFs {
+/**
+ * vscode.workspace.fs as the FolderFs exportWrite.ts writes through. Paths are the URI paths of `base`'s file
+ * system (the disk on the desktop, the workspace's file system in the browser: vscode.dev, github.dev).
+ */
+function workspaceFolderFs(base: vscode.Uri): FolderFs {
   const fs = vscode.workspace.fs;
+  const at = (path: string) => base.with({ path });
   return {
     async list(path) {
       try {
-        const st = await fs.stat(vscode.Uri.file(path));
+        const st = await fs.stat(at(path));
         if (!(st.type & vscode.FileType.Directory)) throw new ExportFolderError(`${path} exists and is not a folder`);
-        return (await fs.readDirectory(vscode.Uri.file(path))).map(([n]) => n);
+        return (await fs.readDirectory(at(path))).map(([n]) => n);
       } catch (e) {
         if (e instanceof ExportFolderError) throw e;
         return null;
       }
     },
-    mkdir: async (path) => fs.createDirectory(vscode.Uri.file(path)),
-    write: async (path, content) => fs.writeFile(vscode.Uri.file(path), content),
-    rename: async (from, to) => fs.rename(vscode.Uri.file(from), vscode.Uri.file(to), { overwrite: false }),
-    remove: async (path) => fs.delete(vscode.Uri.file(path), { recursive: true, useTrash: false }),
+    mkdir: async (path) => fs.createDirectory(at(path)),
+    write: async (path, content) => fs.writeFile(at(path), content),
+    rename: async (from, to) => fs.rename(at(from), at(to), { overwrite: false }),
+    remove: async (path) => fs.delete(at(path), { recursive: true, useTrash: false }),
     async makeExecutable(path) {
       // vscode.workspace.fs cannot set modes: on the desktop (a Node extension host) use Node's fs for this one bit
       try {
         const req: ((m: string) => unknown) | null = typeof process === 'object' && process.versions?.node && typeof require === 'function' ? require : null;
-        if (req) (req('fs') as typeof import('fs')).chmodSync(path, 0o755);
+        if (req && base.scheme === 'file') (req('fs') as typeof import('fs')).chmodSync(at(path).fsPath, 0o755);
       } catch {
         /* no Node here: `sh run` still works */
       }
@@ -82,19 +86,16 @@ export class ExportCommand {
       saveLabel: 'Export here',
     });
     if (!folder) return null;
-    if (folder.scheme !== 'file' || this.web) {
-      void vscode.window.showErrorMessage('Keras Lens: Export Predictor writes to folders on this computer’s disk.');
-      return null;
-    }
-    const fs = workspaceFolderFs();
-    const existing = await fs.list(folder.fsPath).catch((e: Error) => {
+    const fs = workspaceFolderFs(folder);
+    const shownFolder = folder.scheme === 'file' ? folder.fsPath : folder.toString(true);
+    const existing = await fs.list(folder.path).catch((e: Error) => {
       void vscode.window.showErrorMessage(`Keras Lens: ${e.message}`);
       return undefined;
     });
     if (existing === undefined) return null;
     let force = false;
     if (existing && existing.length > 0) {
-      const replace = await vscode.window.showWarningMessage(`${folder.fsPath} is not empty. Replace its contents with the predictor?`, { modal: true }, 'Replace');
+      const replace = await vscode.window.showWarningMessage(`${shownFolder} is not empty. Replace its contents with the predictor?`, { modal: true }, 'Replace');
       if (replace !== 'Replace') return null;
       force = true;
     }
@@ -115,7 +116,7 @@ export class ExportCommand {
             );
             if (token.isCancellationRequested) return;
             progress.report({ message: `writing ${result.files.length} files…` });
-            await writeExportFolder(fs, folder.fsPath, result.files, { force, protect: [model.uri.fsPath, ...(model.configPath ? [uriOfKey(model.configPath).fsPath] : [])] });
+            await writeExportFolder(fs, folder.path, result.files, { force, protect: [model.uri.path, ...(model.configPath ? [uriOfKey(model.configPath).path] : [])] });
           } finally {
             sub.dispose();
             worker.dispose();

@@ -5,7 +5,8 @@
  * Files go in as bytes (no disk in the browser). Source of truth: the desktop path on the same files, in Node: an
  * in-process ModelSession reading the file on disk (checked against h5wasm in modelSession.test.ts) and
  * runPredictJob (the engine, checked against Keras in test/conformance). The test-only hang fault (worker/faults.ts,
- * given in the WorkerInit) proves the time limit ends the Web Worker and the next call gets a new one.
+ * given in the WorkerInit) proves the time limit ends the Web Worker and the next call gets a new one. Export
+ * Predictor's core (src/export, op 'export') writes the same files in the Web Worker as runExportJob in Node.
  * Needs `npm run build` and /usr/bin/chromium (bash scripts/e2e/setup.sh).
  */
 import { after, before, test } from 'node:test';
@@ -19,6 +20,7 @@ import type { Browser, Page } from 'playwright-core';
 import { writeExamples } from '../../scripts/examples';
 import { ModelSession } from '../../extension/modelSession';
 import { runPredictJob } from '../../extension/predictJob';
+import { runExportJob } from '../../extension/exportJob';
 
 const ROOT = join(__dirname, '../..');
 const WORKER = join(ROOT, 'dist/web/worker.js');
@@ -77,15 +79,15 @@ after(async () => {
  * runtime has it (Node 20 has not), so the last bits of float64 sums may differ. 1e-9 is far inside the product's
  * 1e-5 contract with Keras and far outside any real difference.
  */
-function assertClose(actual: unknown, expected: unknown, where: string): void {
+function assertClose(actual: unknown, expected: unknown, where: string, tol = 1e-9): void {
   if (typeof expected === 'number' && typeof actual === 'number') {
-    assert.ok(Math.abs(actual - expected) <= 1e-9 * Math.max(1, Math.abs(expected)), `${where}: ${actual} vs ${expected}`);
+    assert.ok(Math.abs(actual - expected) <= tol * Math.max(1, Math.abs(expected)), `${where}: ${actual} vs ${expected}`);
   } else if (expected && typeof expected === 'object') {
     assert.equal(typeof actual, 'object', where);
     const a = actual as Record<string, unknown>;
     const e = expected as Record<string, unknown>;
     assert.deepEqual(Object.keys(a).sort(), Object.keys(e).sort(), `${where}: keys`);
-    for (const k of Object.keys(e)) assertClose(a[k], e[k], `${where}.${k}`);
+    for (const k of Object.keys(e)) assertClose(a[k], e[k], `${where}.${k}`, tol);
   } else assert.equal(actual, expected, where);
 }
 
@@ -176,4 +178,38 @@ test('watchdog: a hang in the Web Worker is ended at the time limit with one lin
   assert.ok(r.waited >= 1000 && r.waited < 10_000, `ended at the limit (${r.waited} ms)`);
   assert.deepEqual(r.after, { models: 0 }, 'a new worker answers');
   assert.equal(r.generation, 2, 'the hung worker was replaced');
+});
+
+test('Export Predictor in a Web Worker writes the files the desktop writes, in every language', { skip, timeout: 180_000 }, async () => {
+  const name = 'toy_lstm.h5';
+  for (const language of ['js', 'numpy', 'c', 'java', 'pytorch'] as const) {
+    const here = await runExportJob({ modelPath: join(dir, name), language });
+    const there = await page.evaluate(
+      async ({ name, bytes, language }) => {
+        const kl = (globalThis as any).kl;
+        const url = () => fetch('/worker.js').then((r) => r.blob()).then((b) => URL.createObjectURL(b));
+        const client = new kl.WorkerClient(kl.webWorkerSpawner(url, { memoryLimitMB: 512, faults: '' }));
+        try {
+          const job = { modelPath: name, language, model: { name, bytes: new Uint8Array(bytes) } };
+          const r = await client.call({ op: 'export', job }, { file: name, what: 'exporting', timeoutMs: 60_000 });
+          return r.files.map((f: { path: string; content: string | Uint8Array; executable?: boolean }) => ({
+            path: f.path,
+            executable: !!f.executable,
+            content: typeof f.content === 'string' ? f.content : Array.from(f.content),
+          }));
+        } finally {
+          client.dispose();
+        }
+      },
+      { name, bytes: bytesOf(name), language },
+    );
+    const expected = here.files.map((f) => ({ path: f.path, executable: !!f.executable, content: typeof f.content === 'string' ? f.content : Array.from(f.content) }));
+    assert.deepEqual(there.map((f) => f.path), expected.map((f) => f.path), `${language}: the same files`);
+    for (const [k, f] of expected.entries()) {
+      // golden.json holds the engine's outputs for the golden input, computed with the float32 kernels where the
+      // model allows (FMA in Chromium, none in Node 20): equal to float32 rounding, 1e-6 (the contract is 1e-5).
+      if (f.path.endsWith('golden.json')) assertClose(JSON.parse(there[k].content as string), JSON.parse(f.content as string), `${language}: ${f.path}`, 1e-6);
+      else assert.deepEqual(there[k], f, `${language}: ${f.path}`);
+    }
+  }
 });
