@@ -4,7 +4,7 @@
  * hard_sigmoid = clip(x/6 + 0.5, 0, 1), earlier clip(0.2x + 0.5, 0, 1)) are the ones src/model/activations.ts
  * computes; test/export checks every expression against that engine function on a grid of points.
  */
-import { activationFromConfig, activationLayerFunction, erf, isKeras3 } from '../model/activations';
+import { SELU_ALPHA, SELU_SCALE, activationFromConfig, activationLayerFunction, erf, isKeras3, num, numOrNull } from '../model/activations';
 import { KerasLensError } from '../model/types';
 
 export type Expr =
@@ -41,15 +41,6 @@ const max = (a: Expr, b: Expr): Expr => ({ k: 'max', a, b });
 const where = (l: Expr, op: '>' | '>=' | '<' | '<=', r: Expr, a: Expr, b: Expr): Expr => ({ k: 'where', l, op, r, a, b });
 const clip = (e: Expr, lo: number, hi: number) => min(n(hi), max(n(lo), e));
 
-const SELU_ALPHA = 1.6732632423543772848170429916717;
-const SELU_SCALE = 1.0507009873554804934193349852946;
-
-function num(v: unknown, fallback: number): number {
-  return typeof v === 'number' && Number.isFinite(v) ? v : fallback;
-}
-function numOrNull(v: unknown): number | null {
-  return typeof v === 'number' && Number.isFinite(v) ? v : null;
-}
 
 function hardSigmoidExpr(kerasVersion: string | null): { expr: Expr; formula: string } {
   return isKeras3(kerasVersion)

@@ -74,13 +74,14 @@ export function erf(x: number): number {
   return Math.sign(x) * (1 - erfc);
 }
 
-const SELU_ALPHA = 1.6732632423543772848170429916717;
-const SELU_SCALE = 1.0507009873554804934193349852946;
+export const SELU_ALPHA = 1.6732632423543772848170429916717;
+export const SELU_SCALE = 1.0507009873554804934193349852946;
 
-function num(v: unknown, fallback: number): number {
+/** A finite number setting, or the fallback. */
+export function num(v: unknown, fallback: number): number {
   return typeof v === 'number' && Number.isFinite(v) ? v : fallback;
 }
-function numOrNull(v: unknown): number | null {
+export function numOrNull(v: unknown): number | null {
   return typeof v === 'number' && Number.isFinite(v) ? v : null;
 }
 
