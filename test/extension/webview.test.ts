@@ -232,3 +232,33 @@ test('Keras 1: stored arrays in file order, and a fused i|f|c|o view whose cells
     await h.close();
   }
 });
+
+test('a weight read that takes longer than a second shows the percentage the host reports', { skip, timeout: 60_000 }, async () => {
+  // Source of truth: the weightProgress event of extension/protocol.ts, sent by the host while the worker reads.
+  let release: () => void = () => {};
+  const h = await openHarness({
+    view: 'model',
+    modelPath: LSTM_K2,
+    answer: async (req) => {
+      if (req.type === 'getWeight') await new Promise<void>((r) => (release = r));
+      return undefined;
+    },
+  });
+  const p = h.page;
+  try {
+    await p.waitForSelector('#summary [data-testid=format]');
+    await p.click('[data-testid=layer][data-layer=lstm_1]');
+    const weight = p.locator('[data-testid=weight][data-weight="lstm_1/kernel:0"]');
+    await weight.locator('.weight-toggle').click();
+    await weight.locator('[data-testid=weight-progress]').waitFor();
+    h.event({ type: 'weightProgress', layer: 'lstm_1', weight: 'lstm_1/kernel:0', percent: 42 });
+    await p.waitForFunction(() => /Reading lstm_1\/kernel:0… 42%/.test(document.querySelector('[data-testid=weight-progress]')?.textContent ?? ''), null, { timeout: 10_000 });
+    release();
+    await weight.locator('td[data-row="0"][data-col="0"]').waitFor();
+    assert.equal(await weight.locator('[data-testid=weight-progress]').count(), 0, 'the percentage goes when the weight is shown');
+    assert.deepEqual(h.problems, []);
+  } finally {
+    release();
+    await h.close();
+  }
+});

@@ -22,6 +22,8 @@ export interface Harness {
   page: Page;
   /** CSP violations and page errors seen so far. */
   problems: string[];
+  /** Push a host event to the webview (as the extension host does, e.g. weightProgress). */
+  event(e: HostEvent): void;
   close(): Promise<void>;
 }
 
@@ -98,6 +100,7 @@ export async function openHarness(o: HarnessOptions): Promise<Harness> {
     browser,
     page,
     problems,
+    event: (e) => channel.event(e),
     close: async () => {
       await browser.close();
       if (session) (await session.catch(() => null))?.close();
