@@ -4,11 +4,9 @@
  * then masks, softmax over value steps and the weighted sum of values as in dense-attention.ts.
  * Weights (get_weights order): scale (dim,) if use_scale (the default).
  */
-import type { ForwardArgs, ForwardResult, KindContext, LayerConfig, LayerKind, WeightRef, WeightRole } from '../types';
+import type { KindContext, LayerConfig, WeightRole } from '../types';
 import { KerasLensError } from '../types';
-import { asFloat64 } from '../../kernels/reference';
-import { bindByMatch, storedRolesByMatch } from './bind-by-name';
-import { applyScores, attentionInputs, denseAttentionOutputShapes } from './dense-attention';
+import { denseAttentionKind } from './dense-attention';
 import { firstInputShape } from './recurrent';
 
 function additiveWeightRoles(layer: LayerConfig, ctx: KindContext): WeightRole[] {
@@ -25,36 +23,17 @@ function additiveWeightRoles(layer: LayerConfig, ctx: KindContext): WeightRole[]
   ];
 }
 
-export const additiveAttentionKind: LayerKind = {
-  classNames: ['AdditiveAttention'],
-  weightRoles: additiveWeightRoles,
-  storedRoles(layer: LayerConfig, refs: WeightRef[], ctx: KindContext) {
-    return storedRolesByMatch(layer, refs, additiveWeightRoles(layer, ctx));
-  },
-  bindWeights(layer, stored, ctx) {
-    return bindByMatch(layer, stored, additiveWeightRoles(layer, { ...ctx, inputShapes: [] }));
-  },
-  outputShapes: denseAttentionOutputShapes,
-  forward(args: ForwardArgs): ForwardResult {
-    const a = attentionInputs(args);
-    const q = asFloat64(a.query.data);
-    const k = asFloat64(a.key.data);
-    const { batch, tq, tv, dim } = a;
-    const scaleW = args.layer.config.use_scale === false ? null : args.weights.get('scale');
-    if (scaleW === undefined) throw new KerasLensError(null, `layer '${args.layer.name}' (AdditiveAttention) has use_scale but no 'scale' weight`);
-    if (scaleW && scaleW.data.length !== dim) {
-      throw new KerasLensError(null, `layer '${args.layer.name}' (AdditiveAttention): scale has ${scaleW.data.length} values for ${dim} query features`);
-    }
-    const scores = new Float64Array(batch * tq * tv);
-    for (let b = 0; b < batch; b++)
-      for (let i = 0; i < tq; i++)
-        for (let j = 0; j < tv; j++) {
-          const qi = (b * tq + i) * dim;
-          const kj = (b * tv + j) * dim;
-          let s = 0;
-          for (let c = 0; c < dim; c++) s += (scaleW ? scaleW.data[c] : 1) * Math.tanh(q[qi + c] + k[kj + c]);
-          scores[(b * tq + i) * tv + j] = s;
-        }
-    return applyScores(args, a, scores);
-  },
-};
+export const additiveAttentionKind = denseAttentionKind(['AdditiveAttention'], additiveWeightRoles, (args, a) => {
+  const { layer, weights } = args;
+  const dim = a.dim;
+  const scaleW = layer.config.use_scale === false ? null : weights.get('scale');
+  if (scaleW === undefined) throw new KerasLensError(null, `layer '${layer.name}' (AdditiveAttention) has use_scale but no 'scale' weight`);
+  if (scaleW && scaleW.data.length !== dim) {
+    throw new KerasLensError(null, `layer '${layer.name}' (AdditiveAttention): scale has ${scaleW.data.length} values for ${dim} query features`);
+  }
+  return (q, qi, k, kj) => {
+    let s = 0;
+    for (let c = 0; c < dim; c++) s += (scaleW ? scaleW.data[c] : 1) * Math.tanh(q[qi + c] + k[kj + c]);
+    return s;
+  };
+});

@@ -6,11 +6,9 @@
  * then masks, softmax over value steps and the weighted sum of values as in dense-attention.ts.
  * Weights (get_weights order): scale () if use_scale, concat_score_weight () if score_mode is 'concat'.
  */
-import type { ForwardArgs, ForwardResult, KindContext, LayerConfig, LayerKind, WeightRef, WeightRole } from '../types';
+import type { KindContext, LayerConfig, WeightRole } from '../types';
 import { KerasLensError } from '../types';
-import { asFloat64 } from '../../kernels/reference';
-import { bindByMatch, storedRolesByMatch } from './bind-by-name';
-import { applyScores, attentionInputs, denseAttentionOutputShapes } from './dense-attention';
+import { denseAttentionKind } from './dense-attention';
 
 function scoreMode(layer: LayerConfig): 'dot' | 'concat' {
   const m = layer.config.score_mode ?? 'dot';
@@ -33,42 +31,23 @@ function attentionWeightRoles(layer: LayerConfig, _ctx: KindContext): WeightRole
   return roles;
 }
 
-export const attentionKind: LayerKind = {
-  classNames: ['Attention'],
-  weightRoles: attentionWeightRoles,
-  storedRoles(layer: LayerConfig, refs: WeightRef[], ctx: KindContext) {
-    return storedRolesByMatch(layer, refs, attentionWeightRoles(layer, ctx));
-  },
-  bindWeights(layer, stored, ctx) {
-    return bindByMatch(layer, stored, attentionWeightRoles(layer, ctx));
-  },
-  outputShapes: denseAttentionOutputShapes,
-  forward(args: ForwardArgs): ForwardResult {
-    const a = attentionInputs(args);
-    const q = asFloat64(a.query.data);
-    const k = asFloat64(a.key.data);
-    const scale = args.layer.config.use_scale === true ? args.weights.get('scale')?.data[0] : undefined;
-    if (args.layer.config.use_scale === true && scale === undefined) throw new KerasLensError(null, `layer '${args.layer.name}' (Attention) has use_scale but no 'scale' weight`);
-    const concat = scoreMode(args.layer) === 'concat';
-    const csw = concat ? args.weights.get('concat_score_weight')?.data[0] : 1;
-    if (csw === undefined) throw new KerasLensError(null, `layer '${args.layer.name}' (Attention) has score_mode 'concat' but no 'concat_score_weight' weight`);
-    const { batch, tq, tv, dim } = a;
-    const scores = new Float64Array(batch * tq * tv);
-    for (let b = 0; b < batch; b++)
-      for (let i = 0; i < tq; i++)
-        for (let j = 0; j < tv; j++) {
-          const qi = (b * tq + i) * dim;
-          const kj = (b * tv + j) * dim;
-          let s = 0;
-          if (concat) {
-            for (let c = 0; c < dim; c++) s += Math.tanh(scale === undefined ? q[qi + c] + k[kj + c] : scale * (q[qi + c] + k[kj + c]));
-            s *= csw;
-          } else {
-            for (let c = 0; c < dim; c++) s += q[qi + c] * k[kj + c];
-            if (scale !== undefined) s *= scale;
-          }
-          scores[(b * tq + i) * tv + j] = s;
-        }
-    return applyScores(args, a, scores);
-  },
-};
+export const attentionKind = denseAttentionKind(['Attention'], attentionWeightRoles, (args, a) => {
+  const { layer, weights } = args;
+  const dim = a.dim;
+  const scale = layer.config.use_scale === true ? weights.get('scale')?.data[0] : undefined;
+  if (layer.config.use_scale === true && scale === undefined) throw new KerasLensError(null, `layer '${layer.name}' (Attention) has use_scale but no 'scale' weight`);
+  if (scoreMode(layer) === 'dot') {
+    return (q, qi, k, kj) => {
+      let s = 0;
+      for (let c = 0; c < dim; c++) s += q[qi + c] * k[kj + c];
+      return scale === undefined ? s : s * scale;
+    };
+  }
+  const csw = weights.get('concat_score_weight')?.data[0];
+  if (csw === undefined) throw new KerasLensError(null, `layer '${layer.name}' (Attention) has score_mode 'concat' but no 'concat_score_weight' weight`);
+  return (q, qi, k, kj) => {
+    let s = 0;
+    for (let c = 0; c < dim; c++) s += Math.tanh(scale === undefined ? q[qi + c] + k[kj + c] : scale * (q[qi + c] + k[kj + c]));
+    return csw * s;
+  };
+});

@@ -12,9 +12,10 @@
  * (compute_mask returns mask[0]), on the first output only. Dropout acts only in training: ignored here.
  * use_causal_mask is a call argument in Keras 3 and tf.keras ≥ 2.10; older tf.keras had `causal` in the config.
  */
-import type { ForwardArgs, ForwardResult, KindContext, LayerConfig, Mask, Tensor } from '../types';
+import type { ForwardArgs, ForwardResult, KindContext, LayerConfig, LayerKind, Mask, Tensor, WeightRef, WeightRole } from '../types';
 import { KerasLensError } from '../types';
 import { asFloat64 } from '../../kernels/reference';
+import { bindByMatch, storedRolesByMatch } from './bind-by-name';
 
 /** A non-tensor keyword argument of one call (Keras 3 node kwargs / tf.keras inbound kwargs), or undefined. */
 export function callOption(layer: LayerConfig, node: number | undefined, name: string): unknown {
@@ -117,4 +118,41 @@ export function applyScores(args: ForwardArgs, a: AttentionInputs, scores: Float
   const outputs: Tensor[] = [{ shape: [batch, tq, valueDim], data: out }];
   if (returnsScores(layer, node)) outputs.push({ shape: [batch, tq, tv], data: weights });
   return { outputs, masks: outputs.map((_, i) => (i === 0 ? qMask : null)) };
+}
+
+/** One score s[b, i, j] from query row q[qi .. qi + dim) and key row k[kj .. kj + dim). */
+export type Score = (q: Float64Array, qi: number, k: Float64Array, kj: number) => number;
+
+/**
+ * A dense-attention kind from its weight roles and its score (made once per call from the bound weights); inputs,
+ * masks, softmax, weighted sum and output shapes are the shared ones above.
+ */
+export function denseAttentionKind(
+  classNames: string[],
+  roles: (layer: LayerConfig, ctx: KindContext) => WeightRole[],
+  scoreOf: (args: ForwardArgs, a: AttentionInputs) => Score,
+): LayerKind {
+  return {
+    classNames,
+    weightRoles: roles,
+    storedRoles(layer: LayerConfig, refs: WeightRef[], ctx: KindContext) {
+      return storedRolesByMatch(layer, refs, roles(layer, ctx));
+    },
+    bindWeights(layer, stored, ctx) {
+      return bindByMatch(layer, stored, roles(layer, ctx));
+    },
+    outputShapes: denseAttentionOutputShapes,
+    forward(args: ForwardArgs): ForwardResult {
+      const a = attentionInputs(args);
+      const q = asFloat64(a.query.data);
+      const k = asFloat64(a.key.data);
+      const score = scoreOf(args, a);
+      const { batch, tq, tv, dim } = a;
+      const scores = new Float64Array(batch * tq * tv);
+      for (let b = 0; b < batch; b++)
+        for (let i = 0; i < tq; i++)
+          for (let j = 0; j < tv; j++) scores[(b * tq + i) * tv + j] = score(q, (b * tq + i) * dim, k, (b * tv + j) * dim);
+      return applyScores(args, a, scores);
+    },
+  };
 }
