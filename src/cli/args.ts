@@ -10,7 +10,7 @@ import { oneLineText, terminalSafe } from '../model/text';
 /** The first positional argument (the model file): named in messages for errors that do not name a file. */
 export function modelArgument(args: string[]): string | null {
   for (let i = 0; i < args.length; i++) {
-    if (args[i] === '--config') i++;
+    if (args[i] === '--config' || args[i] === '--lang' || args[i] === '--out') i++;
     else if (!args[i].startsWith('-')) return args[i];
   }
   return null;
@@ -33,6 +33,7 @@ export function positionalPaths(args: string[]): string[] {
       if (args[i + 1]) out.push(args[i + 1]);
       i++;
     } else if (args[i].startsWith('--config=')) out.push(args[i].slice('--config='.length));
+    else if (args[i] === '--lang' || args[i] === '--out') i++; // export's language and output folder are not read
     else if (!args[i].startsWith('-')) out.push(args[i]);
   }
   return out;

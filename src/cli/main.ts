@@ -40,7 +40,7 @@ function workerFile(): string {
 /** Seconds allowed for opening the model file and reading its structure (metadata, config, weight list). */
 const STRUCTURE_SECONDS = 30;
 /** Seconds allowed for a whole command: inspect, predict. */
-const COMMAND_SECONDS: Record<string, number> = { inspect: STRUCTURE_SECONDS, predict: 600 };
+const COMMAND_SECONDS: Record<string, number> = { inspect: STRUCTURE_SECONDS, predict: 600, export: 600 };
 
 /** Why `path` is not something we can read as a model/architecture file (a pipe, a device, a socket), or null. */
 function notAFile(path: string): string | null {
@@ -78,7 +78,7 @@ export function run(argv: string[]): void {
   process.on('uncaughtException', fail);
   process.on('unhandledRejection', fail);
   const [command, ...rest] = argv;
-  if (command === 'inspect' || command === 'predict') {
+  if (command === 'inspect' || command === 'predict' || command === 'export') {
     // The model and the architecture are read at random offsets: they must be files, not pipes or devices.
     for (const p of [modelArgument(rest), configArgument(rest)]) {
       const problem = p ? notAFile(p) : null;
@@ -89,7 +89,7 @@ export function run(argv: string[]): void {
       }
     }
   }
-  if ((command !== 'inspect' && command !== 'predict') || process.env.KERAS_LENS_IN_PROCESS === '1' || typeof __filename !== 'string') {
+  if ((command !== 'inspect' && command !== 'predict' && command !== 'export') || process.env.KERAS_LENS_IN_PROCESS === '1' || typeof __filename !== 'string') {
     main(argv).then((code) => {
       process.exitCode = code;
     }, fail);
@@ -131,7 +131,7 @@ export function run(argv: string[]): void {
       giveUp(
         command === 'inspect'
           ? `${reading} did not finish within ${commandSeconds} s; damaged file, or not a regular file?`
-          : `predict did not finish within ${commandSeconds} s`,
+          : `${command} did not finish within ${commandSeconds} s`,
       ),
     commandSeconds * 1000,
   );

@@ -100,9 +100,9 @@ function holdStderr(): HeldStderr {
 async function runInWorker(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   const file = modelArgument(rest);
-  // inspect only reads the structure (its whole run is held to STRUCTURE_SECONDS); predict reads it first, so that
+  // inspect only reads the structure (its whole run is held to STRUCTURE_SECONDS); predict and export read it first, so that
   // a damaged file is given up on quickly while a big model may compute for long.
-  if (file && command === 'predict') {
+  if (file && (command === 'predict' || command === 'export')) {
     const held = holdStderr();
     try {
       const configPath = configArgument(rest);
