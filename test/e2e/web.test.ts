@@ -18,20 +18,22 @@
  *
  * Same checks as the desktop suite on the examples/ models (scripts/examples.ts): header, gate blocks and shown
  * values equal the file (read here with h5wasm), a hover with a model open uses its real shapes, Predict matches the
- * predictions Keras stored (../shared/keras-reference) with its gate trace; plus the one-line refusal of a file too
- * large to read into memory in the browser.
+ * predictions Keras stored (../shared/keras-reference) with its gate trace; plus Export Predictor (the folder the
+ * browser wrote through vscode.workspace.fs holds the files the desktop export core writes) and the one-line refusal
+ * of a file too large to read into memory in the browser.
  *
  * Needs `bash scripts/e2e/setup.sh` (run by .ci/run). Without it the suite is skipped locally, never in CI.
  */
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { codeServerBin, codeServerInstalled, isolatedEnv, newRunDir, projectRoot, startVSCode, withScreenOnFailure, type VSCode } from '../../scripts/e2e/harness';
 import { writeExamples } from '../../scripts/examples';
-import { checkKeras2Lstm, checkKeras3Lstm, checkPredictStored, checkPyHover, writeStoredInputs } from './viewerChecks';
+import { runExportJob } from '../../extension/exportJob';
+import { checkKeras2Lstm, checkKeras3Lstm, checkPredictStored, checkPyHover, viewerOf, writeStoredInputs } from './viewerChecks';
 
 const inCI = !!process.env.CI && process.env.CI !== 'false';
 const skip =
@@ -129,6 +131,43 @@ describe('Keras Lens as a web extension (code-server, web worker extension host)
     });
   });
 
+  test('Export Predictor in the browser writes the JavaScript predictor the desktop writes', { timeout: 180_000 }, async () => {
+    const target = ws('toy_lstm-js');
+    const expected = await runExportJob({ modelPath: ws('toy_lstm.h5'), language: 'js' });
+    await withScreenOnFailure(vsc, 'web-export', async () => {
+      await vsc.openFile('toy_lstm.h5');
+      await viewerOf(vsc, 'toy_lstm.h5');
+      await vsc.runCommand('Keras Lens: Export Predictor…');
+      await vsc.pickQuickItem('JavaScript');
+      // The save dialog (code-server's simple dialog) proposes <model folder>/toy_lstm-js: type it and accept.
+      const box = vsc.page.locator('.quick-input-widget .quick-input-box input').first();
+      await box.waitFor({ state: 'visible', timeout: 30_000 });
+      for (let attempt = 0; attempt < 5 && (await box.isVisible()); attempt++) {
+        await box.fill(target);
+        await vsc.page.waitForTimeout(500);
+        if ((await box.inputValue()) !== target) continue;
+        await box.press('Enter');
+        await vsc.page.waitForTimeout(1000);
+      }
+      const readme = join(target, 'README.md');
+      for (let i = 0; i < 120 && !existsSync(readme); i++) await vsc.page.waitForTimeout(500);
+      assert.ok(existsSync(readme), 'the predictor folder was written');
+      for (const f of expected.files) {
+        const written = readFileSync(join(target, f.path));
+        if (f.path.endsWith('golden.json')) {
+          // The engine's outputs for the golden input: float32 kernels (FMA in Chromium, none in Node 20).
+          const a = JSON.parse(written.toString('utf8')).outputs.flat(Infinity) as number[];
+          const e = JSON.parse(String(f.content)).outputs.flat(Infinity) as number[];
+          assert.equal(a.length, e.length);
+          a.forEach((v, i) => assert.ok(Math.abs(v - e[i]) <= 1e-6 * Math.max(1, Math.abs(e[i])), `golden output ${i}: ${v} vs ${e[i]}`));
+        } else {
+          assert.deepEqual(new Uint8Array(written), typeof f.content === 'string' ? new TextEncoder().encode(f.content) : f.content, f.path);
+        }
+      }
+      await vsc.screenshot('web-export');
+    });
+  });
+
   test('a file too large to read into memory in the browser is refused in one line', { timeout: 120_000 }, async () => {
     await withScreenOnFailure(vsc, 'web-too-big', async () => {
       await vsc.openFile('too_big.h5');
@@ -144,8 +183,8 @@ describe('Keras Lens as a web extension (code-server, web worker extension host)
     await withScreenOnFailure(vsc, 'web-workers', async () => {
       const line = await showRuntime(vsc);
       const started = Number(/Web Workers \((\d+) started\)/.exec(line)?.[1] ?? NaN);
-      // The viewer opened three models (one worker each) and Predict ran in its own.
-      assert.ok(started >= 4, `Web Workers started: ${line}`);
+      // The viewer opened four models (one worker each), Predict and Export ran in their own.
+      assert.ok(started >= 6, `Web Workers started: ${line}`);
     });
   });
 });

@@ -184,7 +184,7 @@ test('Export Predictor in a Web Worker writes the files the desktop writes, in e
   const name = 'toy_lstm.h5';
   for (const language of ['js', 'numpy', 'c', 'java', 'pytorch'] as const) {
     const here = await runExportJob({ modelPath: join(dir, name), language });
-    const there = await page.evaluate(
+    const there: { path: string; executable: boolean; content: string | number[] }[] = await page.evaluate(
       async ({ name, bytes, language }) => {
         const kl = (globalThis as any).kl;
         const url = () => fetch('/worker.js').then((r) => r.blob()).then((b) => URL.createObjectURL(b));
