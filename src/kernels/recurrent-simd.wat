@@ -834,4 +834,49 @@
         (local.set $h (i32.add (local.get $h) (local.get $u4)))
         (local.set $rh (i32.add (local.get $rh) (local.get $u4)))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $row))))
+
+  ;; GRU (reset_after=True), the gates from zr = h·U + recurrent bias (gate rows `zs` bytes apart) and the step's
+  ;; input part x·W + b (rows `xs` bytes apart): z, r = ra(x_zr + zr) in place, and the candidate's pre-activation
+  ;; x_h + r·(h·U_h + b_rec_h) in place of the third block.
+  (func $gruAfter4 (param $z i32) (param $x i32) (param $u4 i32) (param $ra i32) (param $one i32)
+    (local $r v128) (local $p2 i32)
+    (call $store4 (local.get $z)
+      (call $activation4f32 (local.get $ra) (f32x4.add (call $load4 (local.get $x) (local.get $one)) (call $load4 (local.get $z) (local.get $one))))
+      (local.get $one))
+    (local.set $r
+      (call $activation4f32 (local.get $ra)
+        (f32x4.add (call $load4 (i32.add (local.get $x) (local.get $u4)) (local.get $one)) (call $load4 (i32.add (local.get $z) (local.get $u4)) (local.get $one)))))
+    (call $store4 (i32.add (local.get $z) (local.get $u4)) (local.get $r) (local.get $one))
+    (local.set $p2 (i32.shl (local.get $u4) (i32.const 1)))
+    (call $store4 (i32.add (local.get $z) (local.get $p2))
+      (f32x4.add (call $load4 (i32.add (local.get $x) (local.get $p2)) (local.get $one))
+                 (f32x4.mul (local.get $r) (call $load4 (i32.add (local.get $z) (local.get $p2)) (local.get $one))))
+      (local.get $one)))
+
+  (func (export "gru_after_f32") (param $z i32) (param $zs i32) (param $x i32) (param $xs i32) (param $rows i32)
+        (param $u i32) (param $ra i32)
+    (local $r i32) (local $k i32) (local $u4 i32) (local $o i32)
+    (local.set $u4 (i32.shl (local.get $u) (i32.const 2)))
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $k (i32.const 0))
+        (block $quadsdone
+          (loop $quads
+            (br_if $quadsdone (i32.gt_u (i32.add (local.get $k) (i32.const 4)) (local.get $u)))
+            (local.set $o (i32.shl (local.get $k) (i32.const 2)))
+            (call $gruAfter4 (i32.add (local.get $z) (local.get $o)) (i32.add (local.get $x) (local.get $o)) (local.get $u4) (local.get $ra) (i32.const 0))
+            (local.set $k (i32.add (local.get $k) (i32.const 4)))
+            (br $quads)))
+        (block $onesdone
+          (loop $ones
+            (br_if $onesdone (i32.ge_u (local.get $k) (local.get $u)))
+            (local.set $o (i32.shl (local.get $k) (i32.const 2)))
+            (call $gruAfter4 (i32.add (local.get $z) (local.get $o)) (i32.add (local.get $x) (local.get $o)) (local.get $u4) (local.get $ra) (i32.const 1))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br $ones)))
+        (local.set $z (i32.add (local.get $z) (local.get $zs)))
+        (local.set $x (i32.add (local.get $x) (local.get $xs)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $row)))))

@@ -456,16 +456,19 @@ export function runGru(
     if (p.resetAfter) {
       // z = h·U + recurrent bias (all three gates); the input part is added per gate below
       ws.matmul(l.hState, u, batch, u, p.uZr, width / PANEL, l.z, width, p.recurrentBias, 0);
-      for (let b = 0; b < batch; b++) {
-        const z = l.z + b * width;
-        const xb = xw + b * steps * width;
-        for (let k = 0; k < 2 * u; k++) heap[z + k] += heap[xb + k];
-      }
-      ws.activate(ra, l.z, 2 * u, batch, width);
-      for (let b = 0; b < batch; b++) {
-        const z = l.z + b * width;
-        const xb = xw + b * steps * width;
-        for (let k = 0; k < u; k++) heap[z + 2 * u + k] = heap[xb + 2 * u + k] + heap[z + u + k] * heap[z + 2 * u + k]; // x·Wh + bh + r ⊙ (h·Uh + rbh)
+      if (ws.gruAfter) ws.gruAfter(l.z, width, xw, steps * width, batch, u, ra); // the same three lines in one pass
+      else {
+        for (let b = 0; b < batch; b++) {
+          const z = l.z + b * width;
+          const xb = xw + b * steps * width;
+          for (let k = 0; k < 2 * u; k++) heap[z + k] += heap[xb + k];
+        }
+        ws.activate(ra, l.z, 2 * u, batch, width);
+        for (let b = 0; b < batch; b++) {
+          const z = l.z + b * width;
+          const xb = xw + b * steps * width;
+          for (let k = 0; k < u; k++) heap[z + 2 * u + k] = heap[xb + 2 * u + k] + heap[z + u + k] * heap[z + 2 * u + k]; // x·Wh + bh + r ⊙ (h·Uh + rbh)
+        }
       }
       if (!fused) ws.activate(act, l.z + 2 * u, u, batch, width);
     } else {

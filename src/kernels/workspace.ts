@@ -71,6 +71,11 @@ export interface MatmulWorkspace {
    * values of each row, zStride apart) activated in place, and r ⊙ h written to rh (rows u apart).
    */
   gruReset?(z: number, zStride: number, h: number, rh: number, rows: number, u: number, ra: ActivationCode): void;
+  /**
+   * float32 SIMD only: a GRU (reset_after=True) step's gates from z = h·U + recurrent bias (rows zStride apart) and
+   * the step's x·W + b (rows xStride apart): z, r = ra(x + z) in place, candidate pre-activation x_h + r·z_h in place.
+   */
+  gruAfter?(z: number, zStride: number, x: number, xStride: number, rows: number, u: number, ra: ActivationCode): void;
 }
 
 /** The TypeScript activations: a[start..end) = act(a[start..end)). */
@@ -199,6 +204,7 @@ interface SimdExports {
   lstm_cell_f32(z: number, zs: number, c: number, h: number, prev: number, rows: number, u: number, ra: number, act: number): void;
   gru_update_f32(z: number, zs: number, cand: number, cs: number, h: number, prev: number, rows: number, u: number, act: number): void;
   gru_reset_f32(z: number, zs: number, h: number, rh: number, rows: number, u: number, ra: number): void;
+  gru_after_f32(z: number, zs: number, x: number, xs: number, rows: number, u: number, ra: number): void;
 }
 
 function simdWorkspace(module: WebAssembly.Module, elements: number, precision: Precision): MatmulWorkspace {
@@ -237,9 +243,11 @@ function simdWorkspace(module: WebAssembly.Module, elements: number, precision: 
     const lstm = exports.lstm_cell_f32;
     const gru = exports.gru_update_f32;
     const reset = exports.gru_reset_f32;
+    const after = exports.gru_after_f32;
     ws.lstmCell = (z, zStride, c, h, prev, rows, u, ra, act) => lstm(z * 4, zStride * 4, c * 4, h * 4, prev * 4, rows, u, ra, act);
     ws.gruUpdate = (z, zStride, cand, candStride, h, prev, rows, u, act) => gru(z * 4, zStride * 4, cand * 4, candStride * 4, h * 4, prev * 4, rows, u, act);
     ws.gruReset = (z, zStride, h, rh, rows, u, ra) => reset(z * 4, zStride * 4, h * 4, rh * 4, rows, u, ra);
+    ws.gruAfter = (z, zStride, x, xStride, rows, u, ra) => after(z * 4, zStride * 4, x * 4, xStride * 4, rows, u, ra);
   }
   ws.reserve(elements);
   return ws;
