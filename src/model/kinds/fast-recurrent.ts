@@ -7,6 +7,10 @@
  * an activation the runners do not compute exactly as the kind's own function (checked by probing that function),
  * or a state/bias layout they do not know.
  *
+ * Precision: float32 (f32x4 SIMD, Keras's own precision) where WebAssembly SIMD runs and every activation saturates,
+ * float64 otherwise (see setFastRecurrentPrecision and SATURATING). Either way the checks, state handling and
+ * outputs around the time loop are the readable step's own (recurrent-call.ts).
+ *
  * Packed weights are cached per layer (keyed by the bound kernel array), so a model packs once and predicts often.
  */
 import type { ForwardArgs, ForwardResult, Tensor } from '../types';
