@@ -92,6 +92,10 @@ export function stepLines(step: Step): string[] {
       return [`${name} ${step.average ? 'GlobalAveragePooling1D' : 'GlobalMaxPooling1D'}${step.mask ? ' (over the real steps)' : ''}`];
     case 'repeat':
       return [`${name} RepeatVector: ${step.n} copies`];
+    case 'not_equal':
+      return [`${name} operation: (x != ${step.value}), 1 where true`];
+    case 'any_last':
+      return [`${name} operation: any over the last axis (a mask: a step is real where any feature is)`];
   }
 }
 

@@ -23,7 +23,7 @@ const C_DIALECT: Dialect = {
   fn: (name, params) => {
     const r = name === 'kl_merge' || name === 'kl_mask_and' ? '' : 'restrict ';
     return `static void ${name}(${params
-      .map(([k, n]) => (k === 'in' ? `const float *${r}${n}` : k === 'out' ? `float *${r}${n}` : k === 'int' ? `int ${n}` : `float (*${n})(float)`))
+      .map(([k, n]) => (k === 'in' ? `const float *${r}${n}` : k === 'out' ? `float *${r}${n}` : k === 'int' ? `int ${n}` : k === 'real' ? `double ${n}` : `float (*${n})(float)`))
       .join(', ')})`;
   },
   // float versions of libm (expf, tanhf, ...): the predictor computes in float32, and they are twice as fast

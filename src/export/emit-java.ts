@@ -22,7 +22,7 @@ const JAVA_DIALECT: Dialect = {
   A: 'double',
   fn: (name, params) =>
     `static void ${name}(${params
-      .map(([k, n]) => (k === 'in' || k === 'out' ? `double[] ${n}` : k === 'int' ? `int ${n}` : `DoubleUnaryOperator ${n}`))
+      .map(([k, n]) => (k === 'in' || k === 'out' ? `double[] ${n}` : k === 'int' ? `int ${n}` : k === 'real' ? `double ${n}` : `DoubleUnaryOperator ${n}`))
       .join(', ')})`,
   m: (f) => `Math.${f}`,
   call: (f, a) => `${f}.applyAsDouble(${a})`,

@@ -211,6 +211,10 @@ export function emitPytorch(plan: Plan, header: string[]): ExportFile[] {
         return [`${s.y.id} = ${s.x.id}.mean(dim=1).reshape(${B(s.y)})`];
       case 'repeat':
         return [`${s.y.id} = ${s.x.id}[:, None].repeat(1, ${s.n}, 1)`];
+      case 'not_equal':
+        return [`${s.y.id} = ${s.x.id} != ${pyNumber(s.value)}`];
+      case 'any_last':
+        return [`${s.y.id} = torch.any(${s.x.id}, dim=-1)`];
     }
   }
   const buffers = plan.weights

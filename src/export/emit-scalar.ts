@@ -35,7 +35,7 @@ export interface Dialect {
   actFn(name: string, body: string): string;
 }
 
-export type ParamKind = 'in' | 'out' | 'int' | 'fn';
+export type ParamKind = 'in' | 'out' | 'int' | 'real' | 'fn';
 
 export function scalarExpr(e: Expr, d: Dialect, x = 'x'): string {
   const r = (s: Expr) => scalarExpr(s, d, x);
@@ -334,6 +334,19 @@ ${fn('kl_global_pool', [['in', 'x'], ['int', 'xo'], ['int', 'T'], ['int', 'C'], 
   }
 }
 
+/* mask operations: y = (x != value) as 1/0; y[r] = 1 where any of row r's w values is non-zero */
+${fn('kl_not_equal', [['in', 'x'], ['int', 'xo'], ['int', 'n'], ['real', 'value'], ['out', 'y'], ['int', 'yo']])} {
+  for (${I} k = 0; k < n; k++) y[yo + k] = x[xo + k] != value ? 1.0 : 0.0;
+}
+
+${fn('kl_any_last', [['in', 'x'], ['int', 'xo'], ['int', 'rows'], ['int', 'w'], ['out', 'y'], ['int', 'yo']])} {
+  for (${I} r = 0; r < rows; r++) {
+    ${I} any = 0;
+    for (${I} k = 0; k < w; k++) if (x[xo + r * w + k] != 0.0) any = 1;
+    y[yo + r] = any != 0 ? 1.0 : 0.0;
+  }
+}
+
 /* RepeatVector: n copies of the w values */
 ${fn('kl_repeat', [['in', 'x'], ['int', 'xo'], ['int', 'n'], ['int', 'w'], ['out', 'y'], ['int', 'yo']])} {
   for (${I} t = 0; t < n; t++) for (${I} k = 0; k < w; k++) y[yo + t * w + k] = x[xo + k];
@@ -461,6 +474,10 @@ export function sampleBody(plan: Plan, d: Dialect, lay: Layout, w: (x: PlanWeigh
         return [`kl_global_pool(${T(s.x)}, ${s.steps}, ${s.channels}, ${s.average ? 1 : 0}, ${M(s.mask)}, ${T(s.y)});`];
       case 'repeat':
         return [`kl_repeat(${T(s.x)}, ${s.n}, ${s.width}, ${T(s.y)});`];
+      case 'not_equal':
+        return [`kl_not_equal(${T(s.x)}, ${s.x.size}, ${d.num(s.value)}, ${T(s.y)});`];
+      case 'any_last':
+        return [`kl_any_last(${T(s.x)}, ${s.rows}, ${s.width}, ${T(s.y)});`];
     }
   };
   for (const s of plan.steps) {

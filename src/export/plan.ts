@@ -20,6 +20,7 @@ import { directionLayers, forcesZeroOutputForMask } from '../model/kinds/bidirec
 import { wrappedLayer } from '../model/kinds/wrapped-layer';
 import { convAxis, intTuple, configPadding, channelsFirst } from '../model/kinds/conv2d';
 import { intSetting, numberSetting, stringSetting, boolSetting } from '../model/kinds/weightless/layerSettings';
+import { boundCall, OP_CLASS_PREFIX } from '../model/ops/kind';
 import { fromActivationLayer, fromConfig, type ExportActivation } from './activations';
 import { IdentifierPool, commentText } from './names';
 
@@ -118,7 +119,10 @@ export type Step =
     }
   | { op: 'pool1d'; layer: string; average: boolean; x: PlanTensor; y: PlanTensor; steps: number; channels: number; pool: number; stride: number; padBefore: number; outSteps: number }
   | { op: 'global_pool'; layer: string; average: boolean; x: PlanTensor; mask: string | null; y: PlanTensor; steps: number; channels: number }
-  | { op: 'repeat'; layer: string; x: PlanTensor; y: PlanTensor; n: number; width: number };
+  | { op: 'repeat'; layer: string; x: PlanTensor; y: PlanTensor; n: number; width: number }
+  /** Keras 3 mask operation nodes: y = (x != value) as 0/1, and y = any over the last axis (rows of width values). */
+  | { op: 'not_equal'; layer: string; x: PlanTensor; y: PlanTensor; value: number }
+  | { op: 'any_last'; layer: string; x: PlanTensor; y: PlanTensor; rows: number; width: number };
 
 export interface PlanInput {
   name: string;
@@ -309,7 +313,7 @@ export function buildPlan(model: Model, language: Language): Plan {
   // refuse unknown layers first, naming the first one
   for (const call of calls) {
     const c = call.layer.config;
-    if (!EXPORTABLE_CLASSES.includes(c.className)) p.refuse(c, 'this layer class is not exported (export knows ' + 'Dense, LSTM, GRU, SimpleRNN, CuDNN*, Bidirectional, Embedding, Masking, Dropout, activations, merges, Conv1D, pooling, TimeDistributed(Dense), Flatten, Reshape, RepeatVector)');
+    if (!EXPORTABLE_CLASSES.includes(c.className) && !isOpNode(c)) p.refuse(c, 'this layer class is not exported (export knows ' + 'Dense, LSTM, GRU, SimpleRNN, CuDNN*, Bidirectional, Embedding, Masking, Dropout, activations, merges, Conv1D, pooling, TimeDistributed(Dense), Flatten, Reshape, RepeatVector)');
   }
   const inputs: PlanInput[] = [];
   for (const call of calls) {
@@ -375,7 +379,17 @@ function planCall(p: Planner, call: LayerCall, inputs: PlanInput[]): void {
   const cls = layer.className;
   const name = layer.name;
   const v = p.model.kerasVersion;
-  if (call.kwargs.mask?.length) p.refuse(layer, 'an explicit mask= argument is not exported');
+  if (isOpNode(layer)) {
+    planOpNode(p, call, inputs);
+    return;
+  }
+  // Keras 3 passes masks as explicit mask= tensors computed by op nodes (NotEqual, Any): one value per step
+  let explicitMask: string | null = null;
+  if (call.kwargs.mask?.length) {
+    const m = p.values.get(tensorKey(call.kwargs.mask[0]));
+    if (!m || m.shape.length !== 1) p.refuse(layer, 'its mask= argument is not a (steps) tensor');
+    explicitMask = m.id;
+  }
   let inputRefs = call.inputs;
   let stateRefs = call.kwargs.initial_state ?? [];
   if (stateRefs.length === 0 && (RECURRENT.has(cls) || cls === 'Bidirectional') && inputRefs.length > 1) {
@@ -388,6 +402,7 @@ function planCall(p: Planner, call: LayerCall, inputs: PlanInput[]): void {
     return t;
   });
   const inMasks = inputRefs.map((r) => p.maskOf.get(tensorKey(r)) ?? null);
+  if (explicitMask) inMasks[0] = explicitMask;
   const x = xs[0];
   const outRef = (k: number) => ({ layer: name, node: call.node, tensor: k });
   const out = (k: number, suffix = ''): PlanTensor => p.tensor(`${name}${suffix}`, p.shapeOf(outRef(k), layer));
@@ -562,6 +577,55 @@ function planCall(p: Planner, call: LayerCall, inputs: PlanInput[]): void {
     return;
   }
   p.refuse(layer, 'this layer class is not exported');
+}
+
+function isOpNode(layer: LayerConfig): boolean {
+  return layer.className.startsWith(OP_CLASS_PREFIX) || layer.className === 'TFOpLambda' || layer.className === 'SlicingOpLambda';
+}
+
+/** The operation nodes Keras 3 writes for masks: NotEqual(x, constant) and Any(axis=-1). Others are refused. */
+function planOpNode(p: Planner, call: LayerCall, inputs: PlanInput[]): void {
+  const layer = call.layer.config;
+  let bound;
+  try {
+    bound = boundCall(layer, call.node).call;
+  } catch (err) {
+    p.refuse(layer, err instanceof KerasLensError ? err.problem : String(err));
+  }
+  const tensorOf = (k: number) => {
+    const r = call.inputs[k];
+    const t = r ? p.values.get(tensorKey(r)) : undefined;
+    if (!t) p.refuse(layer, 'its input is not computed');
+    return t;
+  };
+  const out = (): PlanTensor => p.tensor(layer.name, p.shapeOf({ layer: layer.name, node: call.node, tensor: 0 }, layer));
+  const set = (t: PlanTensor) => {
+    p.values.set(tensorKey({ layer: layer.name, node: call.node, tensor: 0 }), t);
+    p.maskOf.set(tensorKey({ layer: layer.name, node: call.node, tensor: 0 }), null);
+  };
+  const [a, b] = bound.operands;
+  if (bound.op === 'not_equal' && a && b && 'tensor' in a && 'constant' in b && b.constant.data.length === 1) {
+    const x = tensorOf(a.tensor);
+    const value = b.constant.data[0];
+    const y = out();
+    p.steps.push({ op: 'not_equal', layer: layer.name, x, y, value });
+    const inp = inputs.find((i) => i.tensor === x);
+    if (inp && !inp.indices && inp.maskValue === null) inp.maskValue = value;
+    set(y);
+    return;
+  }
+  if (bound.op === 'any' && a && 'tensor' in a && bound.operands.length === 1) {
+    const x = tensorOf(a.tensor);
+    const axis = bound.params.axis;
+    const last = axis === -1 || axis === x.shape.length || (Array.isArray(axis) && axis.length === 1 && (axis[0] === -1 || axis[0] === x.shape.length));
+    if (!last || bound.params.keepdims === true) p.refuse(layer, 'only any(x, axis=-1) is exported');
+    const width = x.shape[x.shape.length - 1];
+    const y = out();
+    p.steps.push({ op: 'any_last', layer: layer.name, x, y, rows: x.size / width, width });
+    set(y);
+    return;
+  }
+  p.refuse(layer, `the operation '${commentText(bound.op, 30)}' is not exported (only the mask operations not_equal and any)`);
 }
 
 function andMasks(p: Planner, name: string, masks: (string | null)[], x: PlanTensor): string | null {
