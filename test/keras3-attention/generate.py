@@ -1,6 +1,6 @@
 """
 Real-Keras cases for the attention and spatial kinds that test/keras3-real/generate.py does not cover: bilinear
-UpSampling2D, MultiHeadAttention on rank-4 inputs with attention_axes (and its scores), use_gate, sliding_window,
+UpSampling2D, the 3D padding / cropping / upsampling / pooling layers, MultiHeadAttention on rank-4 inputs with attention_axes (and its scores), use_gate, sliding_window,
 dropout > 0 (Keras's explicit-softmax path: a row the mask closes gives zeros, not a uniform softmax), an explicit
 attention_mask input, and Attention with dropout (ignored at inference). Made and run by Keras 3.15.1 (TensorFlow
 2.21 CPU backend).
@@ -122,6 +122,28 @@ def attention_explicit_masks(rng):
     return keras.Model([q, v], [att, mha]), {"q": seq(rng, (2, 4, 3), True), "v": seq(rng, (2, 5, 3), True)}
 
 
+def spatial3d(rng):
+    # 3D padding / cropping / upsampling / pooling, both data formats, after a Dense (last axis) with random weights
+    x = keras.Input((4, 5, 3, 2))
+    h = L.Dense(2, name="d")(x)
+    outs = [
+        L.ZeroPadding3D(((1, 0), (0, 2), (1, 1)))(h),
+        L.ZeroPadding3D(1, data_format="channels_first")(h),
+        L.Cropping3D(((1, 1), (0, 2), (1, 0)))(h),
+        L.Cropping3D(((0, 1), (1, 0), (0, 0)), data_format="channels_first")(h),
+        L.UpSampling3D((2, 1, 3))(h),
+        L.UpSampling3D(2, data_format="channels_first")(h),
+        L.MaxPooling3D(2)(h),
+        L.MaxPooling3D((3, 2, 2), strides=(1, 2, 1), padding="same")(h),
+        L.AveragePooling3D((2, 2, 1), padding="same")(h),
+        L.AveragePooling3D(2, strides=1, data_format="channels_first")(h),
+        L.GlobalAveragePooling3D()(h),
+        L.GlobalMaxPooling3D(keepdims=True)(h),
+        L.GlobalAveragePooling3D(data_format="channels_first", keepdims=True)(h),
+    ]
+    return keras.Model(x, outs), seq(rng, (2, 4, 5, 3, 2), False)
+
+
 CASES = [
     ("upsampling2d_bilinear", upsampling2d_bilinear),
     ("mha_rank4_axes", mha_rank4_axes),
@@ -131,6 +153,7 @@ CASES = [
     ("mha_attention_mask", mha_attention_mask),
     ("mha_clears_masks_masked", mha_clears_masks),
     ("attention_explicit_masks_masked", attention_explicit_masks),
+    ("spatial3d", spatial3d),
 ]
 
 

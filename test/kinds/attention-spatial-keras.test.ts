@@ -5,7 +5,8 @@
  * Source of truth: what real Keras 3.15.1 (TensorFlow 2.21 CPU) returned from model.predict():
  *   - ../shared/keras-reference/keras3: lstm_attention, lstm_additive_attention, lstm_mha_layernorm, padding_pooling
  *     (ZeroPadding1D, UpSampling1D, Cropping1D);
- *   - test/fixtures/keras3-attention (made by test/keras3-attention/generate.py): bilinear UpSampling2D,
+ *   - test/fixtures/keras3-attention (made by test/keras3-attention/generate.py): bilinear UpSampling2D, the 3D
+ *     padding / cropping / upsampling / pooling layers in both data formats,
  *     MultiHeadAttention on rank-4 inputs with attention_axes and scores, use_gate, sliding_window (with and
  *     without masks and causal), dropout > 0 with masks (Keras's explicit-softmax path), an explicit
  *     attention_mask input, Attention/AdditiveAttention with dropout, and MultiHeadAttention deleting its input
@@ -88,7 +89,7 @@ const ours = casesIn(OURS);
 
 test('the real-Keras cases for these layers are all here', () => {
   assert.equal(shared.length, SHARED_CASES.length, `expected the shared cases ${SHARED_CASES.join(', ')} in ${SHARED}`);
-  assert.ok(ours.length >= 8, `expected the generated cases in ${OURS}`);
+  assert.ok(ours.length >= 9, `expected the generated cases in ${OURS}`);
 });
 
 for (const c of [...shared, ...ours]) {

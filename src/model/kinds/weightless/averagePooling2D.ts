@@ -1,4 +1,4 @@
 /** AveragePooling2D: the mean of each (rows × cols) window, per channel ('same' padding: mean of the real cells). */
-import { pooling2DKind } from './pooling2D';
+import { poolingKind } from './pooling2D';
 
-export const averagePooling2DKind = pooling2DKind(['AveragePooling2D', 'AvgPool2D'], true);
+export const averagePooling2DKind = poolingKind(['AveragePooling2D', 'AvgPool2D'], 2, true);

@@ -35,6 +35,13 @@ import { maxPooling2DKind } from './maxPooling2D';
 import { averagePooling2DKind } from './averagePooling2D';
 import { globalAveragePooling2DKind } from './globalAveragePooling2D';
 import { globalMaxPooling2DKind } from './globalMaxPooling2D';
+import { maxPooling3DKind } from './maxPooling3D';
+import { averagePooling3DKind } from './averagePooling3D';
+import { globalAveragePooling3DKind } from './globalAveragePooling3D';
+import { globalMaxPooling3DKind } from './globalMaxPooling3D';
+import { zeroPadding3DKind } from './zeroPadding3D';
+import { cropping3DKind } from './cropping3D';
+import { upSampling3DKind } from './upSampling3D';
 
 export const weightlessKinds: LayerKind[] = [
   inputLayerKind,
@@ -60,6 +67,13 @@ export const weightlessKinds: LayerKind[] = [
   cropping2DKind,
   upSampling1DKind,
   upSampling2DKind,
+  maxPooling3DKind,
+  averagePooling3DKind,
+  globalAveragePooling3DKind,
+  globalMaxPooling3DKind,
+  zeroPadding3DKind,
+  cropping3DKind,
+  upSampling3DKind,
   flattenKind,
   reshapeKind,
   repeatVectorKind,

@@ -1,4 +1,4 @@
 /** MaxPooling2D: the largest value of each (rows × cols) window, per channel. */
-import { pooling2DKind } from './pooling2D';
+import { poolingKind } from './pooling2D';
 
-export const maxPooling2DKind = pooling2DKind(['MaxPooling2D', 'MaxPool2D'], false);
+export const maxPooling2DKind = poolingKind(['MaxPooling2D', 'MaxPool2D'], 2, false);

@@ -25,6 +25,7 @@ function isInt(v: unknown): v is number {
  * [before, after] for each of `dims` spatial axes from a Keras padding/cropping setting.
  *   dims = 1: n → (n, n); [a, b] → (a, b)
  *   dims = 2: n → ((n, n), (n, n)); [h, w] → ((h, h), (w, w)); [[t, b], [l, r]]; [t, b, l, r] (Keras 1)
+ *   dims = 3: n; [a, b, c] symmetric; [[a0, a1], [b0, b1], [c0, c1]]
  */
 export function beforeAfterSetting(layer: LayerConfig, names: string[], dims: number, fallback: number): [number, number][] {
   let v: unknown = undefined;
@@ -100,7 +101,7 @@ export function padOrCrop(x: Tensor, axes: number[], amounts: [number, number][]
  * `setting` (default `fallback` on each side). `fixedChannelsLast`: Keras's Cropping1D has no data_format.
  * Keras's padding and cropping layers do not support masking: no output mask.
  */
-export function padCropKind(className: string, setting: string, dims: 1 | 2, fallback: number, sign: 1 | -1, fixedChannelsLast = false): LayerKind {
+export function padCropKind(className: string, setting: string, dims: 1 | 2 | 3, fallback: number, sign: 1 | -1, fixedChannelsLast = false): LayerKind {
   const amounts = (layer: LayerConfig) => beforeAfterSetting(layer, [setting], dims, fallback).map(([a, b]) => [sign * a, sign * b] as [number, number]);
   const first = (layer: LayerConfig) => !fixedChannelsLast && channelsFirst(layer);
   const layout = (layer: LayerConfig): LayerConfig => (fixedChannelsLast ? { ...layer, config: { ...layer.config, data_format: 'channels_last' } } : layer);
@@ -113,7 +114,7 @@ export function padCropKind(className: string, setting: string, dims: 1 | 2, fal
     forward({ layer, inputs }) {
       const x = inputs[0];
       if (x.shape.length !== dims + 2) {
-        throw new Error(`layer '${layer.name}' expects a ${dims + 2}D (batch, ${dims === 1 ? 'steps' : 'rows, cols'}, channels) input`);
+        throw new Error(`layer '${layer.name}' expects a ${dims + 2}D (batch, ${['steps', 'rows, cols', 'dim1, dim2, dim3'][dims - 1]}, channels) input`);
       }
       return { outputs: [padOrCrop(x, spatialAxes(dims + 2, first(layer)), amounts(layer), `layer '${layer.name}'`)], masks: [null] };
     },
