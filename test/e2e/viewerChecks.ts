@@ -272,3 +272,21 @@ export async function checkPyHover(vsc: VSCode, file: string): Promise<string> {
   assert.ok(text.includes(`(${shape.join(', ')})`), `hover gives the shape ${shape} from the file: ${text}`);
   return text;
 }
+
+/**
+ * Answers code-server's file dialog (a quick input holding a path) with `path`. The dialog fills in its start
+ * folder and lists it asynchronously, and may overwrite what was typed before that: wait for the listing, then
+ * type, check the value stuck, and retry until the dialog accepts the path.
+ */
+export async function answerFileDialog(vsc: VSCode, path: string): Promise<void> {
+  const box = vsc.page.locator('.quick-input-widget .quick-input-box input').first();
+  await box.waitFor({ state: 'visible', timeout: 30_000 });
+  await vsc.page.locator('.quick-input-widget .monaco-list-row').first().waitFor({ timeout: 30_000 });
+  for (let attempt = 0; attempt < 5 && (await box.isVisible()); attempt++) {
+    await box.fill(path);
+    await vsc.page.waitForTimeout(500);
+    if ((await box.inputValue()) !== path) continue;
+    await box.press('Enter');
+    await vsc.page.waitForTimeout(1000);
+  }
+}

@@ -25,6 +25,7 @@ import { writeExamples } from '../../scripts/examples';
 import { fixtureModels } from '../fixtures/models';
 import { kerasLayerNames, writeKeras2WeightsH5 } from '../fixtures/writers';
 import {
+  answerFileDialog,
   assertShows,
   attrOf,
   checkGateSplitWeight,
@@ -226,19 +227,7 @@ describe('Keras Lens in VS Code (code-server)', { skip }, () => {
       await vsc.screenshot('weights-only-before');
       await view.locator('[data-testid=pick-architecture]').click();
       // code-server's file dialog is a quick input holding a path: type the architecture file's path.
-      // The dialog fills in its start folder and lists it asynchronously, and may overwrite what was typed before
-      // that: wait for the listing, then type, check the value stuck, and retry until the dialog accepts the path.
-      const box = vsc.page.locator('.quick-input-widget .quick-input-box input').first();
-      await box.waitFor({ state: 'visible', timeout: 30_000 });
-      await vsc.page.locator('.quick-input-widget .monaco-list-row').first().waitFor({ timeout: 30_000 });
-      const target = ws('lstm.architecture.json');
-      for (let attempt = 0; attempt < 5 && (await box.isVisible()); attempt++) {
-        await box.fill(target);
-        await vsc.page.waitForTimeout(500);
-        if ((await box.inputValue()) !== target) continue;
-        await box.press('Enter');
-        await vsc.page.waitForTimeout(1000);
-      }
+      await answerFileDialog(vsc, ws('lstm.architecture.json'));
       await expectText(view.locator('[data-testid=architecture]'), (t) => t.includes('lstm.architecture.json'), 30_000, 'joined architecture');
       assert.equal(await view.locator('[data-testid=needs-architecture]').count(), 0, 'the notice is gone');
       const section = await openWeight(view, 'lstm_1', 'lstm_1/kernel:0');

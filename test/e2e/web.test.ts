@@ -33,7 +33,7 @@ import { readFileSync } from 'node:fs';
 import { codeServerBin, codeServerInstalled, isolatedEnv, newRunDir, projectRoot, startVSCode, withScreenOnFailure, type VSCode } from '../../scripts/e2e/harness';
 import { writeExamples } from '../../scripts/examples';
 import { runExportJob } from '../../extension/exportJob';
-import { checkKeras2Lstm, checkKeras3Lstm, checkPredictStored, checkPyHover, viewerOf, writeStoredInputs } from './viewerChecks';
+import { answerFileDialog, checkKeras2Lstm, checkKeras3Lstm, checkPredictStored, checkPyHover, viewerOf, writeStoredInputs } from './viewerChecks';
 
 const inCI = !!process.env.CI && process.env.CI !== 'false';
 const skip =
@@ -139,16 +139,8 @@ describe('Keras Lens as a web extension (code-server, web worker extension host)
       await viewerOf(vsc, 'toy_lstm.h5');
       await vsc.runCommand('Keras Lens: Export Predictor…');
       await vsc.pickQuickItem('JavaScript');
-      // The save dialog (code-server's simple dialog) proposes <model folder>/toy_lstm-js: type it and accept.
-      const box = vsc.page.locator('.quick-input-widget .quick-input-box input').first();
-      await box.waitFor({ state: 'visible', timeout: 30_000 });
-      for (let attempt = 0; attempt < 5 && (await box.isVisible()); attempt++) {
-        await box.fill(target);
-        await vsc.page.waitForTimeout(500);
-        if ((await box.inputValue()) !== target) continue;
-        await box.press('Enter');
-        await vsc.page.waitForTimeout(1000);
-      }
+      // The save dialog (code-server's simple dialog) proposes <model folder>/toy_lstm-js: answer with it.
+      await answerFileDialog(vsc, target);
       const readme = join(target, 'README.md');
       for (let i = 0; i < 120 && !existsSync(readme); i++) await vsc.page.waitForTimeout(500);
       assert.ok(existsSync(readme), 'the predictor folder was written');
