@@ -92,6 +92,8 @@ export function stepLines(step: Step): string[] {
       return [`${name} ${step.average ? 'GlobalAveragePooling1D' : 'GlobalMaxPooling1D'}${step.mask ? ' (over the real steps)' : ''}`];
     case 'repeat':
       return [`${name} RepeatVector: ${step.n} copies`];
+    case 'prelu':
+      return [`${name} PReLU: y = x if x >= 0 else alpha * x; alpha from ${weightLine(step.alpha)}`];
     case 'not_equal':
       return [`${name} operation: (x != ${step.value}), 1 where true`];
     case 'any_last':

@@ -251,6 +251,8 @@ function stepCode(s: Step, acts: Map<ExportActivation, string>): string[] {
       return [`${s.y.id} = ${s.x.id}.mean(axis=1).reshape(${B(s.y)})`];
     case 'repeat':
       return [`${s.y.id} = np.repeat(${s.x.id}[:, None], ${s.n}, axis=1)`];
+    case 'prelu':
+      return [`${s.y.id} = np.where(${s.x.id} >= 0, ${s.x.id}, ${W(s.alpha)} * ${s.x.id})`];
     case 'not_equal':
       return [`${s.y.id} = ${s.x.id} != ${pyNumber(s.value)}`];
     case 'any_last':

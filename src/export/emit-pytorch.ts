@@ -211,6 +211,8 @@ export function emitPytorch(plan: Plan, header: string[]): ExportFile[] {
         return [`${s.y.id} = ${s.x.id}.mean(dim=1).reshape(${B(s.y)})`];
       case 'repeat':
         return [`${s.y.id} = ${s.x.id}[:, None].repeat(1, ${s.n}, 1)`];
+      case 'prelu':
+        return [`${s.y.id} = torch.where(${s.x.id} >= 0, ${s.x.id}, ${W(s.alpha)} * ${s.x.id})`];
       case 'not_equal':
         return [`${s.y.id} = ${s.x.id} != ${pyNumber(s.value)}`];
       case 'any_last':
@@ -300,6 +302,8 @@ function stepWeights(s: Step): PlanWeight[] {
       return [s.kernel, ...(s.bias ? [s.bias] : [])];
     case 'embedding':
       return [s.table];
+    case 'prelu':
+      return [s.alpha];
     default:
       return [];
   }

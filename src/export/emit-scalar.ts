@@ -334,6 +334,11 @@ ${fn('kl_global_pool', [['in', 'x'], ['int', 'xo'], ['int', 'T'], ['int', 'C'], 
   }
 }
 
+/* PReLU: y = x if x >= 0 else alpha * x (alpha: one slope per value) */
+${fn('kl_prelu', [['in', 'x'], ['int', 'xo'], ['int', 'n'], ['in', 'alpha'], ['out', 'y'], ['int', 'yo']])} {
+  for (${I} k = 0; k < n; k++) y[yo + k] = x[xo + k] >= 0.0 ? x[xo + k] : alpha[k] * x[xo + k];
+}
+
 /* mask operations: y = (x != value) as 1/0; y[r] = 1 where any of row r's w values is non-zero */
 ${fn('kl_not_equal', [['in', 'x'], ['int', 'xo'], ['int', 'n'], ['real', 'value'], ['out', 'y'], ['int', 'yo']])} {
   for (${I} k = 0; k < n; k++) y[yo + k] = x[xo + k] != value ? 1.0 : 0.0;
@@ -474,6 +479,8 @@ export function sampleBody(plan: Plan, d: Dialect, lay: Layout, w: (x: PlanWeigh
         return [`kl_global_pool(${T(s.x)}, ${s.steps}, ${s.channels}, ${s.average ? 1 : 0}, ${M(s.mask)}, ${T(s.y)});`];
       case 'repeat':
         return [`kl_repeat(${T(s.x)}, ${s.n}, ${s.width}, ${T(s.y)});`];
+      case 'prelu':
+        return [`kl_prelu(${T(s.x)}, ${s.x.size}, ${w(s.alpha)}, ${T(s.y)});`];
       case 'not_equal':
         return [`kl_not_equal(${T(s.x)}, ${s.x.size}, ${d.num(s.value)}, ${T(s.y)});`];
       case 'any_last':

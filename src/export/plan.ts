@@ -122,6 +122,8 @@ export type Step =
   | { op: 'repeat'; layer: string; x: PlanTensor; y: PlanTensor; n: number; width: number }
   /** Keras 3 mask operation nodes: y = (x != value) as 0/1, and y = any over the last axis (rows of width values). */
   | { op: 'not_equal'; layer: string; x: PlanTensor; y: PlanTensor; value: number }
+  /** PReLU: y = x if x >= 0 else alpha * x, alpha spread over the whole per-sample shape (shared axes repeated). */
+  | { op: 'prelu'; layer: string; x: PlanTensor; y: PlanTensor; alpha: PlanWeight }
   | { op: 'any_last'; layer: string; x: PlanTensor; y: PlanTensor; rows: number; width: number };
 
 export interface PlanInput {
@@ -154,7 +156,7 @@ export interface Plan {
 export const EXPORTABLE_CLASSES = [
   'InputLayer', 'Dense', 'TimeDistributedDense', 'LSTM', 'GRU', 'SimpleRNN', 'CuDNNLSTM', 'CuDNNGRU', 'Bidirectional',
   'Embedding', 'Masking', 'Dropout', 'SpatialDropout1D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout', 'ActivityRegularization',
-  'Activation', 'ReLU', 'LeakyReLU', 'ELU', 'Softmax', 'ThresholdedReLU', 'Concatenate', 'Add', 'Subtract', 'Multiply', 'Average',
+  'Activation', 'ReLU', 'LeakyReLU', 'ELU', 'Softmax', 'ThresholdedReLU', 'PReLU', 'Concatenate', 'Add', 'Subtract', 'Multiply', 'Average',
   'Maximum', 'Minimum', 'Conv1D', 'Convolution1D', 'MaxPooling1D', 'AveragePooling1D', 'GlobalMaxPooling1D', 'GlobalAveragePooling1D',
   'TimeDistributed', 'Flatten', 'Reshape', 'RepeatVector',
 ];
@@ -428,6 +430,31 @@ function planCall(p: Planner, call: LayerCall, inputs: PlanInput[]): void {
     set(0, y, inMasks[0]);
     return;
   }
+  if (cls === 'PReLU') {
+    const dims = x.shape;
+    const alpha = p.weight(name, 'alpha', [], (t) => {
+      // alpha is shaped like the input with 1 on each shared axis: repeat it along those axes
+      const aDims = t.shape.length === dims.length ? t.shape : dims.map(() => 1);
+      const data = new Float64Array(x.size);
+      for (let k = 0; k < x.size; k++) {
+        let rem = k;
+        let stride = x.size;
+        let at = 0;
+        for (let i = 0; i < dims.length; i++) {
+          stride /= dims[i];
+          const c = Math.floor(rem / stride);
+          rem -= c * stride;
+          at = at * aDims[i] + (aDims[i] === 1 ? 0 : c);
+        }
+        data[k] = t.data[at];
+      }
+      return { shape: [...dims], data };
+    });
+    const y = out(0);
+    p.steps.push({ op: 'prelu', layer: name, x, y, alpha });
+    set(0, y, inMasks[0]);
+    return;
+  }
   if (cls === 'Dense' || cls === 'TimeDistributedDense' || cls === 'TimeDistributed') {
     const inner = cls === 'TimeDistributed' ? wrappedLayer(layer) : layer;
     if (inner.className !== 'Dense') p.refuse(layer, `TimeDistributed(${commentText(inner.className, 40)}) is not exported (only TimeDistributed(Dense))`);
@@ -472,7 +499,7 @@ function planCall(p: Planner, call: LayerCall, inputs: PlanInput[]): void {
     if (cls === 'Subtract' && xs.length !== 2) p.refuse(layer, 'Subtract takes two inputs');
     const y = out(0);
     p.steps.push({ op: 'merge', layer: name, mode: MERGES[cls], xs, y });
-    set(0, y, andMasks(p, name, inMasks, x));
+    set(0, y, andMasks(p, name, inMasks));
     return;
   }
   if (cls === 'Concatenate') {
@@ -485,7 +512,7 @@ function planCall(p: Planner, call: LayerCall, inputs: PlanInput[]): void {
     const y = out(0);
     const outer = product(x.shape.slice(0, a));
     p.steps.push({ op: 'concat', layer: name, xs, chunks: xs.map((t) => product(t.shape.slice(a))), outer, axis: a, y });
-    set(0, y, andMasks(p, name, inMasks, x));
+    set(0, y, andMasks(p, name, inMasks));
     return;
   }
   if (cls === 'Conv1D' || cls === 'Convolution1D') {
@@ -628,13 +655,12 @@ function planOpNode(p: Planner, call: LayerCall, inputs: PlanInput[]): void {
   p.refuse(layer, `the operation '${commentText(bound.op, 30)}' is not exported (only the mask operations not_equal and any)`);
 }
 
-function andMasks(p: Planner, name: string, masks: (string | null)[], x: PlanTensor): string | null {
+function andMasks(p: Planner, name: string, masks: (string | null)[]): string | null {
   const present = masks.filter((m): m is string => !!m);
   if (present.length === 0) return null;
   if (present.length === 1) return present[0];
   const steps = p.masks.find((m) => m.id === present[0])!.steps;
   const mask = p.mask(name, steps);
-  void x;
   p.steps.push({ op: 'mask_and', layer: name, masks: present, mask, steps });
   return mask;
 }
