@@ -226,8 +226,13 @@ function runCalls(model: Model, calls: LayerCall[], values: Map<string, Tensor>,
     const inputTensors = inputRefs.map(get);
     const inputMasks = inputRefs.map((r) => masks.get(tensorKey(r)) ?? null);
     // mask= given by hand: one tensor for the first input, or a list with one per input (Attention(mask=[qm, vm]))
+    // (a list with None in it says which places the tensors fill; a given list replaces the inputs' own masks)
     const givenMasks = call.kwargs.mask ?? [];
-    if (givenMasks.length > 1 && givenMasks.length === inputRefs.length) givenMasks.forEach((r, i) => (inputMasks[i] = tensorAsMask(get(r))));
+    const slots = layer.config.callOptions?.[call.node]?.mask;
+    if (Array.isArray(slots) && givenMasks.length) {
+      let k = 0;
+      slots.forEach((s, i) => (inputMasks[i] = s === null || k >= givenMasks.length ? null : tensorAsMask(get(givenMasks[k++]))));
+    } else if (givenMasks.length > 1 && givenMasks.length === inputRefs.length) givenMasks.forEach((r, i) => (inputMasks[i] = tensorAsMask(get(r))));
     else if (givenMasks.length) inputMasks[0] = tensorAsMask(get(givenMasks[0]));
     // Other tensors passed by keyword (MultiHeadAttention key=, attention_mask=), with the masks they carry.
     const kwargs: Record<string, Tensor[]> = {};

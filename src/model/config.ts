@@ -262,8 +262,11 @@ function parseNode(
       const found: TensorRef[] = [];
       // tf.keras writes kwargs tensors as [name, node, tensor] lists (or lists of them); Keras 3 as __keras_tensor__.
       collectRefs(v, found);
-      if (found.length) kwargs[k] = [...(kwargs[k] ?? []), ...found];
-      else if (v === null || typeof v === 'boolean' || typeof v === 'number' || typeof v === 'string') options[k] = v;
+      if (found.length) {
+        kwargs[k] = [...(kwargs[k] ?? []), ...found];
+        // a list holding None beside tensors (Attention(mask=[None, value_mask])): which places the tensors fill
+        if (Array.isArray(v) && v.some((x) => x === null)) options[k] = v.map((x) => (x === null ? null : 'tensor'));
+      } else if (v === null || typeof v === 'boolean' || typeof v === 'number' || typeof v === 'string') options[k] = v;
     }
   };
   if (isObj(node) && ('args' in node || 'kwargs' in node)) {

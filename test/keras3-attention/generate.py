@@ -118,8 +118,9 @@ def attention_explicit_masks(rng):
     qm = keras.ops.any(keras.ops.not_equal(q, 0.0), axis=-1)
     vm = keras.ops.any(keras.ops.not_equal(v, 0.0), axis=-1)
     att = L.Attention(use_scale=True, name="att")([q, v], mask=[qm, vm])
+    att_v = L.Attention(name="att_value_only")([q, v], mask=[None, vm])  # a None keeps its place in the list
     mha = L.MultiHeadAttention(num_heads=2, key_dim=2, name="mha")(q, v, value_mask=vm)
-    return keras.Model([q, v], [att, mha]), {"q": seq(rng, (2, 4, 3), True), "v": seq(rng, (2, 5, 3), True)}
+    return keras.Model([q, v], [att, att_v, mha]), {"q": seq(rng, (2, 4, 3), True), "v": seq(rng, (2, 5, 3), True)}
 
 
 def spatial3d(rng):
