@@ -35,6 +35,7 @@ const C_DIALECT: Dialect = {
   max: 'fmax',
   num: cNumber,
   negInf: '(-INFINITY)',
+  at: (a, o) => `${a} + ${o}, 0`,
   actFn: (name, body) => `static float ${name}(float x) { ${body} }`,
 };
 
@@ -61,6 +62,8 @@ function weightDecl(w: PlanWeight): string {
 export function emitC(plan: Plan, header: string[]): ExportFile[] {
   const lay = layout(plan);
   const d = C_DIALECT;
+  const body = sampleBody(plan, d, lay, (w) => w.id);
+  const acts = activationFunctions(plan, d);
   const inParams = plan.inputs.map((_, k) => `const float *in${k}`);
   const outParams = plan.outputs.map((_, k) => `float *out${k}`);
   const signature = `void kl_predict(int batch, ${[...inParams, ...outParams].join(', ')}, float *workspace)`;
@@ -117,17 +120,17 @@ static float kl_tanhf(float x) {
   e = expf(2.0f * x);
   return (e - 1.0f) / (e + 1.0f);
 }
-${scalarHelpers(d)}
+${scalarHelpers(d, body + acts)}
 /* ---- activations ---- */
-${activationFunctions(plan, d)}
+${acts}
 
 /* ---- weights (Keras layout, gate blocks along the last axis) ---- */
 ${plan.weights.map(weightDecl).join('\n')}
 ${maskingValues(plan).map((m) => `static const float ${m.id}[1] = { ${cNumber(m.value)} };`).join('\n')}
 
 /* one sample: inputs at their offsets in ws, outputs left at theirs */
-static void kl_sample(float *ws) {${sampleBody(plan, d, lay, (w) => w.id)}
-  (void) kl_erf; (void) kl_tanhf; (void) kl_softplus; (void) kl_sigmoid; (void) kl_identity;
+static void kl_sample(float *ws) {${body}
+  (void) kl_erf; (void) kl_tanhf;
 }
 
 ${signature} {

@@ -32,6 +32,7 @@ const JAVA_DIALECT: Dialect = {
   max: 'Math.max',
   num: javaNumber,
   negInf: 'Double.NEGATIVE_INFINITY',
+  at: (a, o) => `${a}, ${o}`,
   actFn: (name, body) => `static double ${name}(double x) { ${body} }`,
 };
 
@@ -46,6 +47,8 @@ const JAVA_ERF = JS_ERF.replace('function kl_erf(x)', 'static double kl_erf(doub
 export function emitJava(plan: Plan, header: string[]): ExportFile[] {
   const lay = layout(plan);
   const d = JAVA_DIALECT;
+  const body = sampleBody(plan, d, lay, (w) => w.id, '    ');
+  const acts = activationFunctions(plan, d);
   const weightFields = plan.weights
     .map((w) => [`  /** ${weightLine(w)} */`, ...gateLines(w).map((g) => `  /*   ${g} */`), `  static final double[] ${w.id} = next(${w.data.length}); // ${shapeText(w.shape)}`].join('\n'))
     .join('\n');
@@ -97,12 +100,12 @@ ${weightFields}
 ${maskingValues(plan).map((m) => `  static final double[] ${m.id} = { ${javaNumber(m.value)} };`).join('\n')}
 
 ${indent(JAVA_ERF)}
-${indent(scalarHelpers(d))}
+${indent(scalarHelpers(d, body + acts))}
   // ---- activations ----
-${indent(activationFunctions(plan, d))}
+${indent(acts)}
 
   /** One sample: inputs at their offsets in ws, outputs left at theirs. */
-  static void runSample(double[] ws) {${sampleBody(plan, d, lay, (w) => w.id, '    ')}
+  static void runSample(double[] ws) {${body}
   }
 
   private static final int[] INPUT_OFFSETS = { ${plan.inputs.map((i) => lay.offset.get(i.tensor.id)).join(', ')} };

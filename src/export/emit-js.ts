@@ -27,6 +27,7 @@ export const JS_DIALECT: Dialect = {
   max: 'Math.max',
   num: jsNumber,
   negInf: '-Infinity',
+  at: (a, o) => `${a}, ${o}`,
   actFn: (name, body) => `function ${name}(x) { ${body} }`,
 };
 
@@ -60,6 +61,8 @@ function weightDecl(w: PlanWeight): string {
 export function emitJs(plan: Plan, header: string[]): ExportFile[] {
   const lay = layout(plan);
   const d = JS_DIALECT;
+  const body = sampleBody(plan, d, lay, (w) => w.id);
+  const acts = activationFunctions(plan, d);
   const inputNames = asciiJsonList(plan.inputs.map((i) => i.name));
   const outputNames = asciiJsonList(plan.outputs.map((o) => o.name));
   const src = `// ${header.map((h) => commentText(h, 200)).join('\n// ')}
@@ -78,9 +81,9 @@ function weights(b64, width) {
 }
 
 ${JS_ERF}
-${scalarHelpers(d)}
+${scalarHelpers(d, body + acts)}
 // ---- activations ----
-${activationFunctions(plan, d)}
+${acts}
 
 // ---- weights (Keras layout, gate blocks along the last axis) ----
 ${plan.weights.map(weightDecl).join('\n')}
@@ -95,7 +98,7 @@ export const OUTPUT_SHAPES = ${JSON.stringify(plan.outputs.map((o) => o.tensor.s
 export const WORKSPACE_SIZE = ${lay.total};
 
 /** One sample: inputs are at their offsets in ws; the outputs are left at theirs. */
-function runSample(ws) {${sampleBody(plan, d, lay, (w) => w.id)}
+function runSample(ws) {${body}
 }
 
 const INPUT_OFFSETS = ${JSON.stringify(plan.inputs.map((i) => lay.offset.get(i.tensor.id)))};

@@ -31,6 +31,9 @@ export interface Dialect {
   num(v: number): string;
   /** Infinity literal. */
   negInf: string;
+  /** An (array, offset) argument pair. C passes `ws + 48, 0`, so that two regions of one array are two pointers
+   * (the helpers' restrict parameters then never see the same pointer twice). */
+  at(array: string, offset: string | number): string;
   /** Definition of a generated activation function. */
   actFn(name: string, body: string): string;
 }
@@ -57,13 +60,37 @@ export function scalarExpr(e: Expr, d: Dialect, x = 'x'): string {
   }
 }
 
-/** The runtime helpers, in the dialect. */
-export function scalarHelpers(d: Dialect): string {
+/**
+ * The runtime helpers this predictor calls (`uses`: the code that calls them), in the dialect: each helper is one
+ * paragraph below; only those reachable from `uses` are written, so the output has no unused function.
+ */
+export function scalarHelpers(d: Dialect, uses: string): string {
+  const blocks = allHelpers(d).split(/\n\s*\n/).filter((b) => b.trim());
+  const defines = (b: string) => /(?:function |static \w+ )(kl_\w+)\(/.exec(b)?.[1] ?? null;
+  const keep = new Set<string>();
+  let text = uses;
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const b of blocks) {
+      const name = defines(b);
+      if (name && !keep.has(name) && new RegExp(`\\b${name}\\b`).test(text)) {
+        keep.add(name);
+        text += b;
+        changed = true;
+      }
+    }
+  }
+  return blocks.filter((b) => keep.has(defines(b) ?? '')).join('\n\n') + '\n';
+}
+
+function allHelpers(d: Dialect): string {
   const { R, I, A } = d;
   const fn = d.fn.bind(d);
   return `
 ${d.actFn('kl_sigmoid', `if (x >= 0) { return 1.0 / (1.0 + ${d.m('exp')}(-x)); } ${R} e = ${d.m('exp')}(x); return e / (1.0 + e);`)}
+
 ${d.actFn('kl_softplus', `/* log(1 + exp(x)), no overflow */ return x > 0 ? x + ${d.m('log1p')}(${d.m('exp')}(-x)) : ${d.m('log1p')}(${d.m('exp')}(x));`)}
+
 ${d.actFn('kl_identity', 'return x;')}
 
 /* z[zo + j] += sum_k v[vo + k] * M[mo + k * stride + j] for j < cols: a vector times a row-major matrix block,
@@ -136,7 +163,7 @@ ${fn('kl_mask_nonzero', [['in', 'x'], ['int', 'xo'], ['int', 'steps'], ['out', '
 }
 
 /* Masking: m[t] = any_k(x[t, k] != value); y = x where real, 0 where masked */
-${fn('kl_masking', [['in', 'x'], ['int', 'xo'], ['int', 'steps'], ['int', 'features'], ['int', 'valueIsZero'], ['in', 'value'], ['out', 'y'], ['int', 'yo'], ['out', 'm'], ['int', 'mo']])} {
+${fn('kl_masking', [['in', 'x'], ['int', 'xo'], ['int', 'steps'], ['int', 'features'], ['in', 'value'], ['out', 'y'], ['int', 'yo'], ['out', 'm'], ['int', 'mo']])} {
   for (${I} t = 0; t < steps; t++) {
     ${I} real = 0;
     for (${I} k = 0; k < features; k++) if (x[xo + t * features + k] != value[0]) real = 1;
@@ -234,7 +261,7 @@ ${fn('kl_gru', [['in', 'x'], ['int', 'xo'], ['int', 'T'], ['int', 'F'], ['int', 
       /* (r * h(t-1)) U_h: U's last u columns, row by row */
       for (${I} j = 0; j < u; j++) sc[nh + j] = sc[xw + 2 * u + j];
       for (${I} k = 0; k < u; k++) sc[rh + k] = sc[rh + k] * st[so + k];
-      kl_matvec(sc, nh, sc, rh, u, U, 2 * u, G, u);
+      kl_matvec(${d.at('sc', 'nh')}, ${d.at('sc', 'rh')}, u, U, 2 * u, G, u);
     }
     for (${I} j = 0; j < u; j++) {
       ${R} zg = ${d.call('rec', 'sc[xw + j] + sc[hu + j]')};
@@ -410,12 +437,13 @@ export function sampleBody(plan: Plan, d: Dialect, lay: Layout, w: (x: PlanWeigh
   const acts = activationNames(plan);
   const L: string[] = [];
   const off = (t: PlanTensor | string) => String(lay.offset.get(typeof t === 'string' ? t : t.id));
-  const T = (t: PlanTensor) => `ws, ${off(t)}`;
-  const M = (m: string | null) => (m ? `ws, ${off(m)}, 1` : `${d.none}, 0, 0`);
+  const W = (o: string | number) => d.at('ws', o);
+  const T = (t: PlanTensor) => W(off(t));
+  const M = (m: string | null) => (m ? `${W(off(m))}, 1` : `${d.none}, 0, 0`);
   const act = (a: ExportActivation) => d.fnRef(acts.get(a)!);
   const B = (b: PlanWeight | null) => (b ? `${w(b)}, 1` : `${d.none}, 0`);
   const softmax = (a: ExportActivation, y: PlanTensor, rows: number, width: number) =>
-    a.softmax ? [`kl_softmax(ws, ${off(y)}, ${rows}, ${width}, ${a.softmax === 'log_softmax' ? 1 : 0});`] : [];
+    a.softmax ? [`kl_softmax(${W(off(y))}, ${rows}, ${width}, ${a.softmax === 'log_softmax' ? 1 : 0});`] : [];
   const code = (s: Step): string[] => {
     switch (s.op) {
       case 'dense':
@@ -427,12 +455,12 @@ export function sampleBody(plan: Plan, d: Dialect, lay: Layout, w: (x: PlanWeigh
       case 'embedding':
         return [`kl_embedding(${T(s.x)}, ${s.count}, ${w(s.table)}, ${s.rows}, ${s.dim}, ${T(s.y)});`];
       case 'masking':
-        return [`kl_masking(${T(s.x)}, ${s.steps}, ${s.features}, ${s.value === 0 ? 1 : 0}, MASK_VALUE_${s.mask}, ${T(s.y)}, ws, ${off(s.mask)});`];
+        return [`kl_masking(${T(s.x)}, ${s.steps}, ${s.features}, MASK_VALUE_${s.mask}, ${T(s.y)}, ${W(off(s.mask))});`];
       case 'mask_nonzero':
-        return [`kl_mask_nonzero(${T(s.x)}, ${s.steps}, ws, ${off(s.mask)});`];
+        return [`kl_mask_nonzero(${T(s.x)}, ${s.steps}, ${W(off(s.mask))});`];
       case 'mask_and': {
-        const lines = [`kl_mask_and(ws, ${off(s.masks[0])}, ws, ${off(s.masks[1])}, ${s.steps}, ws, ${off(s.mask)});`];
-        for (const m of s.masks.slice(2)) lines.push(`kl_mask_and(ws, ${off(s.mask)}, ws, ${off(m)}, ${s.steps}, ws, ${off(s.mask)});`);
+        const lines = [`kl_mask_and(${W(off(s.masks[0]))}, ${W(off(s.masks[1]))}, ${s.steps}, ${W(off(s.mask))});`];
+        for (const m of s.masks.slice(2)) lines.push(`kl_mask_and(${W(off(s.mask))}, ${W(off(m))}, ${s.steps}, ${W(off(s.mask))});`);
         return lines;
       }
       case 'rnn': {
@@ -444,7 +472,7 @@ export function sampleBody(plan: Plan, d: Dialect, lay: Layout, w: (x: PlanWeigh
           else lines.push(`kl_zero(${T(st)}, ${s.units});`);
         });
         const common = `${T(s.x)}, ${s.steps}, ${s.inDim}, ${s.units}, ${w(s.kernel)}, ${w(s.recurrent)}, ${B(s.bias)}`;
-        const flags = `${M(s.mask)}, ${s.goBackwards ? 1 : 0}, ${s.returnSequences ? 1 : 0}, ${s.zeroOutputForMask ? 1 : 0}, ws, ${so}, ${T(s.y)}, ws, ${lay.scratch}`;
+        const flags = `${M(s.mask)}, ${s.goBackwards ? 1 : 0}, ${s.returnSequences ? 1 : 0}, ${s.zeroOutputForMask ? 1 : 0}, ${W(so)}, ${T(s.y)}, ${W(lay.scratch)}`;
         if (s.cell === 'lstm') lines.push(`kl_lstm(${common}, ${flags}, ${act(s.act)}, ${act(s.recAct!)});`);
         else if (s.cell === 'gru') lines.push(`kl_gru(${common}, ${s.resetAfter ? 1 : 0}, ${flags}, ${act(s.act)}, ${act(s.recAct!)});`);
         else lines.push(`kl_simple_rnn(${common}, ${flags}, ${act(s.act)});`);

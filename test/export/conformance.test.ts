@@ -11,6 +11,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { exportPredictor } from '../../src/export/index';
 import { buildPlan, EXPORTABLE_CLASSES, LANGUAGES, type Language, type Plan } from '../../src/export/plan';
@@ -160,6 +161,11 @@ for (const lang of LANGUAGES) {
       assert.deepEqual(json.outputNames, golden.outputNames, `${p.id}: output names as predict --json`);
       const flat = (v: unknown): number[] => (Array.isArray(v) ? v.flatMap(flat) : [v as number]);
       assert.equal(compare(p, lang, json.outputs.map(flat)), null, `${p.id} ${lang}: ./run output`);
+      if (lang === 'c') {
+        // the generated C is clean C99: no warning even with -pedantic -Wall -Wextra
+        const cc = spawnSync('cc', ['-std=c99', '-pedantic', '-Wall', '-Wextra', '-Werror', '-O2', '-c', 'model.c', '-o', join(root, 'pedantic.o')], { cwd: dir, encoding: 'utf8' });
+        assert.equal(cc.status, 0, `${p.id}: cc -pedantic -Wall -Wextra: ${cc.stderr.slice(0, 800)}`);
+      }
       const self = await runScript(dir, ['--self-test']);
       assert.equal(self.code, 0, `${p.id} ${lang}: self-test: ${self.stdout}${self.stderr.slice(0, 500)}`);
       if (p !== picked[0]) continue;
