@@ -131,7 +131,8 @@ export async function runExport(args: string[]): Promise<number> {
     const model = await buildModel(file);
     const result = await exportPredictor(model, a.language);
     writeExport(a.out, result.files, { force: a.force, protect: [a.modelPath, ...(a.configPath ? [a.configPath] : [])] });
-    process.stdout.write(`exported ${result.plan.layers.length} layers to ${a.out} (${a.language}): ${result.files.map((f) => f.path).join(', ')}\n`);
+    const n = result.plan.layers.length;
+    process.stdout.write(`exported ${n} layer${n === 1 ? "" : "s"} to ${a.out} (${a.language}): ${result.files.map((f) => f.path).join(', ')}\n`);
     return 0;
   } finally {
     file.close();
