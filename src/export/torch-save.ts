@@ -6,6 +6,8 @@
  */
 import { zipSync, type Zippable } from 'fflate';
 
+const ZIP_ENTRY_TIME = new Date(1980, 0, 1, 0, 0, 0);
+
 export interface StateTensor {
   key: string;
   shape: number[];
@@ -75,5 +77,6 @@ export function torchStateDict(tensors: StateTensor[]): Uint8Array {
     files[`archive/data/${k}`] = [new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), { level: 0 }];
   });
   files['archive/version'] = [new TextEncoder().encode('3\n'), { level: 0 }];
-  return zipSync(files);
+  // A fixed entry time (the earliest a zip can say): the same model gives the same bytes on every run and host.
+  return zipSync(files, { mtime: ZIP_ENTRY_TIME });
 }
