@@ -113,8 +113,10 @@ export function emitNumpy(plan: Plan, header: string[]): string {
   L.push('');
   L.push(`INPUT_NAMES = json.loads(${quoted(asciiJsonList(plan.inputs.map((i) => i.name)))})`);
   L.push(`OUTPUT_NAMES = json.loads(${quoted(asciiJsonList(plan.outputs.map((o) => o.name)))})`);
-  L.push(`INPUT_SHAPES = [${plan.inputs.map((i) => shapeText(i.tensor.shape)).join(', ')}]  # per sample (batch axis left out)`);
-  L.push(`OUTPUT_SHAPES = [${plan.outputs.map((o) => shapeText(o.tensor.shape)).join(', ')}]`);
+  // with a free steps axis the plan's sizes there are sentinels (free-steps.ts): the module-level shapes say None
+  const moduleShape = (shape: number[]) => (plan.freeSteps === null ? shapeText(shape) : shapeText(shape).replace(/\d{9,}/g, 'None'));
+  L.push(`INPUT_SHAPES = [${plan.inputs.map((i) => moduleShape(i.tensor.shape)).join(', ')}]  # per sample (batch axis left out)${plan.freeSteps === null ? '' : '; None: the free steps axis'}`);
+  L.push(`OUTPUT_SHAPES = [${plan.outputs.map((o) => moduleShape(o.tensor.shape)).join(', ')}]`);
   L.push('_CAST = {}');
   L.push('');
   L.push('');
@@ -132,6 +134,9 @@ export function emitNumpy(plan: Plan, header: string[]): string {
     L.push(`    ${inp.tensor.id} = np.asarray(x[${k}], dtype=dtype)`);
     L.push(`    if ${inp.tensor.id}.ndim == ${inp.tensor.shape.length}:  # one sample without the batch axis`);
     L.push(`        ${inp.tensor.id} = ${inp.tensor.id}[None]`);
+    if (plan.freeSteps !== null && k === plan.inputs.findIndex((i) => i.tensor.shape[0] === plan.freeSteps)) {
+      L.push(`    steps = ${inp.tensor.id}.shape[1]  # the free steps axis: every size below that depends on it is written in steps`);
+    }
     L.push(`    assert ${inp.tensor.id}.shape[1:] == ${shapeText(inp.tensor.shape)}, 'input ' + INPUT_NAMES[${k}] + ' must be (batch, ' + str(INPUT_SHAPES[${k}])[1:]`);
   });
   L.push('    batch = ' + plan.inputs[0].tensor.id + '.shape[0]');

@@ -7,7 +7,8 @@ import type { Model } from '../model/graph';
 import { KerasLensError, type Tensor } from '../model/types';
 import { predict } from '../engine/predict';
 import { nestedArray } from '../engine/result-json';
-import { buildPlan, LANGUAGES, type Language, type Plan } from './plan';
+import { buildPlan, freeStepsInputs, LANGUAGES, type Language, type Plan } from './plan';
+import { SENTINEL_STEPS, stepsGeneric } from './free-steps';
 import { emitNumpy } from './emit-numpy';
 import { emitJs } from './emit-js';
 import { emitC } from './emit-c';
@@ -59,12 +60,20 @@ export function goldenInputs(plan: Plan, batch = 2): Tensor[] {
   });
 }
 
+/** Steps of the golden input of a model with a free steps axis (more than 2, so that masked steps fit). */
+export const GOLDEN_STEPS = 7;
+
 export async function exportPredictor(model: Model, language: Language): Promise<ExportResult> {
   if (!LANGUAGES.includes(language)) {
     throw new KerasLensError(null, `unknown language '${commentText(String(language), 20)}' (use ${LANGUAGES.join(', ')})`);
   }
   await model.bindAll();
-  const plan = buildPlan(model, language);
+  const free = freeStepsInputs(model).length > 0;
+  if (free && language !== 'numpy') {
+    throw new KerasLensError(model.file.source, `cannot export to ${language}: the model's input has a free steps axis (None); so far only --lang numpy exports variable-length sequences (fix the steps in the input shape for ${language})`);
+  }
+  // a free steps axis: the golden input has GOLDEN_STEPS steps; the code is built for any steps (free-steps.ts)
+  const plan = buildPlan(model, language, free ? GOLDEN_STEPS : undefined);
   const inputs = goldenInputs(plan);
   const result = await predict(model, inputs);
   const golden = {
@@ -78,6 +87,15 @@ export async function exportPredictor(model: Model, language: Language): Promise
     'Generated code: predicts like Keras model.predict. See README.md.',
   ];
   const files: ExportFile[] = [];
+  if (free) {
+    const plans = SENTINEL_STEPS.map((n) => buildPlan(model, language, n));
+    const generic = (f: (p: Plan) => string, what: string) => stepsGeneric(model.file.source, [f(plans[0]), f(plans[1])], 'steps', what);
+    files.push({ path: 'model.py', content: generic((p) => emitNumpy(p, header), 'the numpy code') });
+    files.push({ path: 'golden.json', content: JSON.stringify(golden) + '\n' });
+    files.push({ path: 'run', content: runScript(language), executable: true });
+    files.push({ path: 'README.md', content: generic((p) => readme(p, language, GOLDEN_STEPS), 'the README') });
+    return { language, files, plan };
+  }
   switch (language) {
     case 'numpy':
       files.push({ path: 'model.py', content: emitNumpy(plan, header) });

@@ -10,7 +10,7 @@
  * Embedding(mask_zero) and Masking make one, Dense/activations/Dropout/TimeDistributed and recurrent layers with
  * return_sequences pass it on, merges AND them, pooling, Conv1D, Flatten and Reshape drop it.
  */
-import { tensorKey, type LayerCall, type Model } from '../model/graph';
+import { inferShapes, tensorKey, type LayerCall, type Model } from '../model/graph';
 import { KerasLensError, type LayerConfig, type Tensor, type TensorRef } from '../model/types';
 import { defaultRecurrentActivation } from '../model/activations';
 import { recurrentFlags } from '../model/kinds/recurrent';
@@ -150,6 +150,35 @@ export interface Plan {
   layers: { name: string; className: string; summary: string }[];
   /** Semantics the file's Keras version implies, one line each, for the README. */
   semantics: string[];
+  /** The number of steps this plan was built for when the model's inputs have a free steps axis, else null. */
+  freeSteps: number | null;
+}
+
+/**
+ * Inputs whose steps axis (axis 1 of (batch, steps, ...)) is free (None) while every other per-sample axis is fixed:
+ * the model takes sequences of any length. Their names, or [] when every per-sample shape is fixed.
+ */
+export function freeStepsInputs(model: Model): string[] {
+  return model.inputs
+    .filter((r) => {
+      const s = model.shapes.get(tensorKey({ layer: r.layer, node: 0, tensor: 0 }));
+      return !!s && s.length >= 2 && s[1] === null && s.slice(2).every((d) => typeof d === 'number');
+    })
+    .map((r) => r.layer);
+}
+
+/** Every tensor shape of the model when its free-steps inputs take `steps` steps (the config's inputs made fixed). */
+function shapesWithSteps(model: Model, steps: number): Map<string, (number | null)[]> {
+  const free = new Set(freeStepsInputs(model));
+  const config = {
+    ...model.config,
+    layers: model.config.layers.map((l) => {
+      const shape = l.config.batch_input_shape as (number | null)[] | undefined;
+      if (!free.has(l.name) || !Array.isArray(shape)) return l;
+      return { ...l, config: { ...l.config, batch_input_shape: [shape[0], steps, ...shape.slice(2)] } };
+    }),
+  };
+  return inferShapes(config, model.kerasVersion);
 }
 
 /** Classes the export knows, for messages and the README. */
@@ -191,6 +220,9 @@ class Planner {
   constructor(
     readonly model: Model,
     readonly language: Language,
+    /** Shapes for this plan: the model's, or those with the free steps axis set (see shapesWithSteps). */
+    readonly shapes: Map<string, (number | null)[]> = model.shapes,
+    readonly freeSteps: number | null = null,
   ) {
     let k = 0;
     for (const l of model.layers) {
@@ -220,7 +252,7 @@ class Planner {
 
   /** Per-sample shape of a tensor, which must be fully known. */
   shapeOf(ref: TensorRef, layer: LayerConfig): number[] {
-    const s = this.model.shapes.get(tensorKey(ref));
+    const s = this.shapes.get(tensorKey(ref));
     if (!s) this.refuse(layer, 'the shape of its output is unknown');
     const rest = s.slice(1);
     if (!rest.every((d): d is number => typeof d === 'number')) {
@@ -308,9 +340,14 @@ function neededCalls(model: Model): LayerCall[] {
   return model.calls.filter((c) => needed.has(`${c.layer.name}:${c.node}`));
 }
 
-/** Builds the plan of a model whose weights are bound (call `await model.bindAll()` first). */
-export function buildPlan(model: Model, language: Language): Plan {
-  const p = new Planner(model, language);
+/**
+ * Builds the plan of a model whose weights are bound (call `await model.bindAll()` first). A model whose inputs have a
+ * free steps axis needs `steps`: the plan is then the one for sequences of that many steps (the emitters build the
+ * code from plans at two sentinel step counts and write the sizes as expressions in `steps`; see free-steps.ts).
+ */
+export function buildPlan(model: Model, language: Language, steps?: number): Plan {
+  const free = freeStepsInputs(model);
+  const p = free.length && steps !== undefined ? new Planner(model, language, shapesWithSteps(model, steps), steps) : new Planner(model, language);
   const calls = neededCalls(model);
   // refuse unknown layers first, naming the first one
   for (const call of calls) {
@@ -356,6 +393,7 @@ export function buildPlan(model: Model, language: Language): Plan {
     steps: p.steps,
     layers,
     semantics: [...p.semantics],
+    freeSteps: p.freeSteps,
   };
 }
 
@@ -414,6 +452,11 @@ function planCall(p: Planner, call: LayerCall, inputs: PlanInput[]): void {
   };
   const inputOf = (t: PlanTensor) => inputs.find((i) => i.tensor === t) ?? null;
 
+  if (p.freeSteps !== null && (cls === 'Flatten' || cls === 'Reshape' || cls === 'PReLU')) {
+    // as in Keras: the size of a Flatten/Reshape after the free steps axis is unknown until the call
+    const s = p.model.shapes.get(tensorKey(outRef(0)));
+    if (!s || s.slice(1).some((d) => d === null)) p.refuse(layer, `its output size depends on the free steps axis (None); the export needs it fixed, as Keras does`);
+  }
   if (IDENTITY_CLASSES.has(cls) || cls === 'Flatten' || cls === 'Reshape') {
     const y = { ...x, shape: p.shapeOf(outRef(0), layer), id: x.id };
     const shaped = cls === 'Flatten' || cls === 'Reshape';

@@ -39,7 +39,7 @@ biases split into bias_ih / bias_hh) and explicit cell code otherwise (GRU reset
 activations, masks, go_backwards).`,
 };
 
-export function readme(plan: Plan, language: Language): string {
+export function readme(plan: Plan, language: Language, goldenSteps?: number): string {
   const L: string[] = [];
   L.push(`# Predictor for ${commentText(plan.modelName, 60)} (${language})`);
   L.push('');
@@ -57,6 +57,10 @@ export function readme(plan: Plan, language: Language): string {
   L.push('');
   for (const i of plan.inputs) L.push(`- input \`${commentText(i.name, 60)}\`: (batch, ${shapeText(i.tensor.shape).slice(1)}${i.indices ? ` — integer indices into an embedding of ${i.indices.count} rows` : ''}`);
   for (const o of plan.outputs) L.push(`- output \`${commentText(o.name, 60)}\`: (batch, ${shapeText(o.tensor.shape).slice(1)}`);
+  if (plan.freeSteps !== null) {
+    L.push('');
+    L.push(`The steps axis is free (the model's input shape has None there): \`steps\` is taken from the input at each call, so one predictor runs sequences of any length (all free-steps inputs of one call take the same number of steps). golden.json uses ${goldenSteps ?? plan.freeSteps} steps.`);
+  }
   L.push('');
   L.push('## Layers');
   L.push('');

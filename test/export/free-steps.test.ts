@@ -1,0 +1,76 @@
+/**
+ * Free steps axis (batch_input_shape [None, None, features]): one exported numpy predictor runs sequences of two
+ * different lengths, and matches our engine's predict (src/engine, held to Keras by the conformance suites) for
+ * both, 1e-5·max(1, |engine|) in float64. Source of truth: the engine's predict on the same inputs; the model is
+ * ../shared/keras-reference/dl4j/tfkeras/rnn_148.h5 (tf.keras, free steps). Also: a Flatten after a free steps
+ * axis is refused with one line, and languages other than numpy refuse a free steps axis with one line.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { openModelFile } from '../../src/formats/open';
+import { buildModel } from '../../src/model/graph';
+import { predict } from '../../src/engine/predict';
+import { nestedArray } from '../../src/engine/result-json';
+import { exportPredictor, GOLDEN_STEPS } from '../../src/export/index';
+import { freeStepsInputs } from '../../src/export/plan';
+import { writeExport } from '../../src/cli/export';
+import { KerasLensError } from '../../src/model/types';
+import { seededRandom } from '../../src/kernels/seeded-random';
+import { toolchain } from './harness';
+
+const RNN_148 = join(__dirname, '../../../shared/keras-reference/dl4j/tfkeras/rnn_148.h5');
+const flat = (v: unknown): number[] => (Array.isArray(v) ? v.flatMap(flat) : [v as number]);
+
+test('one numpy predictor of a free-steps model runs two sequence lengths like the engine', { skip: !existsSync(RNN_148) ? 'rnn_148.h5 not present' : toolchain('numpy') ? `numpy: ${toolchain('numpy')}` : false }, async () => {
+  const file = await openModelFile(RNN_148);
+  const dir = mkdtempSync(join(tmpdir(), 'keras-lens-free-steps-'));
+  try {
+    const model = await buildModel(file);
+    assert.ok(freeStepsInputs(model).length > 0, 'rnn_148 has a free steps axis');
+    const result = await exportPredictor(model, 'numpy');
+    const out = join(dir, 'out');
+    writeExport(out, result.files, { force: false, protect: [] });
+    const readme = result.files.find((f) => f.path === 'README.md')!.content as string;
+    assert.match(readme, new RegExp(`golden.json uses ${GOLDEN_STEPS} steps`));
+    assert.match(readme, /\(batch, steps, \d+\)/);
+    const self = spawnSync(join(out, 'run'), ['--self-test'], { encoding: 'utf8' });
+    assert.equal(self.status, 0, self.stdout + self.stderr);
+    const rnd = seededRandom(148);
+    const shape = model.shapes.get(`${model.inputs[0].layer}:0:0`)!;
+    const features = shape[2] as number;
+    for (const steps of [3, 11]) {
+      const x = { shape: [2, steps, features], data: Float64Array.from({ length: 2 * steps * features }, () => rnd() * 2 - 1) };
+      const expected = (await predict(model, [x])).outputs;
+      const input = join(dir, `in_${steps}.json`);
+      writeFileSync(input, JSON.stringify(nestedArray(x)));
+      const run = spawnSync(join(out, 'run'), [input], { encoding: 'utf8' });
+      assert.equal(run.status, 0, run.stderr);
+      const got = (JSON.parse(run.stdout) as { outputs: unknown[] }).outputs;
+      assert.equal(got.length, expected.length);
+      expected.forEach((e, k) => {
+        const g = flat(got[k]);
+        assert.equal(g.length, e.data.length, `steps ${steps}: output ${k} size`);
+        e.data.forEach((v, i) => assert.ok(Math.abs(g[i] - v) <= 1e-5 * Math.max(1, Math.abs(v)), `steps ${steps}: output ${k}[${i}] ${g[i]} vs engine ${v}`));
+      });
+    }
+  } finally {
+    file.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a free steps axis in another language is refused with one line', { skip: !existsSync(RNN_148) ? 'rnn_148.h5 not present' : false }, async () => {
+  const file = await openModelFile(RNN_148);
+  try {
+    const model = await buildModel(file);
+    for (const lang of ['c', 'js', 'java', 'pytorch'] as const) {
+      await assert.rejects(exportPredictor(model, lang), (err: unknown) => err instanceof KerasLensError && /free steps axis/.test(err.problem) && !err.problem.includes('\n'));
+    }
+  } finally {
+    file.close();
+  }
+});
