@@ -7,6 +7,7 @@ import type { Plan, PlanWeight } from './plan';
 import type { ExportFile } from './index';
 import { activationFunctions, layout, maskingValues, sampleBody, scalarHelpers, type Dialect } from './emit-scalar';
 import { weightLine, gateLines, shapeText } from './describe';
+import { moduleShapeText, stepsInput } from './free-steps';
 import { asciiJsonList, commentText, quoted } from './names';
 
 export function jsNumber(v: number): string {
@@ -65,6 +66,48 @@ export function emitJs(plan: Plan, header: string[]): ExportFile[] {
   const acts = activationFunctions(plan, d);
   const inputNames = asciiJsonList(plan.inputs.map((i) => i.name));
   const outputNames = asciiJsonList(plan.outputs.map((o) => o.name));
+  const free = plan.freeSteps !== null;
+  const fixedSizes = `/** Per-sample shapes (batch axis left out). */
+export const INPUT_SHAPES = ${JSON.stringify(plan.inputs.map((i) => i.tensor.shape))};
+export const OUTPUT_SHAPES = ${JSON.stringify(plan.outputs.map((o) => o.tensor.shape))};
+/** Values of one sample's workspace: every intermediate tensor at a fixed offset. */
+export const WORKSPACE_SIZE = ${lay.total};
+
+/** One sample: inputs are at their offsets in ws; the outputs are left at theirs. */
+function runSample(ws) {${body}
+}
+
+const INPUT_OFFSETS = ${JSON.stringify(plan.inputs.map((i) => lay.offset.get(i.tensor.id)))};
+const OUTPUT_OFFSETS = ${JSON.stringify(plan.outputs.map((o) => lay.offset.get(o.tensor.id)))};`;
+  // a free steps axis (free-steps.ts): the sizes are functions of steps, taken from the input at each call
+  const nullShape = (s: number[]) => JSON.parse(moduleShapeText(plan, s, 'null').replace(/^\(/, '[').replace(/,?\)$/, ']')) as unknown;
+  const freeSizes = `/** Per-sample shapes (batch axis left out); null: the free steps axis, taken from the input at each call. */
+export const INPUT_SHAPES = ${JSON.stringify(plan.inputs.map((i) => nullShape(i.tensor.shape)))};
+export const OUTPUT_SHAPES = ${JSON.stringify(plan.outputs.map((o) => nullShape(o.tensor.shape)))};
+
+/** The sizes for sequences of steps steps: shapes, the workspace (one sample) and the inputs' and outputs' offsets in it. */
+export function sizes(steps) {
+  return {
+    INPUT_SHAPES: ${JSON.stringify(plan.inputs.map((i) => i.tensor.shape))},
+    OUTPUT_SHAPES: ${JSON.stringify(plan.outputs.map((o) => o.tensor.shape))},
+    WORKSPACE_SIZE: ${lay.total},
+    INPUT_OFFSETS: ${JSON.stringify(plan.inputs.map((i) => lay.offset.get(i.tensor.id)))},
+    OUTPUT_OFFSETS: ${JSON.stringify(plan.outputs.map((o) => lay.offset.get(o.tensor.id)))},
+  };
+}
+
+/** One sample of steps steps: inputs are at their offsets in ws; the outputs are left at theirs. */
+function runSample(ws, steps) {${body}
+}
+
+/** The steps of input x (nested arrays: batch first, or one sample): the length of its steps axis, the rank-th axis from the innermost. */
+function stepsOf(x, rank) {
+  let depth = 0;
+  for (let v = x; Array.isArray(v) || ArrayBuffer.isView(v); v = v[0]) depth++;
+  let v = x;
+  for (let k = depth; k > rank; k--) v = v[0];
+  return v.length;
+}`;
   const src = `// ${header.map((h) => commentText(h, 200)).join('\n// ')}
 // predict(x): x is nested arrays (batch first; one sample may leave the batch axis out), or an object keyed by
 // input name for several inputs. Returns nested arrays, one per output (a list when there are several). float64.
@@ -91,18 +134,7 @@ ${maskingValues(plan).map((m) => `const ${m.id} = new Float64Array([${jsNumber(m
 
 export const INPUT_NAMES = JSON.parse(${quoted(inputNames)});
 export const OUTPUT_NAMES = JSON.parse(${quoted(outputNames)});
-/** Per-sample shapes (batch axis left out). */
-export const INPUT_SHAPES = ${JSON.stringify(plan.inputs.map((i) => i.tensor.shape))};
-export const OUTPUT_SHAPES = ${JSON.stringify(plan.outputs.map((o) => o.tensor.shape))};
-/** Values of one sample's workspace: every intermediate tensor at a fixed offset. */
-export const WORKSPACE_SIZE = ${lay.total};
-
-/** One sample: inputs are at their offsets in ws; the outputs are left at theirs. */
-function runSample(ws) {${body}
-}
-
-const INPUT_OFFSETS = ${JSON.stringify(plan.inputs.map((i) => lay.offset.get(i.tensor.id)))};
-const OUTPUT_OFFSETS = ${JSON.stringify(plan.outputs.map((o) => lay.offset.get(o.tensor.id)))};
+${free ? freeSizes : fixedSizes}
 const size = (shape) => shape.reduce((a, b) => a * b, 1);
 
 function flatten(v, out) {
@@ -125,7 +157,9 @@ export function predict(x) {
   let list;
   if (Array.isArray(x) || ArrayBuffer.isView(x)) list = INPUT_NAMES.length === 1 ? [x] : x;
   else list = INPUT_NAMES.map((n) => { if (!(n in x)) throw new TypeError('missing input ' + n); return x[n]; });
-  const flat = list.map((v) => flatten(v, []));
+${free ? `  const steps = stepsOf(list[${stepsInput(plan)}], ${plan.inputs[stepsInput(plan)].tensor.shape.length});
+  const { INPUT_SHAPES, OUTPUT_SHAPES, WORKSPACE_SIZE, INPUT_OFFSETS, OUTPUT_OFFSETS } = sizes(steps);
+` : ''}  const flat = list.map((v) => flatten(v, []));
   const batch = flat[0].length / size(INPUT_SHAPES[0]);
   flat.forEach((f, k) => {
     if (!Number.isInteger(batch) || f.length !== batch * size(INPUT_SHAPES[k])) throw new RangeError('input ' + INPUT_NAMES[k] + ' must be (batch, ' + INPUT_SHAPES[k].join(', ') + ')');
@@ -134,7 +168,7 @@ export function predict(x) {
   const outs = OUTPUT_SHAPES.map((s) => new Float64Array(batch * size(s)));
   for (let b = 0; b < batch; b++) {
     flat.forEach((f, k) => { const n = size(INPUT_SHAPES[k]); for (let i = 0; i < n; i++) ws[INPUT_OFFSETS[k] + i] = f[b * n + i]; });
-    runSample(ws);
+    runSample(ws${free ? ', steps' : ''});
     outs.forEach((o, k) => { const n = size(OUTPUT_SHAPES[k]); o.set(ws.subarray(OUTPUT_OFFSETS[k], OUTPUT_OFFSETS[k] + n), b * n); });
   }
   const nested = outs.map((o, k) => nest(o, [batch, ...OUTPUT_SHAPES[k]]));
@@ -145,10 +179,11 @@ export function predict(x) {
 export type Nested = number | Nested[];
 export declare const INPUT_NAMES: string[];
 export declare const OUTPUT_NAMES: string[];
-export declare const INPUT_SHAPES: number[][];
-export declare const OUTPUT_SHAPES: number[][];
-export declare const WORKSPACE_SIZE: number;
-/** x: (batch, ...) nested arrays${plan.inputs.length > 1 ? ', a list in INPUT_NAMES order, or an object keyed by input name' : ''}. */
+export declare const INPUT_SHAPES: ${free ? '(number | null)[][]' : 'number[][]'};
+export declare const OUTPUT_SHAPES: ${free ? '(number | null)[][]' : 'number[][]'};
+${free ? `/** The sizes for sequences of steps steps (INPUT_SHAPES and OUTPUT_SHAPES say null for the free steps axis). */
+export declare function sizes(steps: number): { INPUT_SHAPES: number[][]; OUTPUT_SHAPES: number[][]; WORKSPACE_SIZE: number; INPUT_OFFSETS: number[]; OUTPUT_OFFSETS: number[] };
+` : 'export declare const WORKSPACE_SIZE: number;\n'}/** x: (batch, ...) nested arrays${plan.inputs.length > 1 ? ', a list in INPUT_NAMES order, or an object keyed by input name' : ''}. */
 export declare function predict(x: Nested[] | Record<string, Nested[]>): ${plan.outputs.length === 1 ? 'Nested[]' : 'Nested[][]'};
 `;
   const main = `// node main.mjs INPUT.json | node main.mjs --self-test golden.json   (what ./run calls)

@@ -8,6 +8,7 @@ import type { Plan, PlanTensor, PlanWeight, Step } from './plan';
 import { activationNames, recurrenceLines, shapeText, stepLines, weightLine, gateLines } from './describe';
 import { asciiJsonList, commentText, quoted } from './names';
 import { NUMPY_ARRAYS, pythonHelpers } from './python-helpers';
+import { moduleShapeText, stepsInput } from './free-steps';
 
 export function pyNumber(v: number): string {
   if (Number.isInteger(v)) return `${v}.0`;
@@ -114,7 +115,7 @@ export function emitNumpy(plan: Plan, header: string[]): string {
   L.push(`INPUT_NAMES = json.loads(${quoted(asciiJsonList(plan.inputs.map((i) => i.name)))})`);
   L.push(`OUTPUT_NAMES = json.loads(${quoted(asciiJsonList(plan.outputs.map((o) => o.name)))})`);
   // with a free steps axis the plan's sizes there are sentinels (free-steps.ts): the module-level shapes say None
-  const moduleShape = (shape: number[]) => (plan.freeSteps === null ? shapeText(shape) : shapeText(shape).replace(/\d{9,}/g, 'None'));
+  const moduleShape = (shape: number[]) => moduleShapeText(plan, shape);
   L.push(`INPUT_SHAPES = [${plan.inputs.map((i) => moduleShape(i.tensor.shape)).join(', ')}]  # per sample (batch axis left out)${plan.freeSteps === null ? '' : '; None: the free steps axis'}`);
   L.push(`OUTPUT_SHAPES = [${plan.outputs.map((o) => moduleShape(o.tensor.shape)).join(', ')}]`);
   L.push('_CAST = {}');
@@ -134,7 +135,7 @@ export function emitNumpy(plan: Plan, header: string[]): string {
     L.push(`    ${inp.tensor.id} = np.asarray(x[${k}], dtype=dtype)`);
     L.push(`    if ${inp.tensor.id}.ndim == ${inp.tensor.shape.length}:  # one sample without the batch axis`);
     L.push(`        ${inp.tensor.id} = ${inp.tensor.id}[None]`);
-    if (plan.freeSteps !== null && k === plan.inputs.findIndex((i) => i.tensor.shape[0] === plan.freeSteps)) {
+    if (k === stepsInput(plan)) {
       L.push(`    steps = ${inp.tensor.id}.shape[1]  # the free steps axis: every size below that depends on it is written in steps`);
     }
     L.push(`    assert ${inp.tensor.id}.shape[1:] == ${shapeText(inp.tensor.shape)}, 'input ' + INPUT_NAMES[${k}] + ' must be (batch, ' + str(INPUT_SHAPES[${k}])[1:]`);

@@ -9,6 +9,8 @@
  * S1 is odd and S2 even, so that a halving (floor) gives different remainders and cannot pass as affine.
  */
 import { KerasLensError } from '../model/types';
+import type { Plan } from './plan';
+import { shapeText } from './describe';
 
 export const SENTINEL_STEPS: [number, number] = [1_000_000_007, 1_000_000_010];
 
@@ -46,4 +48,14 @@ export function stepsGeneric(source: string, texts: [string, string], name = 'st
     throw new KerasLensError(source, `cannot export ${what} for a free steps axis: some size is not a linear function of the number of steps (strided Conv1D or pooling after the free axis?); fix the steps in the model's input shape`);
   }
   return a;
+}
+
+/** A per-sample shape as module-level text, where no `steps` exists: the free axis (a sentinel) says `none`. */
+export function moduleShapeText(plan: Plan, shape: number[], none = 'None'): string {
+  return plan.freeSteps === null ? shapeText(shape) : shapeText(shape.map((d) => (d >= SENTINEL_STEPS[0] / 2 ? none : d)) as unknown as number[]);
+}
+
+/** The index of the input whose steps axis gives `steps` at call time (the first free one), or -1. */
+export function stepsInput(plan: Plan): number {
+  return plan.freeSteps === null ? -1 : plan.inputs.findIndex((i) => i.tensor.shape[0] === plan.freeSteps);
 }

@@ -60,6 +60,9 @@ export function goldenInputs(plan: Plan, batch = 2): Tensor[] {
   });
 }
 
+/** The languages whose predictors take the steps from the input at call time (a free steps axis). */
+export const FREE_STEPS_LANGUAGES: Language[] = ['numpy', 'js'];
+
 /** Steps of the golden input of a model with a free steps axis (more than 2, so that masked steps fit). */
 export const GOLDEN_STEPS = 7;
 
@@ -69,8 +72,8 @@ export async function exportPredictor(model: Model, language: Language): Promise
   }
   await model.bindAll();
   const free = freeStepsInputs(model).length > 0;
-  if (free && language !== 'numpy') {
-    throw new KerasLensError(model.file.source, `cannot export to ${language}: the model's input has a free steps axis (None); so far only --lang numpy exports variable-length sequences (fix the steps in the input shape for ${language})`);
+  if (free && !FREE_STEPS_LANGUAGES.includes(language)) {
+    throw new KerasLensError(model.file.source, `cannot export to ${language}: the model's input has a free steps axis (None); so far ${FREE_STEPS_LANGUAGES.join(', ')} export variable-length sequences (fix the steps in the input shape for ${language})`);
   }
   // a free steps axis: the golden input has GOLDEN_STEPS steps; the code is built for any steps (free-steps.ts)
   const plan = buildPlan(model, language, free ? GOLDEN_STEPS : undefined);
@@ -88,35 +91,32 @@ export async function exportPredictor(model: Model, language: Language): Promise
   ];
   const files: ExportFile[] = [];
   if (free) {
-    const plans = SENTINEL_STEPS.map((n) => buildPlan(model, language, n));
-    const generic = (f: (p: Plan) => string, what: string) => stepsGeneric(model.file.source, [f(plans[0]), f(plans[1])], 'steps', what);
-    files.push({ path: 'model.py', content: generic((p) => emitNumpy(p, header), 'the numpy code') });
-    files.push({ path: 'golden.json', content: JSON.stringify(golden) + '\n' });
-    files.push({ path: 'run', content: runScript(language), executable: true });
-    files.push({ path: 'README.md', content: generic((p) => readme(p, language, GOLDEN_STEPS), 'the README') });
-    return { language, files, plan };
-  }
-  switch (language) {
-    case 'numpy':
-      files.push({ path: 'model.py', content: emitNumpy(plan, header) });
-      break;
-    case 'js':
-      files.push(...emitJs(plan, header));
-      break;
-    case 'c':
-      files.push(...emitC(plan, header));
-      break;
-    case 'java':
-      files.push(...emitJava(plan, header));
-      break;
-    case 'pytorch':
-      files.push(...emitPytorch(plan, header));
-      break;
-  }
+    // the code for any steps: built at the two sentinel step counts, sizes written in steps (free-steps.ts)
+    const [a, b] = SENTINEL_STEPS.map((n) => buildPlan(model, language, n));
+    const fa = sourceFiles(a, language, header);
+    const fb = sourceFiles(b, language, header);
+    fa.forEach((f, k) => files.push(typeof f.content === 'string' ? { ...f, content: stepsGeneric(model.file.source, [f.content, fb[k].content as string], 'steps', f.path) } : f));
+  } else files.push(...sourceFiles(plan, language, header));
   files.push({ path: 'golden.json', content: JSON.stringify(golden) + '\n' });
   files.push({ path: 'run', content: runScript(language), executable: true });
-  files.push({ path: 'README.md', content: readme(plan, language) });
+  const notes = free ? stepsGeneric(model.file.source, SENTINEL_STEPS.map((n) => readme(buildPlan(model, language, n), language, GOLDEN_STEPS)) as [string, string], 'steps', 'README.md') : readme(plan, language);
+  files.push({ path: 'README.md', content: notes });
   return { language, files, plan };
+}
+
+function sourceFiles(plan: Plan, language: Language, header: string[]): ExportFile[] {
+  switch (language) {
+    case 'numpy':
+      return [{ path: 'model.py', content: emitNumpy(plan, header) }];
+    case 'js':
+      return emitJs(plan, header);
+    case 'c':
+      return emitC(plan, header);
+    case 'java':
+      return emitJava(plan, header);
+    case 'pytorch':
+      return emitPytorch(plan, header);
+  }
 }
 
 function basename(p: string): string {
