@@ -8,6 +8,7 @@ import type { Plan } from './plan';
 import type { ExportFile } from './index';
 import { activationFunctions, layout, maskingValues, sampleBody, scalarHelpers, type Dialect } from './emit-scalar';
 import { weightLine, gateLines, shapeText } from './describe';
+import { moduleShapeText, stepsInput } from './free-steps';
 import { asciiJsonList, commentText, quoted } from './names';
 import { JS_ERF } from './emit-js';
 
@@ -52,6 +53,26 @@ export function emitJava(plan: Plan, header: string[]): ExportFile[] {
   const weightFields = plan.weights
     .map((w) => [`  /** ${weightLine(w)} */`, ...gateLines(w).map((g) => `  /*   ${g} */`), `  static final double[] ${w.id} = next(${w.data.length}); // ${shapeText(w.shape)}`].join('\n'))
     .join('\n');
+  // a free steps axis (free-steps.ts): the sizes are functions of steps, taken from the input at each call
+  const free = plan.freeSteps !== null;
+  const i0 = stepsInput(plan);
+  const perStep = i0 >= 0 ? plan.inputs[i0].tensor.shape.slice(1).reduce((a, b) => a * b, 1) : 1;
+  const shapes = (ts: number[][]) => `{ ${ts.map((t) => `{ ${t.join(', ')} }`).join(', ')} }`;
+  const offsets = `{ ${plan.inputs.map((i) => lay.offset.get(i.tensor.id)).join(', ')} }`;
+  const outOffsets = `{ ${plan.outputs.map((o) => lay.offset.get(o.tensor.id)).join(', ')} }`;
+  const fixedSizes = `  /** Per-sample shapes (batch axis left out). */
+  public static final int[][] INPUT_SHAPES = ${shapes(plan.inputs.map((i) => i.tensor.shape))};
+  public static final int[][] OUTPUT_SHAPES = ${shapes(plan.outputs.map((o) => o.tensor.shape))};
+  public static final int WORKSPACE_SIZE = ${lay.total};`;
+  const minusOne = (t: number[]) => moduleShapeText(plan, t, '-1').slice(1, -1).replace(/,$/, '').split(', ').map(Number);
+  const freeSizes = `  /** Per-sample shapes (batch axis left out); -1: the free steps axis, taken from the input at each call. */
+  public static final int[][] INPUT_SHAPES = ${shapes(plan.inputs.map((i) => minusOne(i.tensor.shape)))};
+  public static final int[][] OUTPUT_SHAPES = ${shapes(plan.outputs.map((o) => minusOne(o.tensor.shape)))};
+  /** The shapes for sequences of steps steps. */
+  public static int[][] inputShapes(int steps) { return new int[][] ${shapes(plan.inputs.map((i) => i.tensor.shape))}; }
+  public static int[][] outputShapes(int steps) { return new int[][] ${shapes(plan.outputs.map((o) => o.tensor.shape))}; }
+  /** Values of one sample's workspace for steps steps. */
+  public static int workspaceSize(int steps) { return ${lay.total}; }`;
   const indent = (s: string) => s.split('\n').map((l) => (l ? `  ${l}` : l)).join('\n');
   const src = `// ${header.map((h) => commentText(h, 200)).join('\n// ')}
 import java.io.DataInputStream;
@@ -73,10 +94,7 @@ public final class KerasModel {
 
   public static final String INPUT_NAMES_JSON = ${quoted(asciiJsonList(plan.inputs.map((i) => i.name)))};
   public static final String OUTPUT_NAMES_JSON = ${quoted(asciiJsonList(plan.outputs.map((o) => o.name)))};
-  /** Per-sample shapes (batch axis left out). */
-  public static final int[][] INPUT_SHAPES = { ${plan.inputs.map((i) => `{ ${i.tensor.shape.join(', ')} }`).join(', ')} };
-  public static final int[][] OUTPUT_SHAPES = { ${plan.outputs.map((o) => `{ ${o.tensor.shape.join(', ')} }`).join(', ')} };
-  public static final int WORKSPACE_SIZE = ${lay.total};
+${free ? freeSizes : fixedSizes}
 
   // ---- weights (Keras layout, gate blocks along the last axis), read from weights.bin in this order ----
   private static ByteBuffer weightBytes;
@@ -104,13 +122,13 @@ ${indent(scalarHelpers(d, body + acts))}
   // ---- activations ----
 ${indent(acts)}
 
-  /** One sample: inputs at their offsets in ws, outputs left at theirs. */
-  static void runSample(double[] ws) {${body}
+  /** One sample${free ? ' of steps steps' : ''}: inputs at their offsets in ws, outputs left at theirs. */
+  static void runSample(double[] ws${free ? ', int steps' : ''}) {${body}
   }
-
-  private static final int[] INPUT_OFFSETS = { ${plan.inputs.map((i) => lay.offset.get(i.tensor.id)).join(', ')} };
-  private static final int[] OUTPUT_OFFSETS = { ${plan.outputs.map((o) => lay.offset.get(o.tensor.id)).join(', ')} };
-
+${free ? '' : `
+  private static final int[] INPUT_OFFSETS = ${offsets};
+  private static final int[] OUTPUT_OFFSETS = ${outOffsets};
+`}
   private static int size(int[] shape) {
     int n = 1;
     for (int d : shape) n *= d;
@@ -121,7 +139,14 @@ ${indent(acts)}
   public static float[][][] predict(float[][][] inputs) {
     if (inputs.length != INPUT_SHAPES.length) throw new IllegalArgumentException("expected " + INPUT_SHAPES.length + " inputs");
     int batch = inputs[0].length;
-    double[] ws = new double[WORKSPACE_SIZE];
+${free ? `    // the free steps axis: steps from the length of the first sample of input ${i0} (${perStep} values a step)
+    int steps = batch > 0 ? inputs[${i0}][0].length / ${perStep} : 0;
+    int[][] INPUT_SHAPES = inputShapes(steps);
+    int[][] OUTPUT_SHAPES = outputShapes(steps);
+    int WORKSPACE_SIZE = workspaceSize(steps);
+    int[] INPUT_OFFSETS = ${offsets};
+    int[] OUTPUT_OFFSETS = ${outOffsets};
+` : ''}    double[] ws = new double[WORKSPACE_SIZE];
     float[][][] out = new float[OUTPUT_SHAPES.length][batch][];
     for (int b = 0; b < batch; b++) {
       for (int k = 0; k < inputs.length; k++) {
@@ -129,7 +154,7 @@ ${indent(acts)}
         if (x.length != size(INPUT_SHAPES[k])) throw new IllegalArgumentException("input " + k + " sample " + b + " must have " + size(INPUT_SHAPES[k]) + " values");
         for (int i = 0; i < x.length; i++) ws[INPUT_OFFSETS[k] + i] = x[i];
       }
-      runSample(ws);
+      runSample(ws${free ? ', steps' : ''});
       for (int k = 0; k < OUTPUT_SHAPES.length; k++) {
         float[] y = new float[size(OUTPUT_SHAPES[k])];
         for (int i = 0; i < y.length; i++) y[i] = (float) ws[OUTPUT_OFFSETS[k] + i];
@@ -247,7 +272,15 @@ ${indent(acts)}
     at = 0;
     List<String> names = (List<String>) (List<?>) parse();
     List<Object> values = inputValues(json, names);
-    float[][][] inputs = new float[names.size()][][];
+${free ? `    // the free steps axis: the length of input ${i0}'s steps axis (the ${plan.inputs[i0].tensor.shape.length}th axis from the innermost)
+    Object v = values.get(${i0});
+    int depth = 0;
+    for (Object e = v; e instanceof List && !((List<Object>) e).isEmpty(); e = ((List<Object>) e).get(0)) depth++;
+    for (int k = depth; k > ${plan.inputs[i0].tensor.shape.length}; k--) v = ((List<Object>) v).get(0);
+    int steps = ((List<Object>) v).size();
+    int[][] INPUT_SHAPES = inputShapes(steps);
+    int[][] OUTPUT_SHAPES = outputShapes(steps);
+` : ''}    float[][][] inputs = new float[names.size()][][];
     for (int k = 0; k < names.size(); k++) {
       List<Double> f = new ArrayList<>();
       flat(values.get(k), f);
