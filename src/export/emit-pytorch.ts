@@ -9,6 +9,7 @@
 import type { Expr, ExportActivation } from './activations';
 import type { Plan, PlanTensor, PlanWeight, Step } from './plan';
 import type { ExportFile } from './index';
+import { moduleShapeText, stepsInput } from './free-steps';
 import { activationNames, shapeText, stepLines, weightLine, gateLines } from './describe';
 import { asciiJsonList, commentText, quoted } from './names';
 import { pyNumber } from './emit-numpy';
@@ -230,7 +231,7 @@ ${pythonHelpers(TORCH_ARRAYS)}
 ${actDefs.join('')}
 INPUT_NAMES = json.loads(${quoted(asciiJsonList(plan.inputs.map((i) => i.name)))})
 OUTPUT_NAMES = json.loads(${quoted(asciiJsonList(plan.outputs.map((o) => o.name)))})
-INPUT_SHAPES = [${plan.inputs.map((i) => shapeText(i.tensor.shape)).join(', ')}]  # per sample
+INPUT_SHAPES = [${plan.inputs.map((i) => moduleShapeText(plan, i.tensor.shape)).join(', ')}]  # per sample${plan.freeSteps === null ? '' : '; None: the free steps axis'}
 
 
 class KerasModel(nn.Module):
@@ -245,7 +246,8 @@ ${[...moduleLines, ...buffers].join('\n') || '        pass'}
 
     def forward(self, ${plan.inputs.map((i) => i.tensor.id).join(', ')}):
         batch = ${plan.inputs[0].tensor.id}.shape[0]
-${body.join('\n')}
+${stepsInput(plan) >= 0 ? `        steps = ${plan.inputs[stepsInput(plan)].tensor.id}.shape[1]  # the free steps axis: every size below that depends on it is written in steps
+` : ''}${body.join('\n')}
         outputs = (${plan.outputs.map((o) => o.tensor.id).join(', ')},)
         return outputs if len(outputs) > 1 else outputs[0]
 
@@ -259,7 +261,7 @@ def _read_input(path):
     out = []
     for v, shape in zip(values, INPUT_SHAPES):
         t = torch.tensor(v, dtype=torch.float32)
-        out.append(t.reshape((-1,) + shape))
+        out.append(${plan.freeSteps === null ? 't.reshape((-1,) + shape))' : 't[None] if t.dim() == len(shape) else t)  # t[None]: one sample without the batch axis'}
     return out
 
 
