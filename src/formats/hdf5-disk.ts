@@ -64,9 +64,13 @@ export async function openHdf5Disk(absolutePath: string, source: string): Promis
     }
     return Hdf5File.openMemory(new Uint8Array(await readFile(absolutePath)), source, 'the file');
   }
-  const lib = await loadDiskLib();
+  // h5wasm loads (its WebAssembly compiles on V8's background threads) while the heap pre-check reads the file;
+  // the library sees the file only after the check has passed.
+  const loading = loadDiskLib();
+  loading.catch(() => {}); // awaited below; a failed check must not leave it unhandled
   const byteSize = (await stat(absolutePath)).size;
   await refuseDamagedGlobalHeap(source, byteSize, diskReader(absolutePath));
+  const lib = await loading;
   let file: H5.File;
   try {
     file = new lib.File(absolutePath, 'r');
