@@ -8,6 +8,7 @@ import type { ExportFile } from './index';
 import { activationFunctions, layout, maskingValues, sampleBody, scalarHelpers, type Dialect } from './emit-scalar';
 import { weightLine, gateLines, shapeText } from './describe';
 import { asciiJsonList, commentText, quoted } from './names';
+import { moduleShapeText, stepsInput } from './free-steps';
 
 function cNumber(v: number): string {
   const s = Number.isInteger(v) ? `${v}.0` : String(v);
@@ -66,27 +67,39 @@ export function emitC(plan: Plan, header: string[]): ExportFile[] {
   const acts = activationFunctions(plan, d);
   const inParams = plan.inputs.map((_, k) => `const float *in${k}`);
   const outParams = plan.outputs.map((_, k) => `float *out${k}`);
-  const signature = `void kl_predict(int batch, ${[...inParams, ...outParams].join(', ')}, float *workspace)`;
+  // a free steps axis (free-steps.ts): the caller passes steps; the sizes are functions of it
+  const free = plan.freeSteps !== null;
+  const signature = `void kl_predict(${free ? 'int steps, ' : ''}int batch, ${[...inParams, ...outParams].join(', ')}, float *workspace)`;
+  const minusOne = (t: number[]) => moduleShapeText(plan, t, '-1').slice(1, -1).replace(/,$/, '').split(', ').map(Number);
+  const sizeFn = (name: string, sizes: number[]) => `int ${name}(int k, int steps) {\n  (void) steps;\n${sizes.map((n, k) => `  if (k == ${k}) return ${n};`).join('\n')}\n  return 0;\n}`;
   const h = `/* ${header.map((x) => commentText(x, 200)).join('\n * ')}
  *
  * ${signature.replace(/\*\//g, '')};
- *   runs batch samples; each input and output is row-major floats, sample after sample;
- *   workspace: KL_WORKSPACE_FLOATS floats from the caller (predict allocates nothing).
+ *   runs batch samples${free ? ' of steps steps each (the free steps axis)' : ''}; each input and output is row-major floats, sample after sample;
+ *   workspace: ${free ? 'kl_workspace_floats(steps)' : 'KL_WORKSPACE_FLOATS'} floats from the caller (predict allocates nothing).
  */
 #ifndef KERAS_LENS_MODEL_H
 #define KERAS_LENS_MODEL_H
 
-${plan.inputs.map((i, k) => `/* input ${k}: ${commentText(i.name, 60)}, per sample ${shapeText(i.tensor.shape)} */\n#define KL_INPUT${k}_SIZE ${i.tensor.size}`).join('\n')}
+${free ? `${plan.inputs.map((i, k) => `/* input ${k}: ${commentText(i.name, 60)}, per sample ${shapeText(i.tensor.shape)}: kl_input_size(${k}, steps) floats */`).join('\n')}
+${plan.outputs.map((o, k) => `/* output ${k}: ${commentText(o.name, 60)}, per sample ${shapeText(o.tensor.shape)}: kl_output_size(${k}, steps) floats */`).join('\n')}
+#define KL_INPUT_COUNT ${plan.inputs.length}
+#define KL_OUTPUT_COUNT ${plan.outputs.length}
+/* the free steps axis: sizes are functions of steps (KL_*_SHAPES say -1 there) */` : `${plan.inputs.map((i, k) => `/* input ${k}: ${commentText(i.name, 60)}, per sample ${shapeText(i.tensor.shape)} */\n#define KL_INPUT${k}_SIZE ${i.tensor.size}`).join('\n')}
 ${plan.outputs.map((o, k) => `/* output ${k}: ${commentText(o.name, 60)}, per sample ${shapeText(o.tensor.shape)} */\n#define KL_OUTPUT${k}_SIZE ${o.tensor.size}`).join('\n')}
 #define KL_INPUT_COUNT ${plan.inputs.length}
 #define KL_OUTPUT_COUNT ${plan.outputs.length}
-#define KL_WORKSPACE_FLOATS ${lay.total}
+#define KL_WORKSPACE_FLOATS ${lay.total}`}
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 ${signature};
-/* names as JSON lists, e.g. for printing */
+${free ? `/* floats of the workspace, of input k and of output k (per sample) for steps steps */
+int kl_workspace_floats(int steps);
+int kl_input_size(int k, int steps);
+int kl_output_size(int k, int steps);
+` : ''}/* names as JSON lists, e.g. for printing */
 extern const char KL_INPUT_NAMES_JSON[];
 extern const char KL_OUTPUT_NAMES_JSON[];
 extern const int KL_INPUT_SHAPES[${plan.inputs.length}][8];
@@ -107,9 +120,13 @@ extern const int KL_OUTPUT_SHAPES[${plan.outputs.length}][8];
 const char KL_INPUT_NAMES_JSON[] = ${quoted(asciiJsonList(plan.inputs.map((i) => i.name)))};
 const char KL_OUTPUT_NAMES_JSON[] = ${quoted(asciiJsonList(plan.outputs.map((o) => o.name)))};
 /* rank, then the dims (per sample) */
-const int KL_INPUT_SHAPES[${plan.inputs.length}][8] = { ${plan.inputs.map((i) => shapeRow(i.tensor.shape)).join(', ')} };
-const int KL_OUTPUT_SHAPES[${plan.outputs.length}][8] = { ${plan.outputs.map((o) => shapeRow(o.tensor.shape)).join(', ')} };
-
+const int KL_INPUT_SHAPES[${plan.inputs.length}][8] = { ${plan.inputs.map((i) => shapeRow(free ? minusOne(i.tensor.shape) : i.tensor.shape)).join(', ')} };
+const int KL_OUTPUT_SHAPES[${plan.outputs.length}][8] = { ${plan.outputs.map((o) => shapeRow(free ? minusOne(o.tensor.shape) : o.tensor.shape)).join(', ')} };
+${free ? `
+int kl_workspace_floats(int steps) { return ${lay.total}; }
+${sizeFn('kl_input_size', plan.inputs.map((i) => i.tensor.size))}
+${sizeFn('kl_output_size', plan.outputs.map((o) => o.tensor.size))}
+` : ''}
 static float kl_erf(float x) { return erff(x); }
 /* tanh(x) = (e^2x - 1) / (e^2x + 1) with one expf (libm's tanhf goes through the slower expm1f); |error| < 2e-7 */
 static float kl_tanhf(float x) {
@@ -129,15 +146,15 @@ ${plan.weights.map(weightDecl).join('\n')}
 ${maskingValues(plan).map((m) => `static const float ${m.id}[1] = { ${cNumber(m.value)} };`).join('\n')}
 
 /* one sample: inputs at their offsets in ws, outputs left at theirs */
-static void kl_sample(float *ws) {${body}
-  (void) kl_erf; (void) kl_tanhf;
+static void kl_sample(float *ws${free ? ', int steps' : ''}) {${body}
+  (void) kl_erf; (void) kl_tanhf;${free ? ' (void) steps;' : ''}
 }
 
 ${signature} {
   int b, k;
   for (b = 0; b < batch; b++) {
 ${plan.inputs.map((i, k) => `    for (k = 0; k < ${i.tensor.size}; k++) workspace[${lay.offset.get(i.tensor.id)} + k] = in${k}[b * ${i.tensor.size} + k];`).join('\n')}
-    kl_sample(workspace);
+    kl_sample(workspace${free ? ', steps' : ''});
 ${plan.outputs.map((o, k) => `    for (k = 0; k < ${o.tensor.size}; k++) out${k}[b * ${o.tensor.size} + k] = workspace[${lay.offset.get(o.tensor.id)} + k];`).join('\n')}
   }
 }
@@ -145,7 +162,7 @@ ${plan.outputs.map((o, k) => `    for (k = 0; k < ${o.tensor.size}; k++) out${k}
   return [
     { path: 'model.h', content: h },
     { path: 'model.c', content: c },
-    { path: 'main.c', content: cMain(plan) },
+    { path: 'main.c', content: free ? freeStepsMain(plan, cMain(plan)) : cMain(plan) },
   ];
 }
 
@@ -325,4 +342,64 @@ int main(int argc, char **argv) {
   return 0;
 }
 `;
+}
+
+/**
+ * The runner of a free-steps predictor: the JSON reader also notes the length of the first list at each depth of an
+ * input (its shape), steps is the length at the depth of the steps axis of the first free-steps input, and the
+ * sizes and the workspace follow from it.
+ */
+function freeStepsMain(plan: Plan, main: string): string {
+  const i0 = stepsInput(plan);
+  const rank = plan.inputs[i0].tensor.shape.length;
+  const rep = (from: string, to: string) => {
+    if (!main.includes(from)) throw new Error(`free-steps runner: '${from.slice(0, 40)}' not found`);
+    main = main.replace(from, to);
+  };
+  rep(`static void value(Nums *a) {
+  ws_();
+  if (*p == '[') {
+    p++; ws_();
+    if (*p == ']') { p++; return; }
+    for (;;) { value(a); ws_(); if (*p == ',') { p++; continue; } if (*p == ']') { p++; return; } fail("list"); }
+  }`, `/* lens_[d]: the length of the first list at depth d of the input being read (its shape); -1 where none */
+static long lens[KL_INPUT_COUNT][16];
+static long *lens_;
+static int lvl_;
+static void value(Nums *a) {
+  ws_();
+  if (*p == '[') {
+    int my = lvl_++;
+    long n = 0;
+    p++; ws_();
+    if (*p != ']') for (;;) { value(a); n++; ws_(); if (*p == ',') { p++; continue; } if (*p == ']') break; fail("list"); }
+    p++; lvl_--;
+    if (lens_ && my < 16 && lens_[my] < 0) lens_[my] = n;
+    return;
+  }`);
+  rep('value(&in[0]); return; }', 'lens_ = lens[0]; value(&in[0]); lens_ = 0; return; }');
+  rep('if (hit >= 0) value(&in[hit]); else value(0);', 'if (hit >= 0) { lens_ = lens[hit]; value(&in[hit]); lens_ = 0; } else value(0);');
+  rep(/static const long in_size\[.*\n.*\n/.exec(main)![0], `static long in_size[${plan.inputs.length}], out_size[${plan.outputs.length}];
+/* the per-sample shape of output k for steps steps */
+static void output_dims(int k, int steps, int *dims) {
+${plan.outputs.map((o, k) => `  if (k == ${k}) { ${o.tensor.shape.map((d, r) => `dims[${r}] = ${d};`).join(' ')} }`).join('\n')}
+}
+`);
+  rep('  static float ws[KL_WORKSPACE_FLOATS];\n', '  float *ws;\n  int steps, depth;\n');
+  rep('  text = slurp(path);\n  read_inputs(text, in, 1);\n', `  text = slurp(path);
+  for (k = 0; k < KL_INPUT_COUNT; k++) for (i = 0; i < 16; i++) lens[k][i] = -1;
+  read_inputs(text, in, 1);
+  /* the free steps axis: input ${i0}'s length at the depth of its steps axis (${rank} axes per sample) */
+  for (depth = 0; depth < 16 && lens[${i0}][depth] >= 0; depth++) {}
+  if (depth < ${rank}) fail("the input has too few axes");
+  steps = (int) lens[${i0}][depth - ${rank}];
+  for (k = 0; k < KL_INPUT_COUNT; k++) in_size[k] = kl_input_size(k, steps);
+  for (k = 0; k < KL_OUTPUT_COUNT; k++) out_size[k] = kl_output_size(k, steps);
+  ws = (float *) malloc(sizeof(float) * (size_t) kl_workspace_floats(steps));
+  if (!ws) return 1;
+`);
+  rep('kl_predict((int) batch, ', 'kl_predict(steps, (int) batch, ');
+  rep('for (r = 0; r < KL_OUTPUT_SHAPES[k][0]; r++) dims[r + 1] = KL_OUTPUT_SHAPES[k][r + 1];', 'output_dims(k, steps, dims + 1);');
+  rep('int dims[9]; long at = 0; int r;', 'int dims[9]; long at = 0;');
+  return main;
 }

@@ -61,7 +61,7 @@ export function goldenInputs(plan: Plan, batch = 2): Tensor[] {
 }
 
 /** The languages whose predictors take the steps from the input at call time (a free steps axis). */
-export const FREE_STEPS_LANGUAGES: Language[] = ['numpy', 'js', 'java', 'pytorch'];
+export const FREE_STEPS_LANGUAGES: Language[] = ['numpy', 'js', 'java', 'pytorch', 'c'];
 
 /** Steps of the golden input of a model with a free steps axis (more than 2, so that masked steps fit). */
 export const GOLDEN_STEPS = 7;

@@ -14,8 +14,8 @@ import { openModelFile } from '../../src/formats/open';
 import { predict } from '../../src/engine/predict';
 import { nestedArray } from '../../src/engine/result-json';
 import type { ModelFile, Tensor } from '../../src/model/types';
-import { goldenInputs } from '../../src/export/index';
-import { buildPlan } from '../../src/export/plan';
+import { goldenInputs, GOLDEN_STEPS } from '../../src/export/index';
+import { buildPlan, freeStepsInputs } from '../../src/export/plan';
 import { ROOT as KERAS_JS, caseModelFile, index as kerasJsIndex, type CaseData } from '../conformance/keras-js-cases';
 import { fixtureModels } from '../fixtures/models';
 import { writeKeras1H5, writeKeras2H5, writeKeras3Keras } from '../fixtures/writers';
@@ -44,7 +44,7 @@ async function fromMemory(file: ModelFile): Promise<{ model: Model; close(): voi
 
 /** An engine-referenced input: the golden input drawn for the plan, the engine's output. */
 async function engineInput(model: Model, dir: string): Promise<{ path: string; expected: number[][] }> {
-  const plan = buildPlan(model, 'numpy');
+  const plan = buildPlan(model, 'numpy', freeStepsInputs(model).length ? GOLDEN_STEPS : undefined);
   const inputs = goldenInputs(plan);
   const result = await predict(model, inputs);
   const path = join(dir, 'input.json');

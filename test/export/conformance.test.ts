@@ -13,8 +13,8 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { exportPredictor } from '../../src/export/index';
-import { buildPlan, EXPORTABLE_CLASSES, LANGUAGES, type Language, type Plan } from '../../src/export/plan';
+import { exportPredictor, GOLDEN_STEPS } from '../../src/export/index';
+import { buildPlan, EXPORTABLE_CLASSES, freeStepsInputs, LANGUAGES, type Language, type Plan } from '../../src/export/plan';
 import { KerasLensError } from '../../src/model/types';
 import { writeExport } from '../../src/cli/export';
 import { dl4jCases, fixtureCases, keras3Cases, kerasJsCases, type Case } from './cases';
@@ -32,6 +32,8 @@ interface Prepared {
 let root = '';
 const prepared: Prepared[] = [];
 const refused: { id: string; why: string; classes: string[] }[] = [];
+/** Cases whose input has a free steps axis, exported for any steps (free-steps.ts). */
+const freeSteps: string[] = [];
 
 function tolerance(lang: Language): number {
   return lang === 'numpy' || lang === 'js' ? 1e-5 : 1e-4;
@@ -49,7 +51,8 @@ before(async () => {
       const model = opened.model;
       await model.bindAll();
       try {
-        buildPlan(model, 'numpy');
+        // a free steps axis (None): planned for the golden steps; the export writes code for any steps
+        buildPlan(model, 'numpy', freeStepsInputs(model).length ? GOLDEN_STEPS : undefined);
       } catch (err) {
         if (!(err instanceof KerasLensError)) throw err;
         refused.push({ id: c.id, why: err.problem, classes: [...new Set(model.layers.map((l) => l.config.className))] });
@@ -67,6 +70,7 @@ before(async () => {
         plan = r.plan;
       }
       prepared.push({ id: c.id, truth: c.truth, input: path, expected, dirs, plan: plan! });
+      if (freeStepsInputs(model).length) freeSteps.push(c.id);
     } finally {
       opened.close();
     }
@@ -80,14 +84,18 @@ after(() => {
 test('export: the conformance sets give many exportable models; every refusal names a layer export does not know', (t) => {
   t.diagnostic(`${prepared.length} models exported (${prepared.filter((p) => p.truth === 'keras').length} against Keras's own numbers), ${refused.length} refused: ${refused.map((r) => r.id).join(', ')}`);
   assert.ok(prepared.length >= 100, `only ${prepared.length} models exported`);
+  t.diagnostic(`free steps axis, exported for any steps: ${freeSteps.join(', ')}`);
+  if (prepared.some((p) => p.id.includes('tfkeras/rnn_148'))) assert.ok(freeSteps.some((id) => id.includes('tfkeras/rnn_148')), 'rnn_148 (free steps) is exported');
+  else assert.ok(!refused.some((r) => r.id.includes('tfkeras/rnn_148')), `rnn_148 is refused: ${refused.find((r) => r.id.includes('rnn_148'))?.why}`);
   assert.ok(prepared.filter((p) => p.truth === 'keras').length >= 80, 'most models are checked against Keras itself');
   for (const r of refused) {
     const m = /cannot export layer '.*' \(([\w.]+)\) to numpy: (.*)$/.exec(r.why);
     assert.ok(m, `${r.id}: refusal is one line naming the layer: ${r.why}`);
     const unknown = r.classes.filter((c) => !EXPORTABLE_CLASSES.includes(c) && c !== 'Functional' && c !== 'Sequential');
-    // the one refusal of exportable classes: a free (None) steps axis — the export fixes every per-sample shape
+    // the refusals of exportable classes: a free (None) axis other than the steps axis, or a Flatten/Reshape whose
+    // size depends on the free steps axis (Keras needs it fixed too)
     assert.ok(
-      unknown.length > 0 || /not exported|has a free axis besides the batch/.test(m[2]),
+      unknown.length > 0 || /not exported|has a free axis besides the batch|depends on the free steps axis/.test(m[2]),
       `${r.id} uses only exportable classes (${r.classes.join(', ')}) but was refused: ${r.why}`,
     );
   }

@@ -122,14 +122,15 @@ async function runC(jobs: Job[], work: string): Promise<JobResult[]> {
     wrappers.push(w);
   });
   const decls = jobs
-    .map((j, k) => `void kl_predict_${k}(int batch, ${[...j.plan.inputs.map((_, i) => `const float *in${i}`), ...j.plan.outputs.map((_, i) => `float *out${i}`)].join(', ')}, float *ws);`)
+    .map((j, k) => `void kl_predict_${k}(${j.plan.freeSteps !== null ? 'int steps, ' : ''}int batch, ${[...j.plan.inputs.map((_, i) => `const float *in${i}`), ...j.plan.outputs.map((_, i) => `float *out${i}`)].join(', ')}, float *ws);`)
     .join('\n');
   const maxWs = Math.max(...jobs.map((j) => j.plan.tensors.reduce((a, t) => a + t.size, 0) + j.plan.masks.reduce((a, m) => a + m.steps, 0) + 100000));
   const cases = jobs
     .map((j, k) => {
       const ins = j.plan.inputs.map((_, i) => `in[${i}]`);
       const outs = j.plan.outputs.map((_, i) => `out[${i}]`);
-      return `    case ${k}: kl_predict_${k}(batch, ${[...ins, ...outs].join(', ')}, ws); break;`;
+      // a free steps axis: the plan (and so the sizes below) is for plan.freeSteps steps, the steps of the case's input
+      return `    case ${k}: kl_predict_${k}(${j.plan.freeSteps !== null ? `${j.plan.freeSteps}, ` : ''}batch, ${[...ins, ...outs].join(', ')}, ws); break;`;
     })
     .join('\n');
   const driver = `#include <stdio.h>
@@ -167,6 +168,7 @@ ${cases}
     const lists = Array.isArray(data) ? [data] : j.plan.inputs.map((i) => (data as Record<string, unknown>)[i.name]);
     const nums = lists.map(flat);
     const batch = nums[0].length / j.plan.inputs[0].tensor.size;
+    if (!Number.isInteger(batch) || nums.some((n, i) => n.length !== batch * j.plan.inputs[i].tensor.size)) throw new Error(`${j.input}: the input does not have the plan's per-sample sizes (steps ${j.plan.freeSteps ?? 'fixed'})`);
     input += `${k} ${batch} ${nums.length} ${j.plan.outputs.length}\n`;
     for (const n of nums) input += `${n.length} ${n.join(' ')}\n`;
     for (const o of j.plan.outputs) input += `${o.tensor.size * batch}\n`;
