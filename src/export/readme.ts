@@ -39,6 +39,15 @@ biases split into bias_ih / bias_hh) and explicit cell code otherwise (GRU reset
 activations, masks, go_backwards).`,
 };
 
+/** C with a free steps axis: the caller passes steps and sizes the workspace for it. */
+const HOW_C_FREE_STEPS = `\`\`\`c
+#include "model.h"                 /* C99 + libm: cc -std=c99 -O2 model.c yours.c -lm */
+float *ws = malloc(sizeof(float) * kl_workspace_floats(steps));   /* workspace for steps: predict allocates nothing */
+float *y = malloc(sizeof(float) * kl_output_size(0, steps) * batch);
+kl_predict(steps, batch, x0, /* ...one pointer per input... */ y, /* ...one per output... */ ws);
+\`\`\`
+Inputs and outputs are row-major float arrays, samples one after another, each sample \`steps\` steps long (sizes per sample: kl_input_size(k, steps), kl_output_size(k, steps)).`;
+
 export function readme(plan: Plan, language: Language, goldenSteps?: number): string {
   const L: string[] = [];
   L.push(`# Predictor for ${commentText(plan.modelName, 60)} (${language})`);
@@ -47,7 +56,7 @@ export function readme(plan: Plan, language: Language, goldenSteps?: number): st
   L.push('');
   L.push('## Call it');
   L.push('');
-  L.push(HOW[language]);
+  L.push(plan.freeSteps !== null && language === 'c' ? HOW_C_FREE_STEPS : HOW[language]);
   L.push('');
   L.push('From a shell: `./run INPUT.json` prints `{"outputs": [...], "outputNames": [...]}` (like `keras-lens predict --json`);');
   L.push('`./run --self-test` runs `golden.json`\'s input and compares with the output Keras Lens computed (exit 0 or 1).');
