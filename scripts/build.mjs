@@ -66,16 +66,9 @@ const wasmApart = {
       if (String.fromCharCode(...bytes.subarray(0, 4)) !== '\0asm') return undefined;
       mkdirSync('dist', { recursive: true });
       writeFileSync(`dist/hdf5-${build}.wasm`, bytes);
-      // A module compiled ahead elsewhere (the CLI's watchdog compiles it while the worker thread starts and posts it
-      // over; src/formats/hdf5-disk.ts useCompiledHdf5) is taken when offered; failing that, the file is read here.
       const read = `__klReadFileSync(new URL('./hdf5-${build}.wasm', import.meta.url))`;
-      const find = `const f=()=>${read},p=globalThis.__kerasLensWasm?.${build};return p?p.then((m)=>m??f(),f):f()`;
-      const inst = 'var binary=await getWasmBinary(binaryFile);var instance=await WebAssembly.instantiate(binary,imports);return instance';
-      let rest = src.slice(end + 2);
-      if (rest.split(inst).length !== 2) return undefined;
-      rest = rest.replace(inst, 'var binary=await getWasmBinary(binaryFile);var instance=binary instanceof WebAssembly.Module?{module:binary,instance:await WebAssembly.instantiate(binary,imports)}:await WebAssembly.instantiate(binary,imports);return instance');
       return {
-        contents: `import { readFileSync as __klReadFileSync } from 'node:fs';\n${src.slice(0, at)}function findWasmBinary(){${find}${rest}`,
+        contents: `import { readFileSync as __klReadFileSync } from 'node:fs';\n${src.slice(0, at)}function findWasmBinary(){return ${read}${src.slice(end + 2)}`,
         loader: 'js',
       };
     }),

@@ -55,29 +55,6 @@ function notAFile(path: string): string | null {
   return `is ${what}; model and architecture files are read from disk`;
 }
 
-/**
- * Start-up: when the model file is HDF5 (it starts with the signature) and h5wasm's WebAssembly lies beside this
- * bundle, compile it here, on the watchdog's otherwise idle thread, while the worker thread boots and loads its
- * bundle; the module is posted over (WebAssembly modules are shared, not copied) and the worker instantiates it
- * without compiling (src/formats/hdf5-disk.ts useCompiledHdf5). Null when not worth it (JSON, .keras, Windows, tsx).
- */
-function compileHdf5Ahead(path: string | null): Promise<WebAssembly.Module> | null {
-  if (!path || process.platform === 'win32' || __filename.endsWith('.ts')) return null;
-  const wasm = join(__dirname, 'hdf5-node.wasm');
-  let head: Buffer;
-  let fd: number | null = null;
-  try {
-    fd = fs.openSync(path, 'r');
-    head = Buffer.alloc(8);
-    if (fs.readSync(fd, head, 0, 8, 0) !== 8 || head.toString('latin1') !== '\x89HDF\r\n\x1a\n' || !fs.existsSync(wasm)) return null;
-  } catch {
-    return null;
-  } finally {
-    if (fd !== null) fs.closeSync(fd);
-  }
-  return new Promise<Buffer<ArrayBuffer>>((resolve, reject) => fs.readFile(wasm, (err, bytes) => (err ? reject(err) : resolve(bytes as Buffer<ArrayBuffer>)))).then((bytes) => WebAssembly.compile(bytes));
-}
-
 /** If `path` is a named pipe, open it for writing without blocking and close it: a blocked reader gets end of file. */
 function unblockPipe(path: string): void {
   try {
@@ -123,9 +100,8 @@ export function run(argv: string[]): void {
   const commandSeconds = override > 0 ? override : COMMAND_SECONDS[command];
   const file = modelArgument(rest);
   let worker: Worker;
-  const hdf5 = compileHdf5Ahead(file);
   try {
-    worker = new Worker(workerFile(), { workerData: { kerasLensArgv: argv, hdf5Module: hdf5 !== null } });
+    worker = new Worker(workerFile(), { workerData: { kerasLensArgv: argv } });
   } catch {
     // no worker threads here: run unwatched
     main(argv).then((code) => {
@@ -133,11 +109,6 @@ export function run(argv: string[]): void {
     }, fail);
     return;
   }
-  // Always answered (null if the compile failed: the worker then compiles the file itself).
-  hdf5?.then(
-    (module) => worker.postMessage({ kind: 'hdf5-module', module }),
-    () => worker.postMessage({ kind: 'hdf5-module', module: null }),
-  );
   let finished = false;
   const config = configArgument(rest);
   const reading = `reading the file${config ? ` (with --config ${config})` : ''}`;

@@ -11,7 +11,6 @@ import { runPredict } from './predict';
 import { runExport } from './export';
 import { oneLineText, terminalSafe } from '../model/text';
 import { openModelFile } from '../formats/open';
-import { preloadHdf5Disk, useCompiledHdf5 } from '../formats/hdf5-disk';
 import { inspectModel } from '../explain/inspect';
 import { configArgument, modelArgument, oneLine, type WorkerMessage } from './args';
 
@@ -126,16 +125,6 @@ async function runInWorker(argv: string[]): Promise<void> {
 
 if (!isMainThread && parentPort && workerData && Array.isArray((workerData as { kerasLensArgv?: unknown }).kerasLensArgv)) {
   const argv = (workerData as { kerasLensArgv: string[] }).kerasLensArgv;
-  if ((workerData as { hdf5Module?: boolean }).hdf5Module) {
-    // The watchdog is compiling h5wasm's WebAssembly for us (main.ts compileHdf5Ahead): take it, and start loading
-    // h5wasm's glue now, while the module is still compiling over there.
-    useCompiledHdf5(
-      new Promise((resolve) =>
-        parentPort!.once('message', (m: { kind?: string; module?: unknown }) => resolve(m?.kind === 'hdf5-module' && m.module instanceof WebAssembly.Module ? m.module : null)),
-      ),
-    );
-    preloadHdf5Disk();
-  }
   const report = (err: unknown) => {
     process.stderr.write(`keras-lens: ${oneLine(err, modelArgument(argv.slice(1)))}\n`);
     parentPort!.postMessage({ kind: 'done', code: 1 } satisfies WorkerMessage);

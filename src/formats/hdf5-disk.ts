@@ -12,22 +12,6 @@ import { Hdf5File, refuseDamagedGlobalHeap, throwInsteadOfPrinting, type ByteRea
 
 let diskLib: Promise<H5Lib> | null = null;
 
-/**
- * Offer h5wasm's disk build a WebAssembly module compiled elsewhere (the CLI's watchdog compiles dist/hdf5-node.wasm
- * on its own thread while this worker thread starts, and posts the module over), so the compile is off this thread's
- * start-up path. The glue (patched by scripts/build.mjs) awaits it when it instantiates; null (the other side could
- * not compile) or a rejection means the glue reads and compiles the file itself. Call before the first open.
- */
-export function useCompiledHdf5(module: Promise<WebAssembly.Module | null>): void {
-  const g = globalThis as { __kerasLensWasm?: { node?: Promise<WebAssembly.Module | null> } };
-  (g.__kerasLensWasm ??= {}).node = module;
-}
-
-/** Start loading (and instantiating) h5wasm's disk build now, e.g. while the command line is still being read. */
-export function preloadHdf5Disk(): void {
-  if (process.platform !== 'win32') loadDiskLib().catch(() => {});
-}
-
 async function loadDiskLib(): Promise<H5Lib> {
   diskLib ??= (async () => {
     const lib = (await import('h5wasm/node')) as unknown as H5Lib;
@@ -64,13 +48,9 @@ export async function openHdf5Disk(absolutePath: string, source: string): Promis
     }
     return Hdf5File.openMemory(new Uint8Array(await readFile(absolutePath)), source, 'the file');
   }
-  // h5wasm loads (its WebAssembly compiles on V8's background threads) while the heap pre-check reads the file;
-  // the library sees the file only after the check has passed.
-  const loading = loadDiskLib();
-  loading.catch(() => {}); // awaited below; a failed check must not leave it unhandled
+  const lib = await loadDiskLib();
   const byteSize = (await stat(absolutePath)).size;
   await refuseDamagedGlobalHeap(source, byteSize, diskReader(absolutePath));
-  const lib = await loading;
   let file: H5.File;
   try {
     file = new lib.File(absolutePath, 'r');
