@@ -3,7 +3,9 @@
  * different lengths, and matches our engine's predict (src/engine, held to Keras by the conformance suites) for
  * both, 1e-5·max(1, |engine|) in float64 (numpy, js), 1e-4·max(1, |engine|) in float32 (c, java, pytorch). Source of truth: the engine's predict on the same inputs; the model is
  * ../shared/keras-reference/dl4j/tfkeras/rnn_148.h5 (tf.keras, free steps). Also: a Flatten after a free steps
- * axis is refused with one line in every language.
+ * axis is refused with one line in every language. And the project's fixture models with their steps axis freed
+ * ((batch, T, F) inputs made (batch, None, F) in memory): each exported once per language, run at 3 and 9 steps
+ * through the conformance harness, against the engine's predict at the same steps.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,7 +22,11 @@ import { freeStepsInputs, LANGUAGES } from '../../src/export/plan';
 import { writeExport } from '../../src/cli/export';
 import { KerasLensError } from '../../src/model/types';
 import { seededRandom } from '../../src/kernels/seeded-random';
-import { toolchain } from './harness';
+import { runJobs, toolchain, type Job } from './harness';
+import { fixtureCases } from './cases';
+import { buildPlan, type Language } from '../../src/export/plan';
+import { goldenInputs } from '../../src/export/index';
+import type { ModelFile } from '../../src/model/types';
 
 const RNN_148 = join(__dirname, '../../../shared/keras-reference/dl4j/tfkeras/rnn_148.h5');
 const flat = (v: unknown): number[] => (Array.isArray(v) ? v.flatMap(flat) : [v as number]);
@@ -89,5 +95,87 @@ test('a Flatten after the free steps axis is refused with one line in every lang
     }
   } finally {
     file.close();
+  }
+});
+
+/** The same file with every (batch, T, F) input's steps axis made free (None), in memory. */
+function freed(file: ModelFile): ModelFile {
+  const config = file.model!;
+  const layers = config.layers.map((l) => {
+    const shape = l.config.batch_input_shape as (number | null)[] | undefined;
+    if (l.className !== 'InputLayer' || !Array.isArray(shape) || shape.length !== 3) return l;
+    return { ...l, config: { ...l.config, batch_input_shape: [shape[0], null, shape[2]] } };
+  });
+  return Object.assign(Object.create(Object.getPrototypeOf(file)), file, { model: { ...config, layers } });
+}
+
+test('fixture models with their steps axis freed: one predictor per language runs 3 and 9 steps like the engine', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'keras-lens-free-fixtures-'));
+  try {
+    mkdirSync(join(root, 'fixtures'));
+    const cases = await fixtureCases(join(root, 'fixtures'));
+    const done: { id: string; dirs: Record<Language, string>; runs: { steps: number; input: string; expected: number[][]; plans: Record<Language, ReturnType<typeof buildPlan>> }[] }[] = [];
+    const refused: string[] = [];
+    let k = 0;
+    for (const c of cases) {
+      const opened = await c.open();
+      try {
+        const model = await buildModel(freed(opened.model.file));
+        if (!freeStepsInputs(model).length) continue;
+        await model.bindAll();
+        try {
+          buildPlan(model, 'numpy', 3);
+        } catch (err) {
+          if (!(err instanceof KerasLensError)) throw err;
+          refused.push(`${c.id}: ${err.problem}`);
+          continue;
+        }
+        const dir = join(root, `m${k++}`);
+        mkdirSync(dir);
+        const dirs = {} as Record<Language, string>;
+        for (const lang of LANGUAGES) {
+          dirs[lang] = join(dir, lang);
+          writeExport(dirs[lang], (await exportPredictor(model, lang)).files, { force: false, protect: [] });
+        }
+        const runs = [];
+        for (const steps of [3, 9]) {
+          const plans = Object.fromEntries(LANGUAGES.map((l) => [l, buildPlan(model, l, steps)])) as Record<Language, ReturnType<typeof buildPlan>>;
+          const inputs = goldenInputs(plans.numpy);
+          const expected = (await predict(model, inputs)).outputs.map((o) => Array.from(o.data));
+          const input = join(dir, `input_${steps}.json`);
+          writeFileSync(input, JSON.stringify(Object.fromEntries(plans.numpy.inputs.map((i, n) => [i.name, nestedArray(inputs[n])]))));
+          runs.push({ steps, input, expected, plans });
+        }
+        done.push({ id: c.id, dirs, runs });
+      } finally {
+        opened.close();
+      }
+    }
+    t.diagnostic(`${done.length} fixture models exported with a free steps axis; refused: ${refused.length ? refused.join('; ') : 'none'}`);
+    assert.ok(done.length >= 10, `only ${done.length} fixture models with a free steps axis`);
+    for (const r of refused) assert.match(r, /depends on the free steps axis|not a linear function|not exported/);
+    for (const lang of LANGUAGES) {
+      if (toolchain(lang)) {
+        t.diagnostic(`${lang} skipped: ${toolchain(lang)}`);
+        continue;
+      }
+      const jobs: Job[] = done.flatMap((d) => d.runs.map((r) => ({ dir: d.dirs[lang], input: r.input, plan: r.plans[lang] })));
+      const results = await runJobs(lang, jobs, join(root, `work-${lang}`));
+      const tol = lang === 'numpy' || lang === 'js' ? 1e-5 : 1e-4;
+      const failures: string[] = [];
+      let j = 0;
+      for (const d of done) {
+        for (const r of d.runs) {
+          const got = results[j++];
+          if (!got.outputs) failures.push(`${d.id} @${r.steps}: ${got.error}`);
+          else if (got.outputs.length !== r.expected.length || r.expected.some((e, o) => e.length !== got.outputs![o].length || e.some((v, i) => !(Math.abs(got.outputs![o][i] - v) <= tol * Math.max(1, Math.abs(v)))))) {
+            failures.push(`${d.id} @${r.steps} steps: differs from the engine`);
+          }
+        }
+      }
+      assert.deepEqual(failures, [], `${lang}: ${failures.slice(0, 10).join('\n')}`);
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
   }
 });

@@ -115,7 +115,7 @@ async function runJs(jobs: Job[]): Promise<JobResult[]> {
 async function runC(jobs: Job[], work: string): Promise<JobResult[]> {
   mkdirSync(work, { recursive: true });
   const wrappers: string[] = [];
-  const names = ['kl_predict', 'KL_INPUT_NAMES_JSON', 'KL_OUTPUT_NAMES_JSON', 'KL_INPUT_SHAPES', 'KL_OUTPUT_SHAPES'];
+  const names = ['kl_predict', 'KL_INPUT_NAMES_JSON', 'KL_OUTPUT_NAMES_JSON', 'KL_INPUT_SHAPES', 'KL_OUTPUT_SHAPES', 'kl_workspace_floats', 'kl_input_size', 'kl_output_size'];
   jobs.forEach((j, k) => {
     const w = join(work, `wrap_${k}.c`);
     writeFileSync(w, `${names.map((n) => `#define ${n} ${n}_${k}`).join('\n')}\n#include "${j.dir}/model.c"\n`);
