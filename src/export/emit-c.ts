@@ -8,7 +8,7 @@ import type { ExportFile } from './index';
 import { activationFunctions, layout, maskingValues, sampleBody, scalarHelpers, type Dialect } from './emit-scalar';
 import { weightLine, gateLines, shapeText } from './describe';
 import { asciiJsonList, commentText, quoted } from './names';
-import { moduleShapeText, stepsInput } from './free-steps';
+import { shapeMinusOne, stepsInput } from './free-steps';
 
 function cNumber(v: number): string {
   const s = Number.isInteger(v) ? `${v}.0` : String(v);
@@ -70,7 +70,7 @@ export function emitC(plan: Plan, header: string[]): ExportFile[] {
   // a free steps axis (free-steps.ts): the caller passes steps; the sizes are functions of it
   const free = plan.freeSteps !== null;
   const signature = `void kl_predict(${free ? 'int steps, ' : ''}int batch, ${[...inParams, ...outParams].join(', ')}, float *workspace)`;
-  const minusOne = (t: number[]) => moduleShapeText(plan, t, '-1').slice(1, -1).replace(/,$/, '').split(', ').map(Number);
+  const minusOne = (t: number[]) => shapeMinusOne(plan, t);
   const sizeFn = (name: string, sizes: number[]) => `int ${name}(int k, int steps) {\n  (void) steps;\n${sizes.map((n, k) => `  if (k == ${k}) return ${n};`).join('\n')}\n  return 0;\n}`;
   const h = `/* ${header.map((x) => commentText(x, 200)).join('\n * ')}
  *

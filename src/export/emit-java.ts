@@ -8,7 +8,7 @@ import type { Plan } from './plan';
 import type { ExportFile } from './index';
 import { activationFunctions, layout, maskingValues, sampleBody, scalarHelpers, type Dialect } from './emit-scalar';
 import { weightLine, gateLines, shapeText } from './describe';
-import { moduleShapeText, stepsInput } from './free-steps';
+import { shapeMinusOne, stepsInput } from './free-steps';
 import { asciiJsonList, commentText, quoted } from './names';
 import { JS_ERF } from './emit-js';
 
@@ -64,7 +64,7 @@ export function emitJava(plan: Plan, header: string[]): ExportFile[] {
   public static final int[][] INPUT_SHAPES = ${shapes(plan.inputs.map((i) => i.tensor.shape))};
   public static final int[][] OUTPUT_SHAPES = ${shapes(plan.outputs.map((o) => o.tensor.shape))};
   public static final int WORKSPACE_SIZE = ${lay.total};`;
-  const minusOne = (t: number[]) => moduleShapeText(plan, t, '-1').slice(1, -1).replace(/,$/, '').split(', ').map(Number);
+  const minusOne = (t: number[]) => shapeMinusOne(plan, t);
   const freeSizes = `  /** Per-sample shapes (batch axis left out); -1: the free steps axis, taken from the input at each call. */
   public static final int[][] INPUT_SHAPES = ${shapes(plan.inputs.map((i) => minusOne(i.tensor.shape)))};
   public static final int[][] OUTPUT_SHAPES = ${shapes(plan.outputs.map((o) => minusOne(o.tensor.shape)))};

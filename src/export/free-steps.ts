@@ -55,6 +55,11 @@ export function moduleShapeText(plan: Plan, shape: number[], none = 'None'): str
   return plan.freeSteps === null ? shapeText(shape) : shapeText(shape.map((d) => (d >= SENTINEL_STEPS[0] / 2 ? none : d)) as unknown as number[]);
 }
 
+/** A per-sample shape with -1 on the free axis (C's and Java's shape tables). */
+export function shapeMinusOne(plan: Plan, shape: number[]): number[] {
+  return plan.freeSteps === null ? shape : shape.map((d) => (d >= SENTINEL_STEPS[0] / 2 ? -1 : d));
+}
+
 /** The index of the input whose steps axis gives `steps` at call time (the first free one), or -1. */
 export function stepsInput(plan: Plan): number {
   return plan.freeSteps === null ? -1 : plan.inputs.findIndex((i) => i.tensor.shape[0] === plan.freeSteps);
