@@ -2,7 +2,7 @@
  * `npm run bench` (second part): the export.
  *   (a) a 10 MB Keras 2 .h5 (LSTM(520) over 640 features + Dense(256), 2.55 M float32 weights): open + build +
  *       export + write, per language, wall-clock seconds (the goal: under 5 s each);
- *   (b) the exported C predictor (gcc -O3 -march=native, float32, no allocation) against our engine's predict() on the bench case
+ *   (b) the exported C predictor (built with C_BUILD_FLAGS as ./run does, float32, no allocation) against our engine's predict() on the bench case
  *       of bench-rnn.ts (LSTM(128), 100 steps of 64 features, batch 1 and 32): median CPU milliseconds per predict
  *       (and wall-clock), after warm-up, and the ratio. Skipped, saying so, where no C compiler is installed.
  * The LAST line is one JSON object with the numbers.
@@ -14,7 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { openModelFile } from '../../src/formats/open';
 import { buildModel } from '../../src/model/graph';
 import { predict } from '../../src/engine/predict';
-import { exportPredictor } from '../../src/export/index';
+import { C_BUILD_FLAGS, exportPredictor } from '../../src/export/index';
 import { LANGUAGES } from '../../src/export/plan';
 import { writeExport } from '../../src/cli/export';
 import { writeKeras2H5, type FixtureLayerWeights, type RawModelConfig } from '../fixtures/writers';
@@ -158,13 +158,13 @@ int main(void) {
 }
 `,
         );
-        const cc = spawnSync('cc', ['-std=c99', '-O3', '-march=native', '-ffp-contract=fast', '-o', join(cdir, 'bench'), join(cdir, 'model.c'), join(cdir, 'bench.c'), '-lm'], { encoding: 'utf8' });
+        const cc = spawnSync('cc', [...C_BUILD_FLAGS, '-o', join(cdir, 'bench'), join(cdir, 'model.c'), join(cdir, 'bench.c'), '-lm'], { encoding: 'utf8' });
         if (cc.status !== 0) throw new Error(`cc failed: ${cc.stderr}`);
         const out = spawnSync(join(cdir, 'bench'), { encoding: 'utf8' });
         const [cMs, cWallMs] = out.stdout.trim().split(' ').map(Number);
         results[`batch${batch}`] = { engineMs: median(engine), cMs, engineWallMs: median(engineWall), cWallMs } as { engineMs: number; cMs: number };
         console.log(
-          `LSTM(${units}) ${steps} steps x ${features} features, batch ${batch}: CPU ms per predict: engine ${median(engine).toFixed(2)}, exported C (gcc -O3 -march=native, float32) ${cMs.toFixed(2)}  -> C is ${(median(engine) / cMs).toFixed(2)}x the engine's speed (wall: ${median(engineWall).toFixed(2)} vs ${cWallMs.toFixed(2)} ms)`,
+          `LSTM(${units}) ${steps} steps x ${features} features, batch ${batch}: CPU ms per predict: engine ${median(engine).toFixed(2)}, exported C (${C_BUILD_FLAGS.join(' ')}, float32) ${cMs.toFixed(2)}  -> C is ${(median(engine) / cMs).toFixed(2)}x the engine's speed (wall: ${median(engineWall).toFixed(2)} vs ${cWallMs.toFixed(2)} ms)`,
         );
       }
       file.close();

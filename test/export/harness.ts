@@ -7,6 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Language, Plan } from '../../src/export/plan';
+import { C_BUILD_FLAGS } from '../../src/export/index';
 
 export interface Job {
   dir: string;
@@ -156,7 +157,7 @@ ${cases}
   // two compiler processes (two cores), then one link
   const half = Math.ceil(wrappers.length / 2);
   const objs = wrappers.map((w) => w.replace(/\.c$/, '.o'));
-  const compile = (files: string[]) => run('cc', ['-std=c99', '-O1', '-c', ...files], { cwd: work });
+  const compile = (files: string[]) => run('cc', [...C_BUILD_FLAGS, '-c', ...files], { cwd: work });
   const results = await Promise.all([compile(wrappers.slice(0, half)), compile([...wrappers.slice(half), join(work, 'driver.c')])]);
   const bad = results.find((r) => r.code !== 0);
   if (bad) return jobs.map(() => ({ outputs: null, error: bad.stderr.slice(0, 1500) }));
