@@ -8,17 +8,12 @@ import { readFile, stat } from 'node:fs/promises';
 import type * as H5 from 'h5wasm' with { 'resolution-mode': 'import' };
 import { KerasLensError } from '../model/types';
 import { toKerasLensError } from './foreign-errors';
-import { Hdf5File, refuseDamagedGlobalHeap, throwInsteadOfPrinting, type ByteReader, type H5Lib } from './hdf5';
+import { Hdf5File, readyH5Lib, refuseDamagedGlobalHeap, type ByteReader, type H5Lib } from './hdf5';
 
 let diskLib: Promise<H5Lib> | null = null;
 
 async function loadDiskLib(): Promise<H5Lib> {
-  diskLib ??= (async () => {
-    const lib = (await import('h5wasm/node')) as unknown as H5Lib;
-    await lib.ready;
-    throwInsteadOfPrinting(lib);
-    return lib;
-  })();
+  diskLib ??= readyH5Lib(import('h5wasm/node'));
   return diskLib;
 }
 

@@ -25,18 +25,21 @@ export type H5Dataset = H5.Dataset;
 let memoryLib: Promise<H5Lib> | null = null;
 
 /** HDF5 errors become JS exceptions instead of a page of HDF5-DIAG text on stderr. */
-export function throwInsteadOfPrinting(lib: H5Lib): void {
+function throwInsteadOfPrinting(lib: H5Lib): void {
   const mod = lib.Module as unknown as { activate_throwing_error_handler?: () => number };
   mod.activate_throwing_error_handler?.();
 }
 
+/** One of h5wasm's builds, ready and throwing (the import stays literal at each caller so bundlers split it). */
+export async function readyH5Lib(imported: Promise<unknown>): Promise<H5Lib> {
+  const lib = (await imported) as H5Lib;
+  await lib.ready;
+  throwInsteadOfPrinting(lib);
+  return lib;
+}
+
 async function loadMemoryLib(): Promise<H5Lib> {
-  memoryLib ??= (async () => {
-    const lib = (await import('h5wasm')) as unknown as H5Lib;
-    await lib.ready;
-    throwInsteadOfPrinting(lib);
-    return lib;
-  })();
+  memoryLib ??= readyH5Lib(import('h5wasm'));
   return memoryLib;
 }
 
