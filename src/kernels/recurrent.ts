@@ -45,7 +45,7 @@ export type RecurrentArray = Float32Array | Float64Array;
 // ---------------------------------------------------------------------------------------------
 
 /** The activation code for a Keras activation name, or null when the fast path does not know it. */
-function activationCode(name: string | null | undefined, hardSigmoidKeras3: boolean): ActivationCode | null {
+export function activationCode(name: string | null | undefined, hardSigmoidKeras3: boolean): ActivationCode | null {
   switch (name ?? 'linear') {
     case 'linear':
       return ActivationCode.Linear;
@@ -308,7 +308,7 @@ function initialState(heap: Heap, offset: number, values: RecurrentArray | null 
 }
 
 /** Calls masked(b) for each masked sample at input step t and live(b, e) for each run [b, e) of unmasked ones. */
-function liveRuns(mask: Uint8Array | null, steps: number, t: number, batch: number, masked: (b: number) => void, live: (b: number, e: number) => void): void {
+export function liveRuns(mask: Uint8Array | null, steps: number, t: number, batch: number, masked: (b: number) => void, live: (b: number, e: number) => void): void {
   let b = 0;
   while (b < batch) {
     if (mask && !mask[b * steps + t]) {

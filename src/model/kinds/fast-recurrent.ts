@@ -68,7 +68,7 @@ function agrees(f: (x: number) => number, g: (x: number) => number): boolean {
 }
 
 /** The runner's name for this activation and the hard_sigmoid formula it needs, or null when it cannot run it. */
-function runnerActivation(a: NamedActivation | undefined): { name: string; keras3: boolean } | null {
+export function runnerActivation(a: NamedActivation | undefined): { name: string; keras3: boolean } | null {
   if (!a || !a.elementwise) return null;
   const formula = RUNNER_FORMULAS[a.name];
   if (!formula) return null;
@@ -124,7 +124,7 @@ export function setFastRecurrentPrecision(p: Precision): void {
  * (a GRU with linear gates reaches 1e4 in 8 steps, where two float32 orders already differ by 2e-5 relative), so
  * such layers keep float64 — as close to Keras's exact result as we can be.
  */
-const SATURATING = new Set(['tanh', 'sigmoid', 'hard_sigmoid']);
+export const SATURATING = new Set(['tanh', 'sigmoid', 'hard_sigmoid']);
 
 /** Same values (a bias recomputed per call, e.g. CuDNN's summed halves, is the same bias). */
 function sameValues(a: Tensor['data'] | null, b: Tensor['data'] | null): boolean {
