@@ -7,6 +7,11 @@
  * Weights (get_weights order): kernel (k1..kn, in, 4f), recurrent_kernel (k1..kn, f, 4f), bias (4f); gate blocks
  * i, f, c, o on the last axis. Input (batch, time, S1..Sn, channels) or channels_first (batch, time, channels,
  * S1..Sn). States and the trace are kept channels_last (batch, S1'..Sn', filters) internally.
+ *
+ * Two implementations of the same step: the readable one below (the reference, float64, formulas beside the code,
+ * and the only one that records the gate trace), and the fast path of fast-conv-lstm.ts (patches × [W; U] on the
+ * packed SIMD matmul, float32 where the activations saturate), taken by default when no trace is asked for;
+ * test/kinds/fast-conv-lstm.test.ts holds the two equal.
  */
 import type { ForwardArgs, ForwardResult, KindContext, LayerConfig, WeightRef, WeightRole } from '../types';
 import { KerasLensError } from '../types';
@@ -25,6 +30,7 @@ import {
   type RunOverrides,
 } from './recurrent';
 import { runLayerCell, type RecurrentCell } from './time-loop';
+import { runConvLstmFast } from './fast-conv-lstm';
 import { channelsFirst, configPadding, convAxisLength, convolveNd, intTuple, moveChannels } from './conv2d';
 
 /** Number of spatial axes: the digit of the class name (ConvLSTM2D → 2). */
@@ -136,68 +142,78 @@ export const convLstmKind: RecurrentKind = {
     if (recurrentKernel.data.length !== taps * F * G) {
       throw new KerasLensError(null, `layer '${layer.name}': recurrent kernel (${recurrentKernel.shape.join(',')}) does not fit ${F} filters`);
     }
-    // conv(x(t), W) + b for every step at once
-    const xw = convolveNd(images.data, B * T, spatial, C, kernel.data, p.kernelSize, G, p.strides, p.dilation, p.padding);
     const bias = flags.useBias ? args.weights.get('bias') : undefined;
-    if (bias) for (let k = 0; k < xw.data.length; k++) xw.data[k] += bias.data[k % G];
-    const outSpatial = xw.outSpatial;
-    const P = outSpatial.reduce((a, b) => a * b, 1); // positions per sample
-    const ones = new Array<number>(p.n).fill(1);
-    const act = activationOf(layer, args.ctx.kerasVersion).elementwise ?? ((v: number) => v);
-    const recAct = recurrentActivationOf(layer, args.ctx.kerasVersion).elementwise ?? ((v: number) => v);
-    const hu = new Float64Array(B * P * G);
-    const recurrentKernel64 = asFloat64(recurrentKernel.data);
-    const cell: RecurrentCell = {
-      stateCount: 2,
-      stateSize: P * F,
-      stateShape: [...outSpatial, F],
-      gates: ['i', 'f', 'c', 'o'],
-      step(t, [hPrev, cPrev], record) {
-        // conv(h(t-1), U) with 'same' padding, stride 1, no dilation
-        hu.fill(0);
-        convolveNd(hPrev, B, outSpatial, F, recurrentKernel64, p.kernelSize, G, ones, ones, 'same', hu);
-        const h = new Float64Array(B * P * F);
-        const c = new Float64Array(B * P * F);
-        const rec = record ? { i: new Float64Array(B * P * F), f: new Float64Array(B * P * F), c: new Float64Array(B * P * F), o: new Float64Array(B * P * F) } : null;
-        for (let b = 0; b < B; b++) {
-          for (let q = 0; q < P; q++) {
-            const xr = ((b * T + t) * P + q) * G;
-            const hr = (b * P + q) * G;
-            const s = (b * P + q) * F;
-            for (let j = 0; j < F; j++) {
-              const i = recAct(xw.data[xr + j] + hu[hr + j]); //                 i = σ(z_i)
-              const fg = recAct(xw.data[xr + F + j] + hu[hr + F + j]); //        f = σ(z_f)
-              const cc = act(xw.data[xr + 2 * F + j] + hu[hr + 2 * F + j]); //   c̃ = act(z_c)
-              const o = recAct(xw.data[xr + 3 * F + j] + hu[hr + 3 * F + j]); // o = σ(z_o)
-              const cn = fg * cPrev[s + j] + i * cc; //                           c = f⊙c(t-1) + i⊙c̃
-              c[s + j] = cn;
-              h[s + j] = o * act(cn); //                                          h = o⊙act(c)
-              if (rec) {
-                rec.i[s + j] = i;
-                rec.f[s + j] = fg;
-                rec.c[s + j] = cc;
-                rec.o[s + j] = o;
-              }
-            }
-          }
-        }
-        if (record && rec) Object.assign(record, rec);
-        return [h, c];
-      },
-    };
+    const act = activationOf(layer, args.ctx.kerasVersion);
+    const recAct = recurrentActivationOf(layer, args.ctx.kerasVersion);
     // initial states given channels_first arrive as (B, F, S1'..Sn')
     const initialStates = cf && args.initialStates ? args.initialStates.map((s) => moveChannels(s.data, s.shape, false)) : args.initialStates;
-    const result = runLayerCell({ ...args, initialStates }, flags, cell, B, T, overrides);
+    const fast = args.ctx.trace
+      ? null
+      : runConvLstmFast({ ...args, initialStates }, flags, overrides, { kernel, recurrentKernel, bias, activation: act, recurrentActivation: recAct, ...p }, { data: images.data, batch: B, steps: T, spatial, channels: C });
+    const result = fast ?? readableConvLstm();
     if (cf) {
       result.outputs = result.outputs.map((o) => {
         if (o.shape.length === p.n + 3) {
           // (B, T, S1'..Sn', F) → (B, T, F, S1'..Sn')
-          const m = moveChannels(o.data, [B * T, ...outSpatial, F], true);
-          return { shape: [B, T, F, ...outSpatial], data: m.data };
+          const m = moveChannels(o.data, [o.shape[0] * o.shape[1], ...o.shape.slice(2)], true);
+          return { shape: [o.shape[0], o.shape[1], F, ...o.shape.slice(2, -1)], data: m.data };
         }
         return moveChannels(o.data, o.shape, true);
       });
     }
     return result;
+
+    /** The readable step: the reference implementation (and the trace). */
+    function readableConvLstm(): ForwardResult {
+      // conv(x(t), W) + b for every step at once
+      const xw = convolveNd(images.data, B * T, spatial, C, kernel.data, p.kernelSize, G, p.strides, p.dilation, p.padding);
+      if (bias) for (let k = 0; k < xw.data.length; k++) xw.data[k] += bias.data[k % G];
+      const outSpatial = xw.outSpatial;
+      const P = outSpatial.reduce((a, b) => a * b, 1); // positions per sample
+      const ones = new Array<number>(p.n).fill(1);
+      const actFn = act.elementwise ?? ((v: number) => v);
+      const recActFn = recAct.elementwise ?? ((v: number) => v);
+      const hu = new Float64Array(B * P * G);
+      const recurrentKernel64 = asFloat64(recurrentKernel.data);
+      const cell: RecurrentCell = {
+        stateCount: 2,
+        stateSize: P * F,
+        stateShape: [...outSpatial, F],
+        gates: ['i', 'f', 'c', 'o'],
+        step(t, [hPrev, cPrev], record) {
+          // conv(h(t-1), U) with 'same' padding, stride 1, no dilation
+          hu.fill(0);
+          convolveNd(hPrev, B, outSpatial, F, recurrentKernel64, p.kernelSize, G, ones, ones, 'same', hu);
+          const h = new Float64Array(B * P * F);
+          const c = new Float64Array(B * P * F);
+          const rec = record ? { i: new Float64Array(B * P * F), f: new Float64Array(B * P * F), c: new Float64Array(B * P * F), o: new Float64Array(B * P * F) } : null;
+          for (let b = 0; b < B; b++) {
+            for (let q = 0; q < P; q++) {
+              const xr = ((b * T + t) * P + q) * G;
+              const hr = (b * P + q) * G;
+              const s = (b * P + q) * F;
+              for (let j = 0; j < F; j++) {
+                const i = recActFn(xw.data[xr + j] + hu[hr + j]); //                 i = σ(z_i)
+                const fg = recActFn(xw.data[xr + F + j] + hu[hr + F + j]); //        f = σ(z_f)
+                const cc = actFn(xw.data[xr + 2 * F + j] + hu[hr + 2 * F + j]); //   c̃ = act(z_c)
+                const o = recActFn(xw.data[xr + 3 * F + j] + hu[hr + 3 * F + j]); // o = σ(z_o)
+                const cn = fg * cPrev[s + j] + i * cc; //                           c = f⊙c(t-1) + i⊙c̃
+                c[s + j] = cn;
+                h[s + j] = o * actFn(cn); //                                          h = o⊙act(c)
+                if (rec) {
+                  rec.i[s + j] = i;
+                  rec.f[s + j] = fg;
+                  rec.c[s + j] = cc;
+                  rec.o[s + j] = o;
+                }
+              }
+            }
+          }
+          if (record && rec) Object.assign(record, rec);
+          return [h, c];
+        },
+      };
+      return runLayerCell({ ...args, initialStates }, flags, cell, B, T, overrides);
+    }
   },
 };
