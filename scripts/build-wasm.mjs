@@ -1,7 +1,8 @@
 // Compiles every WebAssembly text kernel (src/kernels/*.wat) with the wabt package into a TypeScript module
 // holding the bytes as base64 (`<name>.generated.ts`), so the bundles and tsx both load it without file access.
 // Two binaries per kernel:
-//   wasmBase64         — the .wat as written (WebAssembly SIMD);
+//   wasmBase64         — the .wat as written (WebAssembly SIMD), with the functions marked `;; @inline` inlined
+//                        (see "inlining" below);
 //   wasmRelaxedBase64  — the same with every float32 accumulation `(f32x4.add (local.get $c…) (f32x4.mul A B))`
 //                        turned into `(f32x4.relaxed_madd A B (local.get $c…))` (relaxed SIMD: a fused
 //                        multiply-add where the CPU has one). Runtimes without relaxed SIMD (Node 20) fail to
@@ -12,6 +13,7 @@ import { readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import wabtFactory from 'wabt';
+import { inlineMarked } from './wat-inline.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dir = join(root, 'src', 'kernels');
@@ -73,9 +75,9 @@ for (const name of readdirSync(dir).filter((f) => f.endsWith('.wat')).sort()) {
   let base64;
   let relaxed;
   try {
-    base64 = compile(name, source, { simd: true, multi_value: true });
+    base64 = compile(name, inlineMarked(source)[0], { simd: true, multi_value: true });
     const [fused, count] = fuseAccumulations(source);
-    relaxed = count > 0 ? compile(name, fused, { simd: true, multi_value: true, relaxed_simd: true }) : base64;
+    relaxed = count > 0 ? compile(name, inlineMarked(fused)[0], { simd: true, multi_value: true, relaxed_simd: true }) : base64;
   } catch (err) {
     console.error(`build-wasm: ${name}: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);

@@ -11,6 +11,8 @@
 ;; Products and sums are float64 (a float32 weight times a float32 input is exact in float64), so the
 ;; result is as exact as a float64 reference computed in another order.
 ;; All pointers are byte offsets into the exported memory; the caller owns the layout.
+;; Functions marked `;; @inline` are copied into their callers by scripts/build-wasm.mjs (same instructions, same
+;; order, bit-identical results; V8 does not inline WebAssembly calls itself).
 ;;
 ;; 1b. matmul_f32: the same product on float32 data (f32x4, 4 columns = one vector per panel row). Every product and
 ;;    every sum is rounded to float32 (mul, then add; no fused multiply-add), in the order kk = 0..k-1 from INIT, so
@@ -30,6 +32,7 @@
 
   ;; exp(x) per lane of two vectors at once (each constant is materialised once for both; the two dependency
   ;; chains overlap). x clamped to [-708, 709]: beyond that float64 under/overflows anyway; NaN stays NaN.
+  ;; @inline
   (func $exp2 (param $x0 v128) (param $x1 v128) (result v128 v128)
     (local $c v128) (local $n0 v128) (local $n1 v128) (local $r0 v128) (local $r1 v128)
     (local $s0 v128) (local $s1 v128) (local $q0 v128) (local $q1 v128) (local $p0 v128) (local $p1 v128)
@@ -114,6 +117,7 @@
 
   ;; One activation on two vectors. code: 0 linear, 1 tanh, 2 sigmoid, 3 hard_sigmoid (0.2x+0.5),
   ;; 4 hard_sigmoid Keras 3 (x/6+0.5), 5 relu.
+  ;; @inline
   (func $activation2 (param $code i32) (param $x0 v128) (param $x1 v128) (result v128 v128)
     (local $t0 v128) (local $t1 v128) (local $one v128) (local $sign v128) (local $a v128) (local $b v128)
     (local.set $one (f64x2.splat (f64.const 1)))
@@ -389,6 +393,7 @@
   ;; exp(x) on four float32 lanes: Cody-Waite reduction x = n·ln2 + r (ln2 in two parts, |r| ≤ ln2/2), Taylor to
   ;; degree 7 by Horner (truncation ≤ 5e-9 relative, below half a float32 ulp), times 2^n from the exponent bits.
   ;; x is clamped to [-87.3, 88.3], where the result stays a normal float32; NaN stays NaN. About 2 ulp.
+  ;; @inline
   (func $expf4 (param $x v128) (result v128)
     (local $n v128) (local $r v128) (local $p v128)
     (local.set $x (f32x4.pmax (local.get $x) (f32x4.splat (f32.const -87.3))))
@@ -410,6 +415,7 @@
   ;; One activation on four float32 lanes, in float32 (codes as $activation2). tanh: sign(x)·(1 − e)/(1 + e) with
   ;; e = exp(−2|x|) for |x| ≥ 0.4, and its Taylor series to x¹³ below (no cancellation near 0; truncation ≤ 4e-9
   ;; relative). sigmoid: 1/(1 + exp(−x)). A few float32 ulp, like Keras's own float32 activations.
+  ;; @inline
   (func $activation4f32 (param $code i32) (param $x v128) (result v128)
     (local $a v128) (local $e v128) (local $s v128) (local $p v128) (local $one v128)
     (local.set $one (f32x4.splat (f32.const 1)))
@@ -694,6 +700,7 @@
 
   ;; LSTM, from the pre-activations z = [i | f | o | c̃] (u values each):
   ;;   c' = ra(f)·c + ra(i)·act(c̃);  h' = ra(o)·act(c');  c ← c', h ← h', prev ← h'
+  ;; @inline
   (func $lstm4 (param $z i32) (param $u4 i32) (param $c i32) (param $h i32) (param $prev i32)
                (param $ra i32) (param $act i32) (param $one i32)
     (local $cn v128) (local $hn v128)
@@ -713,10 +720,12 @@
     (call $store4 (local.get $prev) (local.get $hn) (local.get $one)))
 
   ;; four lanes, or (one ≠ 0) one lane into lane 0
+  ;; @inline
   (func $load4 (param $p i32) (param $one i32) (result v128)
     (if (result v128) (local.get $one)
       (then (v128.load32_zero (local.get $p)))
       (else (v128.load (local.get $p)))))
+  ;; @inline
   (func $store4 (param $p i32) (param $v v128) (param $one i32)
     (if (local.get $one)
       (then (v128.store32_lane 0 (local.get $p) (local.get $v)))
@@ -755,6 +764,7 @@
 
   ;; GRU, final update from the activated update gate z (u values at the start of each gate row) and the candidate's
   ;; pre-activation (u values per row, `cs` bytes apart):  h' = z·h + (1 − z)·act(ĥ);  h ← h', prev ← h'
+  ;; @inline
   (func $gru4 (param $z i32) (param $cand i32) (param $h i32) (param $prev i32) (param $act i32) (param $one i32)
     (local $zv v128) (local $hn v128)
     (local.set $zv (call $load4 (local.get $z) (local.get $one)))
@@ -799,6 +809,7 @@
 
   ;; GRU (reset_after=False), the gates before the candidate's product: z and r activated in place (the first 2u
   ;; values of each gate row, `zs` bytes apart) and r·h written to `rh` (rows u apart) for (r ⊙ h)·U_h.
+  ;; @inline
   (func $gruReset4 (param $z i32) (param $u4 i32) (param $h i32) (param $rh i32) (param $ra i32) (param $one i32)
     (local $r v128)
     (call $store4 (local.get $z) (call $activation4f32 (local.get $ra) (call $load4 (local.get $z) (local.get $one))) (local.get $one))
@@ -839,6 +850,7 @@
   ;; GRU (reset_after=True), the gates from zr = h·U + recurrent bias (gate rows `zs` bytes apart) and the step's
   ;; input part x·W + b (rows `xs` bytes apart): z, r = ra(x_zr + zr) in place, and the candidate's pre-activation
   ;; x_h + r·(h·U_h + b_rec_h) in place of the third block.
+  ;; @inline
   (func $gruAfter4 (param $z i32) (param $x i32) (param $u4 i32) (param $ra i32) (param $one i32)
     (local $r v128) (local $p2 i32)
     (call $store4 (local.get $z)
