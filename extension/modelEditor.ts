@@ -279,9 +279,9 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
   }
 }
 
-/** For a getWeight request: its progress as weightProgress events (one per whole percent), else nothing. */
+/** For a getWeight or getStats request: its progress as weightProgress events (one per whole percent), else nothing. */
 function weightProgress(req: WebviewRequest, send: (e: HostEvent) => void): ((fraction: number) => void) | undefined {
-  if (req.type !== 'getWeight') return undefined;
+  if (req.type !== 'getWeight' && req.type !== 'getStats') return undefined;
   let last = -1;
   return (fraction) => {
     const percent = Math.max(0, Math.min(100, Math.floor(fraction * 100)));

@@ -9,7 +9,7 @@ import type { FileSpec } from './worker/protocol';
 import { inspectModel, type InspectReport, type InspectWeight } from '../src/explain/inspect';
 import { describeCell } from '../src/explain/words';
 import type { ModelFile, WeightRef } from '../src/model/types';
-import type { HostReply, ModelSummary, WeightData, WeightSummary, WebviewRequest, WindowRange } from './protocol';
+import type { BlockStats, HostReply, ModelSummary, WeightData, WeightSummary, WebviewRequest, WindowRange } from './protocol';
 import { fuseSplitArrays, fuseValues, partAt, type FusedWeight } from './splitArrays';
 import { clampWindow, columnBlocks, downsampleHeatmap, matrixShapeOf, sliceWindow, statsPerBlock } from './weightMatrix';
 
@@ -26,8 +26,8 @@ const FIRST_WINDOW = { rows: 64, cols: 64 };
 const MAX_WINDOW_ELEMENTS = 200_000;
 const HEATMAP_MAX_ROWS = 256;
 const HEATMAP_MAX_COLS = 512;
-/** Share of a weight's first showing that is the read (the rest: statistics and heatmaps), for progress. */
-const READ_SHARE = 0.4;
+/** Share of a weight's first showing that is the read (the rest: heatmaps, and statistics when sent), for progress. */
+const READ_SHARE = 0.6;
 /** Weights read and kept in memory at once (most recently used). */
 const CACHE_SIZE = 4;
 
@@ -51,10 +51,15 @@ export class ModelSession {
    */
   static async open(path: string, opts: SessionOptions, file?: FileSpec, config?: FileSpec): Promise<ModelSession> {
     const model = await openFileSpec(file ?? { path }, config ?? (opts.configPath ? { path: opts.configPath } : undefined));
-    return ModelSession.of(path, model, opts);
+    return ModelSession.fromFile(path, model, opts);
   }
 
-  private static async of(path: string, file: ModelFile, opts: SessionOptions): Promise<ModelSession> {
+  /**
+   * The session of a file already open. What the layer list shows (names, classes, output shapes, weight shapes,
+   * gate blocks, row sources) comes from the architecture and the arrays' shapes: no weight value is read until the
+   * viewer asks for one (getWeight), and statistics only after that (getStats, or along with a small weight).
+   */
+  static async fromFile(path: string, file: ModelFile, opts: SessionOptions): Promise<ModelSession> {
     try {
       const report = await inspectModel(file);
       return new ModelSession(path, file, report, opts);
@@ -106,6 +111,8 @@ export class ModelSession {
         const m = matrixShapeOf(summary.shape);
         return { type: 'window', window: sliceWindow(data, m, limitWindow(clampWindow(m, req.window))) };
       }
+      case 'getStats':
+        return { type: 'stats', stats: await this.stats(req.layer, req.weight, progress) };
       case 'describeCell': {
         const fused = this.shown.get(req.layer)?.fused.get(req.weight);
         const at = fused ? partAt(fused, req.col) : null;
@@ -119,9 +126,12 @@ export class ModelSession {
   }
 
   /**
-   * A weight as the viewer first shows it. `progress` hears the share of the steps done: the read (each stored
-   * array of a fused view is one step), then statistics and a heatmap per gate block; a (2048, 8192) kernel is
-   * 16.7 million values per pass, so on a slow disk or machine the viewer can show a percentage.
+   * A weight as the viewer first shows it: a heatmap per gate block, the first window of the table and, for a weight
+   * small enough to send whole, its statistics. A big weight's statistics are left to getStats: for a (2048, 8192)
+   * kernel (16.7 million values) they are two more passes, as long as the read and the heatmaps together, and the
+   * first heatmap should not wait for numbers drawn below it. `progress` hears the share of the steps done: the read
+   * (each stored array of a fused view is one step), then a heatmap per gate block (and the statistics when sent),
+   * so on a slow disk or machine the viewer can show a percentage.
    */
   async weightData(
     layer: string,
@@ -133,25 +143,24 @@ export class ModelSession {
     const { summary, data } = await this.read(layer, weight, (f) => progress?.(f * READ_SHARE, 'reading'));
     const m = matrixShapeOf(summary.shape);
     const blocks = columnBlocks(summary.blocks ?? [], summary.shape);
-    const steps = 2 * Math.max(1, blocks.length);
+    const limit = Math.min(maxElements ?? this.opts.maxTensorElements, this.opts.maxTensorElements);
+    const complete = m.rows * m.cols <= limit;
+    const ranges = blocks.length > 0 ? blocks : [{ label: 'all', start: 0, end: m.cols }];
+    const steps = ranges.length * (complete ? 2 : 1);
     let done = 0;
     const step = <T>(v: T): T => {
       done++;
       progress?.(READ_SHARE + ((1 - READ_SHARE) * done) / steps, 'summarising');
       return v;
     };
-    const limit = Math.min(maxElements ?? this.opts.maxTensorElements, this.opts.maxTensorElements);
-    const complete = m.rows * m.cols <= limit;
     const first = complete
       ? { rowStart: 0, rowEnd: m.rows, colStart: 0, colEnd: m.cols }
       : limitWindow(clampWindow(m, window ?? { rowStart: 0, rowEnd: FIRST_WINDOW.rows, colStart: 0, colEnd: FIRST_WINDOW.cols }));
-    const ranges = blocks.length > 0 ? blocks : [{ label: 'all', start: 0, end: m.cols }];
     return {
       layer,
       weight,
       shape: summary.shape,
       matrix: m,
-      stats: (blocks.length > 0 ? blocks : [null]).map((b) => step(statsPerBlock(data, m, b ? [b] : [])[0])),
       heatmaps: ranges.map((b) =>
         step({
           label: b.label,
@@ -160,9 +169,23 @@ export class ModelSession {
           grid: downsampleHeatmap(data, m, HEATMAP_MAX_ROWS, Math.max(8, Math.floor(HEATMAP_MAX_COLS / ranges.length)), b.start, b.end),
         }),
       ),
+      stats: complete ? (blocks.length > 0 ? blocks : [null]).map((b) => step(statsPerBlock(data, m, b ? [b] : [])[0])) : null,
       window: sliceWindow(data, m, first),
       complete,
     };
+  }
+
+  /** Exact statistics per gate block (or 'all') over every value of the weight; `progress` hears each block done. */
+  async stats(layer: string, weight: string, progress?: (fraction: number, what: string) => void): Promise<BlockStats[]> {
+    const { summary, data } = await this.read(layer, weight, (f) => progress?.(f * READ_SHARE, 'reading'));
+    const m = matrixShapeOf(summary.shape);
+    const blocks = columnBlocks(summary.blocks ?? [], summary.shape);
+    const each = blocks.length > 0 ? blocks : [null];
+    return each.map((b, k) => {
+      const s = statsPerBlock(data, m, b ? [b] : [])[0];
+      progress?.(READ_SHARE + ((1 - READ_SHARE) * (k + 1)) / each.length, 'statistics');
+      return s;
+    });
   }
 
   private findWeight(layer: string, weight: string): InspectWeight {

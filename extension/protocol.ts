@@ -9,8 +9,18 @@
  */
 
 // ---------------------------------------------------------------------------------------------
-// Shapes carried by the messages (plain JSON, so they survive postMessage structured cloning)
+// Shapes carried by the messages: plain JSON, except weight values, which are Float32Array (see Float32Values)
 // ---------------------------------------------------------------------------------------------
+
+/**
+ * Weight values on the wire: a Float32Array with its own ArrayBuffer (never a view into a bigger one). Every reader
+ * converts weights to float32 (src/model/types.ts WeightRef.read), so float32 loses nothing; and a typed array
+ * crosses each hop as bytes instead of a JSON number array (a 256 x 512 heatmap is 512 KB, not 2.4 MB of text):
+ * model worker -> extension host by structured clone with its buffer in the transfer list (worker/protocol.ts
+ * replyTransfers), extension host -> webview through VS Code's webview.postMessage, which passes ArrayBuffers and
+ * typed arrays as binary since VS Code 1.57.
+ */
+export type Float32Values = Float32Array;
 
 export interface GateBlockInfo {
   label: string;
@@ -106,12 +116,17 @@ export interface MatrixShape {
   cols: number;
 }
 
-/** A downsampled picture of the whole matrix: each cell keeps the value of largest magnitude it covers. */
+/**
+ * A downsampled picture of columns [colStart, colEnd) of the matrix: an exact block reduction, not a sample. Grid
+ * cell (i, j) covers matrix rows r with floor(r * rows / matrixRows) = i and block columns c with
+ * floor(c * cols / blockCols) = j, and holds the value of largest |w| among them (the first in row-major order on a
+ * tie), so a single large weight stays visible. A block that fits is copied as is (one cell per value).
+ */
 export interface HeatmapGrid {
   rows: number;
   cols: number;
   /** Row-major, rows*cols values. */
-  values: number[];
+  values: Float32Values;
   /** Largest |value| in the whole weight (for a symmetric colour scale). */
   absMax: number;
 }
@@ -129,7 +144,8 @@ export interface ValueWindow {
   rowEnd: number;
   colStart: number;
   colEnd: number;
-  values: number[];
+  /** The stored values (exact), row-major. */
+  values: Float32Values;
 }
 
 export interface WeightData {
@@ -137,8 +153,12 @@ export interface WeightData {
   weight: string;
   shape: number[];
   matrix: MatrixShape;
-  /** Stats per gate block along the columns (one entry 'all' when the weight has no blocks). */
-  stats: BlockStats[];
+  /**
+   * Stats per gate block along the columns (one entry 'all' when the weight has no blocks), over every value. Null
+   * for a weight too big to send whole (`complete` false): two passes over 16.7 million values must not hold up the
+   * first heatmap, so the webview asks `getStats` once the heatmaps are drawn.
+   */
+  stats: BlockStats[] | null;
   /** One downsampled picture per column block (one 'all' entry when the weight has no blocks). */
   heatmaps: BlockHeatmap[];
   /** The full values when the weight is small enough, else the first window; ask getWindow for others. */
@@ -184,6 +204,8 @@ export type WebviewRequest =
   | { type: 'getSummary' }
   | { type: 'getWeight'; layer: string; weight: string; maxElements?: number; window?: WindowRange }
   | { type: 'getWindow'; layer: string; weight: string; window: WindowRange }
+  /** The exact statistics of a weight whose getWeight reply had none (a big one). */
+  | { type: 'getStats'; layer: string; weight: string }
   | { type: 'describeCell'; layer: string; weight: string; row: number; col: number }
   | { type: 'pickArchitecture' }
   | { type: 'copyResults' }
@@ -200,6 +222,7 @@ export type HostReply =
   | { type: 'summary'; summary: ModelSummary }
   | { type: 'weight'; data: WeightData }
   | { type: 'window'; window: ValueWindow }
+  | { type: 'stats'; stats: BlockStats[] }
   | { type: 'cellText'; text: string }
   | { type: 'done'; message?: string }
   | { type: 'error'; message: string };
@@ -209,7 +232,7 @@ export type HostEvent =
   | { type: 'progress'; message: string }
   | { type: 'summaryChanged'; summary: ModelSummary }
   | { type: 'fatal'; fileName: string; message: string }
-  /** A weight read still running: `percent` of its steps (reading, statistics, heatmaps) done. */
+  /** A getWeight or getStats still running: `percent` of its steps (reading, heatmaps / statistics) done. */
   | { type: 'weightProgress'; layer: string; weight: string; percent: number }
   | { type: 'results'; results: PredictResultsSummary };
 
@@ -222,9 +245,11 @@ export type ReplyTo<R extends WebviewRequest> = R extends { type: 'getSummary' }
     ? { type: 'weight'; data: WeightData }
     : R extends { type: 'getWindow' }
       ? { type: 'window'; window: ValueWindow }
-      : R extends { type: 'describeCell' }
-        ? { type: 'cellText'; text: string }
-        : { type: 'done'; message?: string };
+      : R extends { type: 'getStats' }
+        ? { type: 'stats'; stats: BlockStats[] }
+        : R extends { type: 'describeCell' }
+          ? { type: 'cellText'; text: string }
+          : { type: 'done'; message?: string };
 
 // ---------------------------------------------------------------------------------------------
 // Envelope and the request/reply channel used on both sides

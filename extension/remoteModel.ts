@@ -121,6 +121,8 @@ export function describeRequest(req: WebviewRequest): string {
       return `reading weight '${req.weight}' of layer '${req.layer}'`;
     case 'getWindow':
       return `reading values of weight '${req.weight}'`;
+    case 'getStats':
+      return `computing the statistics of weight '${req.weight}'`;
     case 'describeCell':
       return `describing a cell of weight '${req.weight}'`;
     default:

@@ -1,8 +1,8 @@
 /**
  * A weight's values seen as a matrix for the viewer: the shape folded to rows x cols, gate blocks as column
  * ranges, statistics per gate, a downsampled heatmap of the whole matrix and windows of values for the table.
- * Pure functions (no vscode, no node): the host calls them on the Float32Array read from the file, so the
- * webview only ever receives a small picture and the visible window.
+ * Pure functions (no vscode, no node): the model worker calls them on the Float32Array read from the file, so the
+ * webview only ever receives a small picture and the visible window, as Float32Arrays (protocol.ts Float32Values).
  */
 import type { BlockStats, GateBlockInfo, HeatmapGrid, MatrixShape, ValueWindow, WindowRange } from './protocol';
 
@@ -27,7 +27,8 @@ export function columnBlocks(blocks: GateBlockInfo[], shape: number[]): GateBloc
 /**
  * Statistics of columns [colStart, colEnd) over all rows. `binCount` equal bins over [min, max].
  * Two passes (sums and extremes, then deviations and bins); the loops are kept plain (no closures, no Math.abs
- * calls) because a (2048, 8192) kernel means 16.7 million values per pass and the first heatmap waits for this.
+ * calls) because a (2048, 8192) kernel means 16.7 million values per pass (the viewer asks for a big weight's
+ * statistics after its first heatmap is drawn, modelSession.ts).
  */
 export function blockStats(
   data: ArrayLike<number>,
@@ -87,7 +88,13 @@ export function statsPerBlock(data: ArrayLike<number>, m: MatrixShape, blocks: G
 
 /**
  * Downsample columns [colStart, colEnd) to at most maxRows x maxCols cells; each cell keeps the value of largest
- * magnitude among the values it covers (so a single large weight stays visible). Small blocks are copied as is.
+ * magnitude among the values it covers (so a single large weight stays visible; protocol.ts HeatmapGrid says which
+ * values a cell covers). Small blocks are copied as is.
+ *
+ * One pass over the data, row by row: within a row each cell's columns are a contiguous run, so the inner loop only
+ * tracks the largest |w| of the run (no per-value cell lookup or store); the run's winner then competes with what
+ * the cell kept from earlier rows. Strict `>` both times keeps the first value in row-major order on a tie, and
+ * skips NaN (a cell of NaN only stays 0).
  */
 export function downsampleHeatmap(
   data: ArrayLike<number>,
@@ -101,27 +108,36 @@ export function downsampleHeatmap(
   const width = Math.max(0, Math.min(m.cols, colEnd) - c0);
   const rows = Math.max(1, Math.min(m.rows, maxRows));
   const cols = Math.max(1, Math.min(width, maxCols));
-  const kept = new Float64Array(rows * cols);
+  const kept = new Float32Array(rows * cols);
   const best = new Float64Array(rows * cols).fill(-1); // |value| kept so far
-  // Column -> cell, once (not a division per value).
-  const colCell = new Int32Array(width);
-  for (let c = 0; c < width; c++) colCell[c] = Math.floor((c * cols) / width);
-  let absMax = 0;
+  // Cell j covers block columns [bound[j], bound[j+1]): the c with floor(c * cols / width) = j.
+  const bound = new Int32Array(cols + 1);
+  for (let j = 0; j <= cols; j++) bound[j] = Math.ceil((j * width) / cols);
   for (let r = 0; r < m.rows; r++) {
     const rowCell = Math.floor((r * rows) / m.rows) * cols;
     const base = r * m.cols + c0;
-    for (let c = 0; c < width; c++) {
-      const v = data[base + c];
-      const a = v < 0 ? -v : v;
-      if (a > absMax) absMax = a;
-      const cell = rowCell + colCell[c];
-      if (a > best[cell]) {
-        best[cell] = a;
-        kept[cell] = v;
+    for (let j = 0; j < cols; j++) {
+      let top = -1;
+      let at = -1;
+      const end = base + bound[j + 1];
+      for (let k = base + bound[j]; k < end; k++) {
+        const v = data[k];
+        const a = v < 0 ? -v : v;
+        if (a > top) {
+          top = a;
+          at = k;
+        }
+      }
+      const cell = rowCell + j;
+      if (top > best[cell]) {
+        best[cell] = top;
+        kept[cell] = data[at];
       }
     }
   }
-  return { rows, cols, values: Array.from(kept), absMax };
+  let absMax = 0;
+  for (let i = 0; i < best.length; i++) if (best[i] > absMax) absMax = best[i];
+  return { rows, cols, values: kept, absMax };
 }
 
 /** Clamp a requested window to the matrix. */
@@ -137,11 +153,11 @@ export function clampWindow(m: MatrixShape, w: WindowRange): WindowRange {
   };
 }
 
-/** The values of a window (clamped to the matrix), row-major. */
+/** The values of a window (clamped to the matrix), row-major, in a Float32Array of their own (protocol.ts Float32Values). */
 export function sliceWindow(data: ArrayLike<number>, m: MatrixShape, w: WindowRange): ValueWindow {
   const c = clampWindow(m, w);
   const width = c.colEnd - c.colStart;
-  const values = new Array<number>((c.rowEnd - c.rowStart) * width);
+  const values = new Float32Array((c.rowEnd - c.rowStart) * width);
   let k = 0;
   for (let r = c.rowStart; r < c.rowEnd; r++) {
     const base = r * m.cols;

@@ -201,7 +201,7 @@ export class GateTable {
       colStart: Math.max(0, v.colStart - w),
       colEnd: Math.min(this.o.cols, v.colEnd + w),
     };
-    if (this.pending && windowCovers({ ...this.pending, values: [] }, v)) return;
+    if (this.pending && windowCovers({ ...this.pending, values: new Float32Array(0) }, v)) return;
     this.pending = want;
     this.o
       .fetchWindow(want)

@@ -3,7 +3,7 @@
  * gate legend, one heatmap + stats + histogram per gate block, and the virtualized gate-split table.
  * Weights are fetched from the host only when the user opens them.
  */
-import type { GateBlockInfo, HostEvent, LayerSummary, ModelSummary, WeightData, WeightSummary } from '../extension/protocol';
+import type { BlockStats, GateBlockInfo, HostEvent, LayerSummary, ModelSummary, WeightData, WeightSummary } from '../extension/protocol';
 import { HostError, sliceText, weightNaming, type WebviewChannel, type WeightNaming } from '../extension/protocol';
 import { GateTable, formatValue } from './gateTable';
 import { cellAtPoint, drawColorScale, drawHeatmap, drawHistogram } from './heatmap';
@@ -252,35 +252,49 @@ export class ModelView {
     return parts;
   }
 
+  /**
+   * Shows `what` in `label` with the host's percentage once the request has run for a second (weightProgress events
+   * for this weight); the returned function stops listening.
+   */
+  private percentAfterASecond(key: string, label: HTMLElement, what: string): () => void {
+    const started = Date.now();
+    let percent = 0;
+    const show = () => {
+      if (Date.now() - started >= 1000) label.textContent = `${what} ${percent}%`;
+    };
+    const timer = setTimeout(show, 1000);
+    const listener = (p: number) => {
+      percent = p;
+      show();
+    };
+    this.reading.set(key, listener);
+    return () => {
+      clearTimeout(timer);
+      if (this.reading.get(key) === listener) this.reading.delete(key);
+    };
+  }
+
   private async loadWeight(layer: LayerSummary, w: WeightSummary, body: HTMLElement): Promise<void> {
     const label = el('span', {}, `Reading ${w.name}…`);
     body.replaceChildren(el('div', { class: 'progress', 'data-testid': 'weight-progress' }, progressRing(), label));
     // Reads that take longer than a second show how far they are (the host sends the share of steps done).
     const key = `${layer.name}\u0000${w.name}`;
-    const started = Date.now();
-    let percent = 0;
-    const show = () => {
-      if (Date.now() - started >= 1000) label.textContent = `Reading ${w.name}… ${percent}%`;
+    const file = this.summary?.fileName ?? '';
+    // The host's lines already name the file (worker time limits, memory caps); others get it in front.
+    const errorLine = (e: unknown) => {
+      const msg = e instanceof HostError || e instanceof Error ? e.message : String(e);
+      return file && !msg.startsWith(`${file}: `) ? `${file}: ${msg}` : msg;
     };
-    const timer = setTimeout(show, 1000);
-    this.reading.set(key, (p) => {
-      percent = p;
-      show();
-    });
     let data: WeightData;
+    const stop = this.percentAfterASecond(key, label, `Reading ${w.name}…`);
     try {
       data = (await this.channel.request({ type: 'getWeight', layer: layer.name, weight: w.name, maxElements: MAX_ELEMENTS_INLINE })).data;
     } catch (e) {
-      clearTimeout(timer);
-      this.reading.delete(key);
-      const msg = e instanceof HostError || e instanceof Error ? e.message : String(e);
-      const file = this.summary?.fileName ?? '';
-      // The host's lines already name the file (worker time limits, memory caps); others get it in front.
-      body.replaceChildren(el('div', { class: 'error', 'data-testid': 'error', role: 'alert' }, file && !msg.startsWith(`${file}: `) ? `${file}: ${msg}` : msg));
+      body.replaceChildren(el('div', { class: 'error', 'data-testid': 'error', role: 'alert' }, errorLine(e)));
       return;
+    } finally {
+      stop();
     }
-    clearTimeout(timer);
-    this.reading.delete(key);
     const blocks = w.blocks.filter((b) => b.axis === -1 || b.axis === w.shape.length - 1).sort((a, b) => a.start - b.start);
     const describe = async (row: number, col: number): Promise<string> => {
       try {
@@ -334,11 +348,13 @@ export class ModelView {
 
     const absMax = Math.max(0, ...data.heatmaps.map((h) => h.grid.absMax));
     const maps = el('div', { class: 'heatmaps' });
-    for (const hm of data.heatmaps) {
+    const figures = data.heatmaps.map((hm) => {
       const block = blocks.find((b) => b.label === hm.label && b.start === hm.colStart);
-      const stats = data.stats.find((s) => s.label === hm.label) ?? data.stats[0];
-      maps.append(this.heatmapFigure(w, hm, block, stats, absMax, data, table, describe));
-    }
+      const f = this.heatmapFigure(w, hm, block, absMax, data, table, describe);
+      maps.append(f.element);
+      return f;
+    });
+    const showStats = (stats: BlockStats[]) => figures.forEach((f) => f.showStats(stats.find((s) => s.label === f.label) ?? stats[0]));
     const scaleCanvas = el('canvas', { class: 'color-scale', width: 120, height: 10, 'data-testid': 'color-scale' });
     drawColorScale(scaleCanvas, absMax);
     const scale = el('div', { class: 'scale' }, el('span', {}, formatValue(-absMax)), scaleCanvas, el('span', {}, `+${formatValue(absMax)}`));
@@ -347,18 +363,35 @@ export class ModelView {
       ? null
       : el('p', { class: 'note' }, `${paramsText(data.matrix.rows * data.matrix.cols)} values: the heatmaps are downsampled (each pixel keeps its largest |w|); the table loads the rows and columns in view.`);
     body.replaceChildren(legend, maps, ...(note ? [note] : []), table.element);
+    if (data.stats) {
+      showStats(data.stats);
+      return;
+    }
+    // A big weight: the heatmaps are up; its exact statistics come next (two passes over every value in the worker).
+    const statsLabel = el('span', {}, 'Statistics…');
+    const pending = el('div', { class: 'progress', 'data-testid': 'stats-progress' }, progressRing(), statsLabel);
+    maps.after(pending);
+    const stopStats = this.percentAfterASecond(key, statsLabel, 'Statistics…');
+    try {
+      showStats((await this.channel.request({ type: 'getStats', layer: layer.name, weight: w.name })).stats);
+      pending.remove();
+    } catch (e) {
+      pending.replaceWith(el('div', { class: 'error', 'data-testid': 'error', role: 'alert' }, errorLine(e)));
+    } finally {
+      stopStats();
+    }
   }
 
+  /** A gate block's figure: caption, heatmap, then its statistics and histogram once `showStats` gives them. */
   private heatmapFigure(
     w: WeightSummary,
     hm: WeightData['heatmaps'][number],
     block: GateBlockInfo | undefined,
-    stats: WeightData['stats'][number],
     absMax: number,
     data: WeightData,
     table: GateTable,
     describe: (row: number, col: number) => Promise<string>,
-  ): HTMLElement {
+  ): { element: HTMLElement; label: string; showStats: (stats: BlockStats) => void } {
     const canvas = el('canvas', { 'data-testid': 'heatmap', 'data-gate': hm.label, class: 'heatmap' });
     drawHeatmap(canvas, hm.grid, absMax);
     const rows = data.matrix.rows;
@@ -378,22 +411,24 @@ export class ModelView {
       table.reveal(row, col);
     });
     const hist = el('canvas', { class: 'histogram', width: 160, height: 36, 'data-testid': 'histogram', 'data-gate': hm.label });
-    drawHistogram(hist, stats.bins, getComputedStyle(document.body).getPropertyValue('--vscode-charts-blue').trim() || '#3794ff');
     const stat = (k: string, v: string) => el('div', {}, el('span', { class: 'label' }, k), el('span', { class: 'value' }, v));
-    const statsBox = el(
-      'div',
-      { class: 'stats', 'data-testid': 'gate-stats', 'data-gate': hm.label },
-      stat('mean', formatValue(stats.mean)),
-      stat('std', formatValue(stats.std)),
-      stat('min', formatValue(stats.min)),
-      stat('max', formatValue(stats.max)),
-      stat('L2', formatValue(stats.l2)),
-      stat('|w|<1e-3', `${(stats.nearZero * 100).toFixed(1)}%`),
-    );
+    const statsBox = el('div', { class: 'stats', 'data-testid': 'gate-stats', 'data-gate': hm.label, 'data-pending': 'true' });
+    const showStats = (stats: BlockStats) => {
+      statsBox.replaceChildren(
+        stat('mean', formatValue(stats.mean)),
+        stat('std', formatValue(stats.std)),
+        stat('min', formatValue(stats.min)),
+        stat('max', formatValue(stats.max)),
+        stat('L2', formatValue(stats.l2)),
+        stat('|w|<1e-3', `${(stats.nearZero * 100).toFixed(1)}%`),
+      );
+      statsBox.removeAttribute('data-pending');
+      drawHistogram(hist, stats.bins, getComputedStyle(document.body).getPropertyValue('--vscode-charts-blue').trim() || '#3794ff');
+    };
     const caption = el('figcaption', { class: block ? gateClass(block.label) : '' }, block ? `${block.label} · ${block.meaning}` : w.name);
     const fig = el('figure', { class: 'heatmap-figure' }, caption, canvas, statsBox, hist);
     fig.style.flexGrow = String(Math.max(1, cols));
-    return fig;
+    return { element: fig, label: hm.label, showStats };
   }
 }
 

@@ -10,7 +10,7 @@
  */
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { SpawnWorker, WorkerPort } from './client';
-import type { CallMessage, WorkerCall, WorkerInit, WorkerMessage } from './protocol';
+import type { CallMessage, PostToHost, WorkerCall, WorkerInit, WorkerMessage } from './protocol';
 
 const INIT_KEY = 'kerasLensWorker';
 
@@ -53,11 +53,12 @@ function oneLineOf(e: Error): string {
 }
 
 /** In a worker thread started by nodeWorkerSpawner: serve calls with the service `make` builds. */
-export function serveInThisThread(make: (init: WorkerInit) => { reply(id: number, call: WorkerCall, post: (m: unknown) => void): Promise<void> }): boolean {
+export function serveInThisThread(make: (init: WorkerInit) => { reply(id: number, call: WorkerCall, post: PostToHost): Promise<void> }): boolean {
   if (isMainThread || !parentPort || !workerData || !(INIT_KEY in workerData)) return false;
   const port = parentPort;
   const service = make((workerData as Record<string, WorkerInit>)[INIT_KEY]);
-  const post = (m: unknown) => port.postMessage(m);
+  // Weight values are moved to the host, not copied (the service lists their buffers, protocol.ts replyTransfers).
+  const post: PostToHost = (m, transfer) => port.postMessage(m, transfer);
   port.on('message', (m: CallMessage) => void service.reply(m.id, m.call, post));
   return true;
 }

@@ -73,5 +73,26 @@ export interface WorkerInit {
   faults: string;
 }
 
+/**
+ * The buffers of a reply's weight values (protocol.ts Float32Values), to hand to postMessage as its transfer list:
+ * moved to the host instead of copied. Only a heatmap's or a window's values, which the session makes fresh for each
+ * reply (weightMatrix.ts downsampleHeatmap, sliceWindow) — never the weights it caches, which a transfer would
+ * empty — and only typed arrays that own their whole buffer, each buffer once (a repeated one fails the post).
+ */
+export function replyTransfers(result: unknown): ArrayBuffer[] {
+  const r = result as HostReply | null;
+  const values: unknown[] = [];
+  if (r?.type === 'weight') values.push(...r.data.heatmaps.map((h) => h.grid.values), r.data.window.values);
+  else if (r?.type === 'window') values.push(r.window.values);
+  const out = new Set<ArrayBuffer>();
+  for (const v of values) {
+    if (v instanceof Float32Array && v.buffer instanceof ArrayBuffer && v.byteOffset === 0 && v.byteLength === v.buffer.byteLength) out.add(v.buffer);
+  }
+  return [...out];
+}
+
+/** How a worker posts one message to the host; `transfer` lists buffers to move rather than copy. */
+export type PostToHost = (message: WorkerMessage, transfer?: ArrayBuffer[]) => void;
+
 /** Progress reporting the service gets for one call: `report(fraction)`. */
 export type ProgressSink = (fraction: number, what: string) => void;

@@ -10,7 +10,7 @@ import { runExportJob } from '../exportJob';
 import { oneLine } from '../protocol';
 import { injectFault, parseFaults, type Fault } from './faults';
 import { capWasmMemory } from './memoryCap';
-import type { ProgressSink, WorkerCall, WorkerInit, WorkerStatus } from './protocol';
+import { replyTransfers, type PostToHost, type ProgressSink, type WorkerCall, type WorkerInit, type WorkerStatus } from './protocol';
 
 export class ModelService {
   private readonly models = new Map<string, ModelSession>();
@@ -54,12 +54,22 @@ export class ModelService {
     }
   }
 
-  /** One call to one reply message (errors as one line). */
-  async reply(id: number, call: WorkerCall, post: (m: unknown) => void): Promise<void> {
+  /**
+   * One call to one reply message (errors as one line). The values of a weight reply are moved, not copied: their
+   * buffers go in the transfer list (protocol.ts replyTransfers).
+   */
+  async reply(id: number, call: WorkerCall, post: PostToHost): Promise<void> {
+    let ok: unknown;
     try {
-      const ok = await this.handle(call, (fraction, what) => post({ id, progress: fraction, what }));
-      post({ id, ok });
+      ok = await this.handle(call, (fraction, what) => post({ id, progress: fraction, what }));
     } catch (e) {
+      post({ id, error: oneLine(e) });
+      return;
+    }
+    try {
+      post({ id, ok }, replyTransfers(ok));
+    } catch (e) {
+      // A result that cannot be cloned still gets its one reply.
       post({ id, error: oneLine(e) });
     }
   }

@@ -15,7 +15,7 @@
  * the worker (memoryCap.ts), the JavaScript heap only by the browser's own limit for the tab.
  */
 import type { SpawnWorker, WorkerPort } from './client';
-import type { CallMessage, WorkerCall, WorkerInit, WorkerMessage } from './protocol';
+import type { CallMessage, PostToHost, WorkerCall, WorkerInit, WorkerMessage } from './protocol';
 
 export function webWorkerSpawner(url: () => Promise<string>, init: WorkerInit): SpawnWorker {
   return (): WorkerPort => {
@@ -67,10 +67,11 @@ function oneLineOf(e: unknown): string {
 }
 
 /** In a Web Worker started by webWorkerSpawner: the first message is the WorkerInit, then calls. */
-export function serveInWebWorker(make: (init: WorkerInit) => { reply(id: number, call: WorkerCall, post: (m: unknown) => void): Promise<void> }): void {
-  const scope = globalThis as unknown as { onmessage: ((ev: MessageEvent) => void) | null; postMessage(m: unknown): void };
+export function serveInWebWorker(make: (init: WorkerInit) => { reply(id: number, call: WorkerCall, post: PostToHost): Promise<void> }): void {
+  const scope = globalThis as unknown as { onmessage: ((ev: MessageEvent) => void) | null; postMessage(m: unknown, transfer?: Transferable[]): void };
   let service: ReturnType<typeof make> | null = null;
-  const post = (m: unknown) => scope.postMessage(m);
+  // Weight values are moved to the host, not copied (the service lists their buffers, protocol.ts replyTransfers).
+  const post: PostToHost = (m, transfer) => scope.postMessage(m, transfer ?? []);
   scope.onmessage = (ev: MessageEvent) => {
     const m = ev.data as { init?: WorkerInit } & Partial<CallMessage>;
     if (!service) {

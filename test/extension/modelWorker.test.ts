@@ -16,6 +16,10 @@ import { RemoteModel } from '../../extension/remoteModel';
 import { nodeWorkerSpawner } from '../../extension/worker/node';
 import { parseFaults } from '../../extension/worker/faults';
 import { capWasmMemory } from '../../extension/worker/memoryCap';
+import { ModelService } from '../../extension/worker/service';
+import type { WorkerMessage } from '../../extension/worker/protocol';
+import type { HostReply } from '../../extension/protocol';
+import { MessageChannel } from 'node:worker_threads';
 
 const ROOT = join(__dirname, '../..');
 const WORKER = join(ROOT, 'dist/worker.js');
@@ -34,7 +38,12 @@ test('open and a weight read in the worker give what an in-process session gives
     assert.deepEqual(opened.summary, here.summary());
     assert.equal(opened.report.totalParams, 10451);
     const req = { type: 'getWeight' as const, layer: 'lstm_1', weight: 'lstm_1/kernel:0' };
-    assert.deepEqual(await there.answer(req), await here.answer(req));
+    const got = await there.answer(req);
+    if (got.type !== 'weight') assert.fail(got.type);
+    assert.ok(got.data.window.values instanceof Float32Array && got.data.heatmaps.every((h) => h.grid.values instanceof Float32Array), 'values crossed the thread as Float32Arrays');
+    assert.deepEqual(got, await here.answer(req));
+    const stats = { type: 'getStats' as const, layer: 'lstm_1', weight: 'lstm_1/recurrent_kernel:0' };
+    assert.deepEqual(await there.answer(stats), await here.answer(stats));
     assert.equal(there.client.generation, 1);
   } finally {
     here.close();
@@ -85,6 +94,47 @@ test('a memory blow-up while opening: the heap cap ends the worker, one line say
     assert.equal((await good.open()).report.totalParams, 10451);
   } finally {
     good.close();
+  }
+});
+
+test('a weight reply moves its values (transfer list) and the worker keeps the weight it caches', { timeout: 60_000 }, async () => {
+  // Source of truth: an in-process session on the same file. The service posts through a real MessageChannel, as
+  // worker/node.ts does on parentPort: a transferred buffer is emptied on the sending side.
+  const here = await ModelSession.open(MODEL, { maxTensorElements: 1024 });
+  const service = new ModelService({ memoryLimitMB: 0, faults: '' });
+  const { port1, port2 } = new MessageChannel();
+  const received: WorkerMessage[] = [];
+  port2.on('message', (m: WorkerMessage) => received.push(m));
+  let sent: { m: WorkerMessage; transfer: ArrayBuffer[] } | null = null;
+  const post = (m: WorkerMessage, transfer: ArrayBuffer[] = []) => {
+    if ('ok' in m) sent = { m, transfer };
+    port1.postMessage(m, transfer);
+  };
+  /** The reply to call `id` (progress events skipped). */
+  const next = async (id: number) => {
+    const find = () => received.find((m) => m.id === id && ('ok' in m || 'error' in m));
+    while (!find()) await new Promise((r) => setTimeout(r, 5));
+    return find() as { id: number; ok: HostReply };
+  };
+  try {
+    await service.reply(1, { op: 'open', model: 'm', path: MODEL, maxTensorElements: 1024 }, post);
+    await next(1);
+    const req = { type: 'getWeight' as const, layer: 'lstm_1', weight: 'lstm_1/recurrent_kernel:0' };
+    await service.reply(2, { op: 'answer', model: 'm', request: req }, post);
+    const reply = (await next(2)).ok;
+    if (reply.type !== 'weight' || !sent) assert.fail('no weight reply');
+    const posted = (sent as { m: { ok: HostReply } }).m.ok as Extract<HostReply, { type: 'weight' }>;
+    assert.equal((sent as { transfer: ArrayBuffer[] }).transfer.length, posted.data.heatmaps.length + 1, 'every heatmap and the window are moved');
+    assert.ok(posted.data.heatmaps.every((h) => h.grid.values.byteLength === 0) && posted.data.window.values.byteLength === 0, 'moved, not copied');
+    assert.deepEqual(reply, await here.answer(req), 'and arrive whole');
+    // The cached weight was not moved: another window of it still has the stored values.
+    const win = { type: 'getWindow' as const, layer: 'lstm_1', weight: 'lstm_1/recurrent_kernel:0', window: { rowStart: 10, rowEnd: 40, colStart: 100, colEnd: 180 } };
+    await service.reply(3, { op: 'answer', model: 'm', request: win }, post);
+    assert.deepEqual((await next(3)).ok, await here.answer(win));
+  } finally {
+    port1.close();
+    here.close();
+    await service.handle({ op: 'close', model: 'm' }, () => {});
   }
 });
 

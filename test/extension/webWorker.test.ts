@@ -113,7 +113,10 @@ test('a model opens from bytes in a Web Worker (blob: URL) with the summary and 
         try {
           const summary = await m.answer({ type: 'getSummary' });
           const weight = await m.answer(req);
-          return { summary, weight, inWorker: m.client.generation };
+          // Weight values cross the Web Worker boundary as Float32Arrays; sent back here as plain arrays, marked.
+          const typed = (v: any): any =>
+            v instanceof Float32Array ? { float32: Array.from(v) } : Array.isArray(v) ? v.map(typed) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, typed(x)])) : v;
+          return { summary, weight: typed(weight), inWorker: m.client.generation };
         } finally {
           m.close();
         }
@@ -121,7 +124,9 @@ test('a model opens from bytes in a Web Worker (blob: URL) with the summary and 
       { name, bytes: bytesOf(name), req },
     );
     assert.deepEqual(there.summary, { type: 'summary', summary: here.summary() }, `${name}: summary`);
-    assert.deepEqual(there.weight, JSON.parse(JSON.stringify(await here.answer(req))), `${name}: ${req.weight}`);
+    const float32 = (_: string, v: unknown) => (v instanceof Float32Array ? { float32: Array.from(v) } : v);
+    assert.deepEqual(there.weight, JSON.parse(JSON.stringify(await here.answer(req), float32)), `${name}: ${req.weight}`);
+    assert.match(JSON.stringify(there.weight), /"window":\{[^{}]*"values":\{"float32":\[/, `${name}: the window's values were a Float32Array in the page`);
     assert.equal(there.inWorker, 1, 'one Web Worker did the work');
     here.close();
   }

@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIG_UNITS, bigValue, writeBigLstmModel } from './harness/bigModel';
 import { CHROMIUM, openHarness } from './harness/webviewHarness';
+import { ModelSession } from '../../extension/modelSession';
+import { formatValue } from '../../webview/gateTable';
 
 const ROOT = join(__dirname, '../..');
 const REF = join(ROOT, '../shared/keras-reference/dl4j');
@@ -259,6 +261,55 @@ test('a weight read that takes longer than a second shows the percentage the hos
     assert.deepEqual(h.problems, []);
   } finally {
     release();
+    await h.close();
+  }
+});
+
+test('a big weight draws its heatmaps and table before its statistics arrive; then shows the exact statistics', { skip, timeout: 60_000 }, async () => {
+  // Source of truth: the order of the protocol's replies (getWeight without stats, then getStats) held here, and the
+  // statistics of an in-process session (checked against h5wasm in modelSession.test.ts).
+  let release: () => void = () => {};
+  let statsAsked = 0;
+  const h = await openHarness({
+    view: 'model',
+    modelPath: LSTM_K2,
+    maxTensorElements: 1024,
+    answer: async (req) => {
+      if (req.type === 'getStats') {
+        statsAsked++;
+        await new Promise<void>((r) => (release = r));
+      }
+      return undefined;
+    },
+  });
+  const p = h.page;
+  const here = await ModelSession.open(LSTM_K2, { maxTensorElements: 1024 });
+  try {
+    await p.waitForSelector('[data-testid=layer][data-layer=lstm_1]');
+    await p.click('[data-testid=layer][data-layer=lstm_1]');
+    const weight = p.locator('[data-testid=weight][data-weight="lstm_1/recurrent_kernel:0"]');
+    await weight.locator('.weight-toggle').click();
+    await weight.locator('[data-testid=stats-progress]').waitFor();
+    assert.equal(statsAsked, 1);
+    assert.equal(await weight.locator('canvas[data-testid=heatmap]').count(), 4, 'heatmaps drawn while the statistics are computed');
+    assert.equal(await weight.locator('td[data-row="0"][data-col="0"]').count(), 1, 'the table too');
+    assert.equal(await weight.locator('[data-testid=gate-stats][data-pending]').count(), 4);
+    // its values came as typed arrays and show the stored numbers
+    const stored = await h5Values(LSTM_K2, 'model_weights/lstm_1/lstm_1/recurrent_kernel:0');
+    const shown = Number(await weight.locator('td[data-row="1"][data-col="2"]').textContent());
+    assert.ok(Math.abs(shown - stored[1 * 200 + 2]) <= 5e-4 * Math.abs(stored[202]) + 1e-9, `${shown} vs ${stored[202]}`);
+    release();
+    await weight.locator('[data-testid=stats-progress]').waitFor({ state: 'detached' });
+    assert.equal(await weight.locator('[data-testid=gate-stats][data-pending]').count(), 0);
+    const want = await here.answer({ type: 'getStats', layer: 'lstm_1', weight: 'lstm_1/recurrent_kernel:0' });
+    if (want.type !== 'stats') assert.fail(want.type);
+    const f = want.stats.find((s) => s.label === 'f')!;
+    const text = (await weight.locator('[data-testid=gate-stats][data-gate=f]').textContent()) ?? '';
+    assert.ok(text.includes(`mean${formatValue(f.mean)}`) && text.includes(`max${formatValue(f.max)}`), `${text} shows mean ${f.mean}, max ${f.max}`);
+    assert.deepEqual(h.problems, []);
+  } finally {
+    release();
+    here.close();
     await h.close();
   }
 });

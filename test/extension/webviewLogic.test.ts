@@ -56,7 +56,7 @@ test('values print with 4 significant digits, exponent only when tiny or huge', 
 });
 
 test('window coverage decides whether the table must fetch', () => {
-  const w = { rowStart: 0, rowEnd: 64, colStart: 0, colEnd: 64, values: [] };
+  const w = { rowStart: 0, rowEnd: 64, colStart: 0, colEnd: 64, values: new Float32Array(0) };
   assert.equal(windowCovers(w, { rowStart: 10, rowEnd: 30, colStart: 0, colEnd: 20 }), true);
   assert.equal(windowCovers(w, { rowStart: 60, rowEnd: 70, colStart: 0, colEnd: 20 }), false);
   assert.equal(windowCovers(null, { rowStart: 0, rowEnd: 1, colStart: 0, colEnd: 1 }), false);
@@ -70,7 +70,7 @@ test('heatmap colours: 0 neutral, sign picks the hue, NaN stands out', () => {
   assert.ok(neg[2] > neg[0], 'negative is blue');
   assert.ok(pos[0] > pos[2], 'positive is red');
   assert.deepEqual(divergingColor(NaN, 1), [255, 0, 255]);
-  const px = heatmapPixels({ rows: 1, cols: 2, values: [-1, 1], absMax: 1 }, 1);
+  const px = heatmapPixels({ rows: 1, cols: 2, values: Float32Array.of(-1, 1), absMax: 1 }, 1);
   assert.deepEqual([...px.slice(0, 4)], [...neg, 255]);
 });
 

@@ -55,14 +55,14 @@ test('heatmap downsampling keeps the largest |value| of each cell, with its sign
   ]);
   const g = downsampleHeatmap(data, { rows: 4, cols: 4 }, 2, 2);
   assert.deepEqual({ rows: g.rows, cols: g.cols }, { rows: 2, cols: 2 });
-  assert.deepEqual(g.values, [-2, 0.5, -9, 7]);
+  assert.deepEqual(Array.from(g.values), [-2, 0.5, -9, 7]);
   assert.equal(g.absMax, 9);
 });
 
 test('heatmap of a column block sees only its columns; small blocks are copied as is', () => {
   const data = Float32Array.from([1, 2, 3, 4, 5, 6]); // 2 x 3
   const g = downsampleHeatmap(data, { rows: 2, cols: 3 }, 10, 10, 1, 3);
-  assert.deepEqual(g.values, [2, 3, 5, 6]);
+  assert.deepEqual(Array.from(g.values), [2, 3, 5, 6]);
   assert.equal(g.cols, 2);
 });
 
@@ -84,5 +84,54 @@ test('windows are clamped to the matrix and sliced row-major', () => {
   const m = { rows: 3, cols: 4 };
   assert.deepEqual(clampWindow(m, { rowStart: -5, rowEnd: 99, colStart: 3, colEnd: 1 }), { rowStart: 0, rowEnd: 3, colStart: 3, colEnd: 3 });
   const w = sliceWindow(data, m, { rowStart: 1, rowEnd: 3, colStart: 1, colEnd: 3 });
-  assert.deepEqual(w.values, [5, 6, 9, 10]);
+  assert.ok(w.values instanceof Float32Array && w.values.byteOffset === 0 && w.values.buffer.byteLength === 16, 'a Float32Array with a buffer of its own');
+  assert.deepEqual(Array.from(w.values), [5, 6, 9, 10]);
+});
+
+/**
+ * The reduction as protocol.ts HeatmapGrid defines it, written the plain way (source of truth for the test below):
+ * every value goes to cell (floor(r * rows / R), floor(c * cols / C)); a cell keeps the first value of largest |w| in
+ * row-major order.
+ */
+function referenceReduction(data: ArrayLike<number>, R: number, C: number, rows: number, cols: number, c0: number, c1: number): { values: number[]; absMax: number } {
+  const width = c1 - c0;
+  const values = new Array<number>(rows * cols).fill(0);
+  const best = new Array<number>(rows * cols).fill(-1);
+  let absMax = 0;
+  for (let r = 0; r < R; r++) {
+    for (let c = 0; c < width; c++) {
+      const v = data[r * C + c0 + c];
+      const cell = Math.floor((r * rows) / R) * cols + Math.floor((c * cols) / width);
+      if (Math.abs(v) > best[cell]) {
+        best[cell] = Math.abs(v);
+        values[cell] = v;
+      }
+      if (Math.abs(v) > absMax) absMax = Math.abs(v);
+    }
+  }
+  return { values, absMax };
+}
+
+test('heatmap cells are the exact max-|w| reduction of the blocks they cover, for sizes that do not divide (ties, NaN)', () => {
+  let seed = 7;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  for (const [R, C, maxRows, maxCols, c0, c1] of [
+    [37, 53, 8, 5, 0, 53],
+    [300, 611, 256, 128, 100, 611],
+    [5, 9, 256, 128, 2, 7], // fits: copied as is
+    [1, 1000, 256, 128, 0, 1000], // a vector
+    [129, 7, 64, 7, 0, 7],
+  ]) {
+    const data = new Float32Array(R * C);
+    // few distinct magnitudes with both signs, so ties are common; some NaN
+    for (let i = 0; i < data.length; i++) data[i] = rnd() < 0.01 ? NaN : (Math.floor(rnd() * 9) - 4) / 4;
+    const g = downsampleHeatmap(data, { rows: R, cols: C }, maxRows, maxCols, c0, c1);
+    const rows = Math.min(R, maxRows);
+    const cols = Math.min(c1 - c0, maxCols);
+    const want = referenceReduction(data, R, C, rows, cols, c0, c1);
+    assert.deepEqual({ rows: g.rows, cols: g.cols }, { rows, cols });
+    assert.ok(g.values instanceof Float32Array);
+    assert.deepEqual(Array.from(g.values), want.values, `${R}x${C} cols [${c0}, ${c1}) -> ${rows}x${cols}`);
+    assert.equal(g.absMax, want.absMax);
+  }
 });

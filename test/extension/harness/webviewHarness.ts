@@ -43,6 +43,15 @@ export interface HarnessOptions {
   answer?: (req: WebviewRequest) => Promise<HostReply | undefined>;
 }
 
+const TYPED = '__kerasLensTypedArray';
+const TYPED_ARRAYS = ['Float32Array', 'Float64Array', 'Int32Array', 'Uint8Array'];
+
+/** JSON.stringify replacer: a typed array becomes { [TYPED]: its class, values } (float32 values print exactly). */
+function typedArrayMarker(_key: string, v: unknown): unknown {
+  if (ArrayBuffer.isView(v) && TYPED_ARRAYS.includes(v.constructor.name)) return { [TYPED]: v.constructor.name, values: Array.from(v as Float32Array) };
+  return v;
+}
+
 export async function openHarness(o: HarnessOptions): Promise<Harness> {
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
   const page = await browser.newPage({ viewport: { width: o.width ?? 1280, height: o.height ?? 900 } });
@@ -58,8 +67,10 @@ export async function openHarness(o: HarnessOptions): Promise<Harness> {
     session.catch(() => {});
   }
   // Strings, not functions: tsx compiles functions with helpers (__name) that do not exist in the page.
+  // Typed arrays arrive as typed arrays, as VS Code's webview.postMessage delivers them (since 1.57): marked here
+  // and rebuilt in the page (__kerasLensRevive, below).
   const post = (m: Envelope<HostReply | HostEvent>) => {
-    void page.evaluate(`window.postMessage(${JSON.stringify(m)}, '*')`).catch(() => {});
+    void page.evaluate(`window.postMessage(window.__kerasLensRevive(${JSON.stringify(m, typedArrayMarker)}), '*')`).catch(() => {});
   };
   const channel: HostChannel = new HostChannel(
     post,
@@ -76,6 +87,7 @@ export async function openHarness(o: HarnessOptions): Promise<Harness> {
   await page.exposeFunction('__kerasLensHost', (m: Envelope<WebviewRequest | WebviewEvent>) => channel.receive(m));
   await page.addInitScript(
     'window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__kerasLensHost(m), getState: () => undefined, setState: () => {} });' +
+      `window.__kerasLensRevive = (v) => { if (Array.isArray(v)) return v.map(window.__kerasLensRevive); if (v && typeof v === 'object') { if (typeof v.${TYPED} === 'string') return new globalThis[v.${TYPED}](v.values); for (const k of Object.keys(v)) v[k] = window.__kerasLensRevive(v[k]); } return v; };` +
       "document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation: ' + e.violatedDirective + ' by ' + " +
       "((e.target && e.target.outerHTML) || String(e.target)).slice(0, 160) + ' sample ' + e.sample + ' at ' + e.sourceFile + ':' + e.lineNumber + ':' + e.columnNumber));",
   );
