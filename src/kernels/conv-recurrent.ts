@@ -16,13 +16,14 @@
  * recurrent kernel (taps·F, 4F), packed once (columns reordered i|f|o|c, as the LSTM runner of recurrent.ts, so the
  * fused float32 LSTM update applies unchanged; the states are (B·P, F) rows, exactly its layout).
  * Which patch entries fall in the padding depends only on the geometry, not on t: they are zeroed once per run and
- * never written, and a gather table (convGather) lists the rest.
+ * never written, and a gather table (convGather) lists the rest as runs of consecutive taps reading consecutive
+ * input positions (one copy each).
  *
  * Masks, masked outputs, initial states and precision are those of the LSTM runner (recurrent.ts): mask[b·steps + t]
  * = 0 carries sample b's states over and outputs the previous output ('previous', zeros before the first step) or
  * zeros ('zero').
  */
-import { createMatmulWorkspace, packWeightPanels, paddedColumns, PANEL, type MatmulBackend, type MatmulWorkspace, type Precision } from './workspace';
+import { ActivationCode, createMatmulWorkspace, packWeightPanels, paddedColumns, PANEL, type MatmulBackend, type MatmulWorkspace, type Precision } from './workspace';
 import { activationCode, liveRuns, type PrepareOptions, type RecurrentArray, type RecurrentRunOptions, type RecurrentRunResult } from './recurrent';
 
 /** One spatial axis of a convolution: its input length, kernel, stride, dilation and the output length / padding. */
@@ -46,6 +47,14 @@ export interface ConvGather {
   inputPositions: number;
   /** source[q·taps + j]: the flat (row-major) input position tap j reads at output position q, or −1 in the padding. */
   source: Int32Array;
+  /**
+   * The same as copies: output position q's runs are runs[3·r .. 3·r + 2] for r in [runStart[q], runStart[q + 1]),
+   * each (first tap, first input position, length): taps j..j+len−1 read input positions p..p+len−1. Their values are
+   * contiguous in the patch row and in the input (channels innermost), so a run is one copy of len·channels values
+   * (a whole kernel row where dilation is 1) instead of len copies.
+   */
+  runStart: Int32Array;
+  runs: Int32Array;
 }
 
 const product = (v: number[]) => v.reduce((a, b) => a * b, 1);
@@ -77,7 +86,19 @@ export function convGather(axes: ConvAxisGeometry[]): ConvGather {
       source[pos * taps + j] = inside ? flat : -1;
     }
   }
-  return { positions, taps, inputPositions: product(axes.map((a) => a.size)), source };
+  const runStart = new Int32Array(positions + 1);
+  const runs: number[] = [];
+  for (let pos = 0; pos < positions; pos++) {
+    runStart[pos] = runs.length / 3;
+    for (let j = 0, g = pos * taps; j < taps; j++, g++) {
+      if (source[g] < 0) continue;
+      const last = runs.length - 3;
+      if (runs.length / 3 > runStart[pos] && runs[last] + runs[last + 2] === j && runs[last + 1] + runs[last + 2] === source[g]) runs[last + 2]++;
+      else runs.push(j, source[g], 1);
+    }
+  }
+  runStart[positions] = runs.length / 3;
+  return { positions, taps, inputPositions: product(axes.map((a) => a.size)), source, runStart, runs: Int32Array.from(runs) };
 }
 
 export interface ConvLstmWeights {
@@ -131,11 +152,15 @@ export function prepareConvLstm(weights: ConvLstmWeights, taps: number, filters:
   return { cell: 'conv_lstm', filters: F, channels, taps, depth, ws, backend: ws.backend, precision: ws.precision, width, bias, weightsEnd: bias + width };
 }
 
+/** Per-run buffers are sized for at most this many heap elements at once (about 32 MB float64): larger batches run in chunks. */
+const CHUNK_ELEMENTS = 4 * 2 ** 20;
+
 /**
  * Run a ConvLSTM over x (batch, steps, input positions, channels), channels_last, row-major spatial axes. `input` is
  * the input convolution's gather table, `recurrent` the recurrent one's ('same', stride 1 over the output positions).
  * States, outputs and the sequence are (batch, [steps,] positions, filters). Returns null when an activation is not
- * supported here (the caller then uses the readable step).
+ * supported here (the caller then uses the readable step). Samples are independent, so a large batch runs in chunks
+ * of samples (chunkElements, default CHUNK_ELEMENTS), each over the whole sequence, to bound the patch buffer.
  */
 export function runConvLstm(
   p: PreparedConvLstm,
@@ -145,21 +170,59 @@ export function runConvLstm(
   input: ConvGather,
   recurrent: ConvGather,
   opts: RecurrentRunOptions = {},
+  chunkElements = CHUNK_ELEMENTS,
 ): RecurrentRunResult | null {
   const act = activationCode(opts.activation ?? 'tanh', !!opts.hardSigmoidKeras3);
   const ra = activationCode(opts.recurrentActivation ?? 'sigmoid', !!opts.hardSigmoidKeras3);
   if (act === null || ra === null) return null;
+  const P = input.positions;
+  if (input.taps !== p.taps || recurrent.taps !== p.taps) throw new Error(`the gather tables have ${input.taps} and ${recurrent.taps} taps, the kernel ${p.taps}`);
+  if (recurrent.positions !== P || recurrent.inputPositions !== P) throw new Error('the recurrent gather table must map the output positions onto themselves');
+  const xStep = input.inputPositions * p.channels; // one (sample, step) of x
+  const S = P * p.filters; // one sample's state
+  checkSize('ConvLSTM input', x, batch * steps * xStep);
+  if (opts.mask) checkSize('mask', opts.mask, batch * steps);
+  if (opts.initialH) checkSize('ConvLSTM initial h', opts.initialH, batch * S);
+  if (opts.initialC) checkSize('ConvLSTM initial c', opts.initialC, batch * S);
+  const out: RecurrentRunResult = {
+    sequence: opts.returnSequences ? new Float64Array(batch * steps * S) : null,
+    last: new Float64Array(batch * S),
+    h: new Float64Array(batch * S),
+    c: new Float64Array(batch * S),
+  };
+  const chunk = Math.max(1, Math.floor(chunkElements / (P * (p.depth + p.width + 4 * p.filters))));
+  for (let b0 = 0; b0 < batch; b0 += chunk) {
+    const b1 = Math.min(batch, b0 + chunk);
+    const part = <T extends RecurrentArray | Uint8Array>(v: T | null | undefined, size: number): T | null => (v ? (v.subarray(b0 * size, b1 * size) as T) : null);
+    const samples = { x: x.subarray(b0 * steps * xStep, b1 * steps * xStep), batch: b1 - b0, b0, mask: part(opts.mask, steps), initialH: part(opts.initialH, S), initialC: part(opts.initialC, S) };
+    runSamples({ p, steps, input, recurrent, act, ra, opts, out }, samples);
+  }
+  return out;
+}
+
+/** One call's fixed parts: the packed layer, the geometry, the activations, the options and the full-batch results. */
+interface ConvLstmCall {
+  p: PreparedConvLstm;
+  steps: number;
+  input: ConvGather;
+  recurrent: ConvGather;
+  act: ActivationCode;
+  ra: ActivationCode;
+  opts: RecurrentRunOptions;
+  out: RecurrentRunResult;
+}
+
+/** The call on samples [b0, b0 + batch) (their x, mask and initial states), written at sample b0 of `out`. */
+function runSamples(
+  { p, steps, input, recurrent, act, ra, opts, out }: ConvLstmCall,
+  { x, batch, b0, mask, initialH, initialC }: { x: RecurrentArray; batch: number; b0: number; mask: Uint8Array | null; initialH: RecurrentArray | null; initialC: RecurrentArray | null },
+): void {
   const F = p.filters;
   const C = p.channels;
   const P = input.positions;
-  const taps = p.taps;
-  if (input.taps !== taps || recurrent.taps !== taps) throw new Error(`the gather tables have ${input.taps} and ${recurrent.taps} taps, the kernel ${taps}`);
-  if (recurrent.positions !== P || recurrent.inputPositions !== P) throw new Error('the recurrent gather table must map the output positions onto themselves');
-  const xStep = input.inputPositions * C; // one (sample, step) of x
-  checkSize('ConvLSTM input', x, batch * steps * xStep);
-  if (opts.mask) checkSize('mask', opts.mask, batch * steps);
+  const xStep = input.inputPositions * C;
   const rows = batch * P;
-  const S = P * F; // one sample's state
+  const S = P * F;
   const K = p.depth;
   const width = p.width;
   const ws = p.ws;
@@ -173,19 +236,14 @@ export function runConvLstm(
   ws.reserve(scratch + rows * F + PANEL);
   const heap = ws.heap;
   heap.fill(0, a, a + rows * K); // the padding taps of every patch, zero for the whole run
-  for (const [at, values, what] of [[h, opts.initialH, 'initial h'], [c, opts.initialC, 'initial c']] as const) {
-    if (values) {
-      checkSize(`ConvLSTM ${what}`, values, rows * F);
-      heap.set(values, at);
-    } else heap.fill(0, at, at + rows * F);
+  for (const [at, values] of [[h, initialH], [c, initialC]] as const) {
+    if (values) heap.set(values, at);
+    else heap.fill(0, at, at + rows * F);
   }
   heap.fill(0, prev, prev + rows * F);
-  const sequence = opts.returnSequences ? new Float64Array(batch * steps * S) : null;
-  const mask = opts.mask ?? null;
+  const sequence = out.sequence;
   const maskedOutput = opts.maskedOutput ?? 'previous';
-  const xSource = input.source;
-  const hSource = recurrent.source;
-  const hPart = taps * C; // where a patch row's state values start
+  const hPart = p.taps * C; // where a patch row's state values start
 
   /** The state update of rows [r0, r1): the fused float32 pass, or activations then c' and h' (file comment). */
   const update = (r0: number, r1: number) => {
@@ -217,17 +275,21 @@ export function runConvLstm(
 
   for (let step = 0; step < steps; step++) {
     const t = opts.goBackwards ? steps - 1 - step : step;
-    // A = [patches of x(t) | patches of h(t-1)]; entries in the padding stay zero
+    // A = [patches of x(t) | patches of h(t-1)], one copy per run; entries in the padding stay zero
     for (let b = 0; b < batch; b++) {
       const xb = (b * steps + t) * xStep;
       const hb = h + b * S;
       for (let q = 0; q < P; q++) {
         const row = a + (b * P + q) * K;
-        for (let j = 0, g = q * taps; j < taps; j++, g++) {
-          const xs = xSource[g];
-          if (xs >= 0) for (let k = 0, from = xb + xs * C, to = row + j * C; k < C; k++) heap[to + k] = x[from + k];
-          const hs = hSource[g];
-          if (hs >= 0) heap.copyWithin(row + hPart + j * F, hb + hs * F, hb + (hs + 1) * F);
+        for (let r = 3 * input.runStart[q], end = 3 * input.runStart[q + 1]; r < end; r += 3) {
+          const to = row + input.runs[r] * C;
+          const from = xb + input.runs[r + 1] * C;
+          for (let k = 0, n = input.runs[r + 2] * C; k < n; k++) heap[to + k] = x[from + k];
+        }
+        for (let r = 3 * recurrent.runStart[q], end = 3 * recurrent.runStart[q + 1]; r < end; r += 3) {
+          const to = row + hPart + recurrent.runs[r] * F;
+          const from = hb + recurrent.runs[r + 1] * F;
+          for (let k = 0, n = recurrent.runs[r + 2] * F; k < n; k++) heap[to + k] = heap[from + k];
         }
       }
     }
@@ -241,19 +303,16 @@ export function runConvLstm(
       (b) => {
         const o = prev + b * S;
         if (maskedOutput === 'zero') heap.fill(0, o, o + S);
-        if (sequence) sequence.set(heap.subarray(o, o + S), (b * steps + step) * S);
+        if (sequence) sequence.set(heap.subarray(o, o + S), ((b0 + b) * steps + step) * S);
       },
       (b, e) => {
         update(b * P, e * P);
-        if (sequence) for (let r = b; r < e; r++) sequence.set(heap.subarray(h + r * S, h + (r + 1) * S), (r * steps + step) * S);
+        if (sequence) for (let r = b; r < e; r++) sequence.set(heap.subarray(h + r * S, h + (r + 1) * S), ((b0 + r) * steps + step) * S);
       },
     );
   }
   const n = rows * F;
-  return {
-    sequence,
-    last: new Float64Array(heap.subarray(prev, prev + n)),
-    h: new Float64Array(heap.subarray(h, h + n)),
-    c: new Float64Array(heap.subarray(c, c + n)),
-  };
+  out.last.set(heap.subarray(prev, prev + n), b0 * S);
+  out.h.set(heap.subarray(h, h + n), b0 * S);
+  out.c!.set(heap.subarray(c, c + n), b0 * S);
 }
