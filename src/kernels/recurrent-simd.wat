@@ -638,7 +638,7 @@
 
   ;; C = INIT + A · B on float32: 4-row blocks two panels at a time (then one), then single rows eight panels at a
   ;; time (then one). Panels are k·16 bytes apart.
-  (func (export "matmul_f32") (param $a i32) (param $lda i32) (param $m i32) (param $k i32)
+  (func $matmul_f32 (export "matmul_f32") (param $a i32) (param $lda i32) (param $m i32) (param $k i32)
         (param $b i32) (param $np i32) (param $c i32) (param $ldc i32) (param $init i32) (param $ldi i32)
     (local $i i32) (local $p i32) (local $ps i32) (local $arow i32) (local $crow i32) (local $irow i32)
     (local.set $ps (i32.shl (local.get $k) (i32.const 4)))
@@ -731,7 +731,7 @@
       (then (v128.store32_lane 0 (local.get $p) (local.get $v)))
       (else (v128.store (local.get $p) (local.get $v)))))
 
-  (func (export "lstm_cell_f32") (param $z i32) (param $zs i32) (param $c i32) (param $h i32) (param $prev i32)
+  (func $lstm_cell_f32 (export "lstm_cell_f32") (param $z i32) (param $zs i32) (param $c i32) (param $h i32) (param $prev i32)
         (param $rows i32) (param $u i32) (param $ra i32) (param $act i32)
     (local $r i32) (local $k i32) (local $u4 i32) (local $o i32)
     (local.set $u4 (i32.shl (local.get $u) (i32.const 2)))
@@ -776,7 +776,7 @@
     (call $store4 (local.get $h) (local.get $hn) (local.get $one))
     (call $store4 (local.get $prev) (local.get $hn) (local.get $one)))
 
-  (func (export "gru_update_f32") (param $z i32) (param $zs i32) (param $cand i32) (param $cs i32) (param $h i32)
+  (func $gru_update_f32 (export "gru_update_f32") (param $z i32) (param $zs i32) (param $cand i32) (param $cs i32) (param $h i32)
         (param $prev i32) (param $rows i32) (param $u i32) (param $act i32)
     (local $r i32) (local $k i32) (local $u4 i32) (local $o i32)
     (local.set $u4 (i32.shl (local.get $u) (i32.const 2)))
@@ -817,7 +817,7 @@
     (call $store4 (i32.add (local.get $z) (local.get $u4)) (local.get $r) (local.get $one))
     (call $store4 (local.get $rh) (f32x4.mul (local.get $r) (call $load4 (local.get $h) (local.get $one))) (local.get $one)))
 
-  (func (export "gru_reset_f32") (param $z i32) (param $zs i32) (param $h i32) (param $rh i32) (param $rows i32)
+  (func $gru_reset_f32 (export "gru_reset_f32") (param $z i32) (param $zs i32) (param $h i32) (param $rh i32) (param $rows i32)
         (param $u i32) (param $ra i32)
     (local $r i32) (local $k i32) (local $u4 i32) (local $o i32)
     (local.set $u4 (i32.shl (local.get $u) (i32.const 2)))
@@ -866,7 +866,7 @@
                  (f32x4.mul (local.get $r) (call $load4 (i32.add (local.get $z) (local.get $p2)) (local.get $one))))
       (local.get $one)))
 
-  (func (export "gru_after_f32") (param $z i32) (param $zs i32) (param $x i32) (param $xs i32) (param $rows i32)
+  (func $gru_after_f32 (export "gru_after_f32") (param $z i32) (param $zs i32) (param $x i32) (param $xs i32) (param $rows i32)
         (param $u i32) (param $ra i32)
     (local $r i32) (local $k i32) (local $u4 i32) (local $o i32)
     (local.set $u4 (i32.shl (local.get $u) (i32.const 2)))
@@ -891,4 +891,106 @@
         (local.set $z (i32.add (local.get $z) (local.get $zs)))
         (local.set $x (i32.add (local.get $x) (local.get $xs)))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
-        (br $row)))))
+        (br $row))))
+  ;; ---------------------------------------------------------------------------------------------------------
+  ;; float32 whole-sequence loops without a mask: the time loop of runLstm / runGru (src/kernels/recurrent.ts) in one
+  ;; call, the same exported steps called in the same order, so the results are bit for bit the JS loop's (it is
+  ;; kept for masked runs and as the reference: test/kernels/recurrent.test.ts compares both). Saves the per-step
+  ;; calls from JavaScript (a few % at batch 1). Offsets and strides in bytes; `xs` is one step of x·W + b, `ldx`
+  ;; one sample (steps·xs); `back` ≠ 0 runs the steps from last to first; `seq` ≠ 0 (never 0: the packed weights
+  ;; start there) receives each step's h, sample b's step s at seq + (b·steps + s)·u·4.
+  ;; ---------------------------------------------------------------------------------------------------------
+
+  ;; n float32 values from src to dst, as bits (four at a time, then one by one)
+  ;; @inline
+  (func $copy32 (param $dst i32) (param $src i32) (param $n i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $src) (i32.shl (local.get $n) (i32.const 2))))
+    (block $quadsdone
+      (loop $quads
+        (br_if $quadsdone (i32.gt_u (i32.add (local.get $src) (i32.const 16)) (local.get $end)))
+        (v128.store (local.get $dst) (v128.load (local.get $src)))
+        (local.set $src (i32.add (local.get $src) (i32.const 16)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+        (br $quads)))
+    (block $onesdone
+      (loop $ones
+        (br_if $onesdone (i32.ge_u (local.get $src) (local.get $end)))
+        (i32.store (local.get $dst) (i32.load (local.get $src)))
+        (local.set $src (i32.add (local.get $src) (i32.const 4)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+        (br $ones))))
+
+  ;; the step's h rows into the sequence output (see above)
+  (func $storeStep (param $seq i32) (param $h i32) (param $batch i32) (param $steps i32) (param $s i32) (param $u i32)
+    (local $b i32) (local $row i32)
+    (local.set $row (i32.shl (local.get $u) (i32.const 2)))
+    (block $done
+      (loop $rows
+        (br_if $done (i32.ge_u (local.get $b) (local.get $batch)))
+        (call $copy32
+          (i32.add (local.get $seq) (i32.mul (i32.add (i32.mul (local.get $b) (local.get $steps)) (local.get $s)) (local.get $row)))
+          (i32.add (local.get $h) (i32.mul (local.get $b) (local.get $row)))
+          (local.get $u))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $rows))))
+
+  ;; the step index t of processing step s
+  ;; @inline
+  (func $stepIndex (param $s i32) (param $steps i32) (param $back i32) (result i32)
+    (if (result i32) (local.get $back)
+      (then (i32.sub (i32.sub (local.get $steps) (i32.const 1)) (local.get $s)))
+      (else (local.get $s))))
+
+  ;; LSTM: per step z = (x·W + b)[t] + h·U (columns i|f|o|c), then lstm_cell_f32.
+  (func (export "lstm_seq_f32") (param $h i32) (param $c i32) (param $prev i32) (param $z i32) (param $zs i32)
+        (param $xw i32) (param $xs i32) (param $ldx i32) (param $wu i32) (param $np i32) (param $u i32) (param $batch i32)
+        (param $steps i32) (param $back i32) (param $seq i32) (param $ra i32) (param $act i32)
+    (local $s i32) (local $u4 i32)
+    (local.set $u4 (i32.shl (local.get $u) (i32.const 2)))
+    (block $done
+      (loop $step
+        (br_if $done (i32.ge_u (local.get $s) (local.get $steps)))
+        (call $matmul_f32 (local.get $h) (local.get $u4) (local.get $batch) (local.get $u) (local.get $wu) (local.get $np)
+          (local.get $z) (local.get $zs)
+          (i32.add (local.get $xw) (i32.mul (call $stepIndex (local.get $s) (local.get $steps) (local.get $back)) (local.get $xs)))
+          (local.get $ldx))
+        (call $lstm_cell_f32 (local.get $z) (local.get $zs) (local.get $c) (local.get $h) (local.get $prev) (local.get $batch)
+          (local.get $u) (local.get $ra) (local.get $act))
+        (if (local.get $seq)
+          (then (call $storeStep (local.get $seq) (local.get $h) (local.get $batch) (local.get $steps) (local.get $s) (local.get $u))))
+        (local.set $s (i32.add (local.get $s) (i32.const 1)))
+        (br $step))))
+
+  ;; GRU. after = 0 (reset_after=False): zr = (x·W + b)[t]_zr + h·U_zr, gru_reset_f32 (z, r; r ⊙ h into rh),
+  ;; ĥ = (x·W + b)[t]_h + (r ⊙ h)·U_h into z2, gru_update_f32. after ≠ 0: z = h·U + recurrent bias (all three gates),
+  ;; gru_after_f32 with the step's x·W + b, gru_update_f32 with the candidate in z's third block.
+  (func (export "gru_seq_f32") (param $h i32) (param $prev i32) (param $z i32) (param $zs i32) (param $z2 i32) (param $z2s i32)
+        (param $rh i32) (param $xw i32) (param $xs i32) (param $ldx i32) (param $uzr i32) (param $npzr i32) (param $uh i32)
+        (param $nph i32) (param $rbias i32) (param $u i32) (param $batch i32) (param $steps i32) (param $back i32)
+        (param $after i32) (param $seq i32) (param $ra i32) (param $act i32)
+    (local $s i32) (local $u4 i32) (local $x i32)
+    (local.set $u4 (i32.shl (local.get $u) (i32.const 2)))
+    (block $done
+      (loop $step
+        (br_if $done (i32.ge_u (local.get $s) (local.get $steps)))
+        (local.set $x (i32.add (local.get $xw) (i32.mul (call $stepIndex (local.get $s) (local.get $steps) (local.get $back)) (local.get $xs))))
+        (if (local.get $after)
+          (then
+            (call $matmul_f32 (local.get $h) (local.get $u4) (local.get $batch) (local.get $u) (local.get $uzr) (local.get $npzr)
+              (local.get $z) (local.get $zs) (local.get $rbias) (i32.const 0))
+            (call $gru_after_f32 (local.get $z) (local.get $zs) (local.get $x) (local.get $ldx) (local.get $batch) (local.get $u) (local.get $ra))
+            (call $gru_update_f32 (local.get $z) (local.get $zs) (i32.add (local.get $z) (i32.shl (local.get $u4) (i32.const 1))) (local.get $zs)
+              (local.get $h) (local.get $prev) (local.get $batch) (local.get $u) (local.get $act)))
+          (else
+            (call $matmul_f32 (local.get $h) (local.get $u4) (local.get $batch) (local.get $u) (local.get $uzr) (local.get $npzr)
+              (local.get $z) (local.get $zs) (local.get $x) (local.get $ldx))
+            (call $gru_reset_f32 (local.get $z) (local.get $zs) (local.get $h) (local.get $rh) (local.get $batch) (local.get $u) (local.get $ra))
+            (call $matmul_f32 (local.get $rh) (local.get $u4) (local.get $batch) (local.get $u) (local.get $uh) (local.get $nph)
+              (local.get $z2) (local.get $z2s) (i32.add (local.get $x) (i32.shl (local.get $u4) (i32.const 1))) (local.get $ldx))
+            (call $gru_update_f32 (local.get $z) (local.get $zs) (local.get $z2) (local.get $z2s) (local.get $h) (local.get $prev)
+              (local.get $batch) (local.get $u) (local.get $act))))
+        (if (local.get $seq)
+          (then (call $storeStep (local.get $seq) (local.get $h) (local.get $batch) (local.get $steps) (local.get $s) (local.get $u))))
+        (local.set $s (i32.add (local.get $s) (i32.const 1)))
+        (br $step)))))

@@ -257,6 +257,8 @@ export interface RecurrentRunResult {
 }
 
 interface RunLayout {
+  /** float32 whole-sequence loops: every step's h (batch·steps·u), or 0 when not asked */
+  seq: number;
   x: number;
   xw: number;
   hState: number;
@@ -272,11 +274,11 @@ interface RunLayout {
  * Reserve the per-run buffers after the packed weights, copy x in and compute x·W + b for every step
  * (rows b·steps + t, width wWidth). Returns the buffer offsets.
  */
-function startRun(p: PreparedBase, x: RecurrentArray, batch: number, steps: number, zWidth: number, z2Width: number): RunLayout {
+function startRun(p: PreparedBase, x: RecurrentArray, batch: number, steps: number, zWidth: number, z2Width: number, seqValues = 0): RunLayout {
   const u = p.units;
   const rows = batch * steps;
   const slack = p.wWidth + PANEL;
-  const l: RunLayout = { x: 0, xw: 0, hState: 0, cState: 0, z: 0, z2: 0, scratch: 0, prevOut: 0, end: 0 };
+  const l: RunLayout = { seq: 0, x: 0, xw: 0, hState: 0, cState: 0, z: 0, z2: 0, scratch: 0, prevOut: 0, end: 0 };
   let at = p.weightsEnd;
   const take = (n: number) => {
     const o = at;
@@ -291,6 +293,7 @@ function startRun(p: PreparedBase, x: RecurrentArray, batch: number, steps: numb
   l.z2 = take(batch * z2Width + PANEL);
   l.scratch = take(batch * u + PANEL);
   l.prevOut = take(batch * u + PANEL);
+  if (seqValues) l.seq = take(seqValues + PANEL);
   l.end = at;
   p.ws.reserve(l.end);
   const heap = p.ws.heap;
@@ -364,16 +367,25 @@ export function runLstm(
   checkInput(p, x, batch, steps, features, opts.mask);
   const u = p.units;
   const width = p.wWidth;
-  const l = startRun(p, x, batch, steps, width, 0);
+  const mask = opts.mask ?? null;
+  const ws = p.ws;
+  // float32 without a mask: the whole time loop in one WebAssembly call (the same steps as the loop below)
+  const whole = !mask && ws.lstmSequence ? ws.lstmSequence : null;
+  const l = startRun(p, x, batch, steps, width, 0, whole && opts.returnSequences ? batch * steps * u : 0);
   const heap = p.ws.heap;
   initialState(heap, l.hState, opts.initialH, batch * u, 'LSTM initial h');
   initialState(heap, l.cState, opts.initialC, batch * u, 'LSTM initial c');
   heap.fill(0, l.prevOut, l.prevOut + batch * u);
-  const sequence = opts.returnSequences ? new Float64Array(batch * steps * u) : null;
-  const mask = opts.mask ?? null;
-  const maskedOutput = opts.maskedOutput ?? 'previous';
   const np = width / PANEL;
-  const ws = p.ws;
+  if (whole) {
+    whole({
+      h: l.hState, c: l.cState, prev: l.prevOut, z: l.z, zStride: width, xw: l.xw, xStep: width, xSample: steps * width, u: p.u, panels: np,
+      units: u, batch, steps, goBackwards: !!opts.goBackwards, seq: l.seq, ra, act,
+    });
+    return finish(p, l, batch, l.seq ? Float64Array.from(heap.subarray(l.seq, l.seq + batch * steps * u)) : null, true);
+  }
+  const sequence = opts.returnSequences ? new Float64Array(batch * steps * u) : null;
+  const maskedOutput = opts.maskedOutput ?? 'previous';
   const fused = ws.lstmCell;
   for (let s = 0; s < steps; s++) {
     const t = opts.goBackwards ? steps - 1 - s : s;
@@ -440,15 +452,25 @@ export function runGru(
   const width = p.wWidth;
   const zrWidth = p.resetAfter ? width : paddedColumns(2 * u);
   const hWidth = paddedColumns(u);
-  const l = startRun(p, x, batch, steps, zrWidth, hWidth);
+  const mask = opts.mask ?? null;
+  const ws = p.ws;
+  // float32 without a mask: the whole time loop in one WebAssembly call (the same steps as the loop below)
+  const whole = !mask && ws.gruSequence ? ws.gruSequence : null;
+  const l = startRun(p, x, batch, steps, zrWidth, hWidth, whole && opts.returnSequences ? batch * steps * u : 0);
   const heap = p.ws.heap;
   initialState(heap, l.hState, opts.initialH, batch * u, 'GRU initial h');
   heap.fill(0, l.prevOut, l.prevOut + batch * u);
+  if (whole) {
+    whole({
+      h: l.hState, prev: l.prevOut, z: l.z, zStride: zrWidth, z2: l.z2, z2Stride: hWidth, rh: l.scratch, xw: l.xw, xStep: width, xSample: steps * width,
+      uZr: p.uZr, zrPanels: zrWidth / PANEL, uH: p.uH, hPanels: hWidth / PANEL, recurrentBias: p.recurrentBias, units: u, batch, steps,
+      goBackwards: !!opts.goBackwards, resetAfter: p.resetAfter, seq: l.seq, ra, act,
+    });
+    return finish(p, l, batch, l.seq ? Float64Array.from(heap.subarray(l.seq, l.seq + batch * steps * u)) : null, false);
+  }
   const sequence = opts.returnSequences ? new Float64Array(batch * steps * u) : null;
-  const mask = opts.mask ?? null;
   const maskedOutput = opts.maskedOutput ?? 'previous';
   const live = (b: number, t: number) => !mask || mask[b * steps + t] !== 0;
-  const ws = p.ws;
   const fused = ws.gruUpdate;
   for (let s = 0; s < steps; s++) {
     const t = opts.goBackwards ? steps - 1 - s : s;

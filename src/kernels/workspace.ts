@@ -76,6 +76,67 @@ export interface MatmulWorkspace {
    * the step's x·W + b (rows xStride apart): z, r = ra(x + z) in place, candidate pre-activation x_h + r·z_h in place.
    */
   gruAfter?(z: number, zStride: number, x: number, xStride: number, rows: number, u: number, ra: ActivationCode): void;
+  /**
+   * float32 SIMD only: runLstm's whole time loop without a mask in one call — per step matmul(h, U) from the step's
+   * x·W + b row, then lstmCell — the same calls in the same order (bit-identical). `seq` (0 = none) receives every
+   * step's h, sample b's step s at seq + (b·steps + s)·u. Offsets and strides in elements as everywhere here.
+   */
+  lstmSequence?(s: LstmSequence): void;
+  /** float32 SIMD only: runGru's whole time loop without a mask in one call (both reset_after forms), as lstmSequence. */
+  gruSequence?(s: GruSequence): void;
+}
+
+/** The buffers and sizes of one unmasked LSTM sequence (see MatmulWorkspace.lstmSequence). */
+export interface LstmSequence {
+  h: number;
+  c: number;
+  prev: number;
+  z: number;
+  zStride: number;
+  /** x·W + b: first row, one step's stride, one sample's stride */
+  xw: number;
+  xStep: number;
+  xSample: number;
+  /** packed U and its panel count */
+  u: number;
+  panels: number;
+  units: number;
+  batch: number;
+  steps: number;
+  goBackwards: boolean;
+  seq: number;
+  ra: ActivationCode;
+  act: ActivationCode;
+}
+
+/** The buffers and sizes of one unmasked GRU sequence (see MatmulWorkspace.gruSequence). */
+export interface GruSequence {
+  h: number;
+  prev: number;
+  z: number;
+  zStride: number;
+  /** reset_after=False: the candidate's product (rows z2Stride apart) and r ⊙ h (rows units apart) */
+  z2: number;
+  z2Stride: number;
+  rh: number;
+  xw: number;
+  xStep: number;
+  xSample: number;
+  /** packed U (z|r, or z|r|h with resetAfter) and its panels; packed U_h and its panels (reset_after=False) */
+  uZr: number;
+  zrPanels: number;
+  uH: number;
+  hPanels: number;
+  /** reset_after=True: the recurrent bias row */
+  recurrentBias: number;
+  units: number;
+  batch: number;
+  steps: number;
+  goBackwards: boolean;
+  resetAfter: boolean;
+  seq: number;
+  ra: ActivationCode;
+  act: ActivationCode;
 }
 
 /** The TypeScript activations: a[start..end) = act(a[start..end)). */
@@ -205,6 +266,8 @@ interface SimdExports {
   gru_update_f32(z: number, zs: number, cand: number, cs: number, h: number, prev: number, rows: number, u: number, act: number): void;
   gru_reset_f32(z: number, zs: number, h: number, rh: number, rows: number, u: number, ra: number): void;
   gru_after_f32(z: number, zs: number, x: number, xs: number, rows: number, u: number, ra: number): void;
+  lstm_seq_f32(...args: number[]): void;
+  gru_seq_f32(...args: number[]): void;
 }
 
 function simdWorkspace(module: WebAssembly.Module, elements: number, precision: Precision): MatmulWorkspace {
@@ -248,6 +311,15 @@ function simdWorkspace(module: WebAssembly.Module, elements: number, precision: 
     ws.gruUpdate = (z, zStride, cand, candStride, h, prev, rows, u, act) => gru(z * 4, zStride * 4, cand * 4, candStride * 4, h * 4, prev * 4, rows, u, act);
     ws.gruReset = (z, zStride, h, rh, rows, u, ra) => reset(z * 4, zStride * 4, h * 4, rh * 4, rows, u, ra);
     ws.gruAfter = (z, zStride, x, xStride, rows, u, ra) => after(z * 4, zStride * 4, x * 4, xStride * 4, rows, u, ra);
+    const lstmSeq = exports.lstm_seq_f32;
+    const gruSeq = exports.gru_seq_f32;
+    ws.lstmSequence = (q) =>
+      lstmSeq(q.h * 4, q.c * 4, q.prev * 4, q.z * 4, q.zStride * 4, q.xw * 4, q.xStep * 4, q.xSample * 4, q.u * 4, q.panels, q.units, q.batch, q.steps, +q.goBackwards, q.seq * 4, q.ra, q.act);
+    ws.gruSequence = (q) =>
+      gruSeq(
+        q.h * 4, q.prev * 4, q.z * 4, q.zStride * 4, q.z2 * 4, q.z2Stride * 4, q.rh * 4, q.xw * 4, q.xStep * 4, q.xSample * 4,
+        q.uZr * 4, q.zrPanels, q.uH * 4, q.hPanels, q.recurrentBias * 4, q.units, q.batch, q.steps, +q.goBackwards, +q.resetAfter, q.seq * 4, q.ra, q.act,
+      );
   }
   ws.reserve(elements);
   return ws;

@@ -311,3 +311,41 @@ test('shape mismatches are reported, not silently read out of bounds', () => {
   assert.throws(() => runLstm(p, new Float32Array(8), 1, 2, 4), /features/);
   assert.throws(() => prepareLstm({ kernel: new Float32Array(3 * 8), recurrentKernel: new Float32Array(5), bias: null }, 2), /recurrent kernel/);
 });
+
+test('simd float32: the whole-sequence WebAssembly loop (no mask) is bit for bit the JavaScript step loop (all-ones mask)', () => {
+  if (!simdSupported()) return;
+  // An all-ones mask changes nothing in Keras but sends the run through the per-step JavaScript loop; without a mask
+  // the float32 runners take lstmSequence/gruSequence. Same calls in the same order: every bit must agree.
+  const rand = rng(77);
+  const f32: PrepareOptions = { backend: 'simd', precision: 'float32' };
+  let whole = 0;
+  for (const [units, features, steps, batch] of [[5, 3, 4, 1], [8, 7, 9, 3], [13, 4, 6, 5], [32, 16, 12, 4]]) {
+    for (const cell of ['lstm', 'gru', 'gru_after'] as const) {
+      const g = cell === 'lstm' ? 4 : 3;
+      const weights = {
+        kernel: randomArray(features * g * units, rand, 0.5),
+        recurrentKernel: randomArray(units * g * units, rand, 0.5),
+        bias: randomArray((cell === 'gru_after' ? 2 : 1) * g * units, rand, 0.3),
+      };
+      const p = cell === 'lstm' ? prepareLstm(weights, units, f32) : prepareGru(weights, units, cell === 'gru_after', f32);
+      if (p.ws.lstmSequence) whole++;
+      const x = randomArray(batch * steps * features, rand, 1.5);
+      const ones = new Uint8Array(batch * steps).fill(1);
+      for (const goBackwards of [false, true]) {
+        for (const returnSequences of [false, true]) {
+          const opts: RecurrentRunOptions = { goBackwards, returnSequences, initialH: randomArray(batch * units, rand, 0.5), initialC: cell === 'lstm' ? randomArray(batch * units, rand, 0.5) : null };
+          const run = (mask: Uint8Array | null) =>
+            p.cell === 'lstm' ? runLstm(p, x, batch, steps, features, { ...opts, mask }) : runGru(p as ReturnType<typeof prepareGru>, x, batch, steps, features, { ...opts, mask });
+          const a = run(null)!;
+          const b = run(ones)!;
+          const label = `${cell} u${units} b${batch} back=${goBackwards} seq=${returnSequences}`;
+          assert.deepEqual(a.last, b.last, label);
+          assert.deepEqual(a.h, b.h, label);
+          assert.deepEqual(a.c, b.c, label);
+          assert.deepEqual(a.sequence, b.sequence, label);
+        }
+      }
+    }
+  }
+  assert.ok(whole > 0, 'the float32 workspace has no whole-sequence loop');
+});
