@@ -1,7 +1,9 @@
 // Bundles the CLI, the extension and the webview with esbuild (minified, source maps beside the bundles; the .vsix
 // leaves the maps out, see .vscodeignore):
 //   dist/cli.js         the CLI's watchdog (main thread): small, loads nothing heavy
-//   dist/cli-worker.js  the CLI's command runner (readers, h5wasm, engine), started by cli.js in a worker thread
+//   dist/cli-worker.js  the CLI's command runner (readers, h5wasm's two glues, engine), started by cli.js in a
+//                       worker thread; one CommonJS file with no dynamic import(), so cli.js can load it from the V8
+//                       code cache made below, dist/cli-worker.js.cache (src/cli/boot.ts)
 //   dist/extension.js   the extension entry: registers contributions only (must stay under 512 KB)
 //   dist/core.js        the extension host's core, required by the entry on first need (no h5wasm, no engine)
 //   dist/worker.js      the model worker (readers, h5wasm, engine), started by the core in worker threads
@@ -46,12 +48,15 @@ const h5wasmapart = {
  * glue reads that file instead (same bytes: emscripten's own binaryDecode rule, `~c >> 8 & c`). If h5wasm's glue
  * ever looks different, it is left as it is (inline, slower, still correct).
  */
-const wasmApart = {
+const wasmApartFor = (cjs) => ({
   name: 'h5wasm-wasm-apart',
   setup: (b) =>
     b.onLoad({ filter: /h5wasm[\\/]dist[\\/](node|esm)[\\/]hdf5_util\.js$/ }, (a) => {
       const build = /[\\/]node[\\/]/.test(a.path) ? 'node' : 'esm';
-      const src = readFileSync(a.path, 'utf8');
+      let src = readFileSync(a.path, 'utf8');
+      // Bundled into CommonJS, the glue's `await import("module")` (Node detection) becomes the module the banner
+      // required: a CommonJS bundle run from a code cache has no loader for import().
+      if (cjs) src = src.split('await import("module")').join('__klNodeModule');
       const head = "function findWasmBinary(){return binaryDecode('";
       const at = src.indexOf(head);
       if (at < 0) return undefined;
@@ -72,7 +77,8 @@ const wasmApart = {
         loader: 'js',
       };
     }),
-};
+});
+const wasmApart = wasmApartFor(false);
 const h5wasmBundle = (from, outfile) => ({
   ...common,
   stdin: { contents: `export * from '${from}';`, resolveDir: '.', loader: 'js' },
@@ -84,7 +90,13 @@ const h5wasmBundle = (from, outfile) => ({
 
 const builds = [
   { ...node, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', plugins: [sibling('worker', 'cli-worker.js')] },
-  { ...node, entryPoints: ['src/cli/worker.ts'], outfile: 'dist/cli-worker.js', plugins: [h5wasmapart] },
+  {
+    ...node,
+    banner: { js: `${nodeBanner.js} const __klNodeModule = require('module');` },
+    entryPoints: ['src/cli/worker.ts'],
+    outfile: 'dist/cli-worker.js',
+    plugins: [wasmApartFor(true)],
+  },
   h5wasmBundle('h5wasm/node', 'dist/h5wasm-node.mjs'),
   h5wasmBundle('h5wasm', 'dist/h5wasm.mjs'),
 ];
@@ -120,4 +132,20 @@ if (watch) {
   for (const b of builds) (await esbuild.context(b)).watch();
 } else {
   await Promise.all(builds.map((b) => esbuild.build(b)));
+  await cliCodeCache();
+}
+
+/**
+ * dist/cli-worker.js.cache: V8's compiled code of the CLI runner after a warm-up `inspect` of a small committed model,
+ * made by this Node in a child process (its report is dropped). src/cli/boot.ts checks it fits before using it; a
+ * Node of another version rejects it and compiles as before.
+ */
+async function cliCodeCache() {
+  const runner = readFileSync('dist/cli-worker.js', 'utf8');
+  if (/[^\w$.]import\(/.test(runner)) throw new Error('dist/cli-worker.js holds a dynamic import(): boot.ts cannot load it from a code cache');
+  const warmUp = 'test/fixtures/keras3-real/stacked_two_lstm_backwards/model.h5';
+  const { spawnSync } = await import('node:child_process');
+  const code = `require('./dist/cli.js').buildCodeCache(${JSON.stringify(existsSync(warmUp) ? warmUp : '')}).then(() => process.exit(0), (e) => { console.error(e); process.exit(1); })`;
+  const r = spawnSync(process.execPath, ['-e', code], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (r.status !== 0) throw new Error('could not write dist/cli-worker.js.cache');
 }

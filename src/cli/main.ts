@@ -8,7 +8,9 @@
  * a command runs: on success they are passed through, on failure only our one line is printed.
  *
  * Start-up: this file (dist/cli.js) is only the watchdog and loads nothing heavy; the command runs in worker.ts, a
- * bundle of its own (dist/cli-worker.js) that holds the readers, h5wasm and the engine, so nothing is parsed twice.
+ * bundle of its own (dist/cli-worker.js) that holds the readers, h5wasm's glue and the engine, so nothing is parsed
+ * twice. The worker thread starts on this same small file, which loads that bundle through boot.ts from the code
+ * cache the build made (no compile of 0.8 MB at every start; a cache that does not fit is ignored).
  *
  * Hangs: the HDF5 C library (WebAssembly) loops forever on some damaged files (found by test/fuzz; the known kind,
  * damaged global heaps, is refused up front by src/formats), and nothing on the same thread can interrupt synchronous
@@ -20,21 +22,44 @@
  */
 import fs = require('node:fs');
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { Worker, isMainThread, workerData } from 'node:worker_threads';
 import { KerasLensError } from '../model/types';
 import { configArgument, modelArgument, oneLine, positionalPaths, type WorkerMessage } from './args';
+import { loadBundle, writeCodeCache } from './boot';
 
 export { oneLine } from './args';
 
+/** Running from the source under tsx (tests, benches) rather than from the bundles in dist/. */
+const FROM_SOURCE = typeof __filename === 'string' && __filename.endsWith('.ts');
+/** The command runner's bundle, beside this one. */
+const RUNNER_BUNDLE = typeof __dirname === 'string' ? join(__dirname, 'cli-worker.js') : '';
+
+type Runner = typeof import('./worker');
+
 /** The command runner, in-process (KERAS_LENS_IN_PROCESS=1, tests): loaded only then. */
 export async function main(argv: string[]): Promise<number> {
-  const runner = require('./worker') as typeof import('./worker');
+  const runner = FROM_SOURCE ? (require('./worker') as Runner) : (loadBundle(RUNNER_BUNDLE).exports as unknown as Runner);
   return runner.main(argv);
 }
 
-/** The command runner's file: the bundle beside this one, or the source under tsx. */
-function workerFile(): string {
-  return __filename.endsWith('.ts') ? join(__dirname, 'worker.ts') : join(__dirname, 'cli-worker.js');
+/**
+ * The worker thread: under tsx the runner's source; from dist/, this small file again, which loads the runner's
+ * bundle from its code cache (the bottom of this file).
+ */
+function workerStart(argv: string[]): { file: string; workerData: object } {
+  return FROM_SOURCE
+    ? { file: join(__dirname, 'worker.ts'), workerData: { kerasLensArgv: argv } }
+    : { file: __filename, workerData: { kerasLensArgv: argv, kerasLensBundle: RUNNER_BUNDLE } };
+}
+
+/**
+ * Build step (scripts/build.mjs): write dist/cli-worker.js.cache after a warm-up `inspect` of `warmUpModel` (its
+ * report goes to stdout: the build runs this in a child whose output it drops).
+ */
+export async function buildCodeCache(warmUpModel?: string): Promise<number> {
+  return writeCodeCache(RUNNER_BUNDLE, async (runner) => {
+    if (warmUpModel) await (runner as unknown as Runner).main(['inspect', warmUpModel, '--json']);
+  });
 }
 
 /** Seconds allowed for opening the model file and reading its structure (metadata, config, weight list). */
@@ -101,7 +126,8 @@ export function run(argv: string[]): void {
   const file = modelArgument(rest);
   let worker: Worker;
   try {
-    worker = new Worker(workerFile(), { workerData: { kerasLensArgv: argv } });
+    const start = workerStart(argv);
+    worker = new Worker(start.file, { workerData: start.workerData });
   } catch {
     // no worker threads here: run unwatched
     main(argv).then((code) => {
@@ -167,3 +193,8 @@ export function run(argv: string[]): void {
   });
 }
 
+
+// The worker thread started by run() on this file: load the command runner's bundle (it runs the command itself).
+if (!isMainThread && workerData && typeof (workerData as { kerasLensBundle?: unknown }).kerasLensBundle === 'string') {
+  loadBundle((workerData as { kerasLensBundle: string }).kerasLensBundle);
+}
