@@ -136,8 +136,22 @@ function isTensor(x: unknown): x is Tensor {
   return !!x && typeof x === 'object' && Array.isArray((x as Tensor).shape) && ArrayBuffer.isView((x as Tensor).data);
 }
 
+/**
+ * neededCalls per model for its own outputs (the same `model.outputs` array every call): the graph walk runs once,
+ * not on every predict (a model's calls never change after buildModel).
+ */
+const callsForOutputs = new WeakMap<Model, { wanted: TensorRef[]; calls: LayerCall[] }>();
+
 /** The calls needed to compute the model outputs, in graph order. */
 function neededCalls(model: Model, wanted: TensorRef[]): LayerCall[] {
+  const known = callsForOutputs.get(model);
+  if (known && known.wanted === wanted && wanted === model.outputs) return known.calls;
+  const calls = walkNeededCalls(model, wanted);
+  if (wanted === model.outputs) callsForOutputs.set(model, { wanted, calls });
+  return calls;
+}
+
+function walkNeededCalls(model: Model, wanted: TensorRef[]): LayerCall[] {
   const byKey = new Map(model.calls.map((c) => [`${c.layer.name}:${c.node}`, c]));
   const needed = new Set<string>();
   for (const r of wanted) {

@@ -67,13 +67,32 @@ function agrees(f: (x: number) => number, g: (x: number) => number): boolean {
   return PROBES.every((x) => Math.abs(f(x) - g(x)) <= 1e-12 * Math.max(1, Math.abs(g(x))));
 }
 
+type RunnerActivation = { name: string; keras3: boolean } | null;
+
+/**
+ * Probe results by function and name. The kinds resolve their activations per call, but tanh and sigmoid are the
+ * same function objects every time (Math.tanh, activations.ts's sigmoid), so the 30 probes run once per process
+ * instead of once per call (a few % of a batch-1 predict); a closure made per call just misses and is collected.
+ */
+const probed = new WeakMap<(x: number) => number, Map<string, RunnerActivation>>();
+
 /** The runner's name for this activation and the hard_sigmoid formula it needs, or null when it cannot run it. */
 export function runnerActivation(a: NamedActivation | undefined): { name: string; keras3: boolean } | null {
   if (!a || !a.elementwise) return null;
-  const formula = RUNNER_FORMULAS[a.name];
+  let byName = probed.get(a.elementwise);
+  const known = byName?.get(a.name);
+  if (known !== undefined) return known;
+  const result = probeActivation(a.name, a.elementwise);
+  if (!byName) probed.set(a.elementwise, (byName = new Map()));
+  byName.set(a.name, result);
+  return result;
+}
+
+function probeActivation(name: string, f: (x: number) => number): RunnerActivation {
+  const formula = RUNNER_FORMULAS[name];
   if (!formula) return null;
   for (const keras3 of [false, true]) {
-    if (agrees(a.elementwise, (x) => formula(x, keras3))) return { name: a.name, keras3 };
+    if (agrees(f, (x) => formula(x, keras3))) return { name, keras3 };
   }
   return null; // e.g. relu with max_value / negative_slope / threshold
 }
@@ -85,6 +104,9 @@ export function runnerActivation(a: NamedActivation | undefined): { name: string
 type Prepared = PreparedLstm | PreparedGru | PreparedSimpleRnn;
 interface CacheEntry {
   recurrentKernel: Tensor['data'];
+  /** The bias array the packing was made from (the same bound array: the same values, without comparing them). */
+  biasArray: Tensor['data'] | null;
+  /** A copy of its values, for a bias recomputed per call (CuDNN's summed halves). */
   bias: Tensor['data'] | null;
   resetAfter: boolean;
   prepared: Prepared;
@@ -164,7 +186,7 @@ function prepared(spec: FastRecurrentCell, units: number, saturating: boolean): 
       e.prepared.cell === spec.cell &&
       e.prepared.backend === backend &&
       e.prepared.precision === wanted &&
-      sameValues(e.bias, bias),
+      (e.biasArray === bias || sameValues(e.bias, bias)),
   );
   if (hit) return hit.prepared;
   const weights = { kernel: spec.kernel.data, recurrentKernel: spec.recurrentKernel.data, bias };
@@ -174,7 +196,7 @@ function prepared(spec: FastRecurrentCell, units: number, saturating: boolean): 
       : spec.cell === 'gru'
         ? prepareGru(weights, units, resetAfter, { backend, precision: wanted })
         : prepareSimpleRnn(weights, units, { backend, precision: wanted });
-  entries.unshift({ recurrentKernel: spec.recurrentKernel.data, bias: bias && bias.slice(), resetAfter, prepared: p });
+  entries.unshift({ recurrentKernel: spec.recurrentKernel.data, biasArray: bias, bias: bias && bias.slice(), resetAfter, prepared: p });
   entries.length = Math.min(entries.length, MAX_ENTRIES_PER_KERNEL);
   cache.set(spec.kernel.data, entries);
   return p;
