@@ -190,7 +190,7 @@ export function runConvLstm(
     h: new Float64Array(batch * S),
     c: new Float64Array(batch * S),
   };
-  const chunk = Math.max(1, Math.floor(chunkElements / (P * (p.depth + p.width + 4 * p.filters))));
+  const chunk = Math.max(1, Math.floor(chunkElements / Math.max(1, P * (p.depth + p.width + 4 * p.filters) + steps * xStep)));
   for (let b0 = 0; b0 < batch; b0 += chunk) {
     const b1 = Math.min(batch, b0 + chunk);
     const part = <T extends RecurrentArray | Uint8Array>(v: T | null | undefined, size: number): T | null => (v ? (v.subarray(b0 * size, b1 * size) as T) : null);
@@ -233,9 +233,16 @@ function runSamples(
   const c = h + rows * F + PANEL;
   const prev = c + rows * F + PANEL;
   const scratch = prev + rows * F + PANEL;
-  ws.reserve(scratch + rows * F + PANEL);
+  const xh = scratch + rows * F + PANEL; // x, copied in once, so that every patch copy is within the heap
+  ws.reserve(xh + x.length);
   const heap = ws.heap;
+  heap.set(x, xh);
   heap.fill(0, a, a + rows * K); // the padding taps of every patch, zero for the whole run
+  /** heap[to..to+n) = heap[from..from+n): a loop for a few values, copyWithin (a memmove, ~20 ns a call) for more. */
+  const copy = (to: number, from: number, n: number) => {
+    if (n >= 16) heap.copyWithin(to, from, from + n);
+    else for (let k = 0; k < n; k++) heap[to + k] = heap[from + k];
+  };
   for (const [at, values] of [[h, initialH], [c, initialC]] as const) {
     if (values) heap.set(values, at);
     else heap.fill(0, at, at + rows * F);
@@ -277,20 +284,12 @@ function runSamples(
     const t = opts.goBackwards ? steps - 1 - step : step;
     // A = [patches of x(t) | patches of h(t-1)], one copy per run; entries in the padding stay zero
     for (let b = 0; b < batch; b++) {
-      const xb = (b * steps + t) * xStep;
+      const xb = xh + (b * steps + t) * xStep;
       const hb = h + b * S;
       for (let q = 0; q < P; q++) {
         const row = a + (b * P + q) * K;
-        for (let r = 3 * input.runStart[q], end = 3 * input.runStart[q + 1]; r < end; r += 3) {
-          const to = row + input.runs[r] * C;
-          const from = xb + input.runs[r + 1] * C;
-          for (let k = 0, n = input.runs[r + 2] * C; k < n; k++) heap[to + k] = x[from + k];
-        }
-        for (let r = 3 * recurrent.runStart[q], end = 3 * recurrent.runStart[q + 1]; r < end; r += 3) {
-          const to = row + hPart + recurrent.runs[r] * F;
-          const from = hb + recurrent.runs[r + 1] * F;
-          for (let k = 0, n = recurrent.runs[r + 2] * F; k < n; k++) heap[to + k] = heap[from + k];
-        }
+        for (let r = 3 * input.runStart[q], end = 3 * input.runStart[q + 1]; r < end; r += 3) copy(row + input.runs[r] * C, xb + input.runs[r + 1] * C, input.runs[r + 2] * C);
+        for (let r = 3 * recurrent.runStart[q], end = 3 * recurrent.runStart[q + 1]; r < end; r += 3) copy(row + hPart + recurrent.runs[r] * F, hb + recurrent.runs[r + 1] * F, recurrent.runs[r + 2] * F);
       }
     }
     // Z = b + A·[W; U]
