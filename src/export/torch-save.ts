@@ -4,7 +4,7 @@
  * of an OrderedDict of `torch._utils._rebuild_tensor_v2(storage, 0, size, stride, False, OrderedDict())` — only
  * names `torch.load(weights_only=True)` allows. test/export loads it with the real torch.
  */
-import { zipSync, type Zippable } from 'fflate';
+import type { Zippable } from 'fflate';
 
 const ZIP_ENTRY_TIME = new Date(1980, 0, 1, 0, 0, 0);
 
@@ -78,5 +78,7 @@ export function torchStateDict(tensors: StateTensor[]): Uint8Array {
   });
   files['archive/version'] = [new TextEncoder().encode('3\n'), { level: 0 }];
   // A fixed entry time (the earliest a zip can say): the same model gives the same bytes on every run and host.
+  // required here, not imported: fflate builds its tables when loaded, and only a PyTorch export writes a zip
+  const { zipSync } = require('fflate') as typeof import('fflate');
   return zipSync(files, { mtime: ZIP_ENTRY_TIME });
 }

@@ -10,7 +10,7 @@
  * Platform-neutral: the zip is read through a ByteSource (a file handle in Node, see open.ts; bytes in memory in the
  * browser, see bytes.ts), with DataView instead of Buffer.
  */
-import { Inflate } from 'fflate';
+import type * as Fflate from 'fflate';
 import type { ByteSource } from './detect';
 import { KerasLensError } from '../model/types';
 import type { ModelFile } from '../model/types';
@@ -18,6 +18,14 @@ import { Hdf5File } from './hdf5';
 import { checkInflateSize } from './limits';
 import { modelFileFromHdf5 } from './hdf5-model';
 import { parseJsonText, isPlainObject, own } from './json-guard';
+
+/**
+ * fflate, required on first use rather than imported: it builds its Huffman tables when loaded (~5 ms of every CLI
+ * start), and most opens read no zip.
+ */
+function fflate(): typeof Fflate {
+  return require('fflate') as typeof Fflate;
+}
 
 /** 2 GiB. */
 export const DEFAULT_MAX_INFLATE_BYTES = 2 * 1024 * 1024 * 1024;
@@ -146,7 +154,7 @@ export async function readZipEntry(fh: ByteSource, entry: ZipEntry, budget: numb
   const out = new Uint8Array(entry.size);
   let written = 0;
   let failure: KerasLensError | null = null;
-  const inflater = new Inflate((chunk) => {
+  const inflater = new (fflate().Inflate)((chunk) => {
     if (failure) return;
     if (written + chunk.length > entry.size) {
       failure = new KerasLensError(
