@@ -13,6 +13,7 @@ import { oneLineText, terminalSafe } from '../model/text';
 import { openModelFile } from '../formats/open';
 import { inspectModel } from '../explain/inspect';
 import { configArgument, modelArgument, oneLine, type WorkerMessage } from './args';
+import { registerNodeBatchSplitter } from '../engine/batch-split-node';
 
 const USAGE = `usage:
   keras-lens inspect MODEL [--config ARCH.json] [--json]
@@ -131,5 +132,6 @@ if (!isMainThread && parentPort && workerData && Array.isArray((workerData as { 
   };
   process.on('uncaughtException', report);
   process.on('unhandledRejection', report);
+  registerNodeBatchSplitter(); // large recurrent batches over helper threads (ended with this thread)
   runInWorker(argv).catch(report);
 }

@@ -12,16 +12,16 @@
  * outputs around the time loop are the readable step's own (recurrent-call.ts).
  *
  * Packed weights are cached per layer (keyed by the bound kernel array), so a model packs once and predicts often.
+ * A large batch runs over helper threads where the runtime registered a splitter (src/kernels/batch-split.ts; the
+ * Node one, src/engine/batch-split-node.ts, by the CLI worker and the extension's model worker), bit for bit as here.
  */
 import type { ForwardArgs, ForwardResult, Tensor } from '../types';
 import { preferredMatmulBackend, type Precision } from '../../kernels/workspace';
+import { batchSplitter, runPrepared } from '../../kernels/batch-split';
 import {
   prepareGru,
   prepareLstm,
   prepareSimpleRnn,
-  runGru,
-  runLstm,
-  runSimpleRnn,
   type PreparedGru,
   type PreparedLstm,
   type PreparedSimpleRnn,
@@ -251,10 +251,12 @@ export function runRecurrentFast(
     recurrentActivation: recAct.name,
     hardSigmoidKeras3: keras3,
   };
-  let run: RecurrentRunResult | null;
-  if (p.cell === 'lstm') run = runLstm(p, x.data, batch, steps, features, opts);
-  else if (p.cell === 'gru') run = runGru(p, x.data, batch, steps, features, opts);
-  else run = runSimpleRnn(p, x.data, batch, steps, features, opts);
+  // a large batch over helper threads where the runtime registered a splitter (Node: src/engine/batch-split-node.ts), with the
+  // same result bit for bit; otherwise, or when it declines, on this thread
+  const splitter = batchSplitter();
+  const weights = { kernel: spec.kernel.data, recurrentKernel: spec.recurrentKernel.data, bias: spec.bias?.data ?? null };
+  let run: RecurrentRunResult | null | undefined = splitter ? splitter.run({ prepared: p, weights, x: x.data, batch, steps, features, opts }) : undefined;
+  if (run === undefined) run = runPrepared(p, x.data, batch, steps, features, opts);
   if (p.ws.heap.byteLength > KEEP_WORKSPACE_BYTES) forget(spec, p);
   if (!run) return null;
   fastRuns++;
