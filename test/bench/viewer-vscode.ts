@@ -1,0 +1,128 @@
+/**
+ * Benchmark (not a test): the viewer's two waits in a real VS Code (code-server 4.100.3 = VS Code 1.100.3 in Debian's
+ * Chromium, scripts/e2e/harness.ts), everything included (webview creation, the worker, VS Code's postMessage,
+ * painting):
+ *   1. a 1 GB .h5 (test/bench/open-large.ts): from its editor tab appearing to the first layer of the list in the
+ *      webview's DOM — the first model of the window (a fresh model worker), then again (the spare worker); split at
+ *      the moment our webview.js had loaded (resource timing in the webview): before it is VS Code's webview start-up
+ *      (a later webview waits ~1 s for its service worker here), after it ours;
+ *   2. a (2048, 8192) kernel (test/extension/harness/bigModel.ts): from the click on the weight to its four heatmap
+ *      canvases in the DOM, and to its statistics shown.
+ * The peer, measured alternately in the same run: another build of the extension (KL_PEER=<folder with package.json
+ * and dist/>, e.g. an earlier commit built elsewhere); without it, this build only.
+ *
+ *   npm run build && KL_PEER=/tmp/kl-old node --import tsx test/bench/viewer-vscode.ts [ROUNDS=2]
+ * Needs bash scripts/e2e/setup.sh.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Frame, Page } from 'playwright-core';
+import { projectRoot, startVSCode, type VSCode } from '../../scripts/e2e/harness';
+import { writeBigLstmModel } from '../extension/harness/bigModel';
+import { writeLargeModel } from './open-large';
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** Polls every webview frame (10 ms) until one has `selector`; returns that frame. */
+async function frameWith(page: Page, selector: string, timeoutMs = 120_000): Promise<Frame> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    for (const f of page.frames()) {
+      if (f === page.mainFrame()) continue;
+      if (await f.$(selector).catch(() => null)) return f;
+    }
+    if (Date.now() > deadline) throw new Error(`no webview shows ${selector}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+interface Times {
+  fresh: number[];
+  spare: number[];
+  /** From our script loaded in the webview to the layer list. */
+  freshOurs: number[];
+  spareOurs: number[];
+  heatmap: number[];
+  stats: number[];
+}
+
+async function session(label: string, extensionPath: string, workspace: string, t: Times): Promise<void> {
+  const vsc: VSCode = await startVSCode({ workspace, extensionPath, settings: { 'kerasLens.worker.timeoutSeconds': 120 } });
+  try {
+    for (const how of ['fresh', 'spare', 'spare'] as const) {
+      await vsc.openFile('large.h5');
+      const t0 = Date.now();
+      const frame = await frameWith(vsc.page, '[data-testid=layer]');
+      const ms = Date.now() - t0;
+      t[how].push(ms);
+      // Where the wait went: VS Code's webview frame until our script had loaded (its service worker starts there),
+      // then ours (script run, getSummary through the host and the worker, painting).
+      const script = await frame.evaluate(() => {
+        const js = (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).find((r) => r.name.includes('webview.js'));
+        return js ? performance.timeOrigin + js.responseEnd : NaN;
+      });
+      const vscodePart = Math.round(script - t0);
+      t[`${how}Ours` as const].push(ms - vscodePart);
+      console.log(`${label}: 1 GB file: layer list in the DOM ${ms} ms after its tab appeared (${how} worker): webview.js loaded at ${vscodePart} ms, the list ${ms - vscodePart} ms after that`);
+      await vsc.closeAllEditors();
+      await new Promise((r) => setTimeout(r, 3500)); // the pool's spare worker starts 2 s after a take
+    }
+    await vsc.openFile('big_lstm.h5');
+    const f = await frameWith(vsc.page, '[data-testid=layer][data-layer=lstm_big]');
+    await f.click('[data-testid=layer][data-layer=lstm_big]');
+    const section = '[data-testid=weight][data-weight="lstm_big/kernel:0"]';
+    await f.waitForSelector(`${section} .weight-toggle`);
+    const t0 = Date.now();
+    await f.click(`${section} .weight-toggle`);
+    await f.waitForFunction((s) => document.querySelectorAll(`${s} canvas[data-testid=heatmap]`).length === 4, section, { polling: 'raf', timeout: 120_000 });
+    const heat = Date.now() - t0;
+    await f.waitForFunction(
+      (s) => {
+        const boxes = [...document.querySelectorAll(`${s} [data-testid=gate-stats]`)];
+        return boxes.length === 4 && boxes.every((b) => !b.hasAttribute('data-pending') && b.childElementCount > 0);
+      },
+      section,
+      { polling: 'raf', timeout: 120_000 },
+    );
+    const stats = Date.now() - t0;
+    t.heatmap.push(heat);
+    t.stats.push(stats);
+    console.log(`${label}: (2048, 8192) kernel: 4 heatmaps in the DOM ${heat} ms after the click, statistics shown at ${stats} ms`);
+  } finally {
+    await vsc.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const rounds = Number(process.argv[2] ?? 2);
+  const peer = process.env.KL_PEER;
+  const workspace = mkdtempSync(join(tmpdir(), 'keras-lens-viewer-vscode-'));
+  const builds: [string, string][] = [['this build', projectRoot], ...(peer ? ([['peer', peer]] as [string, string][]) : [])];
+  const times = new Map(builds.map(([label]) => [label, { fresh: [], spare: [], freshOurs: [], spareOurs: [], heatmap: [], stats: [] } as Times]));
+  const load0 = loadavg()[0];
+  try {
+    await writeLargeModel(join(workspace, 'large.h5'), 1024);
+    await writeBigLstmModel(join(workspace, 'big_lstm.h5'));
+    for (let round = 0; round < rounds; round++) {
+      for (const [label, path] of round % 2 ? [...builds].reverse() : builds) await session(label, path, workspace, times.get(label)!);
+    }
+    console.log(`\nmedians over ${rounds} rounds (load average ${load0.toFixed(1)} at start, ${loadavg()[0].toFixed(1)} at end):`);
+    for (const [label, t] of times) {
+      console.log(
+        `  ${label}: 1 GB layer list ${median(t.fresh)} ms (fresh worker), ${median(t.spare)} ms (spare) after the tab, of which after our script loaded ${median(t.freshOurs)} / ${median(t.spareOurs)} ms; ` +
+          `(2048, 8192) heatmaps ${median(t.heatmap)} ms, statistics ${median(t.stats)} ms after the click`,
+      );
+    }
+  } finally {
+    rmSync(workspace, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});
