@@ -17,7 +17,7 @@ import { nodeWorkerSpawner } from '../../extension/worker/node';
 import { parseFaults } from '../../extension/worker/faults';
 import { capWasmMemory } from '../../extension/worker/memoryCap';
 import { ModelService } from '../../extension/worker/service';
-import type { WorkerMessage } from '../../extension/worker/protocol';
+import { replyTransfers, type WorkerMessage } from '../../extension/worker/protocol';
 import type { HostReply } from '../../extension/protocol';
 import { MessageChannel } from 'node:worker_threads';
 
@@ -136,6 +136,40 @@ test('a weight reply moves its values (transfer list) and the worker keeps the w
     here.close();
     await service.handle({ op: 'close', model: 'm' }, () => {});
   }
+});
+
+test('replyTransfers lists each whole buffer of a weight reply once, never a view into a bigger one', () => {
+  // Source of truth: structured clone's rules — a transferred buffer is emptied for every array on it, and a buffer
+  // listed twice fails the post (DataCloneError).
+  const own = new Float32Array(6);
+  const bigger = new Float32Array(16);
+  const grid = (values: Float32Array) => ({ rows: 2, cols: 3, values, absMax: 0 });
+  const reply: HostReply = {
+    type: 'weight',
+    data: {
+      layer: 'l',
+      weight: 'w',
+      shape: [4, 4],
+      matrix: { rows: 4, cols: 4 },
+      stats: null,
+      heatmaps: [
+        { label: 'a', colStart: 0, colEnd: 2, grid: grid(own) },
+        { label: 'b', colStart: 2, colEnd: 4, grid: grid(own) },
+      ],
+      window: { rowStart: 0, rowEnd: 1, colStart: 0, colEnd: 4, values: bigger.subarray(4, 8) },
+      complete: false,
+    },
+  };
+  const list = replyTransfers(reply);
+  assert.deepEqual(list, [own.buffer]);
+  const { port1, port2 } = new MessageChannel();
+  port1.postMessage(reply, list);
+  assert.equal(own.byteLength, 0, 'moved');
+  assert.equal(bigger.length, 16, 'the bigger buffer stays');
+  port1.close();
+  port2.close();
+  assert.deepEqual(replyTransfers({ type: 'cellText', text: 'x' }), []);
+  assert.deepEqual(replyTransfers(null), []);
 });
 
 test('fault specs: parsed only from the test spec; an empty spec is inert', () => {
