@@ -12,9 +12,11 @@
  *     only the first time a helper meets that packed layer: it packs its own copy once and keeps it) and the input,
  *     mask, initial states and outputs travel in SharedArrayBuffers; then every thread takes the next chunk from one
  *     shared counter (Atomics.add) until none is left, so a busy or not yet started helper simply takes fewer;
- *   - this thread then waits (Atomics.wait) for the chunks a helper took, each about as long as one of its own
- *     chunks took. A chunk a helper failed (any exception) or has not finished by then (a slow, busy or crashed
- *     thread) is computed here instead. A helper busy for 5 s on one job is ended and replaced.
+ *   - this thread then waits (Atomics.wait) for the chunks a helper took, as long as the helper should still need
+ *     (from the chunk's start and the helper's speed) if that is less than computing it here. A chunk a helper
+ *     failed (any exception) or has not finished by then (a slow, busy or crashed thread) is computed here instead.
+ *     A helper busy for 5 s on one job is ended and replaced. A call slower than one thread alone would have been
+ *     (a busy machine) makes the next 1, 2, 4, ... 64 calls run alone before the split is tried again.
  *     Samples are independent (batch-split.ts), so every path returns bit for bit the one-thread result.
  */
 import { Worker, isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
@@ -47,18 +49,21 @@ export interface NodeBatchSplitOptions {
   chunk?: number;
   /**
    * How long this thread, out of chunks, waits for a chunk a helper is still computing before computing it itself
-   * (the same numbers; the helper's copy is dropped). Default: this thread's own mean chunk time — on a machine
-   * whose other core is busy the helper may run at a fraction of its speed, and waiting longer would make the call
-   * slower than one thread alone.
+   * (the same numbers; the helper's copy is dropped). Default: from the chunk's start time and the helper's recent
+   * speed, the time it should still need — unless that is more than computing it here would take: on a machine whose
+   * other core is busy a helper may run at a fraction of its speed.
    */
   tailWaitMs?: number;
+  /** Run the next calls alone after a split call that lost to one thread (default true; tests of the split itself turn it off). */
+  backoff?: boolean;
   /** Tests only: the helpers fail in every chunk they take ('throw') or end their thread in it ('exit'). */
   fault?: 'throw' | 'exit' | null;
 }
 
 export interface NodeBatchSplitter extends BatchSplitter {
   /** Counts since creation (tests and benchmarks read them). */
-  readonly stats: { calls: number; ownChunks: number; helperChunks: number; recomputed: number; helpersStarted: number };
+  /** lost: calls slower than this thread alone would have been (each makes the next calls run alone for a while) */
+  readonly stats: { calls: number; ownChunks: number; helperChunks: number; recomputed: number; helpersStarted: number; lost: number };
   /** Start the helpers now (normally the first large call does) and resolve when all have started. */
   ready(): Promise<void>;
   /** End the helper threads (a later large call starts new ones). */
@@ -91,6 +96,8 @@ interface JobMessage {
   batch: number;
   /** [0] next chunk; [1 + i] state of chunk i; [1 + chunks + i] 1 + the index of the helper that took it */
   control: Int32Array;
+  /** [2i] the time (ms since the epoch) a helper started chunk i, [2i + 1] when it finished */
+  times: Float64Array;
   out: SplitOutputs;
   helper: number;
   fault: 'throw' | 'exit' | null;
@@ -122,6 +129,11 @@ function sharedCopy<T extends Float32Array | Float64Array | Uint8Array>(make: (b
   return a;
 }
 
+/** Milliseconds since the epoch, sub-millisecond: comparable between threads (performance.now() is per thread). */
+function now(): number {
+  return performance.timeOrigin + performance.now();
+}
+
 function sharedF64(n: number): Float64Array {
   return new Float64Array(new SharedArrayBuffer(Math.max(1, n) * 8));
 }
@@ -132,7 +144,12 @@ export function createNodeBatchSplitter(options: NodeBatchSplitOptions = {}): No
   const minBatch = options.minBatch ?? 8;
   const minFlops = options.minFlops ?? 2e7;
   let helpers: Helper[] = [];
-  const stats = { calls: 0, ownChunks: 0, helperChunks: 0, recomputed: 0, helpersStarted: 0 };
+  const stats = { calls: 0, ownChunks: 0, helperChunks: 0, recomputed: 0, helpersStarted: 0, lost: 0 };
+  /** a helper's chunk time over this thread's (estimated from the last call whose helpers finished chunks) */
+  let slowness = 1;
+  /** calls still to run alone, and the length of the last such pause (doubling while the split keeps losing) */
+  let skip = 0;
+  let backoff = 0;
   // a packing this thread dropped is dropped by the helpers too
   const dropped = new FinalizationRegistry<number>((id) => {
     for (const h of helpers) if (!h.dead && h.known.delete(id)) h.worker.postMessage({ kind: 'forget', layer: id });
@@ -197,6 +214,10 @@ export function createNodeBatchSplitter(options: NodeBatchSplitOptions = {}): No
     // sizes that do not fit are reported by the one-thread run, not cut into chunks
     const fits = (a: ArrayLike<number> | null | undefined, n: number) => !a || a.length === n;
     if (!fits(job.x, batch * steps * features) || !fits(opts.mask, batch * steps) || !fits(opts.initialH, batch * u) || !fits(opts.initialC, batch * u)) return undefined;
+    if (skip > 0) {
+      skip--;
+      return undefined;
+    }
     const helpersNow = team();
     if (helpersNow.length === 0) return undefined;
     const chunk = Math.max(1, Math.floor(options.chunk ?? 4));
@@ -206,6 +227,8 @@ export function createNodeBatchSplitter(options: NodeBatchSplitOptions = {}): No
 
     // what the helpers read and write
     const control = new Int32Array(new SharedArrayBuffer(4 * (1 + 2 * chunks)));
+    const times = new Float64Array(new SharedArrayBuffer(8 * 2 * chunks));
+    const callStart = performance.now();
     const x = p.precision === 'float32' ? sharedCopy((b) => new Float32Array(b), 4, job.x) : sharedCopy((b) => new Float64Array(b), 8, job.x);
     const shared: RecurrentRunOptions = {
       ...opts,
@@ -241,7 +264,7 @@ export function createNodeBatchSplitter(options: NodeBatchSplitOptions = {}): No
             bias: w.bias ?? null,
           };
       h.known.add(id);
-      const m: JobMessage = { kind: 'job', layer: id, weights, x, steps, features, units: u, opts: shared, chunk, chunks, batch, control, out, helper: k, fault: options.fault ?? null };
+      const m: JobMessage = { kind: 'job', layer: id, weights, x, steps, features, units: u, opts: shared, chunk, chunks, batch, control, times, out, helper: k, fault: options.fault ?? null };
       h.worker.postMessage(m);
     });
 
@@ -271,9 +294,25 @@ export function createNodeBatchSplitter(options: NodeBatchSplitOptions = {}): No
       stats.ownChunks++;
       if (!compute(i)) return null;
     }
+    const ownMean = ownTime / Math.max(1, ownCount);
+    // the helpers' speed relative to this thread, from their chunks done so far (this call, else earlier calls)
+    let doneTime = 0;
+    let doneCount = 0;
+    for (let i = 0; i < chunks; i++) {
+      if (!own[i] && Atomics.load(control, 1 + i) === DONE) {
+        doneTime += times[2 * i + 1] - times[2 * i];
+        doneCount++;
+      }
+    }
+    if (doneCount && ownMean > 0) slowness = doneTime / doneCount / ownMean;
     for (let i = 0; i < chunks; i++) {
       if (own[i]) continue;
-      const waitMs = options.tailWaitMs ?? ownTime / Math.max(1, ownCount);
+      let waitMs = options.tailWaitMs;
+      if (waitMs === undefined) {
+        const started = times[2 * i] || now();
+        const left = started + ownMean * slowness - now();
+        waitMs = left > ownMean ? 0 : Math.max(0, left) + 0.25 * ownMean;
+      }
       const deadline = performance.now() + waitMs;
       for (let left = waitMs; Atomics.load(control, 1 + i) === PENDING && left > 0; left = deadline - performance.now()) {
         Atomics.wait(control, 1 + i, PENDING, left);
@@ -292,6 +331,13 @@ export function createNodeBatchSplitter(options: NodeBatchSplitOptions = {}): No
       stats.recomputed++;
       if (!compute(i)) return null;
     }
+    // slower than this thread alone would have been (a busy machine): the next calls run alone, 1, 2, 4, ... 64 of
+    // them, before the split is tried again
+    if (options.backoff !== false && performance.now() - callStart > ownMean * chunks) {
+      backoff = Math.min(64, Math.max(1, 2 * backoff));
+      skip = backoff;
+      stats.lost++;
+    } else backoff = 0;
     return result;
   }
 
@@ -379,9 +425,10 @@ function serveHelper(port: MessagePort, busy: Int32Array): void {
       port.postMessage({ kind: 'need', layer: m.layer } satisfies HelperMessage);
       return;
     }
-    const { control, chunks, chunk, batch } = m;
+    const { control, chunks, chunk, batch, times } = m;
     for (let i = Atomics.add(control, 0, 1); i < chunks; i = Atomics.add(control, 0, 1)) {
       Atomics.store(control, 1 + chunks + i, m.helper + 1);
+      times[2 * i] = now();
       let state = FAILED;
       try {
         if (m.fault === 'exit') process.exit(1);
@@ -395,6 +442,7 @@ function serveHelper(port: MessagePort, busy: Int32Array): void {
       } catch {
         state = FAILED;
       }
+      times[2 * i + 1] = now();
       Atomics.store(control, 1 + i, state);
       Atomics.notify(control, 1 + i);
     }

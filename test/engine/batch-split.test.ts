@@ -76,7 +76,7 @@ function compareAll(splitter: NodeBatchSplitter, batch: number, label: string): 
 }
 
 test('split over a helper thread: every cell, precision and option bit for bit the one-thread run, with chunks computed by the helper', async () => {
-  const splitter = createNodeBatchSplitter({ helpers: 1, minBatch: 2, minFlops: 0, chunk: 2 });
+  const splitter = createNodeBatchSplitter({ helpers: 1, minBatch: 2, minFlops: 0, chunk: 2, backoff: false });
   try {
     await splitter.ready();
     for (let attempt = 0; attempt < 5 && splitter.stats.helperChunks === 0; attempt++) {
@@ -92,7 +92,7 @@ test('split over a helper thread: every cell, precision and option bit for bit t
 test('a helper that throws, or ends its thread mid-chunk, changes no result (this thread computes its chunks)', async () => {
   for (const fault of ['throw', 'exit'] as const) {
     // a long tail wait, so that a chunk is recomputed because the helper failed, not because it was slow
-    const splitter = createNodeBatchSplitter({ helpers: 1, minBatch: 2, minFlops: 0, chunk: 2, fault, tailWaitMs: 2000 });
+    const splitter = createNodeBatchSplitter({ helpers: 1, minBatch: 2, minFlops: 0, chunk: 2, fault, tailWaitMs: 2000, backoff: false });
     try {
       await splitter.ready();
       for (let attempt = 0; attempt < 5 && splitter.stats.recomputed === 0; attempt++) {
@@ -115,6 +115,28 @@ test('small calls and a splitter without helpers are not split', () => {
   const big = createNodeBatchSplitter({ helpers: 1 });
   assert.equal(big.run({ prepared: c.p, weights: c.weights, x, batch: 16, steps: 2, features: 3, opts: {} }), undefined, 'a tiny call must not start threads');
   assert.equal(big.stats.helpersStarted, 0);
+});
+
+test('a split call slower than one thread makes the next calls run alone (back-off), with the same results', async () => {
+  // tiny chunks: posting the job and waking the helper cost more than the work, so the split loses
+  const splitter = createNodeBatchSplitter({ helpers: 1, minBatch: 2, minFlops: 0, chunk: 1, tailWaitMs: 5 });
+  try {
+    await splitter.ready();
+    const c = cases(3, 2)[0];
+    const x = uniform(8 * 2 * 2, 1);
+    const job = { prepared: c.p, weights: c.weights, x, batch: 8, steps: 2, features: 2, opts: {} };
+    const one = runPrepared(c.p, x, 8, 2, 2, {});
+    let declined = 0;
+    for (let i = 0; i < 40; i++) {
+      const r = splitter.run(job);
+      if (r === undefined) declined++;
+      else assertSame(one, r, `call ${i}`);
+    }
+    assert.ok(splitter.stats.lost > 0, JSON.stringify(splitter.stats));
+    assert.ok(declined > 0, 'no call ran alone after a lost split');
+  } finally {
+    await splitter.close();
+  }
 });
 
 test('predict() with a registered splitter: LSTM and GRU outputs bit for bit those without one, and the split ran', async () => {
@@ -140,7 +162,7 @@ test('predict() with a registered splitter: LSTM and GRU outputs bit for bit tho
   const model = await buildModel(memoryFile(config, { lstm: weights(4, features), gru: weights(3, units) }));
   const x = { shape: [batch, steps, features], data: uniform(batch * steps * features, 1) };
   const previous = setBatchSplitter(null);
-  const splitter = createNodeBatchSplitter({ helpers: 1, minBatch: 8, minFlops: 0 });
+  const splitter = createNodeBatchSplitter({ helpers: 1, minBatch: 8, minFlops: 0, backoff: false });
   try {
     const alone = await predict(model, x);
     await splitter.ready();
