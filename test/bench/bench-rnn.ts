@@ -124,6 +124,16 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
+/** run() with a setting switched on around it (and off again whatever happens). */
+async function toggled<T>(on: () => void, off: () => void, run: () => Promise<T>): Promise<T> {
+  on();
+  try {
+    return await run();
+  } finally {
+    off();
+  }
+}
+
 // ---- Keras Lens through its public engine path ----------------------------------------------------
 function modelFileFor(cell: Cell, w: Weights): ModelFile {
   const className = cell === 'lstm' ? 'LSTM' : 'GRU';
@@ -342,26 +352,12 @@ async function main(): Promise<void> {
   const readableT = new Map<string, { t: Timing; out: Float64Array; ran: boolean; fast: Timing; overhead: Timing }>();
   const simd64T = new Map<string, Timing>();
   const directMs = new Map<string, Timing>();
-  const float64 = async (model: Model, x: Tensor) => {
-    setFastRecurrentPrecision('float64');
-    try {
-      return await predict(model, x);
-    } finally {
-      setFastRecurrentPrecision('float32');
-    }
-  };
+  const float64 = (model: Model, x: Tensor) => toggled(() => setFastRecurrentPrecision('float64'), () => setFastRecurrentPrecision('float32'), () => predict(model, x));
   for (const cell of CELLS) {
     const model = models.get(cell)!;
     for (const batch of BATCHES) {
       const x: Tensor = { shape: [batch, STEPS, FEATURES], data: inputs.get(batch)! };
-      const readable = async () => {
-        setFastRecurrentPath(false);
-        try {
-          return await ours(model, x);
-        } finally {
-          setFastRecurrentPath(true);
-        }
-      };
+      const readable = () => toggled(() => setFastRecurrentPath(false), () => setFastRecurrentPath(true), () => ours(model, x));
       const first = await readable();
       const w = weights.get(cell)!;
       const f32 = { precision: 'float32' as const };
@@ -390,14 +386,7 @@ async function main(): Promise<void> {
     const model = models.get(cell)!;
     for (const batch of BATCHES.filter((b) => b >= 8)) {
       const x: Tensor = { shape: [batch, STEPS, FEATURES], data: inputs.get(batch)! };
-      const withSplit = async () => {
-        setBatchSplitter(splitter);
-        try {
-          return await predict(model, x);
-        } finally {
-          setBatchSplitter(null);
-        }
-      };
+      const withSplit = () => toggled(() => setBatchSplitter(splitter), () => setBatchSplitter(null), () => predict(model, x));
       const one = (await predict(model, x)).outputs[0].data;
       const two = (await withSplit()).outputs[0].data;
       const same = one.length === two.length && one.every((v, i) => Object.is(v, two[i]));
