@@ -4,6 +4,7 @@
  * and an optional per-timestep gate trace. Intermediates are Float64Array.
  */
 import { formatShape, tensorKey, type LayerCall, type Model, type Shape } from '../model/graph';
+import { forgetFloat32Input, rememberFloat32Input } from '../model/kinds/fast-recurrent';
 import {
   KerasLensError,
   type ForwardResult,
@@ -80,6 +81,30 @@ function toFloat64(t: Tensor): Tensor {
   return t.data instanceof Float64Array ? t : { shape: [...t.shape], data: Float64Array.from(t.data) };
 }
 
+/**
+ * A float32 input as the engine's float64 tensor, converted on first read of `data` (then kept): the fast recurrent
+ * path reads the float32 values themselves (fast-recurrent.ts, rememberFloat32Input) and so never pays for a float64
+ * copy — at batch 1 a new 51 KB array, its first-touch page faults and two conversion passes each call were ~5% of
+ * an LSTM(128) predict. Any other reader gets exactly the Float64Array it got before. The values are taken now (a
+ * float32 copy), as the float64 copy was: the caller may change its array while predict() awaits the weights.
+ */
+function lazyFloat64(shape: number[], given: Float32Array): Tensor {
+  const source = given.slice();
+  let data: Float64Array | null = null;
+  const t: Tensor = {
+    shape: [...shape],
+    get data(): Float64Array {
+      return (data ??= Float64Array.from(source));
+    },
+    set data(value) {
+      data = Float64Array.from(value);
+      forgetFloat32Input(t);
+    },
+  };
+  rememberFloat32Input(t, source);
+  return t;
+}
+
 /** Matches the given inputs to the model's input layers and checks their shapes. */
 function assignInputs(model: Model, inputs: Tensor | Tensor[] | Record<string, Tensor>): Map<string, Tensor> {
   const names = model.inputNames;
@@ -127,7 +152,7 @@ function assignInputs(model: Model, inputs: Tensor | Tensor[] | Record<string, T
       throw new KerasLensError(source(model), `the inputs have different batch sizes (${batch} and ${t.shape[0]})`);
     }
     batch = t.shape[0];
-    values.set(tensorKey(ref), toFloat64(t));
+    values.set(tensorKey(ref), t.data instanceof Float32Array ? lazyFloat64(t.shape, t.data) : toFloat64(t));
   });
   return values;
 }
@@ -208,7 +233,8 @@ export async function predict(
   const outputs = wanted.map((r) => {
     const v = values.get(tensorKey(r));
     if (!v) throw new KerasLensError(source(model), `the model output '${r.layer}' (tensor ${r.tensor}) was not produced`);
-    return toFloat64(v);
+    const out = toFloat64(v);
+    return { shape: out.shape, data: out.data }; // a plain object (an input passed through is a lazy one)
   });
   const outputNames = opts.outputs ? opts.outputs.map((r) => (r.node || r.tensor ? tensorKey(r) : r.layer)) : model.outputNames;
   const res: PredictResult = { outputs, outputNames };

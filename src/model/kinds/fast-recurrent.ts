@@ -113,6 +113,22 @@ interface CacheEntry {
 }
 const cache = new WeakMap<Tensor['data'], CacheEntry[]>();
 
+/**
+ * Tensors that hold exactly the values of a float32 array (predict()'s model inputs, whose float64 copy is made only
+ * when something reads `data`). The runners take that array itself: the same values (float32 → float64 is exact,
+ * and either heap precision converts them identically), no float64 copy.
+ */
+const float32Inputs = new WeakMap<Tensor, Float32Array>();
+
+/** Tell the fast path that tensor `t` holds exactly the values of `source` (until forgetFloat32Input). */
+export function rememberFloat32Input(t: Tensor, source: Float32Array): void {
+  float32Inputs.set(t, source);
+}
+
+export function forgetFloat32Input(t: Tensor): void {
+  float32Inputs.delete(t);
+}
+
 let fastRuns = 0;
 /** How many layer calls have run on the fast path in this process (lets benchmarks and tests see it was taken). */
 export function fastRecurrentRunCount(): number {
@@ -253,10 +269,11 @@ export function runRecurrentFast(
   };
   // a large batch over helper threads where the runtime registered a splitter (Node: src/engine/batch-split-node.ts), with the
   // same result bit for bit; otherwise, or when it declines, on this thread
+  const xData = float32Inputs.get(x) ?? x.data;
   const splitter = batchSplitter();
   const weights = { kernel: spec.kernel.data, recurrentKernel: spec.recurrentKernel.data, bias: spec.bias?.data ?? null };
-  let run: RecurrentRunResult | null | undefined = splitter ? splitter.run({ prepared: p, weights, x: x.data, batch, steps, features, opts }) : undefined;
-  if (run === undefined) run = runPrepared(p, x.data, batch, steps, features, opts);
+  let run: RecurrentRunResult | null | undefined = splitter ? splitter.run({ prepared: p, weights, x: xData, batch, steps, features, opts }) : undefined;
+  if (run === undefined) run = runPrepared(p, xData, batch, steps, features, opts);
   if (p.ws.heap.byteLength > KEEP_WORKSPACE_BYTES) forget(spec, p);
   if (!run) return null;
   fastRuns++;
