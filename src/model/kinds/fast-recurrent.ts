@@ -129,6 +129,17 @@ export function forgetFloat32Input(t: Tensor): void {
   float32Inputs.delete(t);
 }
 
+/**
+ * The packing the fast path holds for a layer's bound kernel array in this precision (on the backend layers get
+ * now), or null. For the benchmark's bare-kernel contender, which must run on the very packing predict() uses: a
+ * second copy of the weights would compete with it for the cache (two LSTM(128) packings are more than a 1 MB L2)
+ * and charge that to one side.
+ */
+export function packingFor(kernel: Tensor['data'], p: Precision): Prepared | null {
+  const backend = preferredMatmulBackend();
+  return cache.get(kernel)?.find((e) => e.prepared.precision === p && e.prepared.backend === backend)?.prepared ?? null;
+}
+
 let fastRuns = 0;
 /** How many layer calls have run on the fast path in this process (lets benchmarks and tests see it was taken). */
 export function fastRecurrentRunCount(): number {
