@@ -15,7 +15,7 @@
  *   - this thread then waits (Atomics.wait) for the chunks a helper took, as long as the helper should still need
  *     (from the chunk's start and the helper's speed) if that is less than computing it here. A chunk a helper
  *     failed (any exception) or has not finished by then (a slow, busy or crashed thread) is computed here instead.
- *     A helper busy for 5 s on one job is ended and replaced. A call slower than one thread alone would have been
+ *     A helper busy on one job for 5 s (or 20 chunk times) is ended and replaced. A call slower than one thread alone would have been
  *     (a busy machine) makes the next 1, 2, 4, ... 64 calls run alone before the split is tried again.
  *     Samples are independent (batch-split.ts), so every path returns bit for bit the one-thread result.
  */
@@ -117,7 +117,7 @@ interface Helper {
   busySince: number;
 }
 
-/** A helper still on one job after this long is taken for hung and ended. */
+/** A helper still on one job after this long (or 20 of this thread's chunk times, if longer) is taken for hung and ended. */
 const BUSY_LIMIT_MS = 5000;
 
 const layerIds = new WeakMap<PreparedRecurrent, number>();
@@ -150,6 +150,8 @@ export function createNodeBatchSplitter(options: NodeBatchSplitOptions = {}): No
   /** calls still to run alone, and the length of the last such pause (doubling while the split keeps losing) */
   let skip = 0;
   let backoff = 0;
+  /** this thread's mean chunk time in the last split call */
+  let lastChunkMs = 0;
   // a packing this thread dropped is dropped by the helpers too
   const dropped = new FinalizationRegistry<number>((id) => {
     for (const h of helpers) if (!h.dead && h.known.delete(id)) h.worker.postMessage({ kind: 'forget', layer: id });
@@ -197,7 +199,7 @@ export function createNodeBatchSplitter(options: NodeBatchSplitOptions = {}): No
     return alive().filter((h) => {
       if (Atomics.load(h.busy, 0) === 0) h.busySince = 0;
       else if (!h.busySince) h.busySince = now;
-      else if (now - h.busySince > BUSY_LIMIT_MS) {
+      else if (now - h.busySince > Math.max(BUSY_LIMIT_MS, 20 * lastChunkMs)) {
         h.dead = true;
         void h.worker.terminate();
         return false;
@@ -295,6 +297,7 @@ export function createNodeBatchSplitter(options: NodeBatchSplitOptions = {}): No
       if (!compute(i)) return null;
     }
     const ownMean = ownTime / Math.max(1, ownCount);
+    lastChunkMs = ownMean;
     // the helpers' speed relative to this thread, from their chunks done so far (this call, else earlier calls)
     let doneTime = 0;
     let doneCount = 0;
