@@ -14,3 +14,5 @@ export type { InspectReport } from './explain/inspect';
 // (model, inputs, opts?: { trace?: boolean }) => Promise<PredictResult>  — the `predict --json` object
 export { predict, parseInputJson, PredictSession } from './engine/predict';
 export type { PredictResult } from './engine/predict';
+// (options?) => splitter | null — large recurrent batches over helper threads (Node; the CLI and the model worker call it)
+export { registerNodeBatchSplitter } from './engine/batch-split-node';

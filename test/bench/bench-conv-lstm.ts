@@ -23,6 +23,7 @@ import { setPreferredMatmulBackend, simdSupported } from '../../src/kernels/work
 import { fastConvLstmRunCount, setFastConvLstmPath, setFastConvLstmPrecision } from '../../src/model/kinds/fast-conv-lstm';
 import { seededRandom } from '../fixtures/models';
 import { inputLayer, layer, memoryFile, modelConfig, ref } from '../engine/memoryModel';
+import { alternate, maxAbsDiff, type Sample, uniform } from './timing';
 
 interface Case {
   name: string;
@@ -47,10 +48,6 @@ const CASES: Case[] = [
 ];
 
 const product = (v: number[]) => v.reduce((a, b) => a * b, 1);
-
-function uniform(n: number, scale: number, rand: () => number): Float32Array {
-  return Float32Array.from({ length: n }, () => (rand() * 2 - 1) * scale);
-}
 
 interface Weights {
   kernel: Float32Array;
@@ -115,37 +112,8 @@ function tfModel(c: Case, w: Weights): tf.LayersModel {
   return m;
 }
 
-interface Sample {
-  wall: number;
-  cpu: number;
-}
-async function sample(run: () => unknown): Promise<Sample> {
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  await run();
-  const wall = performance.now() - t0;
-  const c = process.cpuUsage(c0);
-  return { wall, cpu: (c.user + c.system) / 1000 };
-}
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-/** Medians (wall, CPU) of each contender, run in alternation after one warm-up each; 3 to 15 rounds by the slowest. */
-async function alternate(contenders: (() => unknown)[]): Promise<Sample[]> {
-  const first: number[] = [];
-  for (const run of contenders) first.push((await sample(run)).wall);
-  const slowest = Math.max(...first);
-  const rounds = slowest > 3000 ? 3 : slowest > 500 ? 5 : slowest > 60 ? 9 : 15;
-  const samples = contenders.map(() => [] as Sample[]);
-  for (let i = 0; i < rounds; i++) for (let k = 0; k < contenders.length; k++) samples[k].push(await sample(contenders[k]));
-  return samples.map((s) => ({ wall: median(s.map((x) => x.wall)), cpu: median(s.map((x) => x.cpu)) }));
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) return Infinity;
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]) || 0);
-  return m;
-}
+/** alternate() (timing.ts) with at most 15 rounds. */
+const alternateConv = (contenders: (() => unknown)[]) => alternate(contenders, 15);
 
 type Mode = 'float32' | 'float64' | 'typescript' | 'readable';
 /** One predict in a mode; the fast-path counter says whether the fast path really ran. */
@@ -188,14 +156,14 @@ async function main(): Promise<void> {
     const tfOuts = new Map<string, ArrayLike<number>>();
     // tfjs cannot switch backends per call cheaply: each tfjs backend gets its own alternation with our default mode
     const timings = new Map<string, Sample>();
-    (await alternate(contenders)).forEach((s, k) => timings.set(names[k], s));
+    (await alternateConv(contenders)).forEach((s, k) => timings.set(names[k], s));
     for (const peer of peers) {
       await tf.setBackend(peer.backend);
       await tf.ready();
       const m = tfModel(c, w);
       const run = () => tf.tidy(() => (m.predict(tf.tensor(xData, x.shape)) as tf.Tensor).dataSync());
       tfOuts.set(peer.name, run());
-      const [mine, theirs] = await alternate([() => ours(model, x, modes[0]), run]);
+      const [mine, theirs] = await alternateConv([() => ours(model, x, modes[0]), run]);
       timings.set(`${modes[0]}@${peer.name}`, mine);
       timings.set(peer.name, theirs);
       m.dispose();

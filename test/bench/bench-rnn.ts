@@ -37,6 +37,7 @@ import { runGru, runLstm, type PreparedGru } from '../../src/kernels/recurrent';
 import { setBatchSplitter } from '../../src/kernels/batch-split';
 import { createNodeBatchSplitter } from '../../src/engine/batch-split-node';
 import { seededRandom as rng } from '../fixtures/models';
+import { alternate, maxAbsDiff, uniform } from './timing';
 
 const UNITS = 128;
 const FEATURES = 64;
@@ -46,11 +47,6 @@ const CELLS = ['lstm', 'gru'] as const;
 type Cell = (typeof CELLS)[number];
 
 // ---- deterministic data -----------------------------------------------------------------------
-function uniform(n: number, scale: number, rand: () => number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = (rand() * 2 - 1) * scale;
-  return a;
-}
 interface Weights {
   kernel: Float32Array;
   recurrentKernel: Float32Array;
@@ -68,44 +64,15 @@ function weightsFor(cell: Cell): Weights {
 }
 
 // ---- timing -------------------------------------------------------------------------------------
-/** Wall time and this process's CPU time (user + system, all threads) of one measured call. */
-interface Sample {
-  wall: number;
-  cpu: number;
-}
 interface Timing {
   /** median wall-clock ms */
   ms: number;
   /** median CPU ms of this process: what the call costs when other processes compete for the cores */
   cpuMs: number;
 }
-async function sample(run: () => unknown | Promise<unknown>): Promise<Sample> {
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  await run();
-  const wall = performance.now() - t0;
-  const c = process.cpuUsage(c0);
-  return { wall, cpu: (c.user + c.system) / 1000 };
-}
-function median(xs: number[]): number {
-  const s = [...xs].sort((x, y) => x - y);
-  return s[Math.floor(s.length / 2)];
-}
-/**
- * Medians of each contender, measured in alternation (A, B, A, B, ...) after one warm-up call each, so that load
- * from other processes on a shared machine hits both sides alike. The number of runs adapts to the slower
- * contender (at least 3, up to 25).
- */
+/** alternate() (timing.ts) in this file's units. */
 async function alternateMedians(contenders: (() => unknown | Promise<unknown>)[]): Promise<Timing[]> {
-  const first: number[] = [];
-  for (const run of contenders) first.push((await sample(run)).wall);
-  const slowest = Math.max(...first);
-  const runs = slowest > 2000 ? 3 : slowest > 300 ? 5 : slowest > 40 ? 9 : 25;
-  const samples = contenders.map(() => [] as Sample[]);
-  for (let i = 0; i < runs; i++) {
-    for (let c = 0; c < contenders.length; c++) samples[c].push(await sample(contenders[c]));
-  }
-  return samples.map((ss) => ({ ms: median(ss.map((x) => x.wall)), cpuMs: median(ss.map((x) => x.cpu)) }));
+  return (await alternate(contenders)).map((s) => ({ ms: s.wall, cpuMs: s.cpu }));
 }
 async function medianMs(run: () => unknown | Promise<unknown>): Promise<Timing> {
   return (await alternateMedians([run]))[0];
@@ -114,16 +81,6 @@ function gflops(batch: number, cell: Cell, ms: number): number {
   const g = cell === 'lstm' ? 4 : 3;
   return (2 * batch * STEPS * (FEATURES + UNITS) * g * UNITS) / (ms * 1e6);
 }
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) return Infinity;
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i] - b[i]);
-    if (!(d <= m)) m = Number.isNaN(d) ? Infinity : d;
-  }
-  return m;
-}
-
 /** run() with a setting switched on around it (and off again whatever happens). */
 async function toggled<T>(on: () => void, off: () => void, run: () => Promise<T>): Promise<T> {
   on();
