@@ -21,9 +21,9 @@
  */
 import { Worker, isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
-import { prepareGru, prepareLstm, prepareSimpleRnn, type RecurrentArray, type RecurrentRunOptions, type RecurrentRunResult } from '../kernels/recurrent';
+import type { RecurrentArray, RecurrentRunOptions, RecurrentRunResult } from '../kernels/recurrent';
 import { setRelaxedSimd, type MatmulBackend, type Precision } from '../kernels/workspace';
-import { placeSampleRange, runSampleRange, setBatchSplitter, type BatchSplitter, type PreparedRecurrent, type SplitJob, type SplitOutputs } from '../kernels/batch-split';
+import { placeSampleRange, preparePacked, runSampleRange, setBatchSplitter, type BatchSplitter, type PreparedRecurrent, type SplitJob, type SplitOutputs } from '../kernels/batch-split';
 
 const HELPER_KEY = 'kerasLensBatchSplitHelper';
 
@@ -404,7 +404,7 @@ function prepareCopy(w: WeightsMessage): PreparedRecurrent {
   setRelaxedSimd(w.relaxed);
   const weights = { kernel: w.kernel, recurrentKernel: w.recurrentKernel, bias: w.bias };
   const opts = { backend: w.backend, precision: w.precision };
-  const p = w.cell === 'lstm' ? prepareLstm(weights, w.units, opts) : w.cell === 'gru' ? prepareGru(weights, w.units, w.resetAfter, opts) : prepareSimpleRnn(weights, w.units, opts);
+  const p = preparePacked(w.cell, weights, w.units, w.resetAfter, opts);
   // the same kernels as the calling thread, or no help at all (results must be bit for bit the same)
   if (p.backend !== w.backend || p.precision !== w.precision || p.ws.fusedMultiplyAdd !== w.relaxed) throw new Error('helper thread kernels differ');
   return p;

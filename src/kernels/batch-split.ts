@@ -9,9 +9,13 @@
  * for bit the rows [from, to) of the whole batch's run (test/kernels/batch-split.test.ts checks it through threads).
  */
 import {
+  prepareGru,
+  prepareLstm,
+  prepareSimpleRnn,
   runGru,
   runLstm,
   runSimpleRnn,
+  type PrepareOptions,
   type PreparedGru,
   type PreparedLstm,
   type PreparedSimpleRnn,
@@ -57,6 +61,19 @@ export function setBatchSplitter(splitter: BatchSplitter | null): BatchSplitter 
 /** The registered splitter, or null (the web, or a runtime that registered none: every call runs on one thread). */
 export function batchSplitter(): BatchSplitter | null {
   return registered;
+}
+
+/** prepareLstm / prepareGru / prepareSimpleRnn by cell (`resetAfter` is GRU's; the others ignore it). */
+export function preparePacked(
+  cell: PreparedRecurrent['cell'],
+  weights: RecurrentWeights,
+  units: number,
+  resetAfter: boolean,
+  options: PrepareOptions,
+): PreparedRecurrent {
+  if (cell === 'lstm') return prepareLstm(weights, units, options);
+  if (cell === 'gru') return prepareGru(weights, units, resetAfter, options);
+  return prepareSimpleRnn(weights, units, options);
 }
 
 /** runLstm / runGru / runSimpleRnn by the packed layer's cell. */

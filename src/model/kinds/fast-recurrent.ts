@@ -17,16 +17,8 @@
  */
 import type { ForwardArgs, ForwardResult, Tensor } from '../types';
 import { preferredMatmulBackend, type Precision } from '../../kernels/workspace';
-import { batchSplitter, runPrepared } from '../../kernels/batch-split';
-import {
-  prepareGru,
-  prepareLstm,
-  prepareSimpleRnn,
-  type PreparedGru,
-  type PreparedLstm,
-  type PreparedSimpleRnn,
-  type RecurrentRunResult,
-} from '../../kernels/recurrent';
+import { batchSplitter, preparePacked, runPrepared, type PreparedRecurrent } from '../../kernels/batch-split';
+import type { RecurrentRunResult } from '../../kernels/recurrent';
 import { callStartStates, checkedCallMask, finishCall } from './recurrent-call';
 import type { RecurrentFlags, RunOverrides } from './recurrent';
 
@@ -101,7 +93,6 @@ function probeActivation(name: string, f: (x: number) => number): RunnerActivati
 // Per-layer cache of packed weights
 // ---------------------------------------------------------------------------------------------
 
-type Prepared = PreparedLstm | PreparedGru | PreparedSimpleRnn;
 interface CacheEntry {
   recurrentKernel: Tensor['data'];
   /** The bias array the packing was made from (the same bound array: the same values, without comparing them). */
@@ -109,7 +100,7 @@ interface CacheEntry {
   /** A copy of its values, for a bias recomputed per call (CuDNN's summed halves). */
   bias: Tensor['data'] | null;
   resetAfter: boolean;
-  prepared: Prepared;
+  prepared: PreparedRecurrent;
 }
 const cache = new WeakMap<Tensor['data'], CacheEntry[]>();
 
@@ -135,7 +126,7 @@ export function forgetFloat32Input(t: Tensor): void {
  * second copy of the weights would compete with it for the cache (two LSTM(128) packings are more than a 1 MB L2)
  * and charge that to one side.
  */
-export function packingFor(kernel: Tensor['data'], p: Precision): Prepared | null {
+export function packingFor(kernel: Tensor['data'], p: Precision): PreparedRecurrent | null {
   const backend = preferredMatmulBackend();
   return cache.get(kernel)?.find((e) => e.prepared.precision === p && e.prepared.backend === backend)?.prepared ?? null;
 }
@@ -191,7 +182,7 @@ const MAX_ENTRIES_PER_KERNEL = 4;
  */
 const KEEP_WORKSPACE_BYTES = 64 * 2 ** 20;
 
-function forget(spec: FastRecurrentCell, p: Prepared): void {
+function forget(spec: FastRecurrentCell, p: PreparedRecurrent): void {
   const entries = cache.get(spec.kernel.data);
   if (!entries) return;
   const kept = entries.filter((e) => e.prepared !== p);
@@ -199,7 +190,7 @@ function forget(spec: FastRecurrentCell, p: Prepared): void {
   else cache.delete(spec.kernel.data);
 }
 
-function prepared(spec: FastRecurrentCell, units: number, saturating: boolean): Prepared {
+function prepared(spec: FastRecurrentCell, units: number, saturating: boolean): PreparedRecurrent {
   const backend = preferredMatmulBackend();
   const wanted: Precision = backend === 'simd' && saturating ? precision : 'float64';
   const bias = spec.bias?.data ?? null;
@@ -217,12 +208,7 @@ function prepared(spec: FastRecurrentCell, units: number, saturating: boolean): 
   );
   if (hit) return hit.prepared;
   const weights = { kernel: spec.kernel.data, recurrentKernel: spec.recurrentKernel.data, bias };
-  const p =
-    spec.cell === 'lstm'
-      ? prepareLstm(weights, units, { backend, precision: wanted })
-      : spec.cell === 'gru'
-        ? prepareGru(weights, units, resetAfter, { backend, precision: wanted })
-        : prepareSimpleRnn(weights, units, { backend, precision: wanted });
+  const p = preparePacked(spec.cell, weights, units, resetAfter, { backend, precision: wanted });
   entries.unshift({ recurrentKernel: spec.recurrentKernel.data, biasArray: bias, bias: bias && bias.slice(), resetAfter, prepared: p });
   entries.length = Math.min(entries.length, MAX_ENTRIES_PER_KERNEL);
   cache.set(spec.kernel.data, entries);
