@@ -34,6 +34,8 @@ export interface LoadedBundle {
   exports: Record<string, unknown>;
   cache: CacheUse;
   script: vm.Script;
+  /** The source that ran (what a cache written from `script` is for). */
+  source: string;
 }
 
 function sha256(text: string): string {
@@ -64,7 +66,7 @@ export function loadBundle(file: string, useCache = true): LoadedBundle {
   const wrapper = script.runInThisContext() as (e: unknown, r: NodeJS.Require, m: unknown, f: string, d: string) => void;
   wrapper.call(mod.exports, mod.exports, Module.createRequire(file), mod, file, dirname(file));
   mod.loaded = true;
-  return { exports: mod.exports, cache, script };
+  return { exports: mod.exports, cache, script, source };
 }
 
 /**
@@ -75,7 +77,7 @@ export async function writeCodeCache(file: string, warmUp?: (exports: Record<str
   const loaded = loadBundle(file, false);
   if (warmUp) await warmUp(loaded.exports);
   const data = loaded.script.createCachedData();
-  const header = Buffer.from(`${MAGIC}${sha256(readFileSync(file, 'utf8'))}\n`, 'latin1');
+  const header = Buffer.from(`${MAGIC}${sha256(loaded.source)}\n`, 'latin1');
   writeFileSync(`${file}.cache`, Buffer.concat([header, data]));
   return header.length + data.length;
 }

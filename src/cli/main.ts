@@ -193,7 +193,6 @@ export function run(argv: string[]): void {
   });
 }
 
-
 // The worker thread started by run() on this file: load the command runner's bundle (it runs the command itself).
 if (!isMainThread && workerData && typeof (workerData as { kerasLensBundle?: unknown }).kerasLensBundle === 'string') {
   loadBundle((workerData as { kerasLensBundle: string }).kerasLensBundle);
