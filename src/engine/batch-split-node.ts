@@ -22,7 +22,7 @@
 import { Worker, isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import type { RecurrentArray, RecurrentRunOptions, RecurrentRunResult } from '../kernels/recurrent';
-import { setRelaxedSimd, type MatmulBackend, type Precision } from '../kernels/workspace';
+import { KEEP_WORKSPACE_BYTES, setRelaxedSimd, type MatmulBackend, type Precision } from '../kernels/workspace';
 import { placeSampleRange, preparePacked, runSampleRange, setBatchSplitter, type BatchSplitter, type PreparedRecurrent, type SplitJob, type SplitOutputs } from '../kernels/batch-split';
 
 const HELPER_KEY = 'kerasLensBatchSplitHelper';
@@ -410,8 +410,6 @@ function prepareCopy(w: WeightsMessage): PreparedRecurrent {
   return p;
 }
 
-/** A packing whose workspace grew past this is dropped after its job (as fast-recurrent.ts does on its thread). */
-const KEEP_WORKSPACE_BYTES = 64 * 2 ** 20;
 
 function serveHelper(port: MessagePort, busy: Int32Array): void {
   const layers = new Map<number, PreparedRecurrent>();

@@ -459,3 +459,10 @@ export function createMatmulWorkspace(elements: number, backend: MatmulBackend |
   const module = backend === 'typescript' ? null : simdKernelModule();
   return module ? simdWorkspace(module, elements, precision) : typeScriptWorkspace(elements);
 }
+
+/**
+ * A packed layer whose workspace grew past this (a very long or wide input) is dropped after its run, so the memory
+ * goes back to the garbage collector instead of staying with the model (WebAssembly memory cannot shrink). One
+ * bound for every holder of packings: the fast recurrent and ConvLSTM paths and the batch-split helper threads.
+ */
+export const KEEP_WORKSPACE_BYTES = 64 * 2 ** 20;

@@ -14,9 +14,9 @@
  * (recurrent-call.ts). Packed weights are cached per layer (keyed by the bound kernel array).
  */
 import type { ForwardArgs, ForwardResult, Tensor } from '../types';
-import { preferredMatmulBackend, type Precision } from '../../kernels/workspace';
+import { KEEP_WORKSPACE_BYTES, preferredMatmulBackend, type Precision } from '../../kernels/workspace';
 import { convGather, prepareConvLstm, runConvLstm, type PreparedConvLstm } from '../../kernels/conv-recurrent';
-import { runnerActivation, SATURATING, type NamedActivation } from './fast-recurrent';
+import { hardSigmoidFormula, runnerActivation, SATURATING, type NamedActivation } from './fast-recurrent';
 import { callStartStates, checkedCallMask, finishCall } from './recurrent-call';
 import { convAxis } from './conv2d';
 import type { RecurrentFlags, RunOverrides } from './recurrent';
@@ -72,8 +72,6 @@ interface Packed {
 }
 /** Packings per bound kernel array: one per recurrent kernel / bias / backend / precision met (a few at most). */
 const cache = new WeakMap<Tensor['data'], Packed[]>();
-/** A packing whose workspace grew past this (a huge input) is dropped after its run (WebAssembly memory cannot shrink). */
-const KEEP_WORKSPACE_BYTES = 64 * 2 ** 20;
 
 function packed(spec: FastConvLstmSpec, taps: number, wanted: Precision): Packed {
   const backend = preferredMatmulBackend();
@@ -98,7 +96,8 @@ export function runConvLstmFast(args: ForwardArgs, flags: RecurrentFlags, overri
   const act = runnerActivation(spec.activation);
   const recAct = runnerActivation(spec.recurrentActivation);
   if (!act || !recAct) return null;
-  if (act.name === 'hard_sigmoid' && recAct.name === 'hard_sigmoid' && act.keras3 !== recAct.keras3) return null;
+  const keras3 = hardSigmoidFormula(act, recAct);
+  if (keras3 === null) return null;
   const F = spec.filters;
   const taps = spec.kernelSize.reduce((a, b) => a * b, 1);
   const { batch: B, steps: T, spatial, channels: C } = x;
@@ -126,7 +125,7 @@ export function runConvLstmFast(args: ForwardArgs, flags: RecurrentFlags, overri
     maskedOutput: (overrides.zeroOutputForMask ?? flags.zeroOutputForMask) ? 'zero' : 'previous',
     activation: act.name,
     recurrentActivation: recAct.name,
-    hardSigmoidKeras3: act.name === 'hard_sigmoid' ? act.keras3 : recAct.keras3,
+    hardSigmoidKeras3: keras3,
   });
   if (p.ws.heap.byteLength > KEEP_WORKSPACE_BYTES) cache.set(spec.kernel.data, (cache.get(spec.kernel.data) ?? []).filter((e) => e !== entry));
   if (!run) return null;

@@ -16,7 +16,7 @@
  * Node one, src/engine/batch-split-node.ts, by the CLI worker and the extension's model worker), bit for bit as here.
  */
 import type { ForwardArgs, ForwardResult, Tensor } from '../types';
-import { preferredMatmulBackend, type Precision } from '../../kernels/workspace';
+import { KEEP_WORKSPACE_BYTES, preferredMatmulBackend, type Precision } from '../../kernels/workspace';
 import { batchSplitter, preparePacked, runPrepared, type PreparedRecurrent } from '../../kernels/batch-split';
 import type { RecurrentRunResult } from '../../kernels/recurrent';
 import { callStartStates, checkedCallMask, finishCall } from './recurrent-call';
@@ -78,6 +78,15 @@ export function runnerActivation(a: NamedActivation | undefined): { name: string
   if (!byName) probed.set(a.elementwise, (byName = new Map()));
   byName.set(a.name, result);
   return result;
+}
+
+/**
+ * The hard_sigmoid formula (Keras 3's or Keras 2's) one runner call uses for both its activations, or null when they
+ * need different ones (a runner call takes one).
+ */
+export function hardSigmoidFormula(act: { name: string; keras3: boolean }, recAct: { name: string; keras3: boolean }): boolean | null {
+  if (act.name === 'hard_sigmoid' && recAct.name === 'hard_sigmoid' && act.keras3 !== recAct.keras3) return null;
+  return act.name === 'hard_sigmoid' ? act.keras3 : recAct.keras3;
 }
 
 function probeActivation(name: string, f: (x: number) => number): RunnerActivation {
@@ -176,11 +185,6 @@ function sameValues(a: Tensor['data'] | null, b: Tensor['data'] | null): boolean
 
 /** At most this many packings are kept per kernel array (one per kernel type / variant in practice). */
 const MAX_ENTRIES_PER_KERNEL = 4;
-/**
- * A packing whose workspace grew past this (a very long or wide input) is dropped after its run, so the memory
- * goes back to the garbage collector instead of staying with the model (WebAssembly memory cannot shrink).
- */
-const KEEP_WORKSPACE_BYTES = 64 * 2 ** 20;
 
 function forget(spec: FastRecurrentCell, p: PreparedRecurrent): void {
   const entries = cache.get(spec.kernel.data);
@@ -234,8 +238,8 @@ export function runRecurrentFast(
   const act = runnerActivation(spec.activation);
   const recAct = spec.cell === 'simple_rnn' ? { name: 'linear', keras3: false } : runnerActivation(spec.recurrentActivation);
   if (!act || !recAct) return null;
-  if (act.name === 'hard_sigmoid' && recAct.name === 'hard_sigmoid' && act.keras3 !== recAct.keras3) return null;
-  const keras3 = act.name === 'hard_sigmoid' ? act.keras3 : recAct.keras3;
+  const keras3 = hardSigmoidFormula(act, recAct);
+  if (keras3 === null) return null;
 
   const x = args.inputs[0];
   if (!x || x.shape.length < 3) return null;
