@@ -29,7 +29,9 @@ async function pickFromQuickInput(page: Page, key: string, text: string, match: 
     await page.keyboard.press(key);
     const opened = await succeeds(quickInput.waitFor({ state: 'visible', timeout: 5_000 }));
     if (!opened) continue;
-    await quickInputBox.fill(text);
+    // The widget can close again before the text goes in (a webview that finishes loading takes the focus): try again
+    // from the top rather than wait Playwright's 30 s for an input that is gone.
+    if (!(await succeeds(quickInputBox.fill(text, { timeout: 5_000 })))) continue;
     const rowDeadline = Date.now() + Math.min(6_000 + attempt * 1_000, 15_000);
     while (Date.now() < rowDeadline) {
       const labels = await quickRows.evaluateAll((rows) =>
