@@ -98,6 +98,16 @@ export function stepLines(step: Step): string[] {
       return [`${name} operation: (x != ${step.value}), 1 where true`];
     case 'any_last':
       return [`${name} operation: any over the last axis (a mask: a step is real where any feature is)`];
+    case 'batchnorm': {
+      const lines = [
+        `${name} BatchNormalization over the last axis (${step.channels} channels), epsilon ${step.epsilon}, with the moving statistics:`,
+        `  inv = 1 / sqrt(variance + epsilon)${step.gamma ? ' * gamma' : ''};  y = x * inv + (${step.beta ? 'beta' : '0'} - mean * inv)   (TensorFlow's order)`,
+      ];
+      for (const [label, w] of [['gamma', step.gamma], ['beta', step.beta], ['mean', step.mean], ['variance', step.variance]] as const) {
+        lines.push(w ? `  ${label}: ${weightLine(w)}` : `  ${label}: none (${label === 'gamma' ? 'scale=False: 1' : 'center=False: 0'})`);
+      }
+      return lines;
+    }
   }
 }
 

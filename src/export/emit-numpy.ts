@@ -263,6 +263,11 @@ function stepCode(s: Step, acts: Map<ExportActivation, string>): string[] {
       return [`${s.y.id} = ${s.x.id} != ${pyNumber(s.value)}`];
     case 'any_last':
       return [`${s.y.id} = np.any(${s.x.id}, axis=-1)`];
+    case 'batchnorm':
+      return [
+        `inv = 1.0 / np.sqrt(${W(s.variance)} + ${pyNumber(s.epsilon)})${s.gamma ? ` * ${W(s.gamma)}` : ''}`,
+        `${s.y.id} = ${s.x.id} * inv + (${s.beta ? `${W(s.beta)} - ` : '-'}${W(s.mean)} * inv)`,
+      ];
   }
 }
 

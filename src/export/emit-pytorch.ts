@@ -218,6 +218,11 @@ export function emitPytorch(plan: Plan, header: string[]): ExportFile[] {
         return [`${s.y.id} = ${s.x.id} != ${pyNumber(s.value)}`];
       case 'any_last':
         return [`${s.y.id} = torch.any(${s.x.id}, dim=-1)`];
+      case 'batchnorm':
+        return [
+          `inv = torch.rsqrt(${W(s.variance)} + ${pyNumber(s.epsilon)})${s.gamma ? ` * ${W(s.gamma)}` : ''}`,
+          `${s.y.id} = ${s.x.id} * inv + (${s.beta ? `${W(s.beta)} - ` : '-'}${W(s.mean)} * inv)`,
+        ];
     }
   }
   const buffers = plan.weights
@@ -306,6 +311,8 @@ function stepWeights(s: Step): PlanWeight[] {
       return [s.table];
     case 'prelu':
       return [s.alpha];
+    case 'batchnorm':
+      return [s.gamma, s.beta, s.mean, s.variance].filter((w): w is PlanWeight => !!w);
     default:
       return [];
   }

@@ -379,6 +379,17 @@ ${fn('kl_any_last', [['in', 'x'], ['int', 'xo'], ['int', 'rows'], ['int', 'w'], 
   }
 }
 
+/* BatchNormalization over the last axis (rows of C channels), in TensorFlow's order:
+ *   inv = 1 / sqrt(variance[c] + eps) * gamma[c];  y = x * inv + (beta[c] - mean[c] * inv) */
+${fn('kl_batchnorm', [['in', 'x'], ['int', 'xo'], ['int', 'rows'], ['int', 'C'], ['in', 'gamma'], ['int', 'hasGamma'], ['in', 'beta'], ['int', 'hasBeta'], ['in', 'mean'], ['in', 'variance'], ['real', 'eps'], ['out', 'y'], ['int', 'yo']])} {
+  for (${I} c = 0; c < C; c++) {
+    ${R} inv = 1.0 / ${d.m('sqrt')}(variance[c] + eps);
+    if (hasGamma != 0) inv = inv * gamma[c];
+    ${R} shift = (hasBeta != 0 ? beta[c] : 0.0) - mean[c] * inv;
+    for (${I} r = 0; r < rows; r++) y[yo + r * C + c] = x[xo + r * C + c] * inv + shift;
+  }
+}
+
 /* RepeatVector: n copies of the w values */
 ${fn('kl_repeat', [['in', 'x'], ['int', 'xo'], ['int', 'n'], ['int', 'w'], ['out', 'y'], ['int', 'yo']])} {
   for (${I} t = 0; t < n; t++) for (${I} k = 0; k < w; k++) y[yo + t * w + k] = x[xo + k];
@@ -513,6 +524,8 @@ export function sampleBody(plan: Plan, d: Dialect, lay: Layout, w: (x: PlanWeigh
         return [`kl_not_equal(${T(s.x)}, ${s.x.size}, ${d.num(s.value)}, ${T(s.y)});`];
       case 'any_last':
         return [`kl_any_last(${T(s.x)}, ${s.rows}, ${s.width}, ${T(s.y)});`];
+      case 'batchnorm':
+        return [`kl_batchnorm(${T(s.x)}, ${s.rows}, ${s.channels}, ${B(s.gamma)}, ${B(s.beta)}, ${w(s.mean)}, ${w(s.variance)}, ${d.num(s.epsilon)}, ${T(s.y)});`];
     }
   };
   for (const s of plan.steps) {

@@ -19,6 +19,7 @@ import { gruResetAfter } from '../model/kinds/gru';
 import { directionLayers, forcesZeroOutputForMask } from '../model/kinds/bidirectional';
 import { wrappedLayer } from '../model/kinds/wrapped-layer';
 import { convAxis, intTuple, configPadding, channelsFirst } from '../model/kinds/conv2d';
+import { configAxes } from '../model/kinds/batch-normalization';
 import { intSetting, numberSetting, stringSetting, boolSetting } from '../model/kinds/weightless/layerSettings';
 import { boundCall, OP_CLASS_PREFIX } from '../model/ops/kind';
 import { fromActivationLayer, fromConfig, type ExportActivation } from './activations';
@@ -124,7 +125,13 @@ export type Step =
   | { op: 'not_equal'; layer: string; x: PlanTensor; y: PlanTensor; value: number }
   /** PReLU: y = x if x >= 0 else alpha * x, alpha spread over the whole per-sample shape (shared axes repeated). */
   | { op: 'prelu'; layer: string; x: PlanTensor; y: PlanTensor; alpha: PlanWeight }
-  | { op: 'any_last'; layer: string; x: PlanTensor; y: PlanTensor; rows: number; width: number };
+  | { op: 'any_last'; layer: string; x: PlanTensor; y: PlanTensor; rows: number; width: number }
+  /**
+   * BatchNormalization at inference over the last axis (rows of `channels` values), in TensorFlow's order
+   * (tf.nn.batch_normalization, what Keras 3 and tf.keras run): inv = 1/sqrt(variance + epsilon) * gamma;
+   * y = x * inv + (beta - mean * inv). gamma/beta are absent with scale=False/center=False (1 and 0).
+   */
+  | { op: 'batchnorm'; layer: string; x: PlanTensor; y: PlanTensor; rows: number; channels: number; gamma: PlanWeight | null; beta: PlanWeight | null; mean: PlanWeight; variance: PlanWeight; epsilon: number };
 
 export interface PlanInput {
   name: string;
@@ -187,7 +194,7 @@ export const EXPORTABLE_CLASSES = [
   'Embedding', 'Masking', 'Dropout', 'SpatialDropout1D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout', 'ActivityRegularization',
   'Activation', 'ReLU', 'LeakyReLU', 'ELU', 'Softmax', 'ThresholdedReLU', 'PReLU', 'Concatenate', 'Add', 'Subtract', 'Multiply', 'Average',
   'Maximum', 'Minimum', 'Conv1D', 'Convolution1D', 'MaxPooling1D', 'AveragePooling1D', 'GlobalMaxPooling1D', 'GlobalAveragePooling1D',
-  'TimeDistributed', 'Flatten', 'Reshape', 'RepeatVector',
+  'TimeDistributed', 'Flatten', 'Reshape', 'RepeatVector', 'BatchNormalization',
 ];
 
 const IDENTITY_CLASSES = new Set(['Dropout', 'SpatialDropout1D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout', 'ActivityRegularization']);
@@ -352,7 +359,7 @@ export function buildPlan(model: Model, language: Language, steps?: number): Pla
   // refuse unknown layers first, naming the first one
   for (const call of calls) {
     const c = call.layer.config;
-    if (!EXPORTABLE_CLASSES.includes(c.className) && !isOpNode(c)) p.refuse(c, 'this layer class is not exported (export knows ' + 'Dense, LSTM, GRU, SimpleRNN, CuDNN*, Bidirectional, Embedding, Masking, Dropout, activations, merges, Conv1D, pooling, TimeDistributed(Dense), Flatten, Reshape, RepeatVector)');
+    if (!EXPORTABLE_CLASSES.includes(c.className) && !isOpNode(c)) p.refuse(c, 'this layer class is not exported (export knows ' + 'Dense, LSTM, GRU, SimpleRNN, CuDNN*, Bidirectional, Embedding, Masking, Dropout, activations, merges, Conv1D, pooling, TimeDistributed(Dense), Flatten, Reshape, RepeatVector, BatchNormalization)');
   }
   const inputs: PlanInput[] = [];
   for (const call of calls) {
@@ -495,6 +502,26 @@ function planCall(p: Planner, call: LayerCall, inputs: PlanInput[]): void {
     });
     const y = out(0);
     p.steps.push({ op: 'prelu', layer: name, x, y, alpha });
+    set(0, y, inMasks[0]);
+    return;
+  }
+  if (cls === 'BatchNormalization') {
+    // the engine's kind (model/kinds/batch-normalization.ts) decides the settings: epsilon 1e-3 by default, gamma only
+    // with scale, beta only with center; Keras 1's mode 1/2 use batch statistics even at inference
+    if (typeof layer.config.mode === 'number' && layer.config.mode !== 0) p.refuse(layer, `Keras 1 mode=${layer.config.mode} normalises with the batch's statistics at inference, which is not exported`);
+    const rank = x.shape.length + 1;
+    const axes = configAxes(layer).map((a) => (a < 0 ? a + rank : a));
+    if (axes.length !== 1 || axes[0] !== rank - 1) p.refuse(layer, `axis ${commentText(JSON.stringify(layer.config.axis ?? -1), 30)} is not exported (only the last axis, the channels)`);
+    const channels = x.shape[x.shape.length - 1];
+    const has = (role: string) => !!p.model.layerByName.get(name)!.weights?.has(role);
+    const gamma = layer.config.scale !== false && has('gamma') ? p.weight(name, 'gamma', []) : null;
+    const beta = layer.config.center !== false && has('beta') ? p.weight(name, 'beta', []) : null;
+    const mean = p.weight(name, 'moving_mean', []);
+    const variance = p.weight(name, 'moving_variance', []);
+    if ([gamma, beta, mean, variance].some((w) => w && w.data.length !== channels)) p.refuse(layer, `its statistics do not have one value per channel (${channels})`);
+    const epsilon = numberSetting(layer, ['epsilon'], 1e-3);
+    const y = out(0);
+    p.steps.push({ op: 'batchnorm', layer: name, x, y, rows: x.size / channels, channels, gamma, beta, mean, variance, epsilon });
     set(0, y, inMasks[0]);
     return;
   }

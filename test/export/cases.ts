@@ -1,6 +1,8 @@
 /**
  * The models the export test runs in every language, each with its source of truth:
  *   keras3/<case>       Keras 3.15.1's own model.predict output (expected.json) for input.json
+ *   keras3-real/<case>  the same, from the project's own Keras-made cases (test/fixtures/keras3-real, written by
+ *                       test/keras3-real/generate.py): stacked cells, padding/cropping, normalization, Permute
  *   keras-js <case>     the Keras 2 outputs stored by the keras-js notebooks (rounded to 6 decimals)
  *   dl4j examples       Keras 1.2.2 / 2.1.3 predictions stored in *_inputs_and_outputs.h5
  *   dl4j tfkeras, masking, functional; the project's fixtures (Keras 1/2/3 writers, CuDNN layers):
@@ -66,6 +68,24 @@ export function keras3Cases(): Case[] {
     .sort()
     .map((d) => ({
       id: `keras3/${d}`,
+      truth: 'keras' as const,
+      open: () => fromFile(join(root, d, 'model.keras')),
+      input: async () => ({
+        path: join(root, d, 'input.json'),
+        expected: (JSON.parse(readFileSync(join(root, d, 'expected.json'), 'utf8')) as { outputs: unknown[] }).outputs.map(flat),
+      }),
+    }));
+}
+
+/** test/fixtures/keras3-real: each case's model.keras against Keras's expected.json (laid out like keras3/). */
+export function keras3RealCases(): Case[] {
+  const root = join(__dirname, '../fixtures/keras3-real');
+  if (!existsSync(root)) return [];
+  return readdirSync(root)
+    .filter((d) => existsSync(join(root, d, 'model.keras')) && existsSync(join(root, d, 'expected.json')))
+    .sort()
+    .map((d) => ({
+      id: `keras3-real/${d}`,
       truth: 'keras' as const,
       open: () => fromFile(join(root, d, 'model.keras')),
       input: async () => ({

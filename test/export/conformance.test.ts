@@ -1,6 +1,6 @@
 /**
  * Every conformance model that uses only exportable layers, exported to numpy, JavaScript, C, Java and PyTorch and
- * run with the real toolchain, against the numbers Keras produced (keras3 expected.json, keras-js, dl4j stored
+ * run with the real toolchain, against the numbers Keras produced (keras3 and keras3-real expected.json, keras-js, dl4j stored
  * predictions) or, for models without stored Keras output (fixtures, dl4j tfkeras), our engine's predict (see
  * cases.ts). Tolerance: float64 predictors (numpy, js) 1e-5·max(1, |keras|); float32 ones (C, Java, PyTorch)
  * 1e-4·max(1, |keras|). A language is skipped only when its toolchain is not installed, and says so.
@@ -17,7 +17,7 @@ import { exportPredictor, GOLDEN_STEPS } from '../../src/export/index';
 import { buildPlan, EXPORTABLE_CLASSES, freeStepsInputs, LANGUAGES, type Language, type Plan } from '../../src/export/plan';
 import { KerasLensError } from '../../src/model/types';
 import { writeExport } from '../../src/cli/export';
-import { dl4jCases, fixtureCases, keras3Cases, kerasJsCases, type Case } from './cases';
+import { dl4jCases, fixtureCases, keras3Cases, keras3RealCases, kerasJsCases, type Case } from './cases';
 import { runJobs, runScript, toolchain, type Job } from './harness';
 
 interface Prepared {
@@ -43,7 +43,7 @@ before(async () => {
   root = mkdtempSync(join(tmpdir(), 'keras-lens-export-'));
   const fixturesDir = join(root, 'fixtures');
   mkdirSync(fixturesDir);
-  const cases: Case[] = [...keras3Cases(), ...kerasJsCases(), ...dl4jCases(), ...(await fixtureCases(fixturesDir))];
+  const cases: Case[] = [...keras3Cases(), ...keras3RealCases(), ...kerasJsCases(), ...dl4jCases(), ...(await fixtureCases(fixturesDir))];
   let k = 0;
   for (const c of cases) {
     const opened = await c.open();

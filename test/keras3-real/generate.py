@@ -490,6 +490,60 @@ image_case(
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# Normalization, Permute and RNN(cell) options (the layer kinds the export writes code for: each setting it reads)
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def seq_case(name, make, masked, covers, shape=(5, 3)):
+    def build(rng):
+        x, h = masked_input(shape, masked)
+        return keras.Model(x, make(h)), seq(rng, 2, *shape, masked)
+
+    case(f"{name}{'_masked' if masked else ''}", formats=("keras", "h5", "weights"), covers=covers)(build)
+
+
+def batchnorm_variants(h):
+    # scale=False (no gamma), center=False (no beta), both off, non-default epsilon; the mask passes through to the LSTM
+    a = L.BatchNormalization(scale=False, epsilon=0.01, name="bn_noscale")(h)
+    b = L.LSTM(3, return_sequences=True, name="l")(L.BatchNormalization(center=False, name="bn_nocenter")(h))
+    c = L.Dense(2, name="d")(L.BatchNormalization(center=False, scale=False, epsilon=1e-5, name="bn_plain")(b))
+    return [a, L.BatchNormalization(name="bn_full")(c)]
+
+
+def layernorm_variants(h):
+    a = L.LayerNormalization(name="ln")(h)
+    b = L.LayerNormalization(center=False, epsilon=0.01, name="ln_nocenter")(h)
+    c = L.Dense(2, name="d")(L.LSTM(3, name="l")(L.LayerNormalization(scale=False, name="ln_noscale")(h)))
+    return [a, b, c]
+
+
+def rnn_cell_options(h):
+    # RNN(cell) with the RNN's flags: go_backwards + return_state on a GRUCell(reset_after=False), a relu SimpleRNNCell
+    # returning sequences, an LSTMCell without bias
+    g = keras.tree.flatten(L.RNN(L.GRUCell(3, reset_after=False), go_backwards=True, return_state=True, name="rnn_gru")(h))
+    s = L.RNN(L.SimpleRNNCell(2, activation="relu"), return_sequences=True, name="rnn_simple")(h)
+    l = L.RNN(L.LSTMCell(2, use_bias=False), name="rnn_lstm")(h)
+    return [*g, s, l]
+
+
+for m in (False, True):
+    seq_case("batchnorm_variants", batchnorm_variants, m, ("normalization",))
+    seq_case("layernorm_variants", layernorm_variants, m, ("normalization",))
+    seq_case("rnn_cell_options", rnn_cell_options, m, ("stacked_cells",))
+
+
+def permute_rank3(rng):
+    x = keras.Input((2, 3, 4))
+    p1 = L.Permute((3, 1, 2))(x)
+    p2 = L.Permute((2, 3, 1))(x)
+    y = L.LSTM(2, name="l")(L.Reshape((4, 6))(p1))
+    return keras.Model(x, [p1, p2, y]), rng.normal(0, 1, (2, 2, 3, 4)).astype("float32")
+
+
+case("permute_rank3", formats=("keras", "h5", "weights"), covers=("reshaping",))(permute_rank3)
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # Driver
 # ---------------------------------------------------------------------------------------------------------------
 
@@ -501,7 +555,9 @@ def nested(a):
 def randomise(model, rng):
     for v in model.variables:
         if "float" in str(v.dtype):
-            v.assign(rng.normal(0, 0.5, tuple(v.shape)).astype("float32"))
+            value = rng.normal(0, 0.5, tuple(v.shape)).astype("float32")
+            # a variance must be positive: |value| + 0.1 (the same draws, so the other variables keep their values)
+            v.assign(np.abs(value) + 0.1 if v.name == "moving_variance" else value)
 
 
 def as_list(out):
