@@ -98,6 +98,12 @@ export function stepLines(step: Step): string[] {
       return [`${name} operation: (x != ${step.value}), 1 where true`];
     case 'any_last':
       return [`${name} operation: any over the last axis (a mask: a step is real where any feature is)`];
+    case 'pad_steps':
+      return step.before >= 0
+        ? [`${name} ZeroPadding1D: ${step.before} zero step(s) before, ${step.after} after (${step.steps} -> ${step.outSteps} steps)`]
+        : [`${name} Cropping1D: ${-step.before} step(s) cut at the start, ${-step.after} at the end (${step.steps} -> ${step.outSteps} steps)`];
+    case 'upsample_steps':
+      return [`${name} UpSampling1D: every step repeated ${step.size} times (y[t] = x[t // ${step.size}])`];
     case 'batchnorm': {
       const lines = [
         `${name} BatchNormalization over the last axis (${step.channels} channels), epsilon ${step.epsilon}, with the moving statistics:`,

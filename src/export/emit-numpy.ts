@@ -263,6 +263,12 @@ function stepCode(s: Step, acts: Map<ExportActivation, string>): string[] {
       return [`${s.y.id} = ${s.x.id} != ${pyNumber(s.value)}`];
     case 'any_last':
       return [`${s.y.id} = np.any(${s.x.id}, axis=-1)`];
+    case 'pad_steps':
+      return s.before >= 0
+        ? [`${s.y.id} = np.pad(${s.x.id}, ((0, 0), (${s.before}, ${s.after}), (0, 0)))`]
+        : [`${s.y.id} = ${s.x.id}[:, ${-s.before}:${s.steps + s.after}]`];
+    case 'upsample_steps':
+      return [`${s.y.id} = np.repeat(${s.x.id}, ${s.size}, axis=1)`];
     case 'batchnorm':
       return [
         `inv = 1.0 / np.sqrt(${W(s.variance)} + ${pyNumber(s.epsilon)})${s.gamma ? ` * ${W(s.gamma)}` : ''}`,

@@ -218,6 +218,12 @@ export function emitPytorch(plan: Plan, header: string[]): ExportFile[] {
         return [`${s.y.id} = ${s.x.id} != ${pyNumber(s.value)}`];
       case 'any_last':
         return [`${s.y.id} = torch.any(${s.x.id}, dim=-1)`];
+      case 'pad_steps':
+        return s.before >= 0
+          ? [`${s.y.id} = F.pad(${s.x.id}, (0, 0, ${s.before}, ${s.after}))  # (channels: 0, 0), (steps: before, after)`]
+          : [`${s.y.id} = ${s.x.id}[:, ${-s.before}:${s.steps + s.after}]`];
+      case 'upsample_steps':
+        return [`${s.y.id} = torch.repeat_interleave(${s.x.id}, ${s.size}, dim=1)`];
       case 'batchnorm':
         return [
           `inv = torch.rsqrt(${W(s.variance)} + ${pyNumber(s.epsilon)})${s.gamma ? ` * ${W(s.gamma)}` : ''}`,

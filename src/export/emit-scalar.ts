@@ -379,6 +379,22 @@ ${fn('kl_any_last', [['in', 'x'], ['int', 'xo'], ['int', 'rows'], ['int', 'w'], 
   }
 }
 
+/* ZeroPadding1D / Cropping1D: y[t, :] = x[t - before, :] where that step exists, else 0 (before < 0 crops) */
+${fn('kl_pad_steps', [['in', 'x'], ['int', 'xo'], ['int', 'T'], ['int', 'C'], ['int', 'before'], ['int', 'outT'], ['out', 'y'], ['int', 'yo']])} {
+  for (${I} t = 0; t < outT; t++) {
+    ${I} src = t - before;
+    for (${I} c = 0; c < C; c++) y[yo + t * C + c] = (src >= 0 && src < T) ? x[xo + src * C + c] : 0.0;
+  }
+}
+
+/* UpSampling1D: y[t, :] = x[t / size, :] (integer division): every step size times */
+${fn('kl_upsample_steps', [['in', 'x'], ['int', 'xo'], ['int', 'T'], ['int', 'C'], ['int', 'size'], ['out', 'y'], ['int', 'yo']])} {
+  for (${I} t = 0; t < T * size; t++) {
+    ${I} src = (t - t % size) / size;
+    for (${I} c = 0; c < C; c++) y[yo + t * C + c] = x[xo + src * C + c];
+  }
+}
+
 /* BatchNormalization over the last axis (rows of C channels), in TensorFlow's order:
  *   inv = 1 / sqrt(variance[c] + eps) * gamma[c];  y = x * inv + (beta[c] - mean[c] * inv) */
 ${fn('kl_batchnorm', [['in', 'x'], ['int', 'xo'], ['int', 'rows'], ['int', 'C'], ['in', 'gamma'], ['int', 'hasGamma'], ['in', 'beta'], ['int', 'hasBeta'], ['in', 'mean'], ['in', 'variance'], ['real', 'eps'], ['out', 'y'], ['int', 'yo']])} {
@@ -524,6 +540,10 @@ export function sampleBody(plan: Plan, d: Dialect, lay: Layout, w: (x: PlanWeigh
         return [`kl_not_equal(${T(s.x)}, ${s.x.size}, ${d.num(s.value)}, ${T(s.y)});`];
       case 'any_last':
         return [`kl_any_last(${T(s.x)}, ${s.rows}, ${s.width}, ${T(s.y)});`];
+      case 'pad_steps':
+        return [`kl_pad_steps(${T(s.x)}, ${s.steps}, ${s.channels}, ${s.before}, ${s.outSteps}, ${T(s.y)});`];
+      case 'upsample_steps':
+        return [`kl_upsample_steps(${T(s.x)}, ${s.steps}, ${s.channels}, ${s.size}, ${T(s.y)});`];
       case 'batchnorm':
         return [`kl_batchnorm(${T(s.x)}, ${s.rows}, ${s.channels}, ${B(s.gamma)}, ${B(s.beta)}, ${w(s.mean)}, ${w(s.variance)}, ${d.num(s.epsilon)}, ${T(s.y)});`];
     }

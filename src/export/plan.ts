@@ -20,6 +20,7 @@ import { directionLayers, forcesZeroOutputForMask } from '../model/kinds/bidirec
 import { wrappedLayer } from '../model/kinds/wrapped-layer';
 import { convAxis, intTuple, configPadding, channelsFirst } from '../model/kinds/conv2d';
 import { configAxes } from '../model/kinds/batch-normalization';
+import { beforeAfterSetting } from '../model/kinds/weightless/spatial';
 import { intSetting, numberSetting, stringSetting, boolSetting } from '../model/kinds/weightless/layerSettings';
 import { boundCall, OP_CLASS_PREFIX } from '../model/ops/kind';
 import { fromActivationLayer, fromConfig, type ExportActivation } from './activations';
@@ -131,6 +132,13 @@ export type Step =
    * (tf.nn.batch_normalization, what Keras 3 and tf.keras run): inv = 1/sqrt(variance + epsilon) * gamma;
    * y = x * inv + (beta - mean * inv). gamma/beta are absent with scale=False/center=False (1 and 0).
    */
+  /**
+   * ZeroPadding1D (before/after >= 0) and Cropping1D (both <= 0) on (steps, channels):
+   * y[t] = x[t - before] where 0 <= t - before < steps, else zeros.
+   */
+  | { op: 'pad_steps'; layer: string; className: string; x: PlanTensor; y: PlanTensor; steps: number; channels: number; before: number; after: number; outSteps: number }
+  /** UpSampling1D: y[t] = x[floor(t / size)] on (steps, channels). */
+  | { op: 'upsample_steps'; layer: string; x: PlanTensor; y: PlanTensor; steps: number; channels: number; size: number }
   | { op: 'batchnorm'; layer: string; x: PlanTensor; y: PlanTensor; rows: number; channels: number; gamma: PlanWeight | null; beta: PlanWeight | null; mean: PlanWeight; variance: PlanWeight; epsilon: number };
 
 export interface PlanInput {
@@ -195,6 +203,7 @@ export const EXPORTABLE_CLASSES = [
   'Activation', 'ReLU', 'LeakyReLU', 'ELU', 'Softmax', 'ThresholdedReLU', 'PReLU', 'Concatenate', 'Add', 'Subtract', 'Multiply', 'Average',
   'Maximum', 'Minimum', 'Conv1D', 'Convolution1D', 'MaxPooling1D', 'AveragePooling1D', 'GlobalMaxPooling1D', 'GlobalAveragePooling1D',
   'TimeDistributed', 'Flatten', 'Reshape', 'RepeatVector', 'BatchNormalization',
+  'ZeroPadding1D', 'Cropping1D', 'UpSampling1D',
 ];
 
 const IDENTITY_CLASSES = new Set(['Dropout', 'SpatialDropout1D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout', 'ActivityRegularization']);
@@ -359,7 +368,7 @@ export function buildPlan(model: Model, language: Language, steps?: number): Pla
   // refuse unknown layers first, naming the first one
   for (const call of calls) {
     const c = call.layer.config;
-    if (!EXPORTABLE_CLASSES.includes(c.className) && !isOpNode(c)) p.refuse(c, 'this layer class is not exported (export knows ' + 'Dense, LSTM, GRU, SimpleRNN, CuDNN*, Bidirectional, Embedding, Masking, Dropout, activations, merges, Conv1D, pooling, TimeDistributed(Dense), Flatten, Reshape, RepeatVector, BatchNormalization)');
+    if (!EXPORTABLE_CLASSES.includes(c.className) && !isOpNode(c)) p.refuse(c, 'this layer class is not exported (export knows ' + 'Dense, LSTM, GRU, SimpleRNN, CuDNN*, Bidirectional, Embedding, Masking, Dropout, activations, merges, Conv1D, pooling, TimeDistributed(Dense), Flatten, Reshape, RepeatVector, BatchNormalization, ZeroPadding1D, Cropping1D, UpSampling1D)');
   }
   const inputs: PlanInput[] = [];
   for (const call of calls) {
@@ -503,6 +512,36 @@ function planCall(p: Planner, call: LayerCall, inputs: PlanInput[]): void {
     const y = out(0);
     p.steps.push({ op: 'prelu', layer: name, x, y, alpha });
     set(0, y, inMasks[0]);
+    return;
+  }
+  if (cls === 'ZeroPadding1D' || cls === 'Cropping1D') {
+    // the engine's reading of the setting (model/kinds/weightless/spatial.ts): n or (before, after), default 1;
+    // Cropping1D has no data_format; neither passes a mask on (Keras's layers do not support masking)
+    if (x.shape.length !== 2) p.refuse(layer, `${cls} is exported for (steps, channels) inputs`);
+    if (cls === 'ZeroPadding1D' && channelsFirst(layer)) p.refuse(layer, 'channels_first is not exported');
+    const pad = cls === 'ZeroPadding1D';
+    let amounts: [number, number];
+    try {
+      amounts = beforeAfterSetting(layer, [pad ? 'padding' : 'cropping'], 1, 1)[0];
+    } catch (err) {
+      p.refuse(layer, err instanceof Error ? commentText(err.message, 120) : String(err));
+    }
+    const sign = pad ? 1 : -1;
+    const [steps, channels] = x.shape;
+    const y = out(0);
+    if (y.shape[0] !== steps + sign * (amounts[0] + amounts[1])) p.refuse(layer, 'its output steps do not match its setting');
+    p.steps.push({ op: 'pad_steps', layer: name, className: cls, x, y, steps, channels, before: sign * amounts[0], after: sign * amounts[1], outSteps: y.shape[0] });
+    set(0, y, null);
+    return;
+  }
+  if (cls === 'UpSampling1D') {
+    if (x.shape.length !== 2) p.refuse(layer, 'UpSampling1D is exported for (steps, channels) inputs');
+    const size = intSetting(layer, ['size', 'length'], 2);
+    if (!Number.isInteger(size) || size < 1) p.refuse(layer, `size ${size} is not a positive integer`);
+    const [steps, channels] = x.shape;
+    const y = out(0);
+    p.steps.push({ op: 'upsample_steps', layer: name, x, y, steps, channels, size });
+    set(0, y, null);
     return;
   }
   if (cls === 'BatchNormalization') {
