@@ -104,6 +104,8 @@ export function stepLines(step: Step): string[] {
         : [`${name} Cropping1D: ${-step.before} step(s) cut at the start, ${-step.after} at the end (${step.steps} -> ${step.outSteps} steps)`];
     case 'upsample_steps':
       return [`${name} UpSampling1D: every step repeated ${step.size} times (y[t] = x[t // ${step.size}])`];
+    case 'transpose':
+      return [`${name} Permute: axes (after the batch) reordered to (${step.perm.map((a) => a + 1).join(', ')}): ${shapeText(step.x.shape)} -> ${shapeText(step.y.shape)}`];
     case 'batchnorm': {
       const lines = [
         `${name} BatchNormalization over the last axis (${step.channels} channels), epsilon ${step.epsilon}, with the moving statistics:`,

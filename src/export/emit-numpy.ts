@@ -269,6 +269,8 @@ function stepCode(s: Step, acts: Map<ExportActivation, string>): string[] {
         : [`${s.y.id} = ${s.x.id}[:, ${-s.before}:${s.steps + s.after}]`];
     case 'upsample_steps':
       return [`${s.y.id} = np.repeat(${s.x.id}, ${s.size}, axis=1)`];
+    case 'transpose':
+      return [`${s.y.id} = ${s.x.id}.transpose(0, ${s.perm.map((a) => a + 1).join(', ')})  # axis 0: the batch`];
     case 'batchnorm':
       return [
         `inv = 1.0 / np.sqrt(${W(s.variance)} + ${pyNumber(s.epsilon)})${s.gamma ? ` * ${W(s.gamma)}` : ''}`,

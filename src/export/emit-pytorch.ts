@@ -224,6 +224,8 @@ export function emitPytorch(plan: Plan, header: string[]): ExportFile[] {
           : [`${s.y.id} = ${s.x.id}[:, ${-s.before}:${s.steps + s.after}]`];
       case 'upsample_steps':
         return [`${s.y.id} = torch.repeat_interleave(${s.x.id}, ${s.size}, dim=1)`];
+      case 'transpose':
+        return [`${s.y.id} = ${s.x.id}.permute(0, ${s.perm.map((a) => a + 1).join(', ')})  # axis 0: the batch`];
       case 'batchnorm':
         return [
           `inv = torch.rsqrt(${W(s.variance)} + ${pyNumber(s.epsilon)})${s.gamma ? ` * ${W(s.gamma)}` : ''}`,

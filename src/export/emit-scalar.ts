@@ -395,6 +395,16 @@ ${fn('kl_upsample_steps', [['in', 'x'], ['int', 'xo'], ['int', 'T'], ['int', 'C'
   }
 }
 
+/* Permute: y, walked in order over its axes of sizes n0..n3, reads x at i0 s0 + i1 s1 + i2 s2 + i3 s3, where s_k is
+ * x's stride along the axis that becomes y's axis k (fewer axes: leading n = 1, s = 0) */
+${fn('kl_transpose', [['in', 'x'], ['int', 'xo'], ['int', 'n0'], ['int', 'n1'], ['int', 'n2'], ['int', 'n3'], ['int', 's0'], ['int', 's1'], ['int', 's2'], ['int', 's3'], ['out', 'y'], ['int', 'yo']])} {
+  ${I} k = yo;
+  for (${I} i0 = 0; i0 < n0; i0++)
+    for (${I} i1 = 0; i1 < n1; i1++)
+      for (${I} i2 = 0; i2 < n2; i2++)
+        for (${I} i3 = 0; i3 < n3; i3++) y[k++] = x[xo + i0 * s0 + i1 * s1 + i2 * s2 + i3 * s3];
+}
+
 /* BatchNormalization over the last axis (rows of C channels), in TensorFlow's order:
  *   inv = 1 / sqrt(variance[c] + eps) * gamma[c];  y = x * inv + (beta[c] - mean[c] * inv) */
 ${fn('kl_batchnorm', [['in', 'x'], ['int', 'xo'], ['int', 'rows'], ['int', 'C'], ['in', 'gamma'], ['int', 'hasGamma'], ['in', 'beta'], ['int', 'hasBeta'], ['in', 'mean'], ['in', 'variance'], ['real', 'eps'], ['out', 'y'], ['int', 'yo']])} {
@@ -544,6 +554,14 @@ export function sampleBody(plan: Plan, d: Dialect, lay: Layout, w: (x: PlanWeigh
         return [`kl_pad_steps(${T(s.x)}, ${s.steps}, ${s.channels}, ${s.before}, ${s.outSteps}, ${T(s.y)});`];
       case 'upsample_steps':
         return [`kl_upsample_steps(${T(s.x)}, ${s.steps}, ${s.channels}, ${s.size}, ${T(s.y)});`];
+      case 'transpose': {
+        // x's strides (row-major), then y's axis sizes and x's strides in y's axis order, padded to 4 axes
+        const strides = s.x.shape.map((_, a) => s.x.shape.slice(a + 1).reduce((p, q) => p * q, 1));
+        const pad = 4 - s.perm.length;
+        const n = [...new Array(pad).fill(1), ...s.perm.map((a) => s.x.shape[a])];
+        const st = [...new Array(pad).fill(0), ...s.perm.map((a) => strides[a])];
+        return [`kl_transpose(${T(s.x)}, ${n.join(', ')}, ${st.join(', ')}, ${T(s.y)});`];
+      }
       case 'batchnorm':
         return [`kl_batchnorm(${T(s.x)}, ${s.rows}, ${s.channels}, ${B(s.gamma)}, ${B(s.beta)}, ${w(s.mean)}, ${w(s.variance)}, ${d.num(s.epsilon)}, ${T(s.y)});`];
     }

@@ -139,6 +139,8 @@ export type Step =
   | { op: 'pad_steps'; layer: string; className: string; x: PlanTensor; y: PlanTensor; steps: number; channels: number; before: number; after: number; outSteps: number }
   /** UpSampling1D: y[t] = x[floor(t / size)] on (steps, channels). */
   | { op: 'upsample_steps'; layer: string; x: PlanTensor; y: PlanTensor; steps: number; channels: number; size: number }
+  /** Permute: y = x with its per-sample axes reordered, y axis k = x axis perm[k] (0-based, batch left out). */
+  | { op: 'transpose'; layer: string; x: PlanTensor; y: PlanTensor; perm: number[] }
   | { op: 'batchnorm'; layer: string; x: PlanTensor; y: PlanTensor; rows: number; channels: number; gamma: PlanWeight | null; beta: PlanWeight | null; mean: PlanWeight; variance: PlanWeight; epsilon: number };
 
 export interface PlanInput {
@@ -203,7 +205,7 @@ export const EXPORTABLE_CLASSES = [
   'Activation', 'ReLU', 'LeakyReLU', 'ELU', 'Softmax', 'ThresholdedReLU', 'PReLU', 'Concatenate', 'Add', 'Subtract', 'Multiply', 'Average',
   'Maximum', 'Minimum', 'Conv1D', 'Convolution1D', 'MaxPooling1D', 'AveragePooling1D', 'GlobalMaxPooling1D', 'GlobalAveragePooling1D',
   'TimeDistributed', 'Flatten', 'Reshape', 'RepeatVector', 'BatchNormalization',
-  'ZeroPadding1D', 'Cropping1D', 'UpSampling1D',
+  'ZeroPadding1D', 'Cropping1D', 'UpSampling1D', 'Permute',
 ];
 
 const IDENTITY_CLASSES = new Set(['Dropout', 'SpatialDropout1D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout', 'ActivityRegularization']);
@@ -214,6 +216,9 @@ const MERGES: Record<string, 'add' | 'subtract' | 'multiply' | 'average' | 'maxi
 const RECURRENT = new Set(['LSTM', 'GRU', 'SimpleRNN', 'CuDNNLSTM', 'CuDNNGRU']);
 
 const product = (s: number[]) => s.reduce((a, b) => a * b, 1);
+
+/** The scalar languages' transpose helper walks at most 4 axes (one sample of a 5D tensor). */
+export const MAX_TRANSPOSE_RANK = 4;
 
 function isFloat32(d: Float64Array): boolean {
   for (let i = 0; i < d.length; i++) if (Math.fround(d[i]) !== d[i]) return false;
@@ -368,7 +373,7 @@ export function buildPlan(model: Model, language: Language, steps?: number): Pla
   // refuse unknown layers first, naming the first one
   for (const call of calls) {
     const c = call.layer.config;
-    if (!EXPORTABLE_CLASSES.includes(c.className) && !isOpNode(c)) p.refuse(c, 'this layer class is not exported (export knows ' + 'Dense, LSTM, GRU, SimpleRNN, CuDNN*, Bidirectional, Embedding, Masking, Dropout, activations, merges, Conv1D, pooling, TimeDistributed(Dense), Flatten, Reshape, RepeatVector, BatchNormalization, ZeroPadding1D, Cropping1D, UpSampling1D)');
+    if (!EXPORTABLE_CLASSES.includes(c.className) && !isOpNode(c)) p.refuse(c, 'this layer class is not exported (export knows ' + 'Dense, LSTM, GRU, SimpleRNN, CuDNN*, Bidirectional, Embedding, Masking, Dropout, activations, merges, Conv1D, pooling, TimeDistributed(Dense), Flatten, Reshape, RepeatVector, BatchNormalization, ZeroPadding1D, Cropping1D, UpSampling1D, Permute)');
   }
   const inputs: PlanInput[] = [];
   for (const call of calls) {
@@ -541,6 +546,20 @@ function planCall(p: Planner, call: LayerCall, inputs: PlanInput[]): void {
     const [steps, channels] = x.shape;
     const y = out(0);
     p.steps.push({ op: 'upsample_steps', layer: name, x, y, steps, channels, size });
+    set(0, y, null);
+    return;
+  }
+  if (cls === 'Permute') {
+    // dims are 1-based over the per-sample axes (Keras: dims=(2, 1) swaps steps and features); no mask passes on
+    const dims = layer.config.dims;
+    const rank = x.shape.length;
+    if (!Array.isArray(dims) || dims.length !== rank || [...dims].map(Number).sort((a, b) => a - b).some((d, i) => d !== i + 1)) {
+      p.refuse(layer, `dims ${commentText(JSON.stringify(dims), 40)} is not a permutation of the ${rank} axes after the batch`);
+    }
+    if (rank > MAX_TRANSPOSE_RANK) p.refuse(layer, `Permute of ${rank} axes after the batch is not exported (at most ${MAX_TRANSPOSE_RANK})`);
+    const perm = dims.map((d) => Number(d) - 1);
+    const y = out(0);
+    p.steps.push({ op: 'transpose', layer: name, x, y, perm });
     set(0, y, null);
     return;
   }
