@@ -80,6 +80,9 @@ class ModelDocument implements vscode.CustomDocument {
   }
 
   private async load(): Promise<OpenResult> {
+    // The worker starts first, before anything the open waits for (the size check below; VS Code building the
+    // webview meanwhile): its thread and h5wasm load while those run (~0.1-0.3 s on a busy machine).
+    this.model.warm();
     const { maxFileSizeMB } = settings();
     let size = 0;
     try {
@@ -88,6 +91,7 @@ class ModelDocument implements vscode.CustomDocument {
       // the worker reports missing/unreadable files with the file name
     }
     if (size > maxFileSizeMB * 1024 * 1024) {
+      this.model.close(); // the worker started above has nothing to open
       throw new Error(`${this.fileName}: ${(size / 1024 / 1024).toFixed(0)} MB is larger than kerasLens.maxFileSizeMB (${maxFileSizeMB} MB)`);
     }
     const sizeText = size >= 1024 * 1024 ? ` (${(size / 1024 / 1024).toFixed(1)} MB)` : '';
@@ -200,9 +204,26 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
       view: 'model',
       fileName: doc.fileName,
     });
+    // The summary is pushed as soon as the worker has it, unless the webview asked first (then the reply carries
+    // it): the layer list does not wait for the webview's script to load and send getSummary through VS Code and
+    // back. VS Code queues messages to a webview until its document has loaded (or 200 ms passed), so a push can
+    // come before the script listens; the webview's getSummary is the fallback for that.
+    let asked = false;
     const channel: HostChannel = new HostChannel(
       (m) => void webview.postMessage(m),
-      (req) => this.answer(doc, req, weightProgress(req, (e) => channel.event(e))),
+      (req) => {
+        if (req.type === 'getSummary') asked = true;
+        return this.answer(doc, req, weightProgress(req, (e) => channel.event(e)));
+      },
+    );
+    const opening = doc.session;
+    opening.then(
+      (s) => {
+        if (!asked && doc.session === opening && doc.panels.has(panel)) channel.event({ type: 'opened', summary: s.summary });
+      },
+      (e) => {
+        if (!asked && doc.session === opening && doc.panels.has(panel)) channel.event({ type: 'fatal', fileName: doc.fileName, message: openFailure(doc, e) });
+      },
     );
     const subs = [
       webview.onDidReceiveMessage((m) => void channel.receive(m)),
@@ -236,8 +257,7 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
     try {
       await doc.session;
     } catch (e) {
-      const msg = oneLine(e);
-      return { type: 'error', message: msg.includes(doc.fileName) ? msg : `${doc.fileName}: ${msg}` };
+      return { type: 'error', message: openFailure(doc, e) };
     }
     return doc.answer(req, onProgress);
   }
@@ -277,6 +297,12 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
     const r = await this.pickArchitecture(doc);
     if (r.type === 'error') void vscode.window.showErrorMessage(r.message);
   }
+}
+
+/** Why the document could not be opened, one line naming the file. */
+function openFailure(doc: ModelDocument, e: unknown): string {
+  const msg = oneLine(e);
+  return msg.includes(doc.fileName) ? msg : `${doc.fileName}: ${msg}`;
 }
 
 /** For a getWeight or getStats request: its progress as weightProgress events (one per whole percent), else nothing. */

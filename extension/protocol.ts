@@ -227,9 +227,28 @@ export type HostReply =
   | { type: 'done'; message?: string }
   | { type: 'error'; message: string };
 
+/**
+ * The window property where the page's inline script (webviewHtml.ts) keeps the host's messages that arrive before
+ * webview.js listens; webview/main.ts replays them and sets it to null.
+ */
+export const EARLY_MESSAGES = '__kerasLensEarly';
+
+/**
+ * Performance marks the model viewer sets (detail: Date.now(), the wall clock, since a webview's timeOrigin is
+ * VS Code's frame, not its document), for test/bench/viewer-vscode.ts: our script started; the first layer list is
+ * in the DOM.
+ */
+export const SCRIPT_MARK = 'keras-lens:script';
+export const LAYER_LIST_MARK = 'keras-lens:layer-list';
+
 /** Events the host pushes without being asked. */
 export type HostEvent =
   | { type: 'progress'; message: string }
+  /**
+   * The model viewer's first summary, pushed the moment the worker has opened the file, without waiting for the
+   * webview's getSummary (which stays: its reply is the fallback, and a viewer shows whichever comes first).
+   */
+  | { type: 'opened'; summary: ModelSummary }
   | { type: 'summaryChanged'; summary: ModelSummary }
   | { type: 'fatal'; fileName: string; message: string }
   /** A getWeight or getStats still running: `percent` of its steps (reading, heatmaps / statistics) done. */

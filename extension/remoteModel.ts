@@ -64,6 +64,11 @@ export class RemoteModel {
     return this.opts.configPath;
   }
 
+  /** Start the model worker ahead of open() (see WorkerClient.warm). */
+  warm(): void {
+    this.client.warm();
+  }
+
   /** Open the file in the worker (once per worker); resolves with the summary and the report. */
   open(): Promise<OpenResult> {
     if (!this.opened) {

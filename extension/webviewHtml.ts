@@ -1,7 +1,18 @@
 /**
  * The HTML shell of every Keras Lens webview: a strict Content-Security-Policy with a per-load nonce, the bundled
- * script and the stylesheet, nothing inline. Pure (no vscode import) so the policy can be tested.
+ * script and the stylesheet, and one short inline script (with the nonce, no user data in it). Pure (no vscode
+ * import) so the policy can be tested.
  */
+
+import { EARLY_MESSAGES } from './protocol';
+
+/**
+ * The inline script, first in <head>: keeps every message that arrives before webview.js runs. VS Code hands a
+ * webview the messages posted to it when its document has loaded, or after 200 ms even if it has not (pre/index.html,
+ * hookupOnLoadHandlers); the host pushes the summary the moment the worker has it (modelEditor.ts), so on a busy
+ * machine it can come while webview.js is still loading — and would be lost without a listener.
+ */
+export const EARLY_MESSAGES_SCRIPT = `window.${EARLY_MESSAGES}=[];addEventListener('message',function(e){var q=window.${EARLY_MESSAGES};if(q)q.push(e)});`;
 
 export interface WebviewShell {
   /** `webview.cspSource` */
@@ -39,6 +50,7 @@ export function webviewHtml(o: WebviewShell): string {
 <meta http-equiv="Content-Security-Policy" content="${escapeHtml(contentSecurityPolicy(o.cspSource, o.nonce))}">
 <meta property="csp-nonce" content="${o.nonce}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
+<script nonce="${o.nonce}">${EARLY_MESSAGES_SCRIPT}</script>
 <link rel="stylesheet" href="${escapeHtml(o.styleUri)}" nonce="${o.nonce}">
 <title>${name}</title>
 </head>

@@ -4,7 +4,7 @@
  * Weights are fetched from the host only when the user opens them.
  */
 import type { BlockStats, GateBlockInfo, HostEvent, LayerSummary, ModelSummary, WeightData, WeightSummary } from '../extension/protocol';
-import { HostError, sliceText, weightNaming, type WebviewChannel, type WeightNaming } from '../extension/protocol';
+import { HostError, LAYER_LIST_MARK, sliceText, weightNaming, type WebviewChannel, type WeightNaming } from '../extension/protocol';
 import { GateTable, formatValue } from './gateTable';
 import { cellAtPoint, drawColorScale, drawHeatmap, drawHistogram } from './heatmap';
 import { Tooltip } from './tooltip';
@@ -58,18 +58,24 @@ export class ModelView {
     this.search.addEventListener('input', () => this.renderList());
   }
 
+  /**
+   * Ask for the summary. The host also pushes it (the 'opened' event) the moment the worker has it: whichever comes
+   * first is shown, the other is dropped (a later summaryChanged always replaces it).
+   */
   async start(): Promise<void> {
     this.showProgress('Opening the model file…');
     try {
       const reply = await this.channel.request({ type: 'getSummary' });
-      this.setSummary(reply.summary);
+      if (!this.summary) this.setSummary(reply.summary);
     } catch (e) {
-      this.showError(e instanceof Error ? e.message : String(e));
+      if (!this.summary) this.showError(e instanceof Error ? e.message : String(e));
     }
   }
 
   onEvent(e: HostEvent): void {
-    if (e.type === 'progress') this.showProgress(e.message);
+    if (e.type === 'opened') {
+      if (!this.summary) this.setSummary(e.summary);
+    } else if (e.type === 'progress') this.showProgress(e.message);
     else if (e.type === 'summaryChanged') this.setSummary(e.summary);
     else if (e.type === 'fatal') this.showError(e.message.includes(e.fileName) ? e.message : `${e.fileName}: ${e.message}`);
     else if (e.type === 'weightProgress') this.reading.get(`${e.layer}\u0000${e.weight}`)?.(e.percent);
@@ -93,6 +99,7 @@ export class ModelView {
     this.status.replaceChildren();
     this.renderHeader(s);
     this.renderList();
+    if (performance.getEntriesByName(LAYER_LIST_MARK).length === 0) performance.mark(LAYER_LIST_MARK, { detail: Date.now() });
     const first = s.layers.find((l) => l.name === this.selected) ?? s.layers.find((l) => l.weights.length > 0) ?? s.layers[0];
     if (first) this.select(first.name);
     else this.detail.replaceChildren(el('p', { class: 'empty' }, 'This file lists no layers.'));

@@ -67,6 +67,8 @@ export class WorkerClient {
   private readonly failureListeners: ((f: WorkerFailure) => void)[] = [];
   private started = 0;
   private disposed = false;
+  /** The current worker has not answered a call yet (its first call gets STARTUP_ALLOWANCE_MS). */
+  private cold = false;
 
   constructor(private readonly spawn: SpawnWorker) {}
 
@@ -93,6 +95,15 @@ export class WorkerClient {
     });
   }
 
+  /**
+   * Start the worker now, before the first call (a no-op when one runs): the viewer spawns it the moment VS Code
+   * asks for the document, so the worker loads its bundle and h5wasm while the host still checks the file's size
+   * and VS Code builds the webview. Its first call still gets the start-up allowance.
+   */
+  warm(): void {
+    if (!this.disposed) this.ensurePort();
+  }
+
   /** End the worker now (cancel, editor closed): waiting calls are rejected as cancelled; no failure event. */
   dispose(): void {
     this.disposed = true;
@@ -103,10 +114,9 @@ export class WorkerClient {
     if (this.running || this.queue.length === 0) return;
     const p = this.queue.shift()!;
     this.running = p;
-    const fresh = !this.port;
     const port = this.ensurePort();
     // A fresh worker first loads its bundle and h5wasm: that start-up is not the call's time.
-    p.timer = setTimeout(() => this.timedOut(p), p.opts.timeoutMs + (fresh ? STARTUP_ALLOWANCE_MS : 0));
+    p.timer = setTimeout(() => this.timedOut(p), p.opts.timeoutMs + (this.cold ? STARTUP_ALLOWANCE_MS : 0));
     port.post({ id: p.id, call: p.call });
   }
 
@@ -115,6 +125,7 @@ export class WorkerClient {
     const port = this.spawn();
     this.started++;
     this.port = port;
+    this.cold = true;
     port.onMessage((m) => {
       if (this.port !== port) return;
       this.received(m);
@@ -142,6 +153,7 @@ export class WorkerClient {
     }
     clearTimeout(p.timer);
     this.running = null;
+    this.cold = false;
     if ('error' in m) p.reject(new Error(m.error));
     else p.resolve(m.ok);
     this.pump();

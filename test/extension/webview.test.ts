@@ -166,6 +166,80 @@ test('a broken file shows a readable error with its name, never a blank page', {
   }
 });
 
+/** The layer names the page lists. */
+const listed = (h: { page: import('playwright-core').Page }) => h.page.$$eval('[data-testid=layer]', (els) => els.map((e) => e.getAttribute('data-layer')));
+
+test('the summary the host pushes (opened) shows the layer list without the getSummary reply; a late reply does not replace a newer summary', { skip }, async () => {
+  // Source of truth: the host-side sessions' own summaries (the page must list exactly their layers, in order).
+  const [lstm, bidi] = await Promise.all([ModelSession.open(LSTM_K2, { maxTensorElements: 262144 }), ModelSession.open(BIDI, { maxTensorElements: 262144 })]);
+  let release: () => void = () => {};
+  const held = new Promise<void>((r) => (release = r));
+  let replied: () => void = () => {};
+  const replySent = new Promise<void>((r) => (replied = r));
+  const h = await openHarness({
+    view: 'model',
+    answer: async (req) => {
+      if (req.type !== 'getSummary') return undefined;
+      await held; // the reply comes only when the test says so
+      setTimeout(replied, 0);
+      return { type: 'summary', summary: lstm.summary() };
+    },
+  });
+  try {
+    h.event({ type: 'opened', summary: lstm.summary() });
+    await h.page.waitForSelector('[data-testid=layer]');
+    assert.deepEqual(await listed(h), lstm.summary().layers.map((l) => l.name));
+    h.event({ type: 'summaryChanged', summary: bidi.summary() });
+    const bidiNames = bidi.summary().layers.map((l) => l.name);
+    await h.page.waitForFunction((first) => document.querySelector('[data-testid=layer]')?.getAttribute('data-layer') === first, bidiNames[0]);
+    release();
+    await replySent;
+    await h.page.evaluate(() => new Promise((r) => setTimeout(r, 100))); // the reply's message event has run
+    assert.deepEqual(await listed(h), bidiNames, 'the late getSummary reply was dropped');
+    assert.deepEqual(h.problems, []);
+  } finally {
+    await h.close();
+    lstm.close();
+    bidi.close();
+  }
+});
+
+test('a host message that arrives before webview.js runs is kept by the inline script and shown', { skip }, async () => {
+  // VS Code may hand over queued messages before the document loaded (200 ms after creating the frame): here the
+  // pushed summary arrives while the bundle is still held back, and getSummary is never answered.
+  const lstm = await ModelSession.open(LSTM_K2, { maxTensorElements: 262144 });
+  const h = await openHarness({
+    view: 'model',
+    answer: (req) => (req.type === 'getSummary' ? new Promise<never>(() => {}) : Promise.resolve(undefined)),
+    beforeScript: (event) => event({ type: 'opened', summary: lstm.summary() }),
+  });
+  try {
+    await h.page.waitForSelector('[data-testid=layer]');
+    assert.deepEqual(await listed(h), lstm.summary().layers.map((l) => l.name));
+    assert.equal(await h.page.textContent('#summary [data-testid=format]'), 'keras2-h5');
+    assert.deepEqual(h.problems, []);
+  } finally {
+    await h.close();
+    lstm.close();
+  }
+});
+
+test('an open failure the host pushes (fatal) shows one error line naming the file without the getSummary reply', { skip }, async () => {
+  const h = await openHarness({
+    view: 'model',
+    answer: (req) => (req.type === 'getSummary' ? new Promise<never>(() => {}) : Promise.resolve(undefined)),
+    beforeScript: (event) => event({ type: 'fatal', fileName: 'broken_model.h5', message: 'broken_model.h5: not an HDF5 file' }),
+  });
+  try {
+    const err = h.page.locator('[data-testid=error]');
+    await err.waitFor();
+    assert.equal(await err.count(), 1);
+    assert.match((await err.textContent()) ?? '', /broken_model\.h5: not an HDF5 file/);
+  } finally {
+    await h.close();
+  }
+});
+
 test('a weights-only file offers to pick the architecture', { skip }, async () => {
   const h = await openHarness({ view: 'model', modelPath: WEIGHTS_ONLY });
   try {

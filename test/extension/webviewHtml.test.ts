@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { contentSecurityPolicy, escapeHtml, webviewHtml } from '../../extension/webviewHtml';
+import { contentSecurityPolicy, EARLY_MESSAGES_SCRIPT, escapeHtml, webviewHtml } from '../../extension/webviewHtml';
 
 const shell = {
   cspSource: 'https://file+.vscode-resource.vscode-cdn.net',
@@ -21,12 +21,17 @@ test('the policy allows no default sources, scripts only with the nonce, no unsa
   assert.ok(!csp.includes('unsafe'));
 });
 
-test('the page has exactly one script, carrying the nonce, and no inline handlers', () => {
+test('the page has two scripts, each carrying the nonce: the fixed early-messages one first in <head>, then the bundle; no inline handlers', () => {
   const html = webviewHtml(shell);
-  const scripts = html.match(/<script\b[^>]*>/g) ?? [];
-  assert.equal(scripts.length, 1);
-  assert.match(scripts[0], /nonce="abc123NONCE"/);
-  assert.match(scripts[0], /src="https:\/\/file\+\.vscode-resource\.vscode-cdn\.net\/ext\/dist\/webview\.js"/);
+  const scripts = [...html.matchAll(/<script\b([^>]*)>([^<]*)<\/script>/g)];
+  assert.equal(scripts.length, 2);
+  for (const [, attrs] of scripts) assert.match(attrs, /nonce="abc123NONCE"/);
+  // The inline one is the constant (no file name, no other data from the model in it), inside <head>.
+  assert.equal(scripts[0][2], EARLY_MESSAGES_SCRIPT);
+  assert.doesNotMatch(scripts[0][1], /src=/);
+  assert.ok(html.indexOf(EARLY_MESSAGES_SCRIPT) < html.indexOf('</head>'));
+  assert.match(scripts[1][1], /src="https:\/\/file\+\.vscode-resource\.vscode-cdn\.net\/ext\/dist\/webview\.js"/);
+  assert.equal(scripts[1][2], '');
   assert.doesNotMatch(html, /\son[a-z]+=/i);
   assert.match(html, /<meta property="csp-nonce" content="abc123NONCE">/);
   assert.match(html, /data-view="model"/);

@@ -150,3 +150,35 @@ test('withSpare: the second worker is the one started ahead; a spare that died w
   await new Promise((r) => setTimeout(r, 2100));
   assert.equal(made.length, 4, 'no spare after dispose');
 });
+
+test('warm() starts the worker before any call; its first call still gets the start-up allowance, later calls do not', async () => {
+  const { spawn, made } = fakeWorkers();
+  const c = new WorkerClient(spawn);
+  c.warm();
+  assert.equal(made.length, 1, 'the worker started without a call');
+  assert.equal(c.alive, true);
+  c.warm();
+  assert.equal(made.length, 1, 'a second warm() starts nothing');
+  // First call on the warmed worker: a 20 ms limit plus STARTUP_ALLOWANCE_MS, so it is still waiting at 100 ms.
+  let settled = false;
+  const first = c.call(open('/x/hang.h5'), opts('hang.h5', 20)).finally(() => (settled = true));
+  first.catch(() => {});
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(settled, false, 'the first call on a warmed worker has the start-up allowance');
+  c.dispose();
+  await assert.rejects(first, /cancelled/);
+
+  const d = new WorkerClient(spawn);
+  d.warm();
+  assert.deepEqual(await d.call({ op: 'status' }, opts('a.h5')), { models: 2 }, 'the call went to the warmed worker');
+  assert.equal(made.length, 2);
+  await assert.rejects(d.call(open('/x/hang.h5'), opts('hang.h5', 20)), /hang\.h5: opening the file did not finish within 0 s/);
+});
+
+test('warm() after dispose() starts nothing', () => {
+  const { spawn, made } = fakeWorkers();
+  const c = new WorkerClient(spawn);
+  c.dispose();
+  c.warm();
+  assert.equal(made.length, 0);
+});

@@ -41,6 +41,12 @@ export interface HarnessOptions {
   height?: number;
   /** Answer requests before the host's own answer (e.g. pickArchitecture). */
   answer?: (req: WebviewRequest) => Promise<HostReply | undefined>;
+  /**
+   * Runs when the page asks for dist/webview.js (its HTML parsed up to there, the bundle not yet run), which is
+   * served once this settles: `event` posts a host event to the page then, as VS Code may (it hands over the queued
+   * messages 200 ms after creating the frame, loaded or not).
+   */
+  beforeScript?: (event: (e: HostEvent) => Promise<void>) => Promise<void>;
 }
 
 const TYPED = '__kerasLensTypedArray';
@@ -69,9 +75,8 @@ export async function openHarness(o: HarnessOptions): Promise<Harness> {
   // Strings, not functions: tsx compiles functions with helpers (__name) that do not exist in the page.
   // Typed arrays arrive as typed arrays, as VS Code's webview.postMessage delivers them (since 1.57): marked here
   // and rebuilt in the page (__kerasLensRevive, below).
-  const post = (m: Envelope<HostReply | HostEvent>) => {
-    void page.evaluate(`window.postMessage(window.__kerasLensRevive(${JSON.stringify(m, typedArrayMarker)}), '*')`).catch(() => {});
-  };
+  const postNow = (m: Envelope<HostReply | HostEvent>) => page.evaluate(`window.postMessage(window.__kerasLensRevive(${JSON.stringify(m, typedArrayMarker)}), '*')`);
+  const post = (m: Envelope<HostReply | HostEvent>) => void postNow(m).catch(() => {});
   const channel: HostChannel = new HostChannel(
     post,
     async (req) => {
@@ -102,6 +107,10 @@ export async function openHarness(o: HarnessOptions): Promise<Harness> {
   await page.route(`${ORIGIN}/**`, async (route) => {
     const url = new URL(route.request().url());
     if (url.pathname === '/index.html') return route.fulfill({ contentType: 'text/html', body: html });
+    if (url.pathname === '/dist/webview.js' && o.beforeScript) {
+      let n = 1_000_000; // ids apart from the channel's
+      await o.beforeScript((e) => postNow({ id: n++, body: e }).then(() => {}));
+    }
     const file = url.pathname === '/theme.css' ? join(__dirname, 'dark-theme.css') : join(ROOT, url.pathname);
     const type = file.endsWith('.css') ? 'text/css' : 'application/javascript';
     return route.fulfill({ contentType: type, body: readFileSync(file) });
