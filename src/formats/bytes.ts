@@ -4,15 +4,16 @@
  * through vscode.workspace.fs and hands the bytes to its model worker; there is no random file access there), and how
  * the desktop opens files from file systems that are not the disk (remote, virtual).
  *
- * Platform-neutral: no Node built-ins, no Buffer. HDF5 bytes go to h5wasm's in-memory build (its ESM build, which
- * runs in a web worker; `FS.writeFile` into its MEMFS, never a disk), `.keras` zips are read from the bytes, JSON
+ * Platform-neutral: no Node built-ins, no Buffer. HDF5 bytes are read by jsfive, or by h5wasm's in-memory build
+ * (its ESM build, which runs in a web worker; `FS.writeFile` into its MEMFS, never a disk) when jsfive cannot read
+ * them exactly (hdf5-open.ts), `.keras` zips are read from the bytes, JSON
  * is decoded as UTF-8. A TF.js model.json whose weights sit in `.bin` shards beside it is refused in one line (only
  * its own bytes were given).
  */
 import { KerasLensError } from '../model/types';
 import type { ModelFile } from '../model/types';
 import { detectContent, hdf5SignatureOffset, memorySource, truncatedHdf5Problem } from './detect';
-import { Hdf5File } from './hdf5';
+import { openHdf5Memory } from './hdf5-open';
 import { modelFileFromHdf5 } from './hdf5-model';
 import { DEFAULT_MAX_INFLATE_BYTES, openKerasArchive } from './keras-archive';
 import { openJsonModel } from './json-formats';
@@ -47,7 +48,7 @@ export async function openModelBytes(file: FileBytes, opts: OpenBytesOptions = {
     case 'hdf5': {
       const problem = await truncatedHdf5Problem(src, await hdf5SignatureOffset(src));
       if (problem) throw new KerasLensError(source, problem);
-      const h5 = await Hdf5File.openMemory(bytes, source, 'the file');
+      const h5 = await openHdf5Memory(bytes, source, 'the file');
       try {
         return modelFileFromHdf5(h5, source, externalConfig, null);
       } catch (e) {

@@ -5,7 +5,7 @@
  * Zip bombs: the central directory's declared sizes are checked against the cap BEFORE anything is inflated; the
  * inflation then streams in small pieces and stops as soon as the output passes the declared size or the cap, so a
  * lying header cannot make us allocate more than one piece beyond the cap. The weights HDF5 is opened from memory
- * (h5wasm's in-memory file system); nothing is written to disk.
+ * (hdf5-open.ts: jsfive, or h5wasm's in-memory file system); nothing is written to disk.
  *
  * Platform-neutral: the zip is read through a ByteSource (a file handle in Node, see open.ts; bytes in memory in the
  * browser, see bytes.ts), with DataView instead of Buffer.
@@ -14,7 +14,7 @@ import type * as Fflate from 'fflate';
 import type { ByteSource } from './detect';
 import { KerasLensError } from '../model/types';
 import type { ModelFile } from '../model/types';
-import { Hdf5File } from './hdf5';
+import { openHdf5Memory } from './hdf5-open';
 import { checkInflateSize } from './limits';
 import { modelFileFromHdf5 } from './hdf5-model';
 import { parseJsonText, isPlainObject, own } from './json-guard';
@@ -224,7 +224,7 @@ export async function openKerasArchive(fh: ByteSource, source: string, maxInflat
     if (configEntry) config = parseJsonText(await text(configEntry), source, 'config.json');
     weightsBytes = await readZipEntry(fh, weightsEntry, budget, source);
   }
-  const h5 = await Hdf5File.openMemory(weightsBytes, source);
+  const h5 = await openHdf5Memory(weightsBytes, source);
   try {
     return modelFileFromHdf5(h5, source, externalConfig, { kerasVersion, config, entry: 'model.weights.h5' });
   } catch (e) {

@@ -14,7 +14,7 @@ import { KerasLensError } from '../model/types';
 import { shortText } from '../model/text';
 import type { FormatId, LayerWeights, ModelConfig, WeightRef } from '../model/types';
 import { normalizeModelConfig } from '../model/config';
-import { Hdf5File, datasetShape, dtypeName, readFloat32, type H5Group } from './hdf5';
+import type { H5Node, Hdf5File } from './hdf5';
 import { parseJsonText } from './json-guard';
 import { matchWeightsByOrder } from './architecture-match';
 
@@ -52,7 +52,7 @@ export function readLegacyKerasH5(h5: Hdf5File, externalConfig: unknown | undefi
   const layers: LayerWeights[] = [];
   const allNames: string[] = [];
   for (const layerName of layerNames) {
-    const g = weightsRoot.get(layerName);
+    const g = h5.child(weightsRoot, layerName);
     if (!g || !h5.isGroup(g)) {
       throw new KerasLensError(source, `layer_names lists '${shortText(layerName)}' but the file has no group for it`);
     }
@@ -102,19 +102,19 @@ function kerasFamily(kerasVersion: string | null, weightNames: string[]): '1' | 
   return '2';
 }
 
-function legacyWeightRef(h5: Hdf5File, g: H5Group, layer: string, weightName: string): WeightRef {
-  const ds = g.get(weightName);
+function legacyWeightRef(h5: Hdf5File, g: H5Node, layer: string, weightName: string): WeightRef {
+  const ds = h5.child(g, weightName);
   if (!ds || !h5.isDataset(ds)) {
     throw new KerasLensError(h5.source, `layer '${shortText(layer)}' lists weight '${shortText(weightName)}' but the file has no such dataset`);
   }
-  const path = `${g.path}/${weightName}`;
+  const path = `${h5.path(g)}/${weightName}`;
   return {
     layer,
     name: weightName,
     path,
-    shape: datasetShape(ds),
-    dtype: dtypeName(ds),
-    read: async () => readFloat32(h5, ds),
+    shape: h5.shape(ds),
+    dtype: h5.dtype(ds),
+    read: () => h5.readFloat32(ds),
   };
 }
 
@@ -149,11 +149,9 @@ export function splitNestedModelWeights(model: ModelConfig, layers: LayerWeights
 }
 
 /** Keras 0.x/1.0 wrote no weight_names: `nb_params` and datasets param_0, param_1, ... (in order). */
-function oldStyleWeightNames(h5: Hdf5File, g: H5Group): string[] | null {
-  const attrs = g.attrs;
-  if (!Object.prototype.hasOwnProperty.call(attrs, 'nb_params')) return null;
-  const v = attrs.nb_params.value;
-  const n = typeof v === 'bigint' ? Number(v) : typeof v === 'number' ? v : ArrayBuffer.isView(v) ? Number((v as unknown as ArrayLike<number | bigint>)[0]) : NaN;
+function oldStyleWeightNames(h5: Hdf5File, g: H5Node): string[] | null {
+  const n = h5.numberAttr(g, 'nb_params');
+  if (n === null) return null;
   if (!Number.isInteger(n) || n < 0 || n > 10_000) return null;
   const names = Array.from({ length: n }, (_, i) => `param_${i}`);
   const kids = new Set(h5.keys(g));

@@ -13,7 +13,7 @@
 import { KerasLensError } from '../model/types';
 import type { LayerConfig, LayerWeights, ModelConfig, WeightRef } from '../model/types';
 import { kerasSnakeCase, normalizeModelConfig } from '../model/config';
-import { Hdf5File, datasetShape, dtypeName, readFloat32, type H5Group } from './hdf5';
+import type { H5Node, Hdf5File } from './hdf5';
 
 export function isKeras3WeightsH5(h5: Hdf5File): boolean {
   const kids = h5.keys(h5.root);
@@ -34,29 +34,29 @@ function childRank(name: string): number {
 }
 
 /** Every variable under a saveable's group, in get_weights() order. */
-function collectVars(h5: Hdf5File, g: H5Group, layer: string, prefix: string, entry: string | null, out: WeightRef[], depth = 0): void {
+function collectVars(h5: Hdf5File, g: H5Node, layer: string, prefix: string, entry: string | null, out: WeightRef[], depth = 0): void {
   if (depth > 32) return;
   const kids = h5.keys(g).sort((a, b) => childRank(a) - childRank(b) || naturalCompare(a, b));
   for (const k of kids) {
-    const child = g.get(k);
+    const child = h5.child(g, k);
     if (!child) continue;
     const rel = prefix ? `${prefix}/${k}` : k;
     if (k === 'vars' && h5.isGroup(child)) {
       for (const v of h5.keys(child).sort(naturalCompare)) {
-        const ds = child.get(v);
+        const ds = h5.child(child, v);
         if (!ds || !h5.isDataset(ds)) continue;
         const name = `${rel}/${v}`;
         out.push({
           layer,
           name,
           path: entry ? `${entry}:/${name}` : `/${name}`,
-          shape: datasetShape(ds),
-          dtype: h5.stringAttr(ds, 'dtype') === 'bfloat16' ? 'bfloat16' : dtypeName(ds),
+          shape: h5.shape(ds),
+          dtype: h5.stringAttr(ds, 'dtype') === 'bfloat16' ? 'bfloat16' : h5.dtype(ds),
           read: async () => {
             if (h5.stringAttr(ds, 'dtype') === 'bfloat16') {
               throw new Error(`${h5.source}: ${name} is stored as bfloat16, which Keras Lens cannot read yet`);
             }
-            return readFloat32(h5, ds);
+            return h5.readFloat32(ds);
           },
         });
       }
@@ -117,7 +117,7 @@ export function readKeras3Weights(h5: Hdf5File, rawConfig: unknown, kerasVersion
       const container = keras3Container(model);
       const names = keras3GroupNames(container);
       container.forEach((layer, i) => {
-        const g = layersGroup.get(names[i]);
+        const g = h5.child(layersGroup, names[i]);
         if (!g || !h5.isGroup(g)) return; // a layer without state may have no group at all
         claimed.add(names[i]);
         const refs: WeightRef[] = [];
@@ -129,7 +129,7 @@ export function readKeras3Weights(h5: Hdf5File, rawConfig: unknown, kerasVersion
   // Groups no config layer claims (or no config at all): listed under their group path.
   for (const gname of groupNames) {
     if (claimed.has(gname)) continue;
-    const g = layersGroup.get(gname);
+    const g = h5.child(layersGroup, gname);
     if (!g || !h5.isGroup(g)) continue;
     const refs: WeightRef[] = [];
     const path = `${rootName}/${gname}`;
@@ -183,7 +183,7 @@ function rawName(l: RawObj): string | null {
 function mapContainer(
   h5: Hdf5File,
   rawModel: RawObj,
-  group: H5Group,
+  group: H5Node,
   groupPath: string,
   nestedPath: string | null,
   model: ModelConfig,
@@ -194,13 +194,13 @@ function mapContainer(
   const rawLayers = rawLayersOf(rawModel);
   const names = keras3GroupNames(rawLayers.map((l) => ({ className: String(l.class_name) }) as LayerConfig));
   rawLayers.forEach((raw, i) => {
-    const g = group.get(names[i]);
+    const g = h5.child(group, names[i]);
     if (nestedPath === null) claimed.add(names[i]);
     if (!g || !h5.isGroup(g)) return;
     const name = rawName(raw);
     const path = `${groupPath}/${names[i]}`;
     if (MODEL_CLASSES.has(String(raw.class_name)) && name) {
-      const sub = g.get('layers');
+      const sub = h5.child(g, 'layers');
       const inlined = model.layers.some((l) => l.nestedIn === (nestedPath ? `${nestedPath}/${name}` : name));
       if (inlined && sub && h5.isGroup(sub)) {
         mapContainer(h5, raw, sub, `${path}/layers`, nestedPath ? `${nestedPath}/${name}` : name, model, entry, out, claimed);
