@@ -63,6 +63,8 @@ export function stepLines(step: Step): string[] {
       return [`${name} mask_zero: a step is real where its index != 0`];
     case 'mask_and':
       return [`${name} mask: real where every input is real`];
+    case 'mask_reverse':
+      return [`${name} mask in processing order (go_backwards): m[s] = mask[steps - 1 - s], for the cells after the first`];
     case 'rnn': {
       const dir = step.direction ? ` (${step.direction} direction)` : '';
       const lines = [

@@ -217,6 +217,8 @@ function stepCode(s: Step, acts: Map<ExportActivation, string>): string[] {
       return [`${s.mask} = ${s.x.id} != 0`];
     case 'mask_and':
       return [`${s.mask} = ${s.masks.join(' & ')}`];
+    case 'mask_reverse':
+      return [`${s.mask} = ${s.source}[:, ::-1]`];
     case 'rnn': {
       const common = `${s.x.id}, ${s.mask ?? 'None'}, ${W(s.kernel)}, ${W(s.recurrent)}, ${s.bias ? W(s.bias) : 'None'}`;
       const flags = `${s.goBackwards ? 'True' : 'False'}, ${s.returnSequences ? 'True' : 'False'}, ${s.zeroOutputForMask ? 'True' : 'False'}, ${s.initial ? `[${s.initial.map((t) => t.id).join(', ')}]` : 'None'}`;

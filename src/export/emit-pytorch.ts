@@ -167,6 +167,8 @@ export function emitPytorch(plan: Plan, header: string[]): ExportFile[] {
         return [`${s.mask} = ${s.x.id} != 0`];
       case 'mask_and':
         return [`${s.mask} = ${s.masks.join(' & ')}`];
+      case 'mask_reverse':
+        return [`${s.mask} = torch.flip(${s.source}, [1])`];
       case 'rnn': {
         const native = natives.get(s);
         const states = s.states.map((t) => t.id);

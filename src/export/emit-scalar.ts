@@ -500,6 +500,8 @@ export function sampleBody(plan: Plan, d: Dialect, lay: Layout, w: (x: PlanWeigh
         for (const m of s.masks.slice(2)) lines.push(`kl_mask_and(${W(off(s.mask))}, ${W(off(m))}, ${s.steps}, ${W(off(s.mask))});`);
         return lines;
       }
+      case 'mask_reverse':
+        return [`kl_reverse(${W(off(s.source))}, ${s.steps}, 1, ${W(off(s.mask))});`];
       case 'rnn': {
         const lines: string[] = [];
         const so = off(s.states[0]);

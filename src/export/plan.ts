@@ -18,6 +18,7 @@ import { LSTM_GATES, GRU_GATES, type Gate } from '../model/kinds/gated-roles';
 import { gruResetAfter } from '../model/kinds/gru';
 import { directionLayers, forcesZeroOutputForMask } from '../model/kinds/bidirectional';
 import { wrappedLayer } from '../model/kinds/wrapped-layer';
+import { cellLayer, isStacked, stackedCellLayers, type CellLayer } from '../model/kinds/rnn';
 import { convAxis, intTuple, configPadding, channelsFirst } from '../model/kinds/conv2d';
 import { configAxes } from '../model/kinds/batch-normalization';
 import { beforeAfterSetting } from '../model/kinds/weightless/spatial';
@@ -69,6 +70,8 @@ export type Step =
   | { op: 'masking'; layer: string; x: PlanTensor; y: PlanTensor; mask: string; value: number; steps: number; features: number }
   | { op: 'mask_nonzero'; layer: string; x: PlanTensor; mask: string; steps: number }
   | { op: 'mask_and'; layer: string; masks: string[]; mask: string; steps: number }
+  /** The mask in processing order of a go_backwards RNN over stacked cells: y[s] = x[steps - 1 - s]. */
+  | { op: 'mask_reverse'; layer: string; source: string; mask: string; steps: number }
   | {
       op: 'rnn';
       layer: string;
@@ -205,7 +208,7 @@ export const EXPORTABLE_CLASSES = [
   'Activation', 'ReLU', 'LeakyReLU', 'ELU', 'Softmax', 'ThresholdedReLU', 'PReLU', 'Concatenate', 'Add', 'Subtract', 'Multiply', 'Average',
   'Maximum', 'Minimum', 'Conv1D', 'Convolution1D', 'MaxPooling1D', 'AveragePooling1D', 'GlobalMaxPooling1D', 'GlobalAveragePooling1D',
   'TimeDistributed', 'Flatten', 'Reshape', 'RepeatVector', 'BatchNormalization',
-  'ZeroPadding1D', 'Cropping1D', 'UpSampling1D', 'Permute',
+  'ZeroPadding1D', 'Cropping1D', 'UpSampling1D', 'Permute', 'RNN',
 ];
 
 const IDENTITY_CLASSES = new Set(['Dropout', 'SpatialDropout1D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout', 'ActivityRegularization']);
@@ -295,7 +298,9 @@ class Planner {
     if (!bound) this.refuse(ml.config, `its '${key}' weight is not bound`);
     const t = transform ? transform(bound) : bound;
     const data = Float64Array.from(t.data);
-    const role = key.replace(/^(forward|backward)\//, '');
+    // 'forward/cells/1/kernel': direction, then the cell of an RNN over stacked cells, then the role
+    const role = key.replace(/^(forward|backward)\//, '').replace(/^cells\/\d+\//, '');
+    const cell = /^(?:(?:forward|backward)\/)?cells\/(\d+)\//.exec(key)?.[1] ?? null;
     const direction = key.startsWith('forward/') ? 'forward' : key.startsWith('backward/') ? 'backward' : null;
     // which stored array this is: the stored array whose role (and direction) match, if exactly one and same size
     let index: number | null = null;
@@ -303,9 +308,11 @@ class Planner {
     if (ml.kind && !transform) {
       try {
         const roles = ml.kind.storedRoles(ml.config, ml.stored, { kerasVersion: this.model.kerasVersion, inputShapes: ml.calls[0]?.inputShapes.map((s) => s ?? []) ?? [] });
-        const hits = roles.map((r, i) => ({ r, i })).filter(({ r, i }) => r.role === role && (r.direction ?? null) === direction && product(ml.stored[i].shape) === data.length);
+        // a stacked cell's roles say whose they are: '[forward ]cell <k> (...' (model/kinds/rnn.ts labelled())
+        const cellOf = (meaning: string) => /^(?:(?:forward|backward) )?cell (\d+) \(/.exec(meaning)?.[1] ?? null;
+        const hits = roles.map((r, i) => ({ r, i })).filter(({ r, i }) => r.role === role && cellOf(r.meaning) === cell && (r.direction ?? null) === direction && product(ml.stored[i].shape) === data.length);
         if (hits.length === 1) {
-          index = this.firstIndex.get(layerName)! + hits[0].i;
+          index = this.firstIndex.get(layerName)! + getWeightsOrder(roles.map((r, i) => ({ direction: r.direction ?? null, cell: cellOf(r.meaning), name: ml.stored[i].name }))).indexOf(hits[0].i);
           kerasName = ml.stored[hits[0].i].name;
         }
       } catch {
@@ -342,6 +349,25 @@ class Planner {
   }
 }
 
+/**
+ * The stored arrays of one layer in model.get_weights() order (their indices). Stored order, except for RNNs over
+ * stacked cells: Keras lists the weights cell by cell (within each direction), each cell's variables in order, while a
+ * Keras 3 file keeps them under names sorted alphabetically (`cells/gru_cell/vars/0` before `cells/lstm_cell/...`).
+ */
+function getWeightsOrder(stored: { direction: string | null; cell: string | null; name: string }[]): number[] {
+  const order = stored.map((_, i) => i);
+  if (stored.every((s) => s.cell === null)) return order;
+  const directions = [...new Set(stored.map((s) => s.direction))];
+  const varIndex = (i: number) => Number(/(?:^|\/)vars\/(\d+)$/.exec(stored[i].name)?.[1] ?? i);
+  const key = (i: number) => [directions.indexOf(stored[i].direction), Number(stored[i].cell ?? -1), varIndex(i), i];
+  return order.sort((a, b) => {
+    const ka = key(a);
+    const kb = key(b);
+    for (let k = 0; k < ka.length; k++) if (ka[k] !== kb[k]) return ka[k] - kb[k];
+    return 0;
+  });
+}
+
 function gateSlices(gates: Gate[], width: number, offset = 0): GateSlice[] {
   return gates.map((g, k) => ({ label: g.label, meaning: g.meaning, start: offset + k * width, end: offset + (k + 1) * width }));
 }
@@ -373,7 +399,7 @@ export function buildPlan(model: Model, language: Language, steps?: number): Pla
   // refuse unknown layers first, naming the first one
   for (const call of calls) {
     const c = call.layer.config;
-    if (!EXPORTABLE_CLASSES.includes(c.className) && !isOpNode(c)) p.refuse(c, 'this layer class is not exported (export knows ' + 'Dense, LSTM, GRU, SimpleRNN, CuDNN*, Bidirectional, Embedding, Masking, Dropout, activations, merges, Conv1D, pooling, TimeDistributed(Dense), Flatten, Reshape, RepeatVector, BatchNormalization, ZeroPadding1D, Cropping1D, UpSampling1D, Permute)');
+    if (!EXPORTABLE_CLASSES.includes(c.className) && !isOpNode(c)) p.refuse(c, 'this layer class is not exported (export knows ' + 'Dense, LSTM, GRU, SimpleRNN, CuDNN*, Bidirectional, Embedding, Masking, Dropout, activations, merges, Conv1D, pooling, TimeDistributed(Dense), Flatten, Reshape, RepeatVector, BatchNormalization, ZeroPadding1D, Cropping1D, UpSampling1D, Permute, RNN(LSTMCell/GRUCell/SimpleRNNCell, stacked))');
   }
   const inputs: PlanInput[] = [];
   for (const call of calls) {
@@ -420,6 +446,9 @@ export function buildPlan(model: Model, language: Language, steps?: number): Pla
 
 function layerSummary(layer: LayerConfig, v: string | null): string {
   const c = layer.config;
+  if (layer.className === 'Bidirectional' && wrappedLayer(layer).className === 'RNN') {
+    return `Bidirectional(${layerSummary(wrappedLayer(layer), v)}), merge_mode=${c.merge_mode === null ? 'None' : String(c.merge_mode ?? 'concat')}`;
+  }
   if (RECURRENT.has(layer.className) || layer.className === 'Bidirectional') {
     const l = layer.className === 'Bidirectional' ? wrappedLayer(layer) : layer;
     const f = recurrentFlags(l);
@@ -430,6 +459,18 @@ function layerSummary(layer: LayerConfig, v: string | null): string {
     if (l.className === 'GRU') bits.push(`reset_after=${gruResetAfter(l, v) ? 'True' : 'False'}`);
     if (layer.className === 'Bidirectional') bits.push(`merge_mode=${c.merge_mode === null ? 'None' : String(c.merge_mode ?? 'concat')}`);
     return `${l.className}: ${bits.join(', ')}`;
+  }
+  if (layer.className === 'RNN') {
+    try {
+      const cells = rnnCells(layer);
+      const bits = [cells.map((cell) => `${cell.cellClass}(${recurrentFlags(cell.layer).units})`).join(', then ')];
+      if (c.return_sequences === true) bits.push('return_sequences');
+      if (c.return_state === true) bits.push('return_state');
+      if (c.go_backwards === true) bits.push('go_backwards');
+      return `RNN over ${cells.length > 1 ? 'stacked cells ' : ''}${bits.join(', ')}`;
+    } catch {
+      return '';
+    }
   }
   if (typeof c.units === 'number') return `${c.units} units`;
   return '';
@@ -453,7 +494,7 @@ function planCall(p: Planner, call: LayerCall, inputs: PlanInput[]): void {
   }
   let inputRefs = call.inputs;
   let stateRefs = call.kwargs.initial_state ?? [];
-  if (stateRefs.length === 0 && (RECURRENT.has(cls) || cls === 'Bidirectional') && inputRefs.length > 1) {
+  if (stateRefs.length === 0 && (RECURRENT.has(cls) || cls === 'RNN' || cls === 'Bidirectional') && inputRefs.length > 1) {
     stateRefs = inputRefs.slice(1);
     inputRefs = inputRefs.slice(0, 1);
   }
@@ -690,23 +731,24 @@ function planCall(p: Planner, call: LayerCall, inputs: PlanInput[]): void {
     set(0, y, null);
     return;
   }
-  if (RECURRENT.has(cls)) {
+  if (RECURRENT.has(cls) || cls === 'RNN') {
     const states = stateRefs.map((r) => p.values.get(tensorKey(r)) ?? p.refuse(layer, 'its initial state is not computed'));
-    const flags = recurrentFlags(layer);
-    const r = planRecurrent(p, layer, layer, '', x, inMasks[0], states.length ? states : null, null, undefined);
+    const flags = outerFlags(layer);
+    const r = planRnnLayer(p, layer, layer, '', x, inMasks[0], states.length ? states : null, null, undefined);
     set(0, r.y, flags.returnSequences ? inMasks[0] : null);
     if (flags.returnState) r.states.forEach((s, k) => set(1 + k, s, null));
     return;
   }
   if (cls === 'Bidirectional') {
     const { forward, backward } = directionLayers(layer);
-    if (!RECURRENT.has(forward.className) || !RECURRENT.has(backward.className)) p.refuse(layer, `Bidirectional(${commentText(forward.className, 40)}) is not exported`);
-    const flags = recurrentFlags(forward);
+    const known = (l: LayerConfig) => RECURRENT.has(l.className) || l.className === 'RNN';
+    if (!known(forward) || !known(backward)) p.refuse(layer, `Bidirectional(${commentText(forward.className, 40)}) is not exported`);
+    const flags = outerFlags(forward);
     const zero = forcesZeroOutputForMask(v) ? flags.returnSequences : undefined;
     const init = stateRefs.map((r) => p.values.get(tensorKey(r)) ?? p.refuse(layer, 'its initial state is not computed'));
     const half = init.length / 2;
-    const f = planRecurrent(p, layer, forward, 'forward/', x, inMasks[0], init.length ? init.slice(0, half) : null, 'forward', zero);
-    const b = planRecurrent(p, layer, backward, 'backward/', x, inMasks[0], init.length ? init.slice(half) : null, 'backward', zero);
+    const f = planRnnLayer(p, layer, forward, 'forward/', x, inMasks[0], init.length ? init.slice(0, half) : null, 'forward', zero);
+    const b = planRnnLayer(p, layer, backward, 'backward/', x, inMasks[0], init.length ? init.slice(half) : null, 'backward', zero);
     let yb = b.y;
     if (flags.returnSequences) {
       yb = p.tensor(`${name}_backward_in_time`, b.y.shape);
@@ -804,6 +846,8 @@ function planRecurrent(
   initial: PlanTensor[] | null,
   direction: 'forward' | 'backward' | null,
   zeroOverride: boolean | undefined,
+  /** RNN(cell): the class the code comments name (e.g. `RNN(LSTMCell)`) and the tensors' base name. */
+  named: { className: string; base: string } | null = null,
 ): { y: PlanTensor; states: PlanTensor[] } {
   const v = p.model.kerasVersion;
   const cls = layer.className;
@@ -852,14 +896,83 @@ function planRecurrent(
   if (flags.stateful) p.semantics.add(`stateful layer '${commentText(top.name, 60)}': each predict call starts from zero states (or the initial states given); state is not kept between calls`);
   const zeroOutputForMask = zeroOverride ?? flags.zeroOutputForMask;
   const goBackwards = flags.goBackwards;
-  const base = direction ? `${top.name}_${direction}` : top.name;
+  const base = named?.base ?? (direction ? `${top.name}_${direction}` : top.name);
   const y = p.tensor(flags.returnSequences ? `${base}_seq` : `${base}_out`, flags.returnSequences ? [steps, u] : [u]);
   const states = (cell === 'lstm' ? ['h', 'c'] : ['h']).map((s) => p.tensor(`${base}_${s}`, [u]));
   if (initial && initial.length !== states.length) p.refuse(top, `it is given ${initial.length} initial states, ${states.length} expected`);
   if (initial && initial.some((t) => t.size !== u)) p.refuse(top, 'an initial state does not have the size of the units');
   p.steps.push({
-    op: 'rnn', layer: top.name, className: cls, direction, cell, x, mask, steps, inDim, units: u, kernel, recurrent, bias, resetAfter, act, recAct,
+    op: 'rnn', layer: top.name, className: named?.className ?? cls, direction, cell, x, mask, steps, inDim, units: u, kernel, recurrent, bias, resetAfter, act, recAct,
     goBackwards, returnSequences: flags.returnSequences, zeroOutputForMask, initial, y, states, gates,
   });
   return { y, states };
+}
+
+/** return_sequences and return_state of a recurrent layer or an RNN (whose units live in its cells). */
+function outerFlags(layer: LayerConfig): { returnSequences: boolean; returnState: boolean } {
+  return { returnSequences: layer.config.return_sequences === true, returnState: layer.config.return_state === true };
+}
+
+/** The cells of an RNN as the equivalent layers the engine runs (model/kinds/rnn.ts): one, or a stack. */
+function rnnCells(layer: LayerConfig): CellLayer[] {
+  return isStacked(layer) ? stackedCellLayers(layer) : [cellLayer(layer)];
+}
+
+/**
+ * One recurrent layer, or one direction of a Bidirectional: LSTM/GRU/SimpleRNN (and CuDNN), RNN(cell) (the cell's
+ * layer with the RNN's flags, weights under the same keys), or an RNN over stacked cells. A stack runs as the engine
+ * runs it: the cells one after another over the whole sequence, every cell but the last returning its sequence (in
+ * processing order), each with the same mask and its own weights ('cells/<k>/kernel' ...); with go_backwards, cell 0
+ * reads the input last step first and the later cells read its (processing-order) sequence forward, with the mask
+ * reversed to match. Initial states and return_state's states are each cell's states in cell order.
+ */
+function planRnnLayer(
+  p: Planner,
+  top: LayerConfig,
+  layer: LayerConfig,
+  prefix: string,
+  x: PlanTensor,
+  mask: string | null,
+  initial: PlanTensor[] | null,
+  direction: 'forward' | 'backward' | null,
+  zeroOverride: boolean | undefined,
+): { y: PlanTensor; states: PlanTensor[] } {
+  if (layer.className !== 'RNN') return planRecurrent(p, top, layer, prefix, x, mask, initial, direction, zeroOverride);
+  let cells: CellLayer[];
+  try {
+    cells = rnnCells(layer);
+  } catch (err) {
+    p.refuse(top, err instanceof KerasLensError ? err.problem : String(err));
+  }
+  const base = direction ? `${top.name}_${direction}` : top.name;
+  if (cells.length === 1) {
+    return planRecurrent(p, top, cells[0].layer, prefix, x, mask, initial, direction, zeroOverride, { className: `RNN(${cells[0].cellClass})`, base });
+  }
+  if (x.shape.length !== 2) p.refuse(top, 'recurrent layers are exported for (steps, features) inputs');
+  const wanted = cells.reduce((a, c) => a + (c.cellClass === 'LSTMCell' ? 2 : 1), 0);
+  if (initial && initial.length !== wanted) p.refuse(top, `it is given ${initial.length} initial states; its cells carry ${wanted}`);
+  const backwards = layer.config.go_backwards === true;
+  let cellMask = mask;
+  if (backwards && mask) {
+    cellMask = p.mask(`${base}_reversed`, x.shape[0]);
+    p.steps.push({ op: 'mask_reverse', layer: top.name, source: mask, mask: cellMask, steps: x.shape[0] });
+  }
+  let seq = x;
+  const states: PlanTensor[] = [];
+  let at = 0;
+  cells.forEach((cell, k) => {
+    const n = cell.cellClass === 'LSTMCell' ? 2 : 1;
+    const init = initial ? initial.slice(at, at + n) : null;
+    at += n;
+    // cell 0 reads x backwards (its sequence comes out in processing order); the rest read forward
+    const l = k === 0 && backwards ? { ...cell.layer, config: { ...cell.layer.config, go_backwards: true } } : cell.layer;
+    const last = k === cells.length - 1;
+    const r = planRecurrent(p, top, l, `${prefix}cells/${k}/`, seq, k === 0 ? (backwards ? mask : cellMask) : cellMask, init, direction, last ? zeroOverride : undefined, {
+      className: `RNN cell ${k} (${cell.cellClass} '${commentText(cell.cellName, 40)}')`,
+      base: `${base}_cell${k}`,
+    });
+    seq = r.y;
+    states.push(...r.states);
+  });
+  return { y: seq, states };
 }

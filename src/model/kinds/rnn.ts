@@ -47,7 +47,7 @@ function cellSpecs(layer: LayerConfig): CellSpec[] {
   return [cell as CellSpec];
 }
 
-interface CellLayer {
+export interface CellLayer {
   layer: LayerConfig;
   kind: RecurrentKind;
   /** Number of states this cell carries. */
@@ -75,7 +75,7 @@ function layerOfCell(layer: LayerConfig, spec: CellSpec | undefined, name: strin
 }
 
 /** One cell: the equivalent layer under the RNN's own name. */
-export function cellLayer(layer: LayerConfig): { layer: LayerConfig; kind: RecurrentKind } {
+export function cellLayer(layer: LayerConfig): CellLayer {
   const specs = cellSpecs(layer);
   if (specs.length !== 1) throw new KerasLensError(null, `layer '${layer.name}' (RNN) stacks ${specs.length} cells`);
   return layerOfCell(layer, specs[0], layer.name, layer.config);
@@ -86,7 +86,7 @@ export function cellLayer(layer: LayerConfig): { layer: LayerConfig; kind: Recur
  * decides what to output); none goes backwards (the RNN reverses the input once). Only cell 0 keeps the RNN's
  * declared input shape: cell k reads cell k−1's units.
  */
-function stackedCellLayers(layer: LayerConfig): CellLayer[] {
+export function stackedCellLayers(layer: LayerConfig): CellLayer[] {
   const specs = cellSpecs(layer);
   return specs.map((spec, k) => {
     const flags: Record<string, unknown> = { ...layer.config, return_state: true, go_backwards: false };
@@ -102,7 +102,7 @@ function stackedCellLayers(layer: LayerConfig): CellLayer[] {
   });
 }
 
-function isStacked(layer: LayerConfig): boolean {
+export function isStacked(layer: LayerConfig): boolean {
   return cellSpecs(layer).length > 1;
 }
 
