@@ -102,7 +102,17 @@ export class RemoteModel {
       if (req.type === 'getSummary') return { type: 'summary', summary: opened.summary };
       return await this.client.call(
         { op: 'answer', model: this.opts.path, request: req },
-        { file: this.fileName, what: describeRequest(req), timeoutMs: this.opts.timeoutMs, timeoutSetting: TIMEOUT_SETTING, onProgress },
+        {
+          file: this.fileName,
+          what: describeRequest(req),
+          timeoutMs: this.opts.timeoutMs,
+          timeoutSetting: TIMEOUT_SETTING,
+          onProgress,
+          // Statistics are computed a gate block at a time, letting other calls in (ModelSession.stats); a table
+          // window or a cell's words read only the cached weight, so they run in those gaps.
+          yields: req.type === 'getStats',
+          light: req.type === 'getWindow' || req.type === 'describeCell',
+        },
       );
     } catch (e) {
       const msg = oneLine(e);

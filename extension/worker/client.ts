@@ -1,6 +1,9 @@
 /**
  * The host side of a model worker: typed calls with a time limit each, one at a time (the worker's reads are
  * synchronous WebAssembly, so a queued call would only wait there and eat its own time limit), and a watchdog.
+ * One exception: a call that `yields` (the worker computes it in slices and lets other messages in between, e.g.
+ * a big weight's statistics) does not hold back `light` calls (a table window, a cell's words): those are posted at
+ * once and answered in its gaps, so a scroll right after opening a big weight does not wait for its statistics.
  *
  * When a call does not answer in time, or the worker dies (ran out of its memory cap, crashed), the worker is ended,
  * every waiting call is rejected with ONE line naming the file and the operation, `onFailure` listeners hear it, and
@@ -34,6 +37,10 @@ export interface CallOptions {
   timeoutSetting?: string;
   /** Progress events of this call, fraction in [0, 1]. */
   onProgress?: (fraction: number, what: string) => void;
+  /** The worker answers this call in slices, taking other messages in between (light calls may run meanwhile). */
+  yields?: boolean;
+  /** A short call (no file read of its own) that may run in the gaps of a yielding call. */
+  light?: boolean;
 }
 
 /** A call that failed because its worker was ended (time limit) or died (memory cap, crash). */
@@ -62,7 +69,8 @@ export const STARTUP_ALLOWANCE_MS = 10_000;
 export class WorkerClient {
   private port: WorkerPort | null = null;
   private nextId = 1;
-  private running: Pending | null = null;
+  /** Calls posted to the worker and not answered yet: one, or a yielding one and light ones in its gaps. */
+  private running: Pending[] = [];
   private readonly queue: Pending[] = [];
   private readonly failureListeners: ((f: WorkerFailure) => void)[] = [];
   private started = 0;
@@ -111,13 +119,21 @@ export class WorkerClient {
   }
 
   private pump(): void {
-    if (this.running || this.queue.length === 0) return;
-    const p = this.queue.shift()!;
-    this.running = p;
-    const port = this.ensurePort();
-    // A fresh worker first loads its bundle and h5wasm: that start-up is not the call's time.
-    p.timer = setTimeout(() => this.timedOut(p), p.opts.timeoutMs + (this.cold ? STARTUP_ALLOWANCE_MS : 0));
-    port.post({ id: p.id, call: p.call });
+    while (this.queue.length > 0) {
+      // The next in line when the worker is free; while only yielding calls run, the first light call waiting.
+      let k = 0;
+      if (this.running.length > 0) {
+        if (!this.running.some((r) => r.opts.yields) || !this.running.every((r) => r.opts.yields || r.opts.light)) return;
+        k = this.queue.findIndex((q) => q.opts.light);
+        if (k < 0) return;
+      }
+      const [p] = this.queue.splice(k, 1);
+      this.running.push(p);
+      const port = this.ensurePort();
+      // A fresh worker first loads its bundle and h5wasm: that start-up is not the call's time.
+      p.timer = setTimeout(() => this.timedOut(p), p.opts.timeoutMs + (this.cold ? STARTUP_ALLOWANCE_MS : 0));
+      port.post({ id: p.id, call: p.call });
+    }
   }
 
   private ensurePort(): WorkerPort {
@@ -132,7 +148,7 @@ export class WorkerClient {
     });
     port.onExit((reason) => {
       if (this.port !== port) return;
-      const cause = this.running;
+      const cause = this.running[0];
       this.fail(
         (p) =>
           new WorkerFailure(
@@ -145,14 +161,14 @@ export class WorkerClient {
   }
 
   private received(m: WorkerMessage): void {
-    const p = this.running;
-    if (!p || m.id !== p.id) return;
+    const p = this.running.find((r) => r.id === m.id);
+    if (!p) return;
     if ('progress' in m) {
       p.opts.onProgress?.(m.progress, m.what);
       return;
     }
     clearTimeout(p.timer);
-    this.running = null;
+    this.running = this.running.filter((r) => r !== p);
     this.cold = false;
     if ('error' in m) p.reject(new Error(m.error));
     else p.resolve(m.ok);
@@ -160,19 +176,21 @@ export class WorkerClient {
   }
 
   private timedOut(p: Pending): void {
-    if (this.running !== p) return;
+    if (!this.running.includes(p)) return;
     const seconds = Math.round(p.opts.timeoutMs / 100) / 10;
     const setting = p.opts.timeoutSetting ? ` (${p.opts.timeoutSetting})` : '';
-    this.fail((q) =>
-      q === p
-        ? new WorkerFailure(`${q.opts.file}: ${q.opts.what} did not finish within ${seconds} s${setting}; its worker was stopped`, 'timeout')
-        : new WorkerFailure(`${q.opts.file}: ${q.opts.what} was interrupted (the worker was stopped after ${p.opts.what} took too long)`, 'timeout'),
+    this.fail(
+      (q) =>
+        q === p
+          ? new WorkerFailure(`${q.opts.file}: ${q.opts.what} did not finish within ${seconds} s${setting}; its worker was stopped`, 'timeout')
+          : new WorkerFailure(`${q.opts.file}: ${q.opts.what} was interrupted (the worker was stopped after ${p.opts.what} took too long)`, 'timeout'),
+      p,
     );
   }
 
   /** End the worker, reject what it held (and what waits), tell the listeners; the next call starts a new one. */
-  private fail(error: (p: Pending) => WorkerFailure): void {
-    const first = this.running ?? this.queue[0];
+  private fail(error: (p: Pending) => WorkerFailure, cause?: Pending): void {
+    const first = cause ?? this.running[0] ?? this.queue[0];
     const failure = first ? error(first) : null;
     this.stop(error);
     if (failure) for (const l of this.failureListeners) l(failure);
@@ -182,8 +200,8 @@ export class WorkerClient {
     const port = this.port;
     this.port = null;
     // Calls queued behind the failed one are rejected too: they may need state (an open model) the worker lost.
-    const held = [...(this.running ? [this.running] : []), ...this.queue.splice(0)];
-    this.running = null;
+    const held = [...this.running, ...this.queue.splice(0)];
+    this.running = [];
     for (const p of held) {
       clearTimeout(p.timer);
       p.reject(error(p));

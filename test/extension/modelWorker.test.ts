@@ -8,10 +8,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ModelSession } from '../../extension/modelSession';
+import { writeBigLstmModel } from './harness/bigModel';
 import { RemoteModel } from '../../extension/remoteModel';
 import { nodeWorkerSpawner } from '../../extension/worker/node';
 import { parseFaults } from '../../extension/worker/faults';
@@ -48,6 +49,33 @@ test('open and a weight read in the worker give what an in-process session gives
   } finally {
     here.close();
     there.close();
+  }
+});
+
+test('a table window asked right after the statistics of a big weight comes back before them (they give way per gate block)', { skip, timeout: 120_000 }, async () => {
+  // Source of truth: the order of the replies (the client posts light calls in a yielding call's gaps, the session
+  // yields before each block); the window's values against the in-process session's.
+  const dir = mkdtempSync(join(tmpdir(), 'kl-stats-gap-'));
+  const big = join(dir, 'big_lstm.h5');
+  await writeBigLstmModel(big);
+  const m = new RemoteModel({ path: big, maxTensorElements: 65536, timeoutMs: 60_000, spawn: nodeWorkerSpawner(WORKER, { memoryLimitMB: 1024, faults: '' }) });
+  const here = await ModelSession.open(big, { maxTensorElements: 65536 });
+  try {
+    const ref = { layer: 'lstm_big', weight: 'lstm_big/kernel:0' };
+    assert.equal((await m.answer({ type: 'getWeight', ...ref })).type, 'weight');
+    const order: string[] = [];
+    const window = { rowStart: 1000, rowEnd: 1040, colStart: 4000, colEnd: 4100 };
+    const [stats, win] = await Promise.all([
+      m.answer({ type: 'getStats', ...ref }).then((r) => (order.push(r.type), r)),
+      m.answer({ type: 'getWindow', ...ref, window }).then((r) => (order.push(r.type), r)),
+    ]);
+    assert.deepEqual(order, ['window', 'stats']);
+    assert.deepEqual(win, await here.answer({ type: 'getWindow', ...ref, window }));
+    assert.deepEqual(stats, await here.answer({ type: 'getStats', ...ref }));
+  } finally {
+    m.close();
+    here.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -182,3 +182,68 @@ test('warm() after dispose() starts nothing', () => {
   c.warm();
   assert.equal(made.length, 0);
 });
+
+/** A fake worker the test answers by hand: `posted` lists the calls it was sent, in order; `answer(id)` replies. */
+function manualWorker() {
+  const posted: { id: number; what: string }[] = [];
+  let reply: (m: WorkerMessage) => void = () => {};
+  const spawn = (): WorkerPort => ({
+    post: (m: CallMessage) => void posted.push({ id: m.id, what: m.call.op === 'answer' ? m.call.request.type : m.call.op }),
+    onMessage: (h) => void (reply = h),
+    onExit() {},
+    terminate() {},
+  });
+  const answer = (what: string) => {
+    const p = posted.find((x) => x.what === what)!;
+    reply({ id: p.id, ok: what });
+  };
+  return { spawn, posted, answer, reply: (m: WorkerMessage) => reply(m) };
+}
+
+const ask = (type: 'getStats' | 'getWindow' | 'getWeight') => {
+  const request = type === 'getWindow' ? { type, layer: 'l', weight: 'w', window: { rowStart: 0, rowEnd: 1, colStart: 0, colEnd: 1 } } : { type, layer: 'l', weight: 'w' };
+  return { op: 'answer' as const, model: 'm', request } as Extract<CallMessage['call'], { op: 'answer' }>;
+};
+
+test('a light call is posted and answered while a yielding call runs; other calls still wait for the worker', async () => {
+  // Source of truth: the client's contract in its header (one at a time, except light calls in a yielding one's gaps).
+  const w = manualWorker();
+  const c = new WorkerClient(w.spawn);
+  const done: string[] = [];
+  const stats = c.call(ask('getStats'), { ...opts('big.h5', 10_000), yields: true }).then((r) => void done.push(r as unknown as string));
+  const window = c.call(ask('getWindow'), { ...opts('big.h5', 10_000), light: true }).then((r) => void done.push(r as unknown as string));
+  const weight = c.call(ask('getWeight'), opts('big.h5', 10_000)).then((r) => void done.push(r as unknown as string));
+  const window2 = c.call(ask('getWindow'), { ...opts('big.h5', 10_000), light: true });
+  await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(w.posted.map((p) => p.what), ['getStats', 'getWindow', 'getWindow'], 'both windows went in at once; the weight read waits');
+  w.answer('getWindow');
+  await window;
+  assert.deepEqual(done, ['getWindow'], 'the window came back while the statistics were still running');
+  w.answer('getStats');
+  await stats;
+  assert.deepEqual(w.posted.map((p) => p.what), ['getStats', 'getWindow', 'getWindow'], 'the weight read still waits for the second window');
+  w.reply({ id: w.posted[2].id, ok: 'getWindow' });
+  await window2;
+  await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(w.posted.map((p) => p.what), ['getStats', 'getWindow', 'getWindow', 'getWeight']);
+  w.answer('getWeight');
+  await weight;
+  assert.deepEqual(done, ['getWindow', 'getStats', 'getWeight']);
+  c.dispose();
+});
+
+test('without a yielding call running, a light call waits its turn like any other', async () => {
+  const w = manualWorker();
+  const c = new WorkerClient(w.spawn);
+  const weight = c.call(ask('getWeight'), opts('big.h5', 10_000));
+  const window = c.call(ask('getWindow'), { ...opts('big.h5', 10_000), light: true });
+  await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(w.posted.map((p) => p.what), ['getWeight']);
+  w.answer('getWeight');
+  await weight;
+  await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(w.posted.map((p) => p.what), ['getWeight', 'getWindow']);
+  w.answer('getWindow');
+  await window;
+  c.dispose();
+});
