@@ -108,6 +108,16 @@ export function stepLines(step: Step): string[] {
       return [`${name} UpSampling1D: every step repeated ${step.size} times (y[t] = x[t // ${step.size}])`];
     case 'transpose':
       return [`${name} Permute: axes (after the batch) reordered to (${step.perm.map((a) => a + 1).join(', ')}): ${shapeText(step.x.shape)} -> ${shapeText(step.y.shape)}`];
+    case 'layernorm': {
+      const lines = [
+        `${name} LayerNormalization over the last axis (${step.width} features), epsilon ${step.epsilon}, per row:`,
+        `  mean = mean(x); variance = mean((x - mean)^2); inv = 1 / sqrt(variance + epsilon)${step.gamma ? ' * gamma' : ''};  y = x * inv + (${step.beta ? 'beta' : '0'} - mean * inv)`,
+      ];
+      for (const [label, w] of [['gamma', step.gamma], ['beta', step.beta]] as const) {
+        lines.push(w ? `  ${label}: ${weightLine(w)}` : `  ${label}: none (${label === 'gamma' ? 'scale=False: 1' : 'center=False: 0'})`);
+      }
+      return lines;
+    }
     case 'batchnorm': {
       const lines = [
         `${name} BatchNormalization over the last axis (${step.channels} channels), epsilon ${step.epsilon}, with the moving statistics:`,

@@ -273,6 +273,13 @@ function stepCode(s: Step, acts: Map<ExportActivation, string>): string[] {
       return [`${s.y.id} = np.repeat(${s.x.id}, ${s.size}, axis=1)`];
     case 'transpose':
       return [`${s.y.id} = ${s.x.id}.transpose(0, ${s.perm.map((a) => a + 1).join(', ')})  # axis 0: the batch`];
+    case 'layernorm':
+      return [
+        `mean = ${s.x.id}.mean(axis=-1, keepdims=True)`,
+        `variance = ((${s.x.id} - mean) ** 2).mean(axis=-1, keepdims=True)`,
+        `inv = 1.0 / np.sqrt(variance + ${pyNumber(s.epsilon)})${s.gamma ? ` * ${W(s.gamma)}` : ''}`,
+        `${s.y.id} = ${s.x.id} * inv + (${s.beta ? `${W(s.beta)} - ` : '-'}mean * inv)`,
+      ];
     case 'batchnorm':
       return [
         `inv = 1.0 / np.sqrt(${W(s.variance)} + ${pyNumber(s.epsilon)})${s.gamma ? ` * ${W(s.gamma)}` : ''}`,

@@ -228,6 +228,13 @@ export function emitPytorch(plan: Plan, header: string[]): ExportFile[] {
         return [`${s.y.id} = torch.repeat_interleave(${s.x.id}, ${s.size}, dim=1)`];
       case 'transpose':
         return [`${s.y.id} = ${s.x.id}.permute(0, ${s.perm.map((a) => a + 1).join(', ')})  # axis 0: the batch`];
+      case 'layernorm':
+        return [
+          `mean = ${s.x.id}.mean(dim=-1, keepdim=True)`,
+          `variance = ((${s.x.id} - mean) ** 2).mean(dim=-1, keepdim=True)`,
+          `inv = torch.rsqrt(variance + ${pyNumber(s.epsilon)})${s.gamma ? ` * ${W(s.gamma)}` : ''}`,
+          `${s.y.id} = ${s.x.id} * inv + (${s.beta ? `${W(s.beta)} - ` : '-'}mean * inv)`,
+        ];
       case 'batchnorm':
         return [
           `inv = torch.rsqrt(${W(s.variance)} + ${pyNumber(s.epsilon)})${s.gamma ? ` * ${W(s.gamma)}` : ''}`,
@@ -323,6 +330,8 @@ function stepWeights(s: Step): PlanWeight[] {
       return [s.alpha];
     case 'batchnorm':
       return [s.gamma, s.beta, s.mean, s.variance].filter((w): w is PlanWeight => !!w);
+    case 'layernorm':
+      return [s.gamma, s.beta].filter((w): w is PlanWeight => !!w);
     default:
       return [];
   }

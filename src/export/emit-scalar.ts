@@ -405,6 +405,25 @@ ${fn('kl_transpose', [['in', 'x'], ['int', 'xo'], ['int', 'n0'], ['int', 'n1'], 
         for (${I} i3 = 0; i3 < n3; i3++) y[k++] = x[xo + i0 * s0 + i1 * s1 + i2 * s2 + i3 * s3];
 }
 
+/* LayerNormalization over each row of W values, in Keras's order:
+ *   mean, variance of the row;  inv = 1 / sqrt(variance + eps) * gamma[j];  y = x * inv + (beta[j] - mean * inv) */
+${fn('kl_layernorm', [['in', 'x'], ['int', 'xo'], ['int', 'rows'], ['int', 'W'], ['in', 'gamma'], ['int', 'hasGamma'], ['in', 'beta'], ['int', 'hasBeta'], ['real', 'eps'], ['out', 'y'], ['int', 'yo']])} {
+  for (${I} r = 0; r < rows; r++) {
+    ${I} o = r * W;
+    ${R} mean = 0.0;
+    for (${I} j = 0; j < W; j++) mean += x[xo + o + j];
+    mean = mean / W;
+    ${R} variance = 0.0;
+    for (${I} j = 0; j < W; j++) variance += (x[xo + o + j] - mean) * (x[xo + o + j] - mean);
+    variance = variance / W;
+    ${R} base = 1.0 / ${d.m('sqrt')}(variance + eps);
+    for (${I} j = 0; j < W; j++) {
+      ${R} inv = hasGamma != 0 ? base * gamma[j] : base;
+      y[yo + o + j] = x[xo + o + j] * inv + ((hasBeta != 0 ? beta[j] : 0.0) - mean * inv);
+    }
+  }
+}
+
 /* BatchNormalization over the last axis (rows of C channels), in TensorFlow's order:
  *   inv = 1 / sqrt(variance[c] + eps) * gamma[c];  y = x * inv + (beta[c] - mean[c] * inv) */
 ${fn('kl_batchnorm', [['in', 'x'], ['int', 'xo'], ['int', 'rows'], ['int', 'C'], ['in', 'gamma'], ['int', 'hasGamma'], ['in', 'beta'], ['int', 'hasBeta'], ['in', 'mean'], ['in', 'variance'], ['real', 'eps'], ['out', 'y'], ['int', 'yo']])} {
@@ -564,6 +583,8 @@ export function sampleBody(plan: Plan, d: Dialect, lay: Layout, w: (x: PlanWeigh
         const st = [...new Array(pad).fill(0), ...s.perm.map((a) => strides[a])];
         return [`kl_transpose(${T(s.x)}, ${n.join(', ')}, ${st.join(', ')}, ${T(s.y)});`];
       }
+      case 'layernorm':
+        return [`kl_layernorm(${T(s.x)}, ${s.rows}, ${s.width}, ${B(s.gamma)}, ${B(s.beta)}, ${d.num(s.epsilon)}, ${T(s.y)});`];
       case 'batchnorm':
         return [`kl_batchnorm(${T(s.x)}, ${s.rows}, ${s.channels}, ${B(s.gamma)}, ${B(s.beta)}, ${w(s.mean)}, ${w(s.variance)}, ${d.num(s.epsilon)}, ${T(s.y)});`];
     }

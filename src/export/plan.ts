@@ -144,6 +144,11 @@ export type Step =
   | { op: 'upsample_steps'; layer: string; x: PlanTensor; y: PlanTensor; steps: number; channels: number; size: number }
   /** Permute: y = x with its per-sample axes reordered, y axis k = x axis perm[k] (0-based, batch left out). */
   | { op: 'transpose'; layer: string; x: PlanTensor; y: PlanTensor; perm: number[] }
+  /**
+   * LayerNormalization over the last axis (rows of `width` values), in Keras 3's order (ops.layer_normalization):
+   * mean, variance = moments of the row; inv = 1/sqrt(variance + epsilon) * gamma; y = x * inv + (beta - mean * inv).
+   */
+  | { op: 'layernorm'; layer: string; x: PlanTensor; y: PlanTensor; rows: number; width: number; gamma: PlanWeight | null; beta: PlanWeight | null; epsilon: number }
   | { op: 'batchnorm'; layer: string; x: PlanTensor; y: PlanTensor; rows: number; channels: number; gamma: PlanWeight | null; beta: PlanWeight | null; mean: PlanWeight; variance: PlanWeight; epsilon: number };
 
 export interface PlanInput {
@@ -209,6 +214,7 @@ export const EXPORTABLE_CLASSES = [
   'Maximum', 'Minimum', 'Conv1D', 'Convolution1D', 'MaxPooling1D', 'AveragePooling1D', 'GlobalMaxPooling1D', 'GlobalAveragePooling1D',
   'TimeDistributed', 'Flatten', 'Reshape', 'RepeatVector', 'BatchNormalization',
   'ZeroPadding1D', 'Cropping1D', 'UpSampling1D', 'Permute', 'RNN',
+  'LayerNormalization',
 ];
 
 const IDENTITY_CLASSES = new Set(['Dropout', 'SpatialDropout1D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout', 'ActivityRegularization']);
@@ -399,7 +405,7 @@ export function buildPlan(model: Model, language: Language, steps?: number): Pla
   // refuse unknown layers first, naming the first one
   for (const call of calls) {
     const c = call.layer.config;
-    if (!EXPORTABLE_CLASSES.includes(c.className) && !isOpNode(c)) p.refuse(c, 'this layer class is not exported (export knows ' + 'Dense, LSTM, GRU, SimpleRNN, CuDNN*, Bidirectional, Embedding, Masking, Dropout, activations, merges, Conv1D, pooling, TimeDistributed(Dense), Flatten, Reshape, RepeatVector, BatchNormalization, ZeroPadding1D, Cropping1D, UpSampling1D, Permute, RNN(LSTMCell/GRUCell/SimpleRNNCell, stacked))');
+    if (!EXPORTABLE_CLASSES.includes(c.className) && !isOpNode(c)) p.refuse(c, 'this layer class is not exported (export knows ' + 'Dense, LSTM, GRU, SimpleRNN, CuDNN*, Bidirectional, Embedding, Masking, Dropout, activations, merges, Conv1D, pooling, TimeDistributed(Dense), Flatten, Reshape, RepeatVector, BatchNormalization, ZeroPadding1D, Cropping1D, UpSampling1D, Permute, RNN(LSTMCell/GRUCell/SimpleRNNCell, stacked), LayerNormalization)');
   }
   const inputs: PlanInput[] = [];
   for (const call of calls) {
@@ -604,6 +610,26 @@ function planCall(p: Planner, call: LayerCall, inputs: PlanInput[]): void {
     set(0, y, null);
     return;
   }
+  if (cls === 'LayerNormalization') {
+    // settings as the engine reads them (model/kinds/layer-normalization.ts): epsilon 1e-3, gamma with scale, beta
+    // with center
+    const rank = x.shape.length + 1;
+    const axes = [...new Set(configAxes(layer).map((a) => (a < 0 ? a + rank : a)))];
+    if (axes.length !== 1 || axes[0] !== rank - 1) p.refuse(layer, `axis ${commentText(JSON.stringify(layer.config.axis ?? -1), 30)} is not exported (only the last axis)`);
+    // Keras 3 computes rms_scaling as x / sqrt(variance + eps) * gamma (its own warning: "incorrectly scales the input
+    // by the variance"), which the engine does not follow yet: not exported rather than exported differently
+    if (layer.config.rms_scaling === true) p.refuse(layer, 'rms_scaling=True is not exported');
+    const width = x.shape[x.shape.length - 1];
+    const has = (role: string) => !!p.model.layerByName.get(name)!.weights?.has(role);
+    const gamma = layer.config.scale !== false && has('gamma') ? p.weight(name, 'gamma', []) : null;
+    const beta = layer.config.center !== false && has('beta') ? p.weight(name, 'beta', []) : null;
+    if ([gamma, beta].some((w) => w && w.data.length !== width)) p.refuse(layer, `its gamma/beta do not have one value per feature (${width})`);
+    const epsilon = numberSetting(layer, ['epsilon'], 1e-3);
+    const y = out(0);
+    p.steps.push({ op: 'layernorm', layer: name, x, y, rows: x.size / width, width, gamma, beta, epsilon });
+    set(0, y, inMasks[0]);
+    return;
+  }
   if (cls === 'BatchNormalization') {
     // the engine's kind (model/kinds/batch-normalization.ts) decides the settings: epsilon 1e-3 by default, gamma only
     // with scale, beta only with center; Keras 1's mode 1/2 use batch statistics even at inference
@@ -734,7 +760,7 @@ function planCall(p: Planner, call: LayerCall, inputs: PlanInput[]): void {
   if (RECURRENT.has(cls) || cls === 'RNN') {
     const states = stateRefs.map((r) => p.values.get(tensorKey(r)) ?? p.refuse(layer, 'its initial state is not computed'));
     const flags = outerFlags(layer);
-    const r = planRnnLayer(p, layer, layer, '', x, inMasks[0], states.length ? states : null, null, undefined);
+    const r = planRnnLayer(p, { top: layer, layer, prefix: '', x, mask: inMasks[0], initial: states.length ? states : null, direction: null, zeroOverride: undefined });
     set(0, r.y, flags.returnSequences ? inMasks[0] : null);
     if (flags.returnState) r.states.forEach((s, k) => set(1 + k, s, null));
     return;
@@ -747,8 +773,8 @@ function planCall(p: Planner, call: LayerCall, inputs: PlanInput[]): void {
     const zero = forcesZeroOutputForMask(v) ? flags.returnSequences : undefined;
     const init = stateRefs.map((r) => p.values.get(tensorKey(r)) ?? p.refuse(layer, 'its initial state is not computed'));
     const half = init.length / 2;
-    const f = planRnnLayer(p, layer, forward, 'forward/', x, inMasks[0], init.length ? init.slice(0, half) : null, 'forward', zero);
-    const b = planRnnLayer(p, layer, backward, 'backward/', x, inMasks[0], init.length ? init.slice(half) : null, 'backward', zero);
+    const f = planRnnLayer(p, { top: layer, layer: forward, prefix: 'forward/', x, mask: inMasks[0], initial: init.length ? init.slice(0, half) : null, direction: 'forward', zeroOverride: zero });
+    const b = planRnnLayer(p, { top: layer, layer: backward, prefix: 'backward/', x, mask: inMasks[0], initial: init.length ? init.slice(half) : null, direction: 'backward', zeroOverride: zero });
     let yb = b.y;
     if (flags.returnSequences) {
       yb = p.tensor(`${name}_backward_in_time`, b.y.shape);
@@ -835,20 +861,31 @@ function andMasks(p: Planner, name: string, masks: (string | null)[]): string | 
   return mask;
 }
 
+/** What one recurrent run reads. */
+interface RecurrentRun {
+  /** The model's layer: its name keys the bound weights, and refusals name it. */
+  top: LayerConfig;
+  /** The recurrent layer run: top itself, one direction of a Bidirectional, or an RNN's cell as its layer. */
+  layer: LayerConfig;
+  /** The bound weights' key prefix: '', 'forward/', 'cells/1/', 'backward/cells/0/'. */
+  prefix: string;
+  x: PlanTensor;
+  mask: string | null;
+  /** Initial state tensors, or null for zeros. */
+  initial: PlanTensor[] | null;
+  direction: 'forward' | 'backward' | null;
+  /** Bidirectional's forced zero_output_for_mask, if any. */
+  zeroOverride: boolean | undefined;
+}
+
 /** One recurrent run (a layer, or one direction of a Bidirectional): its weights, semantics and output tensors. */
 function planRecurrent(
   p: Planner,
-  top: LayerConfig,
-  layer: LayerConfig,
-  prefix: string,
-  x: PlanTensor,
-  mask: string | null,
-  initial: PlanTensor[] | null,
-  direction: 'forward' | 'backward' | null,
-  zeroOverride: boolean | undefined,
+  run: RecurrentRun,
   /** RNN(cell): the class the code comments name (e.g. `RNN(LSTMCell)`) and the tensors' base name. */
   named: { className: string; base: string } | null = null,
 ): { y: PlanTensor; states: PlanTensor[] } {
+  const { top, layer, prefix, x, mask, initial, direction, zeroOverride } = run;
   const v = p.model.kerasVersion;
   const cls = layer.className;
   if (!RECURRENT.has(cls)) p.refuse(top, `${commentText(cls, 40)} is not exported`);
@@ -926,18 +963,9 @@ function rnnCells(layer: LayerConfig): CellLayer[] {
  * reads the input last step first and the later cells read its (processing-order) sequence forward, with the mask
  * reversed to match. Initial states and return_state's states are each cell's states in cell order.
  */
-function planRnnLayer(
-  p: Planner,
-  top: LayerConfig,
-  layer: LayerConfig,
-  prefix: string,
-  x: PlanTensor,
-  mask: string | null,
-  initial: PlanTensor[] | null,
-  direction: 'forward' | 'backward' | null,
-  zeroOverride: boolean | undefined,
-): { y: PlanTensor; states: PlanTensor[] } {
-  if (layer.className !== 'RNN') return planRecurrent(p, top, layer, prefix, x, mask, initial, direction, zeroOverride);
+function planRnnLayer(p: Planner, run: RecurrentRun): { y: PlanTensor; states: PlanTensor[] } {
+  const { top, layer, prefix, x, mask, initial, direction, zeroOverride } = run;
+  if (layer.className !== 'RNN') return planRecurrent(p, run);
   let cells: CellLayer[];
   try {
     cells = rnnCells(layer);
@@ -946,7 +974,7 @@ function planRnnLayer(
   }
   const base = direction ? `${top.name}_${direction}` : top.name;
   if (cells.length === 1) {
-    return planRecurrent(p, top, cells[0].layer, prefix, x, mask, initial, direction, zeroOverride, { className: `RNN(${cells[0].cellClass})`, base });
+    return planRecurrent(p, { ...run, layer: cells[0].layer }, { className: `RNN(${cells[0].cellClass})`, base });
   }
   if (x.shape.length !== 2) p.refuse(top, 'recurrent layers are exported for (steps, features) inputs');
   const wanted = cells.reduce((a, c) => a + (c.cellClass === 'LSTMCell' ? 2 : 1), 0);
@@ -967,7 +995,8 @@ function planRnnLayer(
     // cell 0 reads x backwards (its sequence comes out in processing order); the rest read forward
     const l = k === 0 && backwards ? { ...cell.layer, config: { ...cell.layer.config, go_backwards: true } } : cell.layer;
     const last = k === cells.length - 1;
-    const r = planRecurrent(p, top, l, `${prefix}cells/${k}/`, seq, k === 0 ? (backwards ? mask : cellMask) : cellMask, init, direction, last ? zeroOverride : undefined, {
+    const cellRun = { ...run, layer: l, prefix: `${prefix}cells/${k}/`, x: seq, mask: k === 0 ? mask : cellMask, initial: init, zeroOverride: last ? zeroOverride : undefined };
+    const r = planRecurrent(p, cellRun, {
       className: `RNN cell ${k} (${cell.cellClass} '${commentText(cell.cellName, 40)}')`,
       base: `${base}_cell${k}`,
     });
