@@ -187,13 +187,21 @@ const PROTO = new TextEncoder().encode('__proto__');
  * base address 0, end-of-file address within the bytes. A file naming anything `__proto__` (jsfive keeps names in
  * plain objects, where that name is lost) goes to h5wasm as well.
  */
-function plainSuperblock(b: Bytes): boolean {
+function plainSuperblock(b: Bytes): number | null {
   const sig = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
-  if (b.u8.length < 96 || sig.some((x, i) => b.u8[i] !== x)) return false;
-  if (b.u8[8] !== 0 || b.u8[13] !== 8 || b.u8[14] !== 8) return false;
-  const base = b.u64(24);
+  if (b.u8.length < 96 || sig.some((x, i) => b.u8[i] !== x)) return null;
+  // versions (superblock, free space, root symbol table entry, shared header) 0; 8-byte offsets and lengths;
+  // group B-tree K values above 0; no status flags (a file left open for writing goes to h5wasm), as the HDF5
+  // library checks them
+  if (b.u8[8] !== 0 || b.u8[9] !== 0 || b.u8[10] !== 0 || b.u8[12] !== 0 || b.u8[13] !== 8 || b.u8[14] !== 8) return null;
+  if (b.u16(16) === 0 || b.u16(18) === 0 || b.u32(20) !== 0) return null;
+  // the root group's symbol table entry (II.A, III.C): cache type 0 or 1 (HDF5 refuses others)
+  if (b.u32(72) > 1) return null;
+  // base address 0; the free-space slot (the superblock extension's in later versions) and the driver information
+  // block undefined; the end-of-file address within the bytes
   const eof = b.u64(40);
-  return base === 0 && eof <= b.u8.length && !containsBytes(b.u8, PROTO);
+  if (b.u64(24) !== 0 || b.u64(32) !== UNDEFINED_ADDRESS || b.u64(48) !== UNDEFINED_ADDRESS || eof > b.u8.length || eof < 96) return null;
+  return containsBytes(b.u8, PROTO) ? null : eof;
 }
 
 /** Dataspace message (IV.A.2.b) at `o`: the dimensions, and whether it is scalar. Null dataspaces -> NotForJsfive. */
@@ -336,7 +344,7 @@ class Walker {
   constructor(
     private readonly b: Bytes,
     private readonly fh: ArrayBuffer,
-    private readonly DO: DataObjectsClass,
+    private readonly DO: DataObjectsClass | null,
   ) {}
 
   /** The object header at `address`, parsed and checked. */
@@ -346,6 +354,7 @@ class Walker {
     if (this.seen.has(address)) throw new NotForJsfive('object reached twice');
     this.seen.add(address);
     const layout = v1Messages(this.b, address);
+    if (!this.DO) throw new Error('a Walker made for checkRoot cannot walk');
     const d = new this.DO(this.fh, address);
     if (d.msgs.length !== layout.length || d.msgs.some((m, i) => m.get('offset_to_message') !== layout[i])) throw new NotForJsfive('object header');
     const types = new Set<number>();
@@ -382,6 +391,16 @@ class Walker {
       children.set(name, this.object(target, path === '/' ? `/${name}` : `${path}/${name}`, depth + 1));
     }
     return { path, attrs, children, dataset: null };
+  }
+
+  /**
+   * The root group's symbol table checked before jsfive reads it (jsfive lists the root's links as it opens the
+   * file, before the walk): a B-tree whose nodes point many times at the same children is refused here, not walked.
+   */
+  checkRoot(address: number): void {
+    for (const o of v1Messages(this.b, address)) {
+      if (this.b.u16(o - 8) === MSG_SYMBOL_TABLE) this.symbolTable(this.b.u64(o), this.b.u64(o + 8));
+    }
   }
 
   /**
@@ -543,16 +562,15 @@ export class JsfiveFile implements Hdf5File {
   readonly root: H5Node;
 
   constructor(
+    /** the file up to its end-of-file address */
     private readonly bytes: Uint8Array,
+    /** the whole file's size (the bound for datasets' claimed sizes, as for h5wasm) */
+    readonly byteSize: number,
     private readonly tree: Node,
     readonly source: string,
     private readonly fallback: () => Promise<Hdf5File>,
   ) {
     this.root = this.handle({ node: tree, path: '/' });
-  }
-
-  get byteSize(): number {
-    return this.bytes.length;
   }
 
   get closed(): boolean {
@@ -741,20 +759,26 @@ export function openJsfive(
   refused?: (why: string) => void,
 ): JsfiveFile | null {
   try {
-    const b = new Bytes(bytes);
-    if (!plainSuperblock(b)) {
-      refused?.('not superblock 0 / 8-byte addresses / base 0, or a __proto__ name');
+    const eof = plainSuperblock(new Bytes(bytes));
+    if (eof === null) {
+      refused?.('not a plain superblock 0 (8-byte addresses, base 0, no extension), or a __proto__ name');
       return null;
     }
-    const fh = new StrictBuffer(bytes.length);
-    new Uint8Array(fh).set(bytes);
+    // HDF5 reads nothing at or past the superblock's end-of-file address ("attempting I/O in temporary file
+    // space"): neither does jsfive here, nor the dataset reads
+    const image = bytes.subarray(0, eof);
+    const b = new Bytes(image);
+    const fh = new StrictBuffer(eof);
+    new Uint8Array(fh).set(image);
+    // the root object header address, from the root's symbol table entry after the superblock (II.A, III.C)
+    new Walker(b, fh, null).checkRoot(b.u64(64));
     const tree = withJsfive(bytes.length, () => {
       const file = new jsfive.File(fh, source) as unknown as { _dataobjects: DataObjects & { offset: number } };
       const DO = file._dataobjects.constructor as DataObjectsClass;
       return new Walker(b, fh, DO).object(file._dataobjects.offset, '/', 0);
     });
     if (tree.children === null) throw new NotForJsfive('the root is not a group');
-    return new JsfiveFile(bytes, tree, source, fallback);
+    return new JsfiveFile(image, bytes.length, tree, source, fallback);
   } catch (e) {
     // jsfive throws strings, TypeErrors and RangeErrors on what it does not read; h5wasm reads (or refuses) it.
     refused?.(e instanceof NotForJsfive ? e.message : `jsfive: ${e instanceof Error ? e.message : String(e)}`);
