@@ -5,9 +5,10 @@
  * ../shared/keras-reference/dl4j/tfkeras/rnn_148.h5 (tf.keras, free steps). Also: a Flatten after a free steps
  * axis is refused with one line in every language. And the project's fixture models with their steps axis freed
  * ((batch, T, F) inputs made (batch, None, F) in memory): each exported once per language, run at 3 and 9 steps
- * through the conformance harness, against the engine's predict at the same steps.
+ * through the conformance harness, against the engine's predict at the same steps; the same for the keras3-real
+ * cases of padding/cropping/upsampling, normalization and RNN(cell) at 4 and 9 steps.
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,7 +24,7 @@ import { writeExport } from '../../src/cli/export';
 import { KerasLensError } from '../../src/model/types';
 import { seededRandom } from '../../src/kernels/seeded-random';
 import { runJobs, toolchain, type Job } from './harness';
-import { fixtureCases } from './cases';
+import { fixtureCases, keras3RealCases, type Case } from './cases';
 import { buildPlan, type Language } from '../../src/export/plan';
 import { goldenInputs } from '../../src/export/index';
 import type { ModelFile } from '../../src/model/types';
@@ -105,11 +106,12 @@ function freed(file: ModelFile): ModelFile {
   return Object.assign(Object.create(Object.getPrototypeOf(file)), file, { model: { ...config, layers } });
 }
 
-test('fixture models with their steps axis freed: one predictor per language runs 3 and 9 steps like the engine', async (t) => {
-  const root = mkdtempSync(join(tmpdir(), 'keras-lens-free-fixtures-'));
-  try {
-    mkdirSync(join(root, 'fixtures'));
-    const cases = await fixtureCases(join(root, 'fixtures'));
+/**
+ * Each case's model with its steps axis freed, exported once per language and run at each of `stepCounts` steps
+ * through the conformance harness, against the engine's predict at the same steps; at least `atLeast` exported.
+ */
+async function freedCasesMatchEngine(t: TestContext, root: string, cases: Case[], stepCounts: number[], atLeast: number): Promise<void> {
+  {
     const done: { id: string; dirs: Record<Language, string>; runs: { steps: number; input: string; expected: number[][]; plans: Record<Language, ReturnType<typeof buildPlan>> }[] }[] = [];
     const refused: string[] = [];
     let k = 0;
@@ -120,7 +122,7 @@ test('fixture models with their steps axis freed: one predictor per language run
         if (!freeStepsInputs(model).length) continue;
         await model.bindAll();
         try {
-          buildPlan(model, 'numpy', 3);
+          buildPlan(model, 'numpy', stepCounts[0]);
         } catch (err) {
           if (!(err instanceof KerasLensError)) throw err;
           refused.push(`${c.id}: ${err.problem}`);
@@ -134,7 +136,7 @@ test('fixture models with their steps axis freed: one predictor per language run
           writeExport(dirs[lang], (await exportPredictor(model, lang)).files, { force: false, protect: [] });
         }
         const runs = [];
-        for (const steps of [3, 9]) {
+        for (const steps of stepCounts) {
           const plans = Object.fromEntries(LANGUAGES.map((l) => [l, buildPlan(model, l, steps)])) as Record<Language, ReturnType<typeof buildPlan>>;
           const inputs = goldenInputs(plans.numpy);
           const expected = (await predict(model, inputs)).outputs.map((o) => Array.from(o.data));
@@ -147,8 +149,8 @@ test('fixture models with their steps axis freed: one predictor per language run
         opened.close();
       }
     }
-    t.diagnostic(`${done.length} fixture models exported with a free steps axis; refused: ${refused.length ? refused.join('; ') : 'none'}`);
-    assert.ok(done.length >= 10, `only ${done.length} fixture models with a free steps axis`);
+    t.diagnostic(`${done.length} models exported with a free steps axis (${done.map((d) => d.id).join(', ')}); refused: ${refused.length ? refused.join('; ') : 'none'}`);
+    assert.ok(done.length >= atLeast, `only ${done.length} models with a free steps axis`);
     for (const r of refused) assert.match(r, /depends on the free steps axis|not a linear function|not exported/);
     for (const lang of LANGUAGES) {
       if (toolchain(lang)) {
@@ -171,6 +173,27 @@ test('fixture models with their steps axis freed: one predictor per language run
       }
       assert.deepEqual(failures, [], `${lang}: ${failures.slice(0, 10).join('\n')}`);
     }
+  }
+}
+
+test('fixture models with their steps axis freed: one predictor per language runs 3 and 9 steps like the engine', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'keras-lens-free-fixtures-'));
+  try {
+    mkdirSync(join(root, 'fixtures'));
+    await freedCasesMatchEngine(t, root, await fixtureCases(join(root, 'fixtures')), [3, 9], 10);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+// the keras3-real cases of the kinds whose sizes along the steps axis move (padding, cropping, upsampling) or that
+// run per step (normalization, RNN(cell) and stacked cells): 4 and 9 steps (cropping (1, 2) needs 4)
+const FREED_KERAS3_REAL = /^keras3-real\/(zero_padding1d|cropping1d|up_sampling1d|batchnorm_|layernorm_|rnn_cell_options|stacked_(two_lstm|list_state|embedding))/;
+
+test('keras3-real models of the newer kinds with their steps axis freed: one predictor per language runs 4 and 9 steps like the engine', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'keras-lens-free-keras3-real-'));
+  try {
+    await freedCasesMatchEngine(t, root, keras3RealCases().filter((c) => FREED_KERAS3_REAL.test(c.id)), [4, 9], 10);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
