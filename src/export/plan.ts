@@ -626,6 +626,7 @@ function planCall(p: Planner, call: LayerCall, inputs: PlanInput[]): void {
     if ([gamma, beta].some((w) => w && w.data.length !== width)) p.refuse(layer, `its gamma/beta do not have one value per feature (${width})`);
     const epsilon = numberSetting(layer, ['epsilon'], 1e-3);
     const y = out(0);
+    p.semantics.add("LayerNormalization: each row's own mean and (population) variance over the last axis, in Keras's order inv = 1/sqrt(variance + epsilon) * gamma, y = x * inv + (beta - mean * inv)");
     p.steps.push({ op: 'layernorm', layer: name, x, y, rows: x.size / width, width, gamma, beta, epsilon });
     set(0, y, inMasks[0]);
     return;
@@ -646,6 +647,7 @@ function planCall(p: Planner, call: LayerCall, inputs: PlanInput[]): void {
     if ([gamma, beta, mean, variance].some((w) => w && w.data.length !== channels)) p.refuse(layer, `its statistics do not have one value per channel (${channels})`);
     const epsilon = numberSetting(layer, ['epsilon'], 1e-3);
     const y = out(0);
+    p.semantics.add("BatchNormalization runs at inference: the moving mean and variance, in TensorFlow's order inv = 1/sqrt(variance + epsilon) * gamma, y = x * inv + (beta - mean * inv)");
     p.steps.push({ op: 'batchnorm', layer: name, x, y, rows: x.size / channels, channels, gamma, beta, mean, variance, epsilon });
     set(0, y, inMasks[0]);
     return;
@@ -979,6 +981,7 @@ function planRnnLayer(p: Planner, run: RecurrentRun): { y: PlanTensor; states: P
   if (x.shape.length !== 2) p.refuse(top, 'recurrent layers are exported for (steps, features) inputs');
   const wanted = cells.reduce((a, c) => a + (c.cellClass === 'LSTMCell' ? 2 : 1), 0);
   if (initial && initial.length !== wanted) p.refuse(top, `it is given ${initial.length} initial states; its cells carry ${wanted}`);
+  p.semantics.add(`RNN over stacked cells ('${commentText(top.name, 60)}'): the cells run one after another over the whole sequence (each reads the previous one's outputs, in processing order), which equals Keras's step-by-step stack; states are each cell's, in cell order`);
   const backwards = layer.config.go_backwards === true;
   let cellMask = mask;
   if (backwards && mask) {
