@@ -15,10 +15,10 @@
  *     (`ArrayBuffer.slice`), throw here (StrictBuffer), and a work budget ends walks that would not end;
  *   - jsfive checks little of what it decodes, so the structures it reads are checked here first as the HDF5 library
  *     checks them when it loads them (superblock fields, object header message tiling, symbol table signatures,
- *     node levels and cache types, local heap free lists, datatype versions, dataspace maxima): a damaged file then
- *     goes to h5wasm and gets today's refusal. (A differential fuzz of 4000 mutated files found ~0.5% that still
- *     open in both readers and on which h5wasm fails at a later access, e.g. listing the root's attributes, where
- *     jsfive answers from the bytes; none hangs or throws more than a clean error.)
+ *     node levels, keys, name order and cache types, local heap free lists, datatype versions and sizes, dataspace
+ *     maxima): a damaged file then goes to h5wasm and gets today's refusal. (A differential fuzz of 4700 mutated
+ *     files, test/formats/hdf5-mutations.test.ts, finds 2 that open in both readers and on which h5wasm fails at a
+ *     later access where jsfive answers from the bytes; none hangs or fails other than with a clean error.)
  * Dataset values are read here, not by jsfive: contiguous storage is a byte range (typed arrays, no per-element
  * decoding). Chunked or filtered storage, unallocated storage, or a range past the end of the file is read through
  * h5wasm, opened then on the same bytes (`fallback`).
@@ -278,9 +278,13 @@ function datatype(b: Bytes, o: number): { cls: number; size: number; signed: boo
     return { cls, size, signed: false, bigEndian: false, vlenString: false };
   }
   if (cls === 9 && (bf0 & 0x0f) === 1) {
-    // a variable-length string's base type (which HDF5 decodes and jsfive skips): 1-byte characters
+    // stored as 16 bytes (length u32, global heap collection address u64, object index u32), which jsfive assumes;
+    // the base type (which HDF5 decodes and jsfive skips): 1-byte characters
     const base = b.u8at(o + 8);
-    if ((base & 0x0f) !== 0 || base >> 4 < 1 || base >> 4 > 3 || b.u32(o + 12) !== 1) throw new NotForJsfive('vlen string base type');
+    if (size !== 16) throw new NotForJsfive('vlen string size');
+    if ((base & 0x0f) !== 0 || base >> 4 < 1 || base >> 4 > 3 || b.u32(o + 12) !== 1 || b.u16(o + 16) !== 0 || b.u16(o + 18) !== 8) {
+      throw new NotForJsfive('vlen string base type');
+    }
     return { cls, size: 16, signed: false, bigEndian: false, vlenString: true };
   }
   throw new NotForJsfive(`datatype class ${cls}`);
@@ -412,8 +416,8 @@ class Walker {
   /**
    * A group's symbol table (III.A.1 v1 B-tree of type 0 -> III.C symbol table nodes "SNOD", names in the III.D local
    * heap "HEAP") checked as HDF5 checks it when it lists the group: signatures, node types and levels, the heap's
-   * free list, and entry cache types 0/1 (2, a soft link, goes to h5wasm). jsfive reads the same structures without
-   * these checks. Returns the number of entries.
+   * free list, keys that bound the names HDF5 looks up by them, names in order, and entry cache types 0/1 (2, a soft
+   * link, goes to h5wasm). jsfive reads the same structures without these checks. Returns the number of entries.
    */
   private symbolTable(btree: number, heap: number): number {
     const b = this.b;
@@ -430,7 +434,19 @@ class Walker {
       if (next === 0 || free + size > dataSize) throw new NotForJsfive('local heap free list');
       free = next;
     }
+    // a name in the heap, as strcmp compares it (bytes; latin1 keeps their order)
+    const name = (offset: number): string => {
+      if (offset >= dataSize) throw new NotForJsfive('link name offset');
+      const start = dataAt + offset;
+      const end = b.u8.indexOf(0, start);
+      if (end < 0 || end >= dataAt + dataSize) throw new NotForJsfive('link name');
+      let out = '';
+      for (let i = start; i < end; i++) out += String.fromCharCode(b.u8[i]);
+      return out;
+    };
     let entries = 0;
+    // HDF5 finds a name by its keys (child i holds the names after key i, up to key i + 1): keys that do not bound
+    // their children would make HDF5 miss names that jsfive lists
     const walk = (node: number, level: number | null, depth: number): void => {
       if (depth > 32 || this.seen.has(-1 - node)) throw new NotForJsfive('group B-tree');
       this.seen.add(-1 - node);
@@ -438,6 +454,8 @@ class Walker {
       const nodeLevel = b.u8at(node + 5);
       if (level !== null && nodeLevel !== level) throw new NotForJsfive('group B-tree level');
       const used = b.u16(node + 6);
+      const keys = Array.from({ length: used + 1 }, (_, i) => name(b.u64(node + 24 + 16 * i)));
+      if (keys.some((k, i) => i > 0 && k <= keys[i - 1])) throw new NotForJsfive('group B-tree keys');
       for (let i = 0; i < used; i++) {
         const child = b.u64(node + 24 + 16 * i + 8);
         if (nodeLevel > 0) {
@@ -446,9 +464,15 @@ class Walker {
         }
         if (b.ascii(child, 4) !== 'SNOD' || b.u8at(child + 4) !== 1) throw new NotForJsfive('symbol table node');
         const symbols = b.u16(child + 6);
+        let previous: string | null = null;
         for (let k = 0; k < symbols; k++) {
           const e = child + 8 + 40 * k;
-          if (b.u64(e) >= dataSize) throw new NotForJsfive('link name offset');
+          const n = name(b.u64(e));
+          // sorted, after the left key (the first key of a tree is the empty name), at most the right key
+          if ((previous !== null && n <= previous) || n <= keys[i] || n > keys[i + 1]) {
+            throw new NotForJsfive('symbol table order');
+          }
+          previous = n;
           const cache = b.u32(e + 16);
           if (cache !== 0 && cache !== 1) throw new NotForJsfive(`symbol table entry cache type ${cache}`);
         }

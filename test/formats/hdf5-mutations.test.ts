@@ -4,8 +4,8 @@
 // library) on the same bytes. jsfive must never open a file h5wasm refuses to open (it refuses, and the file goes to
 // h5wasm for today's message), never throw out of openJsfive, and when both open a file they must agree on nearly all
 // (compareTrees: keys, attributes, shapes, dtypes, values). The few that differ are damaged files on which h5wasm
-// fails at a later access (listing attributes, describing an object) where jsfive answers from the bytes: 22 of
-// 4000 when this test was written, so more than 2% fails it.
+// fails at a later access where jsfive answers from the bytes: 1 of the 858 both open here when this test was
+// written (2 of ~4700 over more seeds), so more than 1% fails it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -84,5 +84,5 @@ test(`${SEEDS} mutated Keras .h5 files: jsfive opens none that h5wasm refuses, a
   for (const d of differ) console.log(`  ${d}`);
   assert.deepEqual(opensWhatH5wasmRefuses, [], 'jsfive opened files the HDF5 library refuses');
   assert.ok(seen.both > SEEDS / 4, 'enough mutated files open in both readers to compare');
-  assert.ok(differ.length <= 0.02 * seen.both, `${differ.length} of ${seen.both} files read differently`);
+  assert.ok(differ.length <= 0.01 * seen.both, `${differ.length} of ${seen.both} files read differently`);
 });
