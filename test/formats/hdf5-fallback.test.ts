@@ -1,5 +1,5 @@
 // Which HDF5 reader opens a file, and that the choice never changes what is read. Files built here with h5wasm in
-// shapes jsfive reads (every integer/float type, big-endian, scalars, string and number attributes) and shapes it
+// shapes jsfive reads (every integer/float type, float16, big-endian, scalars, string and number attributes) and shapes it
 // leaves to h5wasm (chunked and gzip-compressed datasets, read through h5wasm after a jsfive open; HDF5 1.8+ format
 // files, groups tracking creation order, soft links, non-ASCII strings: opened by h5wasm). Oracle: h5wasm (the HDF5
 // C library) reading the same bytes, compared node by node (hdf5-compare.ts).
@@ -131,6 +131,24 @@ test('big-endian datasets (made by flipping a little-endian file: byte-order bit
   assert.equal(h5.dtype(h5.get('/f4')!), '>f4');
   assert.deepEqual([...(await h5.readFloat32(h5.get('/f4')!))], [...floats]);
   assert.deepEqual([...(await h5.readFloat32(h5.get('/i2')!))], [...shorts]);
+  h5.close();
+});
+
+test('float16 (made from a float32 file: datatype and dimension rewritten): jsfive, same values as h5wasm', async () => {
+  // h5wasm writes no float16; a float32 datatype message (IV.A.2.d) has a float16's length, so it is rewritten in
+  // place: size 2, sign bit 15, precision 16, exponent at bit 10 of 5 bits, mantissa of 10 bits, bias 15
+  const halves = Uint16Array.of(0x3c00, 0xc000, 0x7bff, 0x0001, 0x8000, 0x7c00, 0x7e00, 0x3555); // 1, -2, 65504, 2^-24, -0, inf, NaN, 0.333
+  const bytes = await build((f) => f.create_dataset({ name: 'f2', data: new Float32Array(halves.buffer), shape: [4], dtype: '<f' }));
+  const type = onlyAt(bytes, Uint8Array.of(0x11, 0x20, 0x1f, 0x00, 4, 0, 0, 0, 0, 0, 32, 0, 23, 8, 0, 23, 127, 0, 0, 0));
+  bytes.set(Uint8Array.of(0x11, 0x20, 0x0f, 0x00, 2, 0, 0, 0, 0, 0, 16, 0, 10, 5, 0, 10, 15, 0, 0, 0), type);
+  // the dataspace (IV.A.2.b, version 1, rank 1, maximum given): 4 float32 -> 8 float16
+  const space = onlyAt(bytes, Uint8Array.of(1, 1, 1, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0));
+  bytes[space + 8] = 8;
+  bytes[space + 16] = 8;
+  assert.equal(await sameAsH5wasm('float16.h5', bytes), 'jsfive');
+  const h5 = await openHdf5Memory(bytes, 'float16.h5', 'the file');
+  assert.equal(h5.dtype(h5.get('/f2')!), '<f2');
+  assert.deepEqual([...(await h5.readFloat32(h5.get('/f2')!))], [1, -2, 65504, 2 ** -24, -0, Infinity, NaN, Math.fround(0x155 / 1024 * 0.25 + 0.25)]);
   h5.close();
 });
 
