@@ -517,6 +517,21 @@ def layernorm_variants(h):
     return [a, b, c]
 
 
+def layernorm_rms(h):
+    # rms_scaling=True (deprecated in Keras 3 but still read): Keras scales by the CENTRED variance, x·rsqrt(var + ε)·γ,
+    # and creates γ even with scale=False; no β
+    a = L.LayerNormalization(rms_scaling=True, epsilon=0.01, name="ln_rms")(h)
+    b = L.Dense(2, name="d")(L.LSTM(3, name="l")(L.LayerNormalization(rms_scaling=True, scale=False, name="ln_rms_noscale")(h)))
+    return [a, b]
+
+
+def rms_norm(h):
+    # RMSNormalization (Keras >= 3.9): x·rsqrt(mean(x²) + ε)·scale, ε 1e-6 by default
+    a = L.RMSNormalization(name="rms")(h)
+    b = L.Dense(2, name="d")(L.LSTM(3, name="l")(L.RMSNormalization(epsilon=0.01, name="rms_eps")(h)))
+    return [a, b]
+
+
 def rnn_cell_options(h):
     # RNN(cell) with the RNN's flags: go_backwards + return_state on a GRUCell(reset_after=False), a relu SimpleRNNCell
     # returning sequences, an LSTMCell without bias
@@ -529,6 +544,8 @@ def rnn_cell_options(h):
 for m in (False, True):
     seq_case("batchnorm_variants", batchnorm_variants, m, ("normalization",))
     seq_case("layernorm_variants", layernorm_variants, m, ("normalization",))
+    seq_case("layernorm_rms", layernorm_rms, m, ("normalization",))
+    seq_case("rms_norm", rms_norm, m, ("normalization",))
     seq_case("rnn_cell_options", rnn_cell_options, m, ("stacked_cells",))
 
 
