@@ -199,6 +199,7 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
     webview.html = webviewHtml({
       cspSource: webview.cspSource,
       scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(ext, 'dist', 'webview.js')).toString(),
+      toolkitUri: webview.asWebviewUri(vscode.Uri.joinPath(ext, 'dist', 'webview-toolkit.js')).toString(),
       styleUri: webview.asWebviewUri(vscode.Uri.joinPath(ext, 'media', 'viewer.css')).toString(),
       nonce: nonce(),
       view: 'model',

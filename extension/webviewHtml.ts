@@ -18,6 +18,8 @@ export interface WebviewShell {
   /** `webview.cspSource` */
   cspSource: string;
   scriptUri: string;
+  /** dist/webview-toolkit.js, which webview.js adds when it needs the toolkit (webview/ui.ts registerToolkit). */
+  toolkitUri: string;
   styleUri: string;
   nonce: string;
   view: 'model' | 'results';
@@ -54,7 +56,7 @@ export function webviewHtml(o: WebviewShell): string {
 <link rel="stylesheet" href="${escapeHtml(o.styleUri)}" nonce="${o.nonce}">
 <title>${name}</title>
 </head>
-<body data-view="${o.view}" data-file-name="${name}">
+<body data-view="${o.view}" data-file-name="${name}" data-toolkit="${escapeHtml(o.toolkitUri)}">
 <div id="app"><noscript><div data-testid="error">${name}: this view needs scripts enabled.</div></noscript></div>
 <script nonce="${o.nonce}" src="${escapeHtml(o.scriptUri)}"></script>
 </body>

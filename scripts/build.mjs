@@ -8,6 +8,7 @@
 //   dist/core.js        the extension host's core, required by the entry on first need (no h5wasm, no engine)
 //   dist/worker.js      the model worker (readers, h5wasm, engine), started by the core in worker threads
 //   dist/webview.js     the webview UI (browser IIFE)
+//   dist/webview-toolkit.js  the UI toolkit's elements (browser IIFE, ~300 KB), added by webview.js when needed
 //   dist/web/extension.js  the browser entry (package.json "browser", CommonJS as VS Code's web worker extension host
 //                       loads it): extension.ts with web/core.ts in place of core.ts, no Node built-ins
 //   dist/web/worker.js  the web model worker (browser IIFE: readers, h5wasm's in-memory build, engine), started from
@@ -125,7 +126,10 @@ if (existsSync('extension/web/core.ts')) {
   );
 }
 if (existsSync('webview/main.ts')) {
-  builds.push({ ...common, entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife' });
+  builds.push(
+    { ...common, entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife' },
+    { ...common, entryPoints: ['webview/toolkit.mts'], outfile: 'dist/webview-toolkit.js', platform: 'browser', format: 'iife' },
+  );
 }
 
 if (watch) {

@@ -41,7 +41,7 @@ function main(): void {
     const view = new ModelView(root, channel, new Tooltip());
     handle = (e) => view.onEvent(e);
     channel.notify({ type: 'ready' });
-    // The toolkit (its buttons, checkboxes; most of this script's evaluation) registers after the summary is shown:
+    // The toolkit (its buttons, checkboxes: a script of its own, ui.ts) registers after the summary is shown:
     // the layer list is plain DOM and does not wait for it; elements made before are upgraded when it registers.
     void view.start().finally(() => registerToolkit().catch(() => {}));
   }

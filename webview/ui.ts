@@ -6,12 +6,23 @@
 let registered: Promise<void> | null = null;
 
 /**
- * Register the toolkit's custom elements once. Elements created before it finishes are upgraded when their
- * definitions arrive. (A dynamic import because the toolkit is ESM-only; esbuild inlines it into the bundle.)
+ * Register the toolkit's custom elements once: add its bundle (dist/webview-toolkit.js, webview/toolkit.mts; its
+ * address is the page's data-toolkit, webviewHtml.ts) as a script with the page's nonce, the only scripts the
+ * Content-Security-Policy runs. Elements created before it finishes are upgraded when their definitions arrive.
  */
 export function registerToolkit(): Promise<void> {
-  registered ??= import('@vscode/webview-ui-toolkit').then((t) => {
-    t.provideVSCodeDesignSystem().register(t.vsCodeButton(), t.vsCodeCheckbox(), t.vsCodeDivider());
+  registered ??= new Promise<void>((resolve, reject) => {
+    const src = document.body.dataset.toolkit;
+    if (!src) {
+      reject(new Error('this page names no toolkit script'));
+      return;
+    }
+    const script = document.createElement('script');
+    script.nonce = document.querySelector('meta[property="csp-nonce"]')?.getAttribute('content') ?? '';
+    script.src = src;
+    script.addEventListener('load', () => resolve());
+    script.addEventListener('error', () => reject(new Error('the toolkit script did not load')));
+    document.head.append(script);
   });
   return registered;
 }

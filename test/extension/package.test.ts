@@ -95,6 +95,7 @@ test('npm run package makes a .vsix with the bundles, stylesheet, icon and licen
     'extension/dist/hdf5-node.wasm',
     'extension/dist/web/extension.js',
     'extension/dist/web/worker.js',
+    'extension/dist/webview-toolkit.js',
     'extension/dist/webview.js',
     'extension/dist/worker.js',
     'extension/media/icon.png',
@@ -113,7 +114,7 @@ test('npm run package makes a .vsix with the bundles, stylesheet, icon and licen
   // The entry is small and minified; every bundle is.
   const entrySize = files['extension/dist/extension.js'].length;
   assert.ok(entrySize <= 512 * 1024, `entry bundle is ${entrySize} bytes`);
-  for (const b of ['extension', 'core', 'worker', 'webview']) {
+  for (const b of ['extension', 'core', 'worker', 'webview', 'webview-toolkit']) {
     const text = new TextDecoder().decode(files[`extension/dist/${b}.js`]);
     // Readable code has ~30 indented lines per KB; minified code has none outside embedded texts (CSS, templates).
     const indented = text.split('\n').filter((l) => /^\s{2,}\S/.test(l)).length;

@@ -245,6 +245,15 @@ test('a weights-only file offers to pick the architecture', { skip }, async () =
   try {
     await h.page.locator('[data-testid=needs-architecture]').waitFor();
     assert.equal(await h.page.locator('[data-testid=pick-architecture]').count(), 1);
+    // The toolkit's own script (added with the nonce once the list is shown) ran under the CSP and upgraded it.
+    const upgraded = h.page.evaluate(() =>
+      Promise.race([
+        customElements.whenDefined('vscode-button').then(() => document.querySelector('[data-testid=pick-architecture]')?.shadowRoot !== null),
+        new Promise((r) => setTimeout(() => r('the toolkit never registered'), 15_000)),
+      ]),
+    );
+    assert.equal(await upgraded, true);
+    assert.deepEqual(h.problems, []);
     assert.ok((await h.page.locator('[data-testid=layer]').count()) >= 1);
   } finally {
     await h.close();

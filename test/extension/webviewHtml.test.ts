@@ -5,6 +5,7 @@ import { contentSecurityPolicy, EARLY_MESSAGES_SCRIPT, escapeHtml, webviewHtml }
 const shell = {
   cspSource: 'https://file+.vscode-resource.vscode-cdn.net',
   scriptUri: 'https://file+.vscode-resource.vscode-cdn.net/ext/dist/webview.js',
+  toolkitUri: 'https://file+.vscode-resource.vscode-cdn.net/ext/dist/webview-toolkit.js',
   styleUri: 'https://file+.vscode-resource.vscode-cdn.net/ext/media/viewer.css',
   nonce: 'abc123NONCE',
   view: 'model' as const,
@@ -35,6 +36,7 @@ test('the page has two scripts, each carrying the nonce: the fixed early-message
   assert.doesNotMatch(html, /\son[a-z]+=/i);
   assert.match(html, /<meta property="csp-nonce" content="abc123NONCE">/);
   assert.match(html, /data-view="model"/);
+  assert.match(html, /data-toolkit="https:\/\/file\+\.vscode-resource\.vscode-cdn\.net\/ext\/dist\/webview-toolkit\.js"/);
 });
 
 test('a hostile file name is escaped everywhere it appears', () => {

@@ -99,6 +99,7 @@ export async function openHarness(o: HarnessOptions): Promise<Harness> {
   const html = webviewHtml({
     cspSource: ORIGIN,
     scriptUri: `${ORIGIN}/dist/webview.js`,
+    toolkitUri: `${ORIGIN}/dist/webview-toolkit.js`,
     styleUri: `${ORIGIN}/media/viewer.css`,
     nonce: 'harnessNonce0123456789',
     view: o.view,
