@@ -275,10 +275,11 @@ function stepCode(s: Step, acts: Map<ExportActivation, string>): string[] {
       return [`${s.y.id} = ${s.x.id}.transpose(0, ${s.perm.map((a) => a + 1).join(', ')})  # axis 0: the batch`];
     case 'layernorm':
       return [
-        `mean = ${s.x.id}.mean(axis=-1, keepdims=True)`,
-        `variance = ((${s.x.id} - mean) ** 2).mean(axis=-1, keepdims=True)`,
+        ...(s.mode === 'rms'
+          ? [`variance = (${s.x.id} ** 2).mean(axis=-1, keepdims=True)  # the mean square (RMSNormalization)`]
+          : [`mean = ${s.x.id}.mean(axis=-1, keepdims=True)`, `variance = ((${s.x.id} - mean) ** 2).mean(axis=-1, keepdims=True)`]),
         `inv = 1.0 / np.sqrt(variance + ${pyNumber(s.epsilon)})${s.gamma ? ` * ${W(s.gamma)}` : ''}`,
-        `${s.y.id} = ${s.x.id} * inv + (${s.beta ? `${W(s.beta)} - ` : '-'}mean * inv)`,
+        s.mode === 'layer' ? `${s.y.id} = ${s.x.id} * inv + (${s.beta ? `${W(s.beta)} - ` : '-'}mean * inv)` : `${s.y.id} = ${s.x.id} * inv`,
       ];
     case 'batchnorm':
       return [

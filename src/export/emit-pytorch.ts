@@ -230,10 +230,11 @@ export function emitPytorch(plan: Plan, header: string[]): ExportFile[] {
         return [`${s.y.id} = ${s.x.id}.permute(0, ${s.perm.map((a) => a + 1).join(', ')})  # axis 0: the batch`];
       case 'layernorm':
         return [
-          `mean = ${s.x.id}.mean(dim=-1, keepdim=True)`,
-          `variance = ((${s.x.id} - mean) ** 2).mean(dim=-1, keepdim=True)`,
+          ...(s.mode === 'rms'
+            ? [`variance = (${s.x.id} ** 2).mean(dim=-1, keepdim=True)  # the mean square (RMSNormalization)`]
+            : [`mean = ${s.x.id}.mean(dim=-1, keepdim=True)`, `variance = ((${s.x.id} - mean) ** 2).mean(dim=-1, keepdim=True)`]),
           `inv = torch.rsqrt(variance + ${pyNumber(s.epsilon)})${s.gamma ? ` * ${W(s.gamma)}` : ''}`,
-          `${s.y.id} = ${s.x.id} * inv + (${s.beta ? `${W(s.beta)} - ` : '-'}mean * inv)`,
+          s.mode === 'layer' ? `${s.y.id} = ${s.x.id} * inv + (${s.beta ? `${W(s.beta)} - ` : '-'}mean * inv)` : `${s.y.id} = ${s.x.id} * inv`,
         ];
       case 'batchnorm':
         return [

@@ -406,20 +406,22 @@ ${fn('kl_transpose', [['in', 'x'], ['int', 'xo'], ['int', 'n0'], ['int', 'n1'], 
 }
 
 /* LayerNormalization over each row of W values, in Keras's order:
- *   mean, variance of the row;  inv = 1 / sqrt(variance + eps) * gamma[j];  y = x * inv + (beta[j] - mean * inv) */
-${fn('kl_layernorm', [['in', 'x'], ['int', 'xo'], ['int', 'rows'], ['int', 'W'], ['in', 'gamma'], ['int', 'hasGamma'], ['in', 'beta'], ['int', 'hasBeta'], ['real', 'eps'], ['out', 'y'], ['int', 'yo']])} {
+ *   mean, variance of the row;  inv = 1 / sqrt(variance + eps) * gamma[j];  y = x * inv + (beta[j] - mean * inv)
+ * mode 1 (rms_scaling=True, as Keras 3 computes it): the same inv, y = x * inv;
+ * mode 2 (RMSNormalization): variance is the mean square of the row, y = x * inv */
+${fn('kl_layernorm', [['in', 'x'], ['int', 'xo'], ['int', 'rows'], ['int', 'W'], ['in', 'gamma'], ['int', 'hasGamma'], ['in', 'beta'], ['int', 'hasBeta'], ['real', 'eps'], ['int', 'mode'], ['out', 'y'], ['int', 'yo']])} {
   for (${I} r = 0; r < rows; r++) {
     ${I} o = r * W;
     ${R} mean = 0.0;
     for (${I} j = 0; j < W; j++) mean += x[xo + o + j];
     mean = mean / W;
     ${R} variance = 0.0;
-    for (${I} j = 0; j < W; j++) variance += (x[xo + o + j] - mean) * (x[xo + o + j] - mean);
+    for (${I} j = 0; j < W; j++) variance += mode == 2 ? x[xo + o + j] * x[xo + o + j] : (x[xo + o + j] - mean) * (x[xo + o + j] - mean);
     variance = variance / W;
     ${R} base = 1.0 / ${d.m('sqrt')}(variance + eps);
     for (${I} j = 0; j < W; j++) {
       ${R} inv = hasGamma != 0 ? base * gamma[j] : base;
-      y[yo + o + j] = x[xo + o + j] * inv + ((hasBeta != 0 ? beta[j] : 0.0) - mean * inv);
+      y[yo + o + j] = mode == 0 ? x[xo + o + j] * inv + ((hasBeta != 0 ? beta[j] : 0.0) - mean * inv) : x[xo + o + j] * inv;
     }
   }
 }
@@ -584,7 +586,7 @@ export function sampleBody(plan: Plan, d: Dialect, lay: Layout, w: (x: PlanWeigh
         return [`kl_transpose(${T(s.x)}, ${n.join(', ')}, ${st.join(', ')}, ${T(s.y)});`];
       }
       case 'layernorm':
-        return [`kl_layernorm(${T(s.x)}, ${s.rows}, ${s.width}, ${B(s.gamma)}, ${B(s.beta)}, ${d.num(s.epsilon)}, ${T(s.y)});`];
+        return [`kl_layernorm(${T(s.x)}, ${s.rows}, ${s.width}, ${B(s.gamma)}, ${B(s.beta)}, ${d.num(s.epsilon)}, ${s.mode === 'layer' ? 0 : s.mode === 'rms_scaling' ? 1 : 2}, ${T(s.y)});`];
       case 'batchnorm':
         return [`kl_batchnorm(${T(s.x)}, ${s.rows}, ${s.channels}, ${B(s.gamma)}, ${B(s.beta)}, ${w(s.mean)}, ${w(s.variance)}, ${d.num(s.epsilon)}, ${T(s.y)});`];
     }

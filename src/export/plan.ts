@@ -147,8 +147,10 @@ export type Step =
   /**
    * LayerNormalization over the last axis (rows of `width` values), in Keras 3's order (ops.layer_normalization):
    * mean, variance = moments of the row; inv = 1/sqrt(variance + epsilon) * gamma; y = x * inv + (beta - mean * inv).
+   * mode 'rms_scaling' (LayerNormalization(rms_scaling=True), as Keras 3 computes it): the same inv, y = x * inv.
+   * mode 'rms' (RMSNormalization): inv = 1/sqrt(mean(x²) + epsilon) * gamma (its `scale`), y = x * inv.
    */
-  | { op: 'layernorm'; layer: string; x: PlanTensor; y: PlanTensor; rows: number; width: number; gamma: PlanWeight | null; beta: PlanWeight | null; epsilon: number }
+  | { op: 'layernorm'; layer: string; mode: 'layer' | 'rms_scaling' | 'rms'; x: PlanTensor; y: PlanTensor; rows: number; width: number; gamma: PlanWeight | null; beta: PlanWeight | null; epsilon: number }
   | { op: 'batchnorm'; layer: string; x: PlanTensor; y: PlanTensor; rows: number; channels: number; gamma: PlanWeight | null; beta: PlanWeight | null; mean: PlanWeight; variance: PlanWeight; epsilon: number };
 
 export interface PlanInput {
@@ -214,7 +216,7 @@ export const EXPORTABLE_CLASSES = [
   'Maximum', 'Minimum', 'Conv1D', 'Convolution1D', 'MaxPooling1D', 'AveragePooling1D', 'GlobalMaxPooling1D', 'GlobalAveragePooling1D',
   'TimeDistributed', 'Flatten', 'Reshape', 'RepeatVector', 'BatchNormalization',
   'ZeroPadding1D', 'Cropping1D', 'UpSampling1D', 'Permute', 'RNN',
-  'LayerNormalization',
+  'LayerNormalization', 'RMSNormalization',
 ];
 
 const IDENTITY_CLASSES = new Set(['Dropout', 'SpatialDropout1D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout', 'ActivityRegularization']);
@@ -405,7 +407,7 @@ export function buildPlan(model: Model, language: Language, steps?: number): Pla
   // refuse unknown layers first, naming the first one
   for (const call of calls) {
     const c = call.layer.config;
-    if (!EXPORTABLE_CLASSES.includes(c.className) && !isOpNode(c)) p.refuse(c, 'this layer class is not exported (export knows ' + 'Dense, LSTM, GRU, SimpleRNN, CuDNN*, Bidirectional, Embedding, Masking, Dropout, activations, merges, Conv1D, pooling, TimeDistributed(Dense), Flatten, Reshape, RepeatVector, BatchNormalization, ZeroPadding1D, Cropping1D, UpSampling1D, Permute, RNN(LSTMCell/GRUCell/SimpleRNNCell, stacked), LayerNormalization)');
+    if (!EXPORTABLE_CLASSES.includes(c.className) && !isOpNode(c)) p.refuse(c, 'this layer class is not exported (export knows ' + 'Dense, LSTM, GRU, SimpleRNN, CuDNN*, Bidirectional, Embedding, Masking, Dropout, activations, merges, Conv1D, pooling, TimeDistributed(Dense), Flatten, Reshape, RepeatVector, BatchNormalization, ZeroPadding1D, Cropping1D, UpSampling1D, Permute, RNN(LSTMCell/GRUCell/SimpleRNNCell, stacked), LayerNormalization, RMSNormalization)');
   }
   const inputs: PlanInput[] = [];
   for (const call of calls) {
@@ -610,25 +612,31 @@ function planCall(p: Planner, call: LayerCall, inputs: PlanInput[]): void {
     set(0, y, null);
     return;
   }
-  if (cls === 'LayerNormalization') {
-    // settings as the engine reads them (model/kinds/layer-normalization.ts): epsilon 1e-3, gamma with scale, beta
-    // with center
+  if (cls === 'LayerNormalization' || cls === 'RMSNormalization') {
+    // settings as the engine reads them (model/kinds/layer-normalization.ts): epsilon 1e-3 (RMSNormalization 1e-6),
+    // gamma with scale or rms_scaling (RMSNormalization: its `scale`), beta with center and without rms_scaling
     const rank = x.shape.length + 1;
     const axes = [...new Set(configAxes(layer).map((a) => (a < 0 ? a + rank : a)))];
     if (axes.length !== 1 || axes[0] !== rank - 1) p.refuse(layer, `axis ${commentText(JSON.stringify(layer.config.axis ?? -1), 30)} is not exported (only the last axis)`);
     // Keras 3 computes rms_scaling as x / sqrt(variance + eps) * gamma (its own warning: "incorrectly scales the input
-    // by the variance"), which the engine does not follow yet: not exported rather than exported differently
-    if (layer.config.rms_scaling === true) p.refuse(layer, 'rms_scaling=True is not exported');
+    // by the variance"); RMSNormalization divides by sqrt(mean(x²) + eps)
+    const mode = cls === 'RMSNormalization' ? 'rms' : layer.config.rms_scaling === true ? 'rms_scaling' : 'layer';
     const width = x.shape[x.shape.length - 1];
     const has = (role: string) => !!p.model.layerByName.get(name)!.weights?.has(role);
-    const gamma = layer.config.scale !== false && has('gamma') ? p.weight(name, 'gamma', []) : null;
-    const beta = layer.config.center !== false && has('beta') ? p.weight(name, 'beta', []) : null;
+    const gamma = mode === 'rms' ? p.weight(name, 'scale', []) : (layer.config.scale !== false || mode === 'rms_scaling') && has('gamma') ? p.weight(name, 'gamma', []) : null;
+    const beta = mode === 'layer' && layer.config.center !== false && has('beta') ? p.weight(name, 'beta', []) : null;
     if ([gamma, beta].some((w) => w && w.data.length !== width)) p.refuse(layer, `its gamma/beta do not have one value per feature (${width})`);
-    const epsilon = numberSetting(layer, ['epsilon'], 1e-3);
+    const epsilon = numberSetting(layer, ['epsilon'], mode === 'rms' ? 1e-6 : 1e-3);
     const y = out(0);
-    p.semantics.add("LayerNormalization: each row's own mean and (population) variance over the last axis, in Keras's order inv = 1/sqrt(variance + epsilon) * gamma, y = x * inv + (beta - mean * inv)");
-    p.steps.push({ op: 'layernorm', layer: name, x, y, rows: x.size / width, width, gamma, beta, epsilon });
-    set(0, y, inMasks[0]);
+    p.semantics.add(
+      mode === 'layer'
+        ? "LayerNormalization: each row's own mean and (population) variance over the last axis, in Keras's order inv = 1/sqrt(variance + epsilon) * gamma, y = x * inv + (beta - mean * inv)"
+        : mode === 'rms_scaling'
+          ? "LayerNormalization(rms_scaling=True): as Keras 3 computes it, y = x / sqrt(variance + epsilon) * gamma with the row's (centred, population) variance — not its mean square (Keras's own warning calls this deprecated)"
+          : 'RMSNormalization: y = x / sqrt(mean(x²) + epsilon) * scale over the last axis; it drops the mask, as in Keras',
+    );
+    p.steps.push({ op: 'layernorm', layer: name, mode, x, y, rows: x.size / width, width, gamma, beta, epsilon });
+    set(0, y, mode === 'rms' ? null : inMasks[0]);
     return;
   }
   if (cls === 'BatchNormalization') {
