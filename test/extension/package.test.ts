@@ -87,6 +87,7 @@ test('npm run package makes a .vsix with the bundles, stylesheet, icon and licen
   const names = Object.keys(files).filter((n) => n.startsWith('extension/')).sort();
   assert.deepEqual(names, [
     'extension/LICENSE.txt',
+    'extension/THIRD_PARTY_NOTICES.md',
     'extension/dist/core.js',
     'extension/dist/extension.js',
     'extension/dist/h5wasm-node.mjs',
