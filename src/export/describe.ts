@@ -80,6 +80,26 @@ export function stepLines(step: Step): string[] {
       if (step.mask) lines.push(`  masked steps keep the state; their output is ${step.zeroOutputForMask ? '0' : 'the previous output'}`);
       return lines;
     }
+    case 'conv_lstm': {
+      const dir = step.direction ? ` (${step.direction} direction)` : '';
+      const n = step.outSpatial.length;
+      const lines = [
+        `${name} ${step.className}${dir}: ${step.filters} filters over ${shapeText(step.inSpatial)} -> ${shapeText(step.outSpatial)}${step.goBackwards ? ', go_backwards (reads the last step first)' : ''}${step.returnSequences ? ', returns the sequence in processing order' : ', returns the last output'}`,
+        `kernel W ${shapeText(step.kernel.shape)}: ${weightLine(step.kernel)}`,
+        `recurrent kernel U ${shapeText(step.recurrent.shape)}: ${weightLine(step.recurrent)}`,
+      ];
+      if (step.bias) lines.push(`bias b ${shapeText(step.bias.shape)}: ${weightLine(step.bias)}`);
+      for (const g of gateLines(step.kernel)) lines.push(`  ${g}`);
+      lines.push(
+        `  z[q] = b + sum_{tap a, c} x(t)[q * ${shapeText(step.strides)} + a * ${shapeText(step.dilation)} - ${shapeText(step.padBefore)}, c] W[a, c]   (zeros outside x, ${n} spatial axes)`,
+        `       + sum_{tap a, f} h(t-1)[q + a - ${shapeText(step.recPadBefore)}, f] U[a, f]   (recurrent: 'same', stride 1)`,
+        `  i = ${step.recAct.name}(z_i)  f = ${step.recAct.name}(z_f)  c~ = ${step.act.name}(z_c)  o = ${step.recAct.name}(z_o)`,
+        `  c = f * c(t-1) + i * c~;  h = o * ${step.act.name}(c)`,
+        `  ${step.recAct.name} = ${step.recAct.formula}`,
+      );
+      if (step.mask) lines.push(`  masked steps keep the state; their output is ${step.zeroOutputForMask ? '0' : 'the previous output'}`);
+      return lines;
+    }
     case 'reverse':
       return [`${name} backward sequence reversed to line up with input time`];
     case 'merge':
@@ -99,7 +119,7 @@ export function stepLines(step: Step): string[] {
     case 'not_equal':
       return [`${name} operation: (x != ${step.value}), 1 where true`];
     case 'any_last':
-      return [`${name} operation: any over the last axis (a mask: a step is real where any feature is)`];
+      return [`${name} operation: any over the ${step.x.shape.length === step.y.shape.length + 1 ? 'last axis' : `last ${step.x.shape.length - step.y.shape.length} axes`} (a mask: a step is real where any feature is)`];
     case 'pad_steps':
       return step.before >= 0
         ? [`${name} ZeroPadding1D: ${step.before} zero step(s) before, ${step.after} after (${step.steps} -> ${step.outSteps} steps)`]
@@ -144,7 +164,7 @@ export function activationNames(plan: Plan): Map<ExportActivation, string> {
   };
   for (const s of plan.steps) {
     if (s.op === 'dense' || s.op === 'activation' || s.op === 'conv1d') visit(s.act);
-    if (s.op === 'rnn') {
+    if (s.op === 'rnn' || s.op === 'conv_lstm') {
       visit(s.act);
       visit(s.recAct);
     }

@@ -227,6 +227,8 @@ function stepCode(s: Step, acts: Map<ExportActivation, string>): string[] {
       const extra = s.cell === 'gru' ? `${s.resetAfter ? 'True' : 'False'}, ` : '';
       return [`${s.y.id}, [${s.states.map((t) => t.id).join(', ')}] = ${fn}(${common}, ${extra}${acts2}, ${flags})`];
     }
+    case 'conv_lstm':
+      return [`${s.y.id}, [${s.states.map((t) => t.id).join(', ')}] = _conv_lstm(${convLstmArgs(s, W, acts)})`];
     case 'reverse':
       return [`${s.y.id} = ${s.x.id}[:, ::-1]`];
     case 'merge': {
@@ -264,6 +266,8 @@ function stepCode(s: Step, acts: Map<ExportActivation, string>): string[] {
     case 'not_equal':
       return [`${s.y.id} = ${s.x.id} != ${pyNumber(s.value)}`];
     case 'any_last':
+      // any over the trailing axes: each output value is one row of width values
+      if (s.x.shape.length !== s.y.shape.length + 1) return [`${s.y.id} = np.any(${s.x.id}.reshape(${B(s.y)} + (${s.width},)), axis=-1)`];
       return [`${s.y.id} = np.any(${s.x.id}, axis=-1)`];
     case 'pad_steps':
       return s.before >= 0
@@ -287,6 +291,17 @@ function stepCode(s: Step, acts: Map<ExportActivation, string>): string[] {
         `${s.y.id} = ${s.x.id} * inv + (${s.beta ? `${W(s.beta)} - ` : '-'}${W(s.mean)} * inv)`,
       ];
   }
+}
+
+/** The arguments of the Python helper _conv_lstm (python-helpers.ts), shared by numpy and PyTorch. */
+export function convLstmArgs(s: Extract<Step, { op: 'conv_lstm' }>, W: (w: PlanWeight) => string, acts: Map<ExportActivation, string>): string {
+  const t = (v: number[]) => `[${v.join(', ')}]`;
+  const py = (b: boolean) => (b ? 'True' : 'False');
+  return [
+    s.x.id, s.mask ?? 'None', W(s.kernel), W(s.recurrent), s.bias ? W(s.bias) : 'None',
+    t(s.outSpatial), t(s.strides), t(s.dilation), t(s.padBefore), t(s.recPadBefore), acts.get(s.act), acts.get(s.recAct),
+    py(s.goBackwards), py(s.returnSequences), py(s.zeroOutputForMask), s.initial ? `[${s.initial.map((x) => x.id).join(', ')}]` : 'None',
+  ].join(', ');
 }
 
 export { recurrenceLines };

@@ -12,7 +12,7 @@ import type { ExportFile } from './index';
 import { moduleShapeText, stepsInput } from './free-steps';
 import { activationNames, shapeText, stepLines, weightLine, gateLines } from './describe';
 import { asciiJsonList, commentText, quoted } from './names';
-import { pyNumber } from './emit-numpy';
+import { convLstmArgs, pyNumber } from './emit-numpy';
 import { torchStateDict, type StateTensor } from './torch-save';
 import { TORCH_ARRAYS, pythonHelpers } from './python-helpers';
 
@@ -192,6 +192,8 @@ export function emitPytorch(plan: Plan, header: string[]): ExportFile[] {
         const extra = s.cell === 'gru' ? `${s.resetAfter ? 'True' : 'False'}, ` : '';
         return [`${s.y.id}, [${states.join(', ')}] = ${fn}(${common}, ${extra}${a2}, ${flags})  # explicit cell code`];
       }
+      case 'conv_lstm':
+        return [`${s.y.id}, [${s.states.map((t) => t.id).join(', ')}] = _conv_lstm(${convLstmArgs(s, W, acts)})  # explicit cell code`];
       case 'reverse':
         return [`${s.y.id} = torch.flip(${s.x.id}, [1])`];
       case 'merge': {
@@ -219,6 +221,8 @@ export function emitPytorch(plan: Plan, header: string[]): ExportFile[] {
       case 'not_equal':
         return [`${s.y.id} = ${s.x.id} != ${pyNumber(s.value)}`];
       case 'any_last':
+        // any over the trailing axes: each output value is one row of width values
+        if (s.x.shape.length !== s.y.shape.length + 1) return [`${s.y.id} = torch.any(${s.x.id}.reshape(${B(s.y)} + (${s.width},)), dim=-1)`];
         return [`${s.y.id} = torch.any(${s.x.id}, dim=-1)`];
       case 'pad_steps':
         return s.before >= 0
@@ -325,6 +329,8 @@ function stepWeights(s: Step): PlanWeight[] {
     case 'dense':
     case 'conv1d':
       return [s.kernel, ...(s.bias ? [s.bias] : [])];
+    case 'conv_lstm':
+      return [s.kernel, s.recurrent, ...(s.bias ? [s.bias] : [])];
     case 'embedding':
       return [s.table];
     case 'prelu':

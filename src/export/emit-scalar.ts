@@ -289,6 +289,58 @@ ${fn('kl_simple_rnn', [['in', 'x'], ['int', 'xo'], ['int', 'T'], ['int', 'F'], [
   if (returnSequences == 0) for (${I} j = 0; j < u; j++) y[yo + j] = sc[po + j];
 }
 
+/* ConvLSTM1D/2D/3D, channels_last, the spatial axes padded to 3 (leading axes of size 1): x(t) is (i1, i2, i3, C),
+ * the states h, c (o1, o2, o3, F) = P positions of F values; W (k1, k2, k3, C, 4F), U (k1, k2, k3, F, 4F), b (4F),
+ * gates i | f | c | o along the last axis. For each output position q and kernel tap a:
+ *   z[q] = b + sum_{a, c} x(t)[q * s + a * d - p, c] W[a, c, :]   (zeros outside x: the taps there are skipped)
+ *            + sum_{a, f} h(t-1)[q + a - r, f] U[a, f, :]         (recurrent: 'same' padding r, stride 1)
+ *   i = rec(z_i)  f = rec(z_f)  c~ = act(z_c)  o = rec(z_o);  c = f * c(t-1) + i * c~;  h = o * act(c)
+ * The time loop is kl_lstm's, over state vectors of u = P F values; scratch: 7u values */
+${fn('kl_conv_lstm', [['in', 'x'], ['int', 'xo'], ['int', 'T'], ['int', 'C'], ['int', 'i1'], ['int', 'i2'], ['int', 'i3'], ['int', 'o1'], ['int', 'o2'], ['int', 'o3'], ['int', 'F'], ['in', 'W'], ['in', 'U'], ['in', 'b'], ['int', 'hasBias'], ['int', 'k1'], ['int', 'k2'], ['int', 'k3'], ['int', 's1'], ['int', 's2'], ['int', 's3'], ['int', 'd1'], ['int', 'd2'], ['int', 'd3'], ['int', 'p1'], ['int', 'p2'], ['int', 'p3'], ['int', 'r1'], ['int', 'r2'], ['int', 'r3'], ['in', 'mask'], ['int', 'mo'], ['int', 'hasMask'], ['int', 'goBackwards'], ['int', 'returnSequences'], ['int', 'zeroOutputForMask'], ['out', 'st'], ['int', 'so'], ['out', 'y'], ['int', 'yo'], ['out', 'sc'], ['int', 'sco'], ['fn', 'act'], ['fn', 'rec']])} {
+  ${I} P = o1 * o2 * o3;
+  ${I} G = 4 * F;
+  ${I} u = P * F;
+  ${I} S = i1 * i2 * i3;
+  ${I} zo = sco;          /* z: P rows of 4F pre-activations */
+  ${I} po = sco + P * G;  /* previous output: u */
+  ${I} nho = po + u;      /* new h: u */
+  ${I} nco = nho + u;     /* new c: u */
+  for (${I} j = 0; j < u; j++) sc[po + j] = 0.0;
+  for (${I} s = 0; s < T; s++) {
+    ${I} t = goBackwards != 0 ? T - 1 - s : s;
+    for (${I} q1 = 0; q1 < o1; q1++) for (${I} q2 = 0; q2 < o2; q2++) for (${I} q3 = 0; q3 < o3; q3++) {
+      ${I} z = zo + ((q1 * o2 + q2) * o3 + q3) * G;
+      for (${I} g = 0; g < G; g++) sc[z + g] = hasBias != 0 ? b[g] : 0.0;
+      for (${I} a1 = 0; a1 < k1; a1++) for (${I} a2 = 0; a2 < k2; a2++) for (${I} a3 = 0; a3 < k3; a3++) {
+        ${I} tap = (a1 * k2 + a2) * k3 + a3;
+        ${I} x1 = q1 * s1 + a1 * d1 - p1;
+        ${I} x2 = q2 * s2 + a2 * d2 - p2;
+        ${I} x3 = q3 * s3 + a3 * d3 - p3;
+        if (x1 >= 0 && x1 < i1 && x2 >= 0 && x2 < i2 && x3 >= 0 && x3 < i3) kl_matvec(sc, z, x, xo + (t * S + (x1 * i2 + x2) * i3 + x3) * C, C, W, tap * C * G, G, G);
+        ${I} h1 = q1 + a1 - r1;
+        ${I} h2 = q2 + a2 - r2;
+        ${I} h3 = q3 + a3 - r3;
+        if (h1 >= 0 && h1 < o1 && h2 >= 0 && h2 < o2 && h3 >= 0 && h3 < o3) kl_matvec(sc, z, st, so + ((h1 * o2 + h2) * o3 + h3) * F, F, U, tap * F * G, G, G);
+      }
+    }
+    for (${I} q = 0; q < P; q++) {
+      for (${I} j = 0; j < F; j++) {
+        ${I} zq = zo + q * G;
+        ${I} k = q * F + j;
+        ${R} ig = ${d.call('rec', 'sc[zq + j]')};
+        ${R} fg = ${d.call('rec', 'sc[zq + F + j]')};
+        ${R} cc = ${d.call('act', 'sc[zq + 2 * F + j]')};
+        ${R} og = ${d.call('rec', 'sc[zq + 3 * F + j]')};
+        ${R} c = fg * st[so + u + k] + ig * cc;
+        sc[nco + k] = c;
+        sc[nho + k] = og * ${d.call('act', 'c')};
+      }
+    }
+    kl_step_end(mask, mo, hasMask, t, s, st, so, sc, nho, 2 * u, po, u, zeroOutputForMask, returnSequences, y, yo);
+  }
+  if (returnSequences == 0) for (${I} j = 0; j < u; j++) y[yo + j] = sc[po + j];
+}
+
 /* y[t] = x[T-1-t]: the backward direction's sequence back in input time */
 ${fn('kl_reverse', [['in', 'x'], ['int', 'xo'], ['int', 'T'], ['int', 'w'], ['out', 'y'], ['int', 'yo']])} {
   for (${I} t = 0; t < T; t++) for (${I} k = 0; k < w; k++) y[yo + t * w + k] = x[xo + (T - 1 - t) * w + k];
@@ -474,6 +526,7 @@ export function layout(plan: Plan): Layout {
   // states: h (and c) of each recurrent step must be adjacent (h at so, c at so + u): they are, in plan order
   let scratchSize = 1;
   for (const s of plan.steps) if (s.op === 'rnn') scratchSize = Math.max(scratchSize, (s.cell === 'lstm' ? 7 : s.cell === 'gru' ? 9 : 2) * s.units);
+  for (const s of plan.steps) if (s.op === 'conv_lstm') scratchSize = Math.max(scratchSize, 7 * s.states[0].size); // kl_conv_lstm: 4u + 3u
   return { offset, scratch: at, scratchSize, total: at + scratchSize };
 }
 
@@ -536,6 +589,16 @@ export function sampleBody(plan: Plan, d: Dialect, lay: Layout, w: (x: PlanWeigh
         if (s.cell === 'lstm') lines.push(`kl_lstm(${common}, ${flags}, ${act(s.act)}, ${act(s.recAct!)});`);
         else if (s.cell === 'gru') lines.push(`kl_gru(${common}, ${s.resetAfter ? 1 : 0}, ${flags}, ${act(s.act)}, ${act(s.recAct!)});`);
         else lines.push(`kl_simple_rnn(${common}, ${flags}, ${act(s.act)});`);
+        return lines;
+      }
+      case 'conv_lstm': {
+        const u = s.states[0].size;
+        const lines = s.states.map((st, k) => (s.initial ? `kl_copy(${T(s.initial[k])}, ${u}, ${T(st)});` : `kl_zero(${T(st)}, ${u});`));
+        // the spatial axes padded to 3 with leading size-1 axes (kernel 1, stride 1, no padding there)
+        const three = (v: number[], fill: number) => [...new Array(3 - v.length).fill(fill), ...v].join(', ');
+        const geometry = [three(s.kernelSize, 1), three(s.strides, 1), three(s.dilation, 1), three(s.padBefore, 0), three(s.recPadBefore, 0)].join(', ');
+        const flags = `${M(s.mask)}, ${s.goBackwards ? 1 : 0}, ${s.returnSequences ? 1 : 0}, ${s.zeroOutputForMask ? 1 : 0}, ${T(s.states[0])}, ${T(s.y)}, ${W(lay.scratch)}`;
+        lines.push(`kl_conv_lstm(${T(s.x)}, ${s.steps}, ${s.cin}, ${three(s.inSpatial, 1)}, ${three(s.outSpatial, 1)}, ${s.filters}, ${w(s.kernel)}, ${w(s.recurrent)}, ${B(s.bias)}, ${geometry}, ${flags}, ${act(s.act)}, ${act(s.recAct)});`);
         return lines;
       }
       case 'reverse':

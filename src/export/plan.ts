@@ -16,6 +16,7 @@ import { defaultRecurrentActivation } from '../model/activations';
 import { recurrentFlags } from '../model/kinds/recurrent';
 import { LSTM_GATES, GRU_GATES, type Gate } from '../model/kinds/gated-roles';
 import { gruResetAfter } from '../model/kinds/gru';
+import { convLstmParams, type ConvLstmParams } from '../model/kinds/conv-lstm';
 import { directionLayers, forcesZeroOutputForMask } from '../model/kinds/bidirectional';
 import { wrappedLayer } from '../model/kinds/wrapped-layer';
 import { cellLayer, isStacked, stackedCellLayers, type CellLayer } from '../model/kinds/rnn';
@@ -61,6 +62,29 @@ export interface PlanWeight {
 
 export type RnnCell = 'lstm' | 'gru' | 'simple';
 
+/** What every recurrent step carries beside its cell: the time loop's settings (Keras's rnn()) and its tensors. */
+interface RecurrentLoop {
+  layer: string;
+  className: string;
+  direction: 'forward' | 'backward' | null;
+  x: PlanTensor;
+  mask: string | null;
+  steps: number;
+  kernel: PlanWeight;
+  recurrent: PlanWeight;
+  act: ExportActivation;
+  goBackwards: boolean;
+  returnSequences: boolean;
+  zeroOutputForMask: boolean;
+  /** Initial state tensors (h, and c for an LSTM), or null for zeros. */
+  initial: PlanTensor[] | null;
+  /** The output: the sequence (steps, ...) in processing order, or the output at the last processed step. */
+  y: PlanTensor;
+  /** Final states h (and c): always computed. */
+  states: PlanTensor[];
+  gates: Gate[];
+}
+
 export type Step =
   | { op: 'dense'; layer: string; x: PlanTensor; y: PlanTensor; rows: number; inDim: number; units: number; kernel: PlanWeight; bias: PlanWeight | null; act: ExportActivation }
   | { op: 'activation'; layer: string; x: PlanTensor; y: PlanTensor; rows: number; width: number; act: ExportActivation }
@@ -72,35 +96,41 @@ export type Step =
   | { op: 'mask_and'; layer: string; masks: string[]; mask: string; steps: number }
   /** The mask in processing order of a go_backwards RNN over stacked cells: y[s] = x[steps - 1 - s]. */
   | { op: 'mask_reverse'; layer: string; source: string; mask: string; steps: number }
-  | {
+  | ({
       op: 'rnn';
-      layer: string;
-      className: string;
-      direction: 'forward' | 'backward' | null;
       cell: RnnCell;
-      x: PlanTensor;
-      mask: string | null;
-      steps: number;
       inDim: number;
       units: number;
-      kernel: PlanWeight;
-      recurrent: PlanWeight;
       /** lstm (4u), gru (3u, or (2,3u) with resetAfter: row 0 input bias, row 1 recurrent bias), simple (u). */
       bias: PlanWeight | null;
       resetAfter: boolean;
-      act: ExportActivation;
       recAct: ExportActivation | null;
-      goBackwards: boolean;
-      returnSequences: boolean;
-      zeroOutputForMask: boolean;
-      /** Initial state tensors (h, and c for LSTM), or null for zeros. */
-      initial: PlanTensor[] | null;
-      /** The output: (steps, units) in processing order, or (units) = output at the last processed step. */
-      y: PlanTensor;
-      /** Final states h (and c): always computed. */
-      states: PlanTensor[];
-      gates: Gate[];
-    }
+    } & RecurrentLoop)
+  /**
+   * ConvLSTM1D/2D/3D (channels_last): an LSTM whose products are convolutions over the n spatial axes, as the engine's
+   * model/kinds/conv-lstm.ts computes it. Per step t and output position q (row-major over outSpatial):
+   *   z[q] = b + sum_{tap a, c} x(t)[q * strides + a * dilation - padBefore, c] W[a, c, :]   (zeros outside x)
+   *            + sum_{tap a, f} h(t-1)[q + a - recPadBefore, f] U[a, f, :]                   ('same', stride 1, no dilation)
+   *   gates i | f | c | o in W's and U's last axis (4 filters); c = f * c(t-1) + i * c~, h = o * act(c).
+   * The time loop, masks, go_backwards, initial states and return_sequences are the rnn step's (Keras's rnn()).
+   */
+  | ({
+      op: 'conv_lstm';
+      /** Input spatial sizes (n = 1, 2, 3 axes) and channels; output spatial sizes and filters. */
+      inSpatial: number[];
+      cin: number;
+      outSpatial: number[];
+      filters: number;
+      kernelSize: number[];
+      strides: number[];
+      dilation: number[];
+      /** Zeros padded before each spatial axis: of the input convolution, and of the recurrent one ('same'). */
+      padBefore: number[];
+      recPadBefore: number[];
+      /** kernel (k..., cin, 4f), recurrent (k..., f, 4f), bias (4f); states and y carry (outSpatial..., f) per step. */
+      bias: PlanWeight | null;
+      recAct: ExportActivation;
+    } & RecurrentLoop)
   | { op: 'reverse'; layer: string; x: PlanTensor; y: PlanTensor; steps: number; width: number }
   | { op: 'merge'; layer: string; mode: 'add' | 'subtract' | 'multiply' | 'average' | 'maximum' | 'minimum'; xs: PlanTensor[]; y: PlanTensor }
   /** out = for each outer index: the inputs' chunks (chunk_k elements each) one after another. */
@@ -216,7 +246,7 @@ export const EXPORTABLE_CLASSES = [
   'Maximum', 'Minimum', 'Conv1D', 'Convolution1D', 'MaxPooling1D', 'AveragePooling1D', 'GlobalMaxPooling1D', 'GlobalAveragePooling1D',
   'TimeDistributed', 'Flatten', 'Reshape', 'RepeatVector', 'BatchNormalization',
   'ZeroPadding1D', 'Cropping1D', 'UpSampling1D', 'Permute', 'RNN',
-  'LayerNormalization', 'RMSNormalization',
+  'LayerNormalization', 'RMSNormalization', 'ConvLSTM1D', 'ConvLSTM2D', 'ConvLSTM3D',
 ];
 
 const IDENTITY_CLASSES = new Set(['Dropout', 'SpatialDropout1D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout', 'ActivityRegularization']);
@@ -225,6 +255,7 @@ const MERGES: Record<string, 'add' | 'subtract' | 'multiply' | 'average' | 'maxi
   Add: 'add', Subtract: 'subtract', Multiply: 'multiply', Average: 'average', Maximum: 'maximum', Minimum: 'minimum',
 };
 const RECURRENT = new Set(['LSTM', 'GRU', 'SimpleRNN', 'CuDNNLSTM', 'CuDNNGRU']);
+const CONV_LSTM = new Set(['ConvLSTM1D', 'ConvLSTM2D', 'ConvLSTM3D']);
 
 const product = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
@@ -407,7 +438,7 @@ export function buildPlan(model: Model, language: Language, steps?: number): Pla
   // refuse unknown layers first, naming the first one
   for (const call of calls) {
     const c = call.layer.config;
-    if (!EXPORTABLE_CLASSES.includes(c.className) && !isOpNode(c)) p.refuse(c, 'this layer class is not exported (export knows ' + 'Dense, LSTM, GRU, SimpleRNN, CuDNN*, Bidirectional, Embedding, Masking, Dropout, activations, merges, Conv1D, pooling, TimeDistributed(Dense), Flatten, Reshape, RepeatVector, BatchNormalization, ZeroPadding1D, Cropping1D, UpSampling1D, Permute, RNN(LSTMCell/GRUCell/SimpleRNNCell, stacked), LayerNormalization, RMSNormalization)');
+    if (!EXPORTABLE_CLASSES.includes(c.className) && !isOpNode(c)) p.refuse(c, 'this layer class is not exported (export knows ' + 'Dense, LSTM, GRU, SimpleRNN, CuDNN*, Bidirectional, Embedding, Masking, Dropout, activations, merges, Conv1D, pooling, TimeDistributed(Dense), Flatten, Reshape, RepeatVector, BatchNormalization, ZeroPadding1D, Cropping1D, UpSampling1D, Permute, RNN(LSTMCell/GRUCell/SimpleRNNCell, stacked), LayerNormalization, RMSNormalization, ConvLSTM1D/2D/3D)');
   }
   const inputs: PlanInput[] = [];
   for (const call of calls) {
@@ -457,7 +488,7 @@ function layerSummary(layer: LayerConfig, v: string | null): string {
   if (layer.className === 'Bidirectional' && wrappedLayer(layer).className === 'RNN') {
     return `Bidirectional(${layerSummary(wrappedLayer(layer), v)}), merge_mode=${c.merge_mode === null ? 'None' : String(c.merge_mode ?? 'concat')}`;
   }
-  if (RECURRENT.has(layer.className) || layer.className === 'Bidirectional') {
+  if (RECURRENT.has(layer.className) || CONV_LSTM.has(layer.className) || layer.className === 'Bidirectional') {
     const l = layer.className === 'Bidirectional' ? wrappedLayer(layer) : layer;
     const f = recurrentFlags(l);
     const bits = [`${f.units} units`];
@@ -502,7 +533,7 @@ function planCall(p: Planner, call: LayerCall, inputs: PlanInput[]): void {
   }
   let inputRefs = call.inputs;
   let stateRefs = call.kwargs.initial_state ?? [];
-  if (stateRefs.length === 0 && (RECURRENT.has(cls) || cls === 'RNN' || cls === 'Bidirectional') && inputRefs.length > 1) {
+  if (stateRefs.length === 0 && (RECURRENT.has(cls) || CONV_LSTM.has(cls) || cls === 'RNN' || cls === 'Bidirectional') && inputRefs.length > 1) {
     stateRefs = inputRefs.slice(1);
     inputRefs = inputRefs.slice(0, 1);
   }
@@ -767,7 +798,7 @@ function planCall(p: Planner, call: LayerCall, inputs: PlanInput[]): void {
     set(0, y, null);
     return;
   }
-  if (RECURRENT.has(cls) || cls === 'RNN') {
+  if (RECURRENT.has(cls) || CONV_LSTM.has(cls) || cls === 'RNN') {
     const states = stateRefs.map((r) => p.values.get(tensorKey(r)) ?? p.refuse(layer, 'its initial state is not computed'));
     const flags = outerFlags(layer);
     const r = planRnnLayer(p, { top: layer, layer, prefix: '', x, mask: inMasks[0], initial: states.length ? states : null, direction: null, zeroOverride: undefined });
@@ -777,7 +808,7 @@ function planCall(p: Planner, call: LayerCall, inputs: PlanInput[]): void {
   }
   if (cls === 'Bidirectional') {
     const { forward, backward } = directionLayers(layer);
-    const known = (l: LayerConfig) => RECURRENT.has(l.className) || l.className === 'RNN';
+    const known = (l: LayerConfig) => RECURRENT.has(l.className) || CONV_LSTM.has(l.className) || l.className === 'RNN';
     if (!known(forward) || !known(backward)) p.refuse(layer, `Bidirectional(${commentText(forward.className, 40)}) is not exported`);
     const flags = outerFlags(forward);
     const zero = forcesZeroOutputForMask(v) ? flags.returnSequences : undefined;
@@ -788,7 +819,7 @@ function planCall(p: Planner, call: LayerCall, inputs: PlanInput[]): void {
     let yb = b.y;
     if (flags.returnSequences) {
       yb = p.tensor(`${name}_backward_in_time`, b.y.shape);
-      p.steps.push({ op: 'reverse', layer: name, x: b.y, y: yb, steps: b.y.shape[0], width: b.y.shape[1] });
+      p.steps.push({ op: 'reverse', layer: name, x: b.y, y: yb, steps: b.y.shape[0], width: b.y.size / b.y.shape[0] });
     }
     const mode = layer.config.merge_mode === null ? null : String(layer.config.merge_mode ?? 'concat');
     const seqMask = flags.returnSequences ? inMasks[0] : null;
@@ -849,10 +880,15 @@ function planOpNode(p: Planner, call: LayerCall, inputs: PlanInput[]): void {
   }
   if (bound.op === 'any' && a && 'tensor' in a && bound.operands.length === 1) {
     const x = tensorOf(a.tensor);
+    // the last axis, or every axis after the steps (Keras 3's ConvLSTM masks: any over (2, 3, ...)): axes counted with
+    // the batch (rank = per-sample rank + 1); they must be the trailing ones, so each output value is one row
+    const rank = x.shape.length + 1;
     const axis = bound.params.axis;
-    const last = axis === -1 || axis === x.shape.length || (Array.isArray(axis) && axis.length === 1 && (axis[0] === -1 || axis[0] === x.shape.length));
-    if (!last || bound.params.keepdims === true) p.refuse(layer, 'only any(x, axis=-1) is exported');
-    const width = x.shape[x.shape.length - 1];
+    const list = (Array.isArray(axis) ? axis : [axis]).map((d) => (typeof d === 'number' && d < 0 ? d + rank : d));
+    const sorted = [...new Set(list)].sort((m, n) => Number(m) - Number(n));
+    const trailing = sorted.length > 0 && sorted.every((d, k) => d === rank - sorted.length + k) && sorted[0] !== 0;
+    if (!trailing || bound.params.keepdims === true) p.refuse(layer, 'only any(x, axis=-1) or any over the trailing axes is exported');
+    const width = x.shape.slice(x.shape.length - sorted.length).reduce((m, n) => m * n, 1);
     const y = out();
     p.steps.push({ op: 'any_last', layer: layer.name, x, y, rows: x.size / width, width });
     set(y);
@@ -955,6 +991,64 @@ function planRecurrent(
   return { y, states };
 }
 
+/**
+ * ConvLSTM1D/2D/3D, alone or as one direction of a Bidirectional: the geometry and semantics the engine's kind reads
+ * (model/kinds/conv-lstm.ts convLstmParams: kernel_size, strides, dilation_rate, padding; the recurrent convolution
+ * 'same' with stride 1), activations by Keras version (hard_sigmoid's formula, the Keras 2 default recurrent
+ * activation), channels_last only.
+ */
+function planConvLstm(p: Planner, run: RecurrentRun): { y: PlanTensor; states: PlanTensor[] } {
+  const { top, layer, prefix, x, mask, initial, direction, zeroOverride } = run;
+  const v = p.model.kerasVersion;
+  const cls = layer.className;
+  if (channelsFirst(layer)) p.refuse(top, 'channels_first is not exported');
+  let geo: ConvLstmParams;
+  try {
+    geo = convLstmParams(layer);
+  } catch (err) {
+    p.refuse(top, err instanceof KerasLensError ? err.problem : String(err));
+  }
+  const n = geo.n;
+  if (x.shape.length !== n + 2) p.refuse(top, `${cls} is exported for (steps, ${n} spatial axes, channels) inputs`);
+  if (geo.padding !== 'same' && geo.padding !== 'valid') p.refuse(top, `padding '${commentText(geo.padding, 20)}' is not exported`);
+  const flags = recurrentFlags(layer);
+  const f = geo.filters;
+  const steps = x.shape[0];
+  const inSpatial = x.shape.slice(1, 1 + n);
+  const cin = x.shape[n + 1];
+  // out = ceil(size / stride) ('same') or floor((size - span) / stride) + 1 ('valid'), span = (k - 1) dilation + 1
+  const axes = inSpatial.map((size, a) => convAxis(size, geo.kernelSize[a], geo.strides[a], geo.dilation[a], geo.padding));
+  const outSpatial = axes.map((g) => g.out);
+  if (outSpatial.some((o) => o < 1)) p.refuse(top, `its output has an empty spatial axis (${outSpatial.join(', ')})`);
+  const recPadBefore = outSpatial.map((size, a) => convAxis(size, geo.kernelSize[a], 1, 1, 'same').padBefore);
+  const slices = gateSlices(LSTM_GATES, f);
+  const kernel = p.weight(top.name, `${prefix}kernel`, slices);
+  const recurrent = p.weight(top.name, `${prefix}recurrent_kernel`, slices);
+  const hasBias = flags.useBias && !!p.model.layerByName.get(top.name)!.weights?.has(`${prefix}bias`);
+  const bias = hasBias ? p.weight(top.name, `${prefix}bias`, slices) : null;
+  const same = (a: number[], b: number[]) => a.length === b.length && a.every((d, k) => d === b[k]);
+  if (!same(kernel.shape, [...geo.kernelSize, cin, 4 * f])) p.refuse(top, `kernel (${kernel.shape.join(', ')}) does not fit ${cin} input channels`);
+  if (!same(recurrent.shape, [...geo.kernelSize, f, 4 * f])) p.refuse(top, `recurrent kernel (${recurrent.shape.join(', ')}) does not fit ${f} filters`);
+  if (bias && bias.data.length !== 4 * f) p.refuse(top, `bias (${bias.shape.join(', ')}) is not 4 x ${f}`);
+  const act = p.activation(top, () => fromConfig(layer.config.activation, v, 'tanh'));
+  const recAct = p.activation(top, () => fromConfig(layer.config.recurrent_activation ?? layer.config.inner_activation, v, defaultRecurrentActivation(v)));
+  if (flags.stateful) p.semantics.add(`stateful layer '${commentText(top.name, 60)}': each predict call starts from zero states (or the initial states given); state is not kept between calls`);
+  p.semantics.add(`${cls}: an LSTM whose products are convolutions (input: the layer's padding/strides/dilation; recurrent: 'same', stride 1), gates i | f | c | o along the kernels' last axis`);
+  const base = direction ? `${top.name}_${direction}` : top.name;
+  const stateShape = [...outSpatial, f];
+  const y = p.tensor(flags.returnSequences ? `${base}_seq` : `${base}_out`, flags.returnSequences ? [steps, ...stateShape] : stateShape);
+  const states = ['h', 'c'].map((s) => p.tensor(`${base}_${s}`, stateShape));
+  if (initial && initial.length !== 2) p.refuse(top, `it is given ${initial.length} initial states, 2 expected (h, c)`);
+  if (initial && initial.some((t) => t.size !== states[0].size)) p.refuse(top, `an initial state does not have the state's shape (${stateShape.join(', ')})`);
+  p.steps.push({
+    op: 'conv_lstm', layer: top.name, className: cls, direction, x, mask, steps, inSpatial, cin, outSpatial, filters: f,
+    kernelSize: geo.kernelSize, strides: geo.strides, dilation: geo.dilation, padBefore: axes.map((g) => g.padBefore), recPadBefore,
+    kernel, recurrent, bias, act, recAct, goBackwards: flags.goBackwards, returnSequences: flags.returnSequences,
+    zeroOutputForMask: zeroOverride ?? flags.zeroOutputForMask, initial, y, states, gates: LSTM_GATES,
+  });
+  return { y, states };
+}
+
 /** return_sequences and return_state of a recurrent layer or an RNN (whose units live in its cells). */
 function outerFlags(layer: LayerConfig): { returnSequences: boolean; returnState: boolean } {
   return { returnSequences: layer.config.return_sequences === true, returnState: layer.config.return_state === true };
@@ -975,6 +1069,7 @@ function rnnCells(layer: LayerConfig): CellLayer[] {
  */
 function planRnnLayer(p: Planner, run: RecurrentRun): { y: PlanTensor; states: PlanTensor[] } {
   const { top, layer, prefix, x, mask, initial, direction, zeroOverride } = run;
+  if (CONV_LSTM.has(layer.className)) return planConvLstm(p, run);
   if (layer.className !== 'RNN') return planRecurrent(p, run);
   let cells: CellLayer[];
   try {

@@ -11,10 +11,12 @@ export interface PythonArrays {
   zerosLike: string;
   /** Zeros of a shape (a Python tuple expression) with x's dtype. */
   zeros(shape: string): string;
+  /** Join along an axis: np.concatenate / torch.cat. */
+  cat: string;
 }
 
-export const NUMPY_ARRAYS: PythonArrays = { lib: 'np', axis: 'axis', max: 'max', zerosLike: 'np.zeros_like', zeros: (s) => `np.zeros(${s}, dtype=x.dtype)` };
-export const TORCH_ARRAYS: PythonArrays = { lib: 'torch', axis: 'dim', max: 'amax', zerosLike: 'torch.zeros_like', zeros: (s) => `x.new_zeros(${s})` };
+export const NUMPY_ARRAYS: PythonArrays = { lib: 'np', axis: 'axis', max: 'max', zerosLike: 'np.zeros_like', zeros: (s) => `np.zeros(${s}, dtype=x.dtype)`, cat: 'np.concatenate' };
+export const TORCH_ARRAYS: PythonArrays = { lib: 'torch', axis: 'dim', max: 'amax', zerosLike: 'torch.zeros_like', zeros: (s) => `x.new_zeros(${s})`, cat: 'torch.cat' };
 
 export function pythonHelpers(L: PythonArrays): string {
   return `def _run_rnn(step, x, mask, states, go_backwards, return_sequences, zero_output_for_mask):
@@ -90,6 +92,61 @@ def _simple_rnn(x, mask, W, U, b, act, go_backwards, return_sequences, zero_outp
 
     zeros = ${L.zeros('(x.shape[0], u)')}
     return _run_rnn(step, x, mask, initial or [zeros], go_backwards, return_sequences, zero_output_for_mask)
+
+
+def _patch_index(in_sizes, out_sizes, kernel, strides, dilation, pad_before):
+    # for every output position q and kernel tap a (both row-major): the flat input position
+    # q * strides + a * dilation - pad_before it reads, or prod(in_sizes) (a row of zeros) where that is padding
+    import itertools
+    import math
+    outside = math.prod(in_sizes)
+    idx = []
+    for q in itertools.product(*[range(n) for n in out_sizes]):
+        for a in itertools.product(*[range(k) for k in kernel]):
+            at = [q[d] * strides[d] + a[d] * dilation[d] - pad_before[d] for d in range(len(q))]
+            flat = 0
+            for d, v in enumerate(at):
+                flat = flat * in_sizes[d] + v
+            idx.append(flat if all(0 <= v < n for v, n in zip(at, in_sizes)) else outside)
+    return idx
+
+
+def _conv_lstm(x, mask, W, U, b, out_sizes, strides, dilation, pad_before, rec_pad_before, act, rec, go_backwards, return_sequences, zero_output_for_mask, initial):
+    # ConvLSTM: an LSTM whose products are convolutions, as patches (im2col) times the kernels reshaped to
+    # (taps * channels, 4f): z = patches(x(t)) W + b + patches(h(t-1)) U, gates i | f | c | o along the last axis.
+    # The states are kept flat, (batch, positions * f), for the time loop.
+    import math
+    batch, steps = x.shape[0], x.shape[1]
+    in_sizes, cin = list(x.shape[2:-1]), x.shape[-1]
+    kernel = list(W.shape[:-2])
+    f = U.shape[-1] // 4
+    taps, P = math.prod(kernel), math.prod(out_sizes)
+    n = len(kernel)
+    xi = _patch_index(in_sizes, out_sizes, kernel, strides, dilation, pad_before)
+    hi = _patch_index(out_sizes, out_sizes, kernel, [1] * n, [1] * n, rec_pad_before)
+    xf = x.reshape(batch, steps, -1, cin)
+    xf = ${L.cat}([xf, ${L.zeros('(batch, steps, 1, cin)')}], ${L.axis}=2)   # + one zero position (the padding)
+    xw = xf[:, :, xi].reshape(batch, steps, P, taps * cin) @ W.reshape(taps * cin, 4 * f)
+    xw = xw + (b if b is not None else 0)             # conv(x(t), W) + b for every step at once
+    Ur = U.reshape(taps * f, 4 * f)
+
+    def step(t, states):
+        h, c = states[0].reshape(batch, P, f), states[1].reshape(batch, P, f)
+        hz = ${L.cat}([h, ${L.zeros('(batch, 1, f)')}], ${L.axis}=1)
+        z = xw[:, t] + hz[:, hi].reshape(batch, P, taps * f) @ Ur   # + conv(h(t-1), U), 'same', stride 1
+        i = rec(z[..., 0 * f:1 * f])                  # i = rec(z_i)   input gate
+        fg = rec(z[..., 1 * f:2 * f])                 # f = rec(z_f)   forget gate
+        cc = act(z[..., 2 * f:3 * f])                 # c~ = act(z_c)  cell candidate
+        o = rec(z[..., 3 * f:4 * f])                  # o = rec(z_o)   output gate
+        c = fg * c + i * cc                           # c = f * c(t-1) + i * c~
+        return [(o * act(c)).reshape(batch, P * f), c.reshape(batch, P * f)]   # h = o * act(c)
+
+    zeros = ${L.zeros('(batch, P * f)')}
+    start = [s.reshape(batch, P * f) for s in initial] if initial else [zeros, zeros]
+    y, states = _run_rnn(step, x, mask, start, go_backwards, return_sequences, zero_output_for_mask)
+    shape = tuple(out_sizes) + (f,)
+    y = y.reshape((batch, steps) + shape) if return_sequences else y.reshape((batch,) + shape)
+    return y, [s.reshape((batch,) + shape) for s in states]
 
 
 def _conv1d(x, W, b, stride, dilation, pad_before, out_steps):

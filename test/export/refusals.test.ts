@@ -2,7 +2,7 @@
  * The variants of the newer exported kinds that the export does not write code for are refused in one line naming
  * the layer, its class, the language and the setting — never exported wrongly and never a stack trace. Source of
  * truth: the layer settings each model is built with (BatchNormalization over a non-last axis, Keras 1 mode=1,
- * LayerNormalization over a non-last axis, Permute beyond 4 axes, channels_first ZeroPadding1D).
+ * LayerNormalization over a non-last axis, Permute beyond 4 axes, channels_first ZeroPadding1D and ConvLSTM1D).
  * Each model is also checked to be otherwise exportable: the same model with the setting at its supported value
  * (Permute: 4 axes) exports, so the refusal is about that setting.
  */
@@ -33,6 +33,20 @@ const CASES: { what: string; shape: number[]; className: string; bad: Record<str
   { what: 'Keras 1 BatchNormalization mode=1', shape: [4, 3], className: 'BatchNormalization', bad: { axis: -1, mode: 1 }, good: { axis: -1, mode: 0 }, weights: () => bnWeights(3), why: /mode=1 normalises with the batch's statistics/ },
   { what: 'Permute of 5 axes', shape: [2, 1, 2, 1, 2], className: 'Permute', bad: { dims: [5, 4, 3, 2, 1] }, good: { dims: [4, 3, 2, 1] }, goodShape: [2, 1, 2, 3], weights: () => [], why: /Permute of 5 axes after the batch is not exported \(at most 4\)/ },
   { what: 'LayerNormalization over axis 1 of (steps, features)', shape: [4, 3], className: 'LayerNormalization', bad: { axis: [1] }, good: { axis: [-1] }, weights: (bad) => lnWeights(bad ? 4 : 3), why: /axis \[1\] is not exported \(only the last axis\)/ },
+  {
+    what: 'ConvLSTM1D channels_first',
+    shape: [3, 2, 5],
+    className: 'ConvLSTM1D',
+    bad: { filters: 2, kernel_size: [2], padding: 'valid', data_format: 'channels_first' },
+    good: { filters: 2, kernel_size: [2], padding: 'valid', data_format: 'channels_last' },
+    goodShape: [3, 5, 2],
+    weights: () => [
+      { name: 'n/kernel:0', shape: [2, 2, 8], data: values(32, 11) },
+      { name: 'n/recurrent_kernel:0', shape: [2, 2, 8], data: values(32, 12) },
+      { name: 'n/bias:0', shape: [8], data: values(8, 13) },
+    ],
+    why: /channels_first is not exported/,
+  },
   { what: 'ZeroPadding1D channels_first', shape: [4, 3], className: 'ZeroPadding1D', bad: { padding: 1, data_format: 'channels_first' }, good: { padding: 1, data_format: 'channels_last' }, weights: () => [], why: /channels_first is not exported/ },
 ];
 

@@ -39,7 +39,7 @@ function spatialRank(layer: LayerConfig): number {
   return m ? Number(m[1]) : 2;
 }
 
-interface ConvLstmParams {
+export interface ConvLstmParams {
   n: number;
   kernelSize: number[];
   strides: number[];
@@ -48,7 +48,8 @@ interface ConvLstmParams {
   filters: number;
 }
 
-function convLstmParams(layer: LayerConfig): ConvLstmParams {
+/** The layer's geometry as the engine reads it (Keras 1's nb_row/nb_col/subsample too); the export reads it here. */
+export function convLstmParams(layer: LayerConfig): ConvLstmParams {
   const c = layer.config;
   const n = spatialRank(layer);
   const ks = c.kernel_size ?? (n === 2 && typeof c.nb_row === 'number' ? [c.nb_row, c.nb_col] : undefined);
