@@ -138,6 +138,25 @@ export function stepLines(step: Step): string[] {
       }
       return lines;
     }
+    case 'attention': {
+      const sc = step.scale ? (step.score === 'additive' ? 'scale[c] * ' : 'scale * ') : '';
+      const score =
+        step.score === 'dot'
+          ? `s[i, j] = ${step.scale ? 'scale * ' : ''}sum_c q[i, c] k[j, c]`
+          : step.score === 'concat'
+            ? `s[i, j] = concat_score_weight * sum_c tanh(${step.scale ? 'scale * ' : ''}(q[i, c] + k[j, c]))`
+            : `s[i, j] = sum_c ${sc}tanh(q[i, c] + k[j, c])`;
+      const keep = [step.vMask ? 'value_mask[j]' : '', step.causal ? 'j <= i (use_causal_mask)' : ''].filter(Boolean).join(' and ');
+      const lines = [
+        `${name} ${step.className} (score ${step.score}): query ${shapeText([step.tq, step.dim])}, value ${shapeText([step.tv, step.valueDim])}, key ${shapeText([step.tv, step.dim])}`,
+        `  ${score}`,
+      ];
+      if (keep) lines.push(`  where not (${keep}): s = float32(float32(s) - 1e9), as Keras computes it`);
+      lines.push(`  w[i, :] = softmax_j(s[i, :]);  y[i, :] = sum_j w[i, j] v[j, :]${step.qMask ? ' * query_mask[i]' : ''}`);
+      if (step.scale) lines.push(`  scale: ${weightLine(step.scale)}`);
+      if (step.concatWeight) lines.push(`  concat_score_weight: ${weightLine(step.concatWeight)}`);
+      return lines;
+    }
     case 'batchnorm': {
       const lines = [
         `${name} BatchNormalization over the last axis (${step.channels} channels), epsilon ${step.epsilon}, with the moving statistics:`,

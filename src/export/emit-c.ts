@@ -36,6 +36,7 @@ const C_DIALECT: Dialect = {
   max: 'fmax',
   num: cNumber,
   negInf: '(-INFINITY)',
+  f32: (x) => `((double) (float) (${x}))`,
   at: (a, o) => `${a} + ${o}, 0`,
   actFn: (name, body) => `static float ${name}(float x) { ${body} }`,
 };

@@ -33,6 +33,7 @@ const JAVA_DIALECT: Dialect = {
   max: 'Math.max',
   num: javaNumber,
   negInf: 'Double.NEGATIVE_INFINITY',
+  f32: (x) => `((double) (float) (${x}))`,
   at: (a, o) => `${a}, ${o}`,
   actFn: (name, body) => `static double ${name}(double x) { ${body} }`,
 };

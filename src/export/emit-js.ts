@@ -28,6 +28,7 @@ export const JS_DIALECT: Dialect = {
   max: 'Math.max',
   num: jsNumber,
   negInf: '-Infinity',
+  f32: (x) => `Math.fround(${x})`,
   at: (a, o) => `${a}, ${o}`,
   actFn: (name, body) => `function ${name}(x) { ${body} }`,
 };

@@ -285,6 +285,8 @@ function stepCode(s: Step, acts: Map<ExportActivation, string>): string[] {
         `inv = 1.0 / np.sqrt(variance + ${pyNumber(s.epsilon)})${s.gamma ? ` * ${W(s.gamma)}` : ''}`,
         s.mode === 'layer' ? `${s.y.id} = ${s.x.id} * inv + (${s.beta ? `${W(s.beta)} - ` : '-'}mean * inv)` : `${s.y.id} = ${s.x.id} * inv`,
       ];
+    case 'attention':
+      return [attentionCall(s, W)];
     case 'batchnorm':
       return [
         `inv = 1.0 / np.sqrt(${W(s.variance)} + ${pyNumber(s.epsilon)})${s.gamma ? ` * ${W(s.gamma)}` : ''}`,
@@ -302,6 +304,13 @@ export function convLstmArgs(s: Extract<Step, { op: 'conv_lstm' }>, W: (w: PlanW
     t(s.outSpatial), t(s.strides), t(s.dilation), t(s.padBefore), t(s.recPadBefore), acts.get(s.act), acts.get(s.recAct),
     py(s.goBackwards), py(s.returnSequences), py(s.zeroOutputForMask), s.initial ? `[${s.initial.map((x) => x.id).join(', ')}]` : 'None',
   ].join(', ');
+}
+
+/** The call of the Python helper _attention (python-helpers.ts), shared by numpy and PyTorch. */
+export function attentionCall(s: Extract<Step, { op: 'attention' }>, W: (w: PlanWeight) => string): string {
+  const py = (b: boolean) => (b ? 'True' : 'False');
+  const args = [s.q.id, s.k.id, s.v.id, s.qMask ?? 'None', s.vMask ?? 'None', py(s.causal), quoted(s.score), s.scale ? W(s.scale) : 'None', s.concatWeight ? W(s.concatWeight) : 'None'];
+  return `${s.y.id}, ${s.w.id} = _attention(${args.join(', ')})`;
 }
 
 export { recurrenceLines };

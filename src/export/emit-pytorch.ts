@@ -12,7 +12,7 @@ import type { ExportFile } from './index';
 import { moduleShapeText, stepsInput } from './free-steps';
 import { activationNames, shapeText, stepLines, weightLine, gateLines } from './describe';
 import { asciiJsonList, commentText, quoted } from './names';
-import { convLstmArgs, pyNumber } from './emit-numpy';
+import { attentionCall, convLstmArgs, pyNumber } from './emit-numpy';
 import { torchStateDict, type StateTensor } from './torch-save';
 import { TORCH_ARRAYS, pythonHelpers } from './python-helpers';
 
@@ -240,6 +240,8 @@ export function emitPytorch(plan: Plan, header: string[]): ExportFile[] {
           `inv = torch.rsqrt(variance + ${pyNumber(s.epsilon)})${s.gamma ? ` * ${W(s.gamma)}` : ''}`,
           s.mode === 'layer' ? `${s.y.id} = ${s.x.id} * inv + (${s.beta ? `${W(s.beta)} - ` : '-'}mean * inv)` : `${s.y.id} = ${s.x.id} * inv`,
         ];
+      case 'attention':
+        return [attentionCall(s, W)];
       case 'batchnorm':
         return [
           `inv = torch.rsqrt(${W(s.variance)} + ${pyNumber(s.epsilon)})${s.gamma ? ` * ${W(s.gamma)}` : ''}`,
@@ -339,6 +341,8 @@ function stepWeights(s: Step): PlanWeight[] {
       return [s.gamma, s.beta, s.mean, s.variance].filter((w): w is PlanWeight => !!w);
     case 'layernorm':
       return [s.gamma, s.beta].filter((w): w is PlanWeight => !!w);
+    case 'attention':
+      return [s.scale, s.concatWeight].filter((w): w is PlanWeight => !!w);
     default:
       return [];
   }

@@ -31,6 +31,8 @@ export interface Dialect {
   num(v: number): string;
   /** Infinity literal. */
   negInf: string;
+  /** An expression rounded to float32 (Keras's float32 arithmetic where the result depends on it). */
+  f32(x: string): string;
   /** An (array, offset) argument pair. C passes `ws + 48, 0`, so that two regions of one array are two pointers
    * (the helpers' restrict parameters then never see the same pointer twice). */
   at(array: string, offset: string | number): string;
@@ -489,6 +491,47 @@ ${fn('kl_batchnorm', [['in', 'x'], ['int', 'xo'], ['int', 'rows'], ['int', 'C'],
   }
 }
 
+/* Attention / AdditiveAttention (Keras's dense attention) on query q (Tq, D), key k (Tv, D), value v (Tv, Dv):
+ *   mode 0 (dot):      s[i, j] = sum_c q[i, c] k[j, c]                  (* scale[0] with use_scale)
+ *   mode 1 (concat):   s[i, j] = csw * sum_c tanh(q[i, c] + k[j, c])    (tanh(scale[0] * (q + k)) with use_scale)
+ *   mode 2 (additive): s[i, j] = sum_c scale[c] * tanh(q[i, c] + k[j, c]) (scale = 1 without use_scale)
+ *   kept where vm[j] != 0 and (j <= i when causal); elsewhere s = float32(float32(s) - 1e9), as Keras computes it
+ *   w[i, :] = softmax_j(s[i, :]);  y[i, :] = sum_j w[i, j] v[j, :], 0 where qm[i] = 0 */
+${fn('kl_attention', [['in', 'q'], ['int', 'qo'], ['in', 'k'], ['int', 'ko'], ['in', 'v'], ['int', 'vo'], ['int', 'Tq'], ['int', 'Tv'], ['int', 'D'], ['int', 'Dv'], ['int', 'mode'], ['in', 'scale'], ['int', 'hasScale'], ['in', 'csw'], ['int', 'hasCsw'], ['in', 'qm'], ['int', 'qmo'], ['int', 'hasQm'], ['in', 'vm'], ['int', 'vmo'], ['int', 'hasVm'], ['int', 'causal'], ['out', 'w'], ['int', 'wo'], ['out', 'y'], ['int', 'yo']])} {
+  for (${I} i = 0; i < Tq; i++) {
+    ${I} wr = wo + i * Tv;
+    ${R} mx = ${d.negInf};
+    for (${I} j = 0; j < Tv; j++) {
+      ${R} s = 0.0;
+      for (${I} c = 0; c < D; c++) {
+        ${R} a = q[qo + i * D + c];
+        ${R} b = k[ko + j * D + c];
+        if (mode == 0) s += a * b;
+        else if (mode == 1) s += ${d.m('tanh')}(hasScale != 0 ? scale[0] * (a + b) : a + b);
+        else s += (hasScale != 0 ? scale[c] : 1.0) * ${d.m('tanh')}(a + b);
+      }
+      if (mode == 0 && hasScale != 0) s = s * scale[0];
+      if (mode == 1 && hasCsw != 0) s = csw[0] * s;
+      if (!((hasVm == 0 || vm[vmo + j] != 0.0) && (causal == 0 || j <= i))) s = ${d.f32(`${d.f32('s')} - 1e9`)};
+      w[wr + j] = s;
+      if (s > mx) mx = s;
+    }
+    ${R} sum = 0.0;
+    for (${I} j = 0; j < Tv; j++) {
+      ${R} e = ${d.m('exp')}(w[wr + j] - mx);
+      w[wr + j] = e;
+      sum += e;
+    }
+    for (${I} j = 0; j < Tv; j++) w[wr + j] = w[wr + j] / sum;
+    ${I} real = (hasQm == 0 || qm[qmo + i] != 0.0) ? 1 : 0;
+    for (${I} c = 0; c < Dv; c++) {
+      ${R} acc = 0.0;
+      if (real != 0) for (${I} j = 0; j < Tv; j++) acc += w[wr + j] * v[vo + j * Dv + c];
+      y[yo + i * Dv + c] = acc;
+    }
+  }
+}
+
 /* RepeatVector: n copies of the w values */
 ${fn('kl_repeat', [['in', 'x'], ['int', 'xo'], ['int', 'n'], ['int', 'w'], ['out', 'y'], ['int', 'yo']])} {
   for (${I} t = 0; t < n; t++) for (${I} k = 0; k < w; k++) y[yo + t * w + k] = x[xo + k];
@@ -650,6 +693,10 @@ export function sampleBody(plan: Plan, d: Dialect, lay: Layout, w: (x: PlanWeigh
       }
       case 'layernorm':
         return [`kl_layernorm(${T(s.x)}, ${s.rows}, ${s.width}, ${B(s.gamma)}, ${B(s.beta)}, ${d.num(s.epsilon)}, ${s.mode === 'layer' ? 0 : s.mode === 'rms_scaling' ? 1 : 2}, ${T(s.y)});`];
+      case 'attention': {
+        const mode = s.score === 'dot' ? 0 : s.score === 'concat' ? 1 : 2;
+        return [`kl_attention(${T(s.q)}, ${T(s.k)}, ${T(s.v)}, ${s.tq}, ${s.tv}, ${s.dim}, ${s.valueDim}, ${mode}, ${B(s.scale)}, ${B(s.concatWeight)}, ${M(s.qMask)}, ${M(s.vMask)}, ${s.causal ? 1 : 0}, ${T(s.w)}, ${T(s.y)});`];
+      }
       case 'batchnorm':
         return [`kl_batchnorm(${T(s.x)}, ${s.rows}, ${s.channels}, ${B(s.gamma)}, ${B(s.beta)}, ${w(s.mean)}, ${w(s.variance)}, ${d.num(s.epsilon)}, ${T(s.y)});`];
     }

@@ -25,6 +25,7 @@ import { configAxes } from '../model/kinds/batch-normalization';
 import { beforeAfterSetting } from '../model/kinds/weightless/spatial';
 import { intSetting, numberSetting, stringSetting, boolSetting } from '../model/kinds/weightless/layerSettings';
 import { boundCall, OP_CLASS_PREFIX } from '../model/ops/kind';
+import { returnsScores, useCausalMask } from '../model/kinds/dense-attention';
 import { fromActivationLayer, fromConfig, type ExportActivation } from './activations';
 import { IdentifierPool, commentText } from './names';
 
@@ -181,6 +182,38 @@ export type Step =
    * mode 'rms' (RMSNormalization): inv = 1/sqrt(mean(x²) + epsilon) * gamma (its `scale`), y = x * inv.
    */
   | { op: 'layernorm'; layer: string; mode: 'layer' | 'rms_scaling' | 'rms'; x: PlanTensor; y: PlanTensor; rows: number; width: number; gamma: PlanWeight | null; beta: PlanWeight | null; epsilon: number }
+  /**
+   * Attention / AdditiveAttention, as the engine's kinds compute them (model/kinds/dense-attention.ts, attention.ts,
+   * additive-attention.ts), on query q (tq, dim), value v (tv, dv) and key k (tv, dim) (the value when not given):
+   *   dot:      s[i, j] = sum_c q[i, c] k[j, c]                   (* scale when use_scale)
+   *   concat:   s[i, j] = csw * sum_c tanh(q[i, c] + k[j, c])     (tanh(scale * (q + k)) when use_scale)
+   *   additive: s[i, j] = sum_c scale[c] * tanh(q[i, c] + k[j, c]) (scale = 1 without use_scale)
+   *   kept where value_mask[j] and (j <= i if causal); elsewhere s = float32(float32(s) - 1e9), as Keras computes it
+   *   w[i, :] = softmax_j(s[i, :]);  y[i, :] = sum_j w[i, j] v[j, :], 0 where query_mask[i] = 0
+   * `w` is always computed; it is the second output with return_attention_scores. Dropout acts only in training.
+   */
+  | {
+      op: 'attention';
+      layer: string;
+      className: string;
+      score: 'dot' | 'concat' | 'additive';
+      q: PlanTensor;
+      v: PlanTensor;
+      k: PlanTensor;
+      tq: number;
+      tv: number;
+      dim: number;
+      valueDim: number;
+      qMask: string | null;
+      vMask: string | null;
+      causal: boolean;
+      /** dot/concat: one value (use_scale), additive: one per query feature (use_scale), else null. */
+      scale: PlanWeight | null;
+      /** concat: the concat score weight (one value). */
+      concatWeight: PlanWeight | null;
+      y: PlanTensor;
+      w: PlanTensor;
+    }
   | { op: 'batchnorm'; layer: string; x: PlanTensor; y: PlanTensor; rows: number; channels: number; gamma: PlanWeight | null; beta: PlanWeight | null; mean: PlanWeight; variance: PlanWeight; epsilon: number };
 
 export interface PlanInput {
@@ -246,7 +279,7 @@ export const EXPORTABLE_CLASSES = [
   'Maximum', 'Minimum', 'Conv1D', 'Convolution1D', 'MaxPooling1D', 'AveragePooling1D', 'GlobalMaxPooling1D', 'GlobalAveragePooling1D',
   'TimeDistributed', 'Flatten', 'Reshape', 'RepeatVector', 'BatchNormalization',
   'ZeroPadding1D', 'Cropping1D', 'UpSampling1D', 'Permute', 'RNN',
-  'LayerNormalization', 'RMSNormalization', 'ConvLSTM1D', 'ConvLSTM2D', 'ConvLSTM3D',
+  'LayerNormalization', 'RMSNormalization', 'ConvLSTM1D', 'ConvLSTM2D', 'ConvLSTM3D', 'Attention', 'AdditiveAttention',
 ];
 
 const IDENTITY_CLASSES = new Set(['Dropout', 'SpatialDropout1D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout', 'ActivityRegularization']);
@@ -438,7 +471,7 @@ export function buildPlan(model: Model, language: Language, steps?: number): Pla
   // refuse unknown layers first, naming the first one
   for (const call of calls) {
     const c = call.layer.config;
-    if (!EXPORTABLE_CLASSES.includes(c.className) && !isOpNode(c)) p.refuse(c, 'this layer class is not exported (export knows ' + 'Dense, LSTM, GRU, SimpleRNN, CuDNN*, Bidirectional, Embedding, Masking, Dropout, activations, merges, Conv1D, pooling, TimeDistributed(Dense), Flatten, Reshape, RepeatVector, BatchNormalization, ZeroPadding1D, Cropping1D, UpSampling1D, Permute, RNN(LSTMCell/GRUCell/SimpleRNNCell, stacked), LayerNormalization, RMSNormalization, ConvLSTM1D/2D/3D)');
+    if (!EXPORTABLE_CLASSES.includes(c.className) && !isOpNode(c)) p.refuse(c, 'this layer class is not exported (export knows ' + 'Dense, LSTM, GRU, SimpleRNN, CuDNN*, Bidirectional, Embedding, Masking, Dropout, activations, merges, Conv1D, pooling, TimeDistributed(Dense), Flatten, Reshape, RepeatVector, BatchNormalization, ZeroPadding1D, Cropping1D, UpSampling1D, Permute, RNN(LSTMCell/GRUCell/SimpleRNNCell, stacked), LayerNormalization, RMSNormalization, ConvLSTM1D/2D/3D, Attention, AdditiveAttention)');
   }
   const inputs: PlanInput[] = [];
   for (const call of calls) {
@@ -511,6 +544,14 @@ function layerSummary(layer: LayerConfig, v: string | null): string {
       return '';
     }
   }
+  if (layer.className === 'Attention' || layer.className === 'AdditiveAttention') {
+    // the call options of the first call (Keras 3 passes use_causal_mask / return_attention_scores per call)
+    const bits = [layer.className === 'Attention' ? `score_mode=${String(c.score_mode ?? 'dot')}` : 'additive (tanh) score'];
+    if (layer.className === 'Attention' ? c.use_scale === true : c.use_scale !== false) bits.push('use_scale');
+    if (useCausalMask(layer, 0)) bits.push('use_causal_mask');
+    if (returnsScores(layer, 0)) bits.push('return_attention_scores');
+    return bits.join(', ');
+  }
   if (typeof c.units === 'number') return `${c.units} units`;
   return '';
 }
@@ -525,12 +566,11 @@ function planCall(p: Planner, call: LayerCall, inputs: PlanInput[]): void {
     return;
   }
   // Keras 3 passes masks as explicit mask= tensors computed by op nodes (NotEqual, Any): one value per step
-  let explicitMask: string | null = null;
-  if (call.kwargs.mask?.length) {
-    const m = p.values.get(tensorKey(call.kwargs.mask[0]));
+  const givenMasks = (call.kwargs.mask ?? []).map((r) => {
+    const m = p.values.get(tensorKey(r));
     if (!m || m.shape.length !== 1) p.refuse(layer, 'its mask= argument is not a (steps) tensor');
-    explicitMask = m.id;
-  }
+    return m.id;
+  });
   let inputRefs = call.inputs;
   let stateRefs = call.kwargs.initial_state ?? [];
   if (stateRefs.length === 0 && (RECURRENT.has(cls) || CONV_LSTM.has(cls) || cls === 'RNN' || cls === 'Bidirectional') && inputRefs.length > 1) {
@@ -543,7 +583,14 @@ function planCall(p: Planner, call: LayerCall, inputs: PlanInput[]): void {
     return t;
   });
   const inMasks = inputRefs.map((r) => p.maskOf.get(tensorKey(r)) ?? null);
-  if (explicitMask) inMasks[0] = explicitMask;
+  // mask= given by hand, read as the engine reads it (engine/predict.ts): one tensor for the first input, or a list
+  // with one per input (Attention(mask=[qm, vm])); a list with None in it says which places the tensors fill
+  const slots = layer.callOptions?.[call.node]?.mask;
+  if (Array.isArray(slots) && givenMasks.length) {
+    let k = 0;
+    slots.forEach((slot, i) => (inMasks[i] = slot === null || k >= givenMasks.length ? null : givenMasks[k++]));
+  } else if (givenMasks.length > 1 && givenMasks.length === inputRefs.length) givenMasks.forEach((m, i) => (inMasks[i] = m));
+  else if (givenMasks.length) inMasks[0] = givenMasks[0];
   const x = xs[0];
   const outRef = (k: number) => ({ layer: name, node: call.node, tensor: k });
   const out = (k: number, suffix = ''): PlanTensor => p.tensor(`${name}${suffix}`, p.shapeOf(outRef(k), layer));
@@ -668,6 +715,50 @@ function planCall(p: Planner, call: LayerCall, inputs: PlanInput[]): void {
     );
     p.steps.push({ op: 'layernorm', layer: name, mode, x, y, rows: x.size / width, width, gamma, beta, epsilon });
     set(0, y, mode === 'rms' ? null : inMasks[0]);
+    return;
+  }
+  if (cls === 'Attention' || cls === 'AdditiveAttention') {
+    // the engine's kinds decide the settings (model/kinds/dense-attention.ts, attention.ts, additive-attention.ts):
+    // inputs [query, value, key?] (key defaults to value), masks [query mask, value mask] (a key mask is ignored, as
+    // in Keras), use_causal_mask / return_attention_scores from the call (or the older config), use_scale's default
+    // False for Attention and True for AdditiveAttention; dropout acts only in training
+    if (xs.length < 2 || xs.length > 3) p.refuse(layer, `it takes [query, value] or [query, value, key], not ${xs.length} input(s)`);
+    const [q, val] = xs;
+    const k = xs[2] ?? val;
+    if ([q, val, k].some((t) => t.shape.length !== 2)) p.refuse(layer, `${cls} is exported for (steps, features) query, value and key`);
+    const [tq, dim] = q.shape;
+    const [tv, valueDim] = val.shape;
+    if (k.shape[0] !== tv || k.shape[1] !== dim) p.refuse(layer, `query ${q.shape.join('x')}, value ${val.shape.join('x')} and key ${k.shape.join('x')} do not fit together`);
+    // the generated code carries one free steps count: query and value read from two free-steps inputs could differ
+    const free = (r: TensorRef | undefined) => !!r && p.model.shapes.get(tensorKey(r))?.[1] === null;
+    if (free(inputRefs[0]) && free(inputRefs[1]) && freeStepsInputs(p.model).length > 1) p.refuse(layer, 'a query and a value whose free steps axes (None) may come from two different inputs are not exported; fix the steps in the input shapes');
+    // the scalar languages keep the weights (tq, tv) in the workspace, whose offsets must be linear in the steps
+    if (free(inputRefs[0]) && free(inputRefs[1]) && (p.language === 'js' || p.language === 'c' || p.language === 'java')) {
+      p.refuse(layer, 'its attention weights (steps x steps, both axes free) do not fit the workspace of a free steps axis; fix the steps in the input shape (numpy and pytorch export it)');
+    }
+    let score: 'dot' | 'concat' | 'additive' = 'additive';
+    if (cls === 'Attention') {
+      const mode = layer.config.score_mode ?? 'dot';
+      if (mode !== 'dot' && mode !== 'concat') p.refuse(layer, `score_mode '${commentText(String(mode), 20)}' is not exported (only 'dot' and 'concat')`);
+      score = mode;
+    }
+    const useScale = cls === 'AdditiveAttention' ? layer.config.use_scale !== false : layer.config.use_scale === true;
+    const scale = useScale ? p.weight(name, 'scale', []) : null;
+    if (scale && scale.data.length !== (score === 'additive' ? dim : 1)) p.refuse(layer, `its scale has ${scale.data.length} values (${score === 'additive' ? dim : 1} expected)`);
+    const concatWeight = score === 'concat' ? p.weight(name, 'concat_score_weight', []) : null;
+    if (concatWeight && concatWeight.data.length !== 1) p.refuse(layer, 'its concat_score_weight is not one value');
+    p.semantics.add(`${cls}: scores of masked value steps (and of later steps with use_causal_mask) become float32(s) - 1e9 in float32, as Keras computes them, before the softmax over the value steps; outputs at masked query steps are 0`);
+    const returns = returnsScores(layer, call.node);
+    const y = out(0);
+    const w = returns ? out(1, '_scores') : p.tensor(`${name}_weights`, [tq, tv]);
+    if (y.size !== tq * valueDim || w.size !== tq * tv) p.refuse(layer, 'its output shapes do not match its inputs');
+    p.steps.push({
+      op: 'attention', layer: name, className: cls, score, q, v: val, k, tq, tv, dim, valueDim, qMask: inMasks[0] ?? null, vMask: inMasks[1] ?? null,
+      causal: useCausalMask(layer, call.node), scale, concatWeight, y, w,
+    });
+    // the output mask is the query mask, on the first output only (Keras's compute_mask)
+    set(0, y, inMasks[0] ?? null);
+    if (returns) set(1, w, null);
     return;
   }
   if (cls === 'BatchNormalization') {

@@ -172,5 +172,39 @@ def _pool1d(x, pool, stride, pad_before, out_steps, average):
         w = x[:, a:e]
         cols.append(w.mean(${L.axis}=1) if average else w.${L.max}(${L.axis}=1))
     return ${L.lib}.stack(cols, ${L.axis}=1)
+
+
+def _attention(q, k, v, q_mask, v_mask, causal, score, scale, csw):
+    """Attention / AdditiveAttention (Keras's dense attention) on query q (batch, tq, dim), key k (batch, tv, dim) and
+    value v (batch, tv, dv); returns the output (batch, tq, dv) and the attention weights (batch, tq, tv)."""
+    if score == "dot":
+        s = q @ k.swapaxes(1, 2)                      # s[i, j] = sum_c q[i, c] k[j, c]
+        if scale is not None:
+            s = s * scale                             # (* scale with use_scale)
+    elif score == "concat":
+        qk = q[:, :, None, :] + k[:, None, :, :]      # q[i, c] + k[j, c]
+        if scale is not None:
+            qk = qk * scale                           # tanh(scale * (q + k)) with use_scale
+        s = csw * ${L.lib}.tanh(qk).sum(${L.axis}=-1)      # s[i, j] = csw * sum_c tanh(q[i, c] + k[j, c])
+    else:
+        t = ${L.lib}.tanh(q[:, :, None, :] + k[:, None, :, :])
+        s = (t * scale if scale is not None else t).sum(${L.axis}=-1)  # s[i, j] = sum_c scale[c] tanh(q[i, c] + k[j, c])
+    keep = None
+    if v_mask is not None:
+        keep = (v_mask != 0)[:, None, :]              # value step j is real
+    if causal:
+        tq, tv = s.shape[1], s.shape[2]
+        tri = (${L.lib}.arange(tv)[None, :] <= ${L.lib}.arange(tq)[:, None])[None]  # j <= i (use_causal_mask)
+        keep = tri if keep is None else keep & tri
+    if keep is not None:
+        # s - 1e9 where not kept, in float32 as Keras computes it (a row with every step masked comes out near-uniform)
+        dropped = ${L.lib === 'np' ? '(s.astype(np.float32) - np.float32(1e9)).astype(s.dtype)' : '(s.float() - 1e9).to(s.dtype)'}
+        s = ${L.lib}.where(keep, s, dropped)
+    e = ${L.lib}.exp(s - s.${L.max}(${L.axis}=-1)[..., None])
+    w = e / e.sum(${L.axis}=-1)[..., None]            # w[i, :] = softmax_j(s[i, :])
+    y = w @ v                                         # y[i, :] = sum_j w[i, j] v[j, :]
+    if q_mask is not None:
+        y = y * (q_mask != 0)[..., None]              # 0 where the query step is masked
+    return y, w
 `;
 }

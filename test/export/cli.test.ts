@@ -15,7 +15,7 @@ import { fixtureModels } from '../fixtures/models';
 import { writeKeras2H5 } from '../fixtures/writers';
 
 const PROJECT = join(__dirname, '../..');
-const ATTENTION = join(PROJECT, '../shared/keras-reference/keras3/lstm_attention/model.keras');
+const UNSUPPORTED = join(PROJECT, '../shared/keras-reference/keras3/lstm_mha_layernorm/model.keras');
 let dir = '';
 let model = '';
 let modelBytes: Buffer;
@@ -107,14 +107,14 @@ test('export CLI: --force never replaces a folder holding the model; bad --lang 
 });
 
 test('export CLI: an unsupported layer is refused in one line naming it and the language; nothing is written', (t) => {
-  if (!existsSync(ATTENTION)) {
+  if (!existsSync(UNSUPPORTED)) {
     t.skip('../shared/keras-reference/keras3 is not here');
     return;
   }
-  const out = join(dir, 'attention');
-  const r = cli(ATTENTION, '--lang', 'java', '--out', out);
+  const out = join(dir, 'mha');
+  const r = cli(UNSUPPORTED, '--lang', 'java', '--out', out);
   assert.equal(r.code, 1);
-  assert.match(oneLine(r.stderr), /cannot export layer '[^']+' \(Attention\) to java: /);
+  assert.match(oneLine(r.stderr), /cannot export layer '[^']+' \(MultiHeadAttention\) to java: /);
   assert.ok(!existsSync(out), 'nothing written');
-  assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith('.attention')), []);
+  assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith('.mha')), []);
 });
