@@ -159,28 +159,18 @@ export class H5wasmFile implements Hdf5File {
     return null;
   }
 
-  stringListAttr(n: H5Node, name: string): string[] | null {
-    const g = entity(n);
-    const attrs = g.attrs;
-    const has = (a: string) => Object.prototype.hasOwnProperty.call(attrs, a);
-    const decode = (a: string): string[] => {
-      const v = attrs[a].value;
-      if (typeof v === 'string') return [v];
-      if (Array.isArray(v)) return v.map((x) => (typeof x === 'string' ? x : String(x)));
-      // Empty lists come back as a zero-length numeric array.
-      if (ArrayBuffer.isView(v) && (v as unknown as { length: number }).length === 0) return [];
-      throw new KerasLensError(this.source, `attribute '${a}' of ${g.path} is not a list of names`);
-    };
-    if (has(name)) return decode(name);
-    if (!has(`${name}0`)) return null;
-    const out: string[] = [];
-    for (let i = 0; has(`${name}${i}`); i++) out.push(...decode(`${name}${i}`));
-    return out;
+  hasAttr(n: H5Node, name: string): boolean {
+    return Object.prototype.hasOwnProperty.call(entity(n).attrs, name);
   }
 
-  hasListAttr(n: H5Node, name: string): boolean {
-    const attrs = entity(n).attrs;
-    return Object.prototype.hasOwnProperty.call(attrs, name) || Object.prototype.hasOwnProperty.call(attrs, `${name}0`);
+  namesAttr(n: H5Node, name: string): string[] {
+    const g = entity(n);
+    const v = g.attrs[name].value;
+    if (typeof v === 'string') return [v];
+    if (Array.isArray(v)) return v.map((x) => (typeof x === 'string' ? x : String(x)));
+    // Empty lists come back as a zero-length numeric array.
+    if (ArrayBuffer.isView(v) && (v as unknown as { length: number }).length === 0) return [];
+    throw new KerasLensError(this.source, `attribute '${name}' of ${g.path} is not a list of names`);
   }
 
   numberAttr(n: H5Node, name: string): number | null {

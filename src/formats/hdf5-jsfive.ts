@@ -687,26 +687,17 @@ export class JsfiveFile implements Hdf5File {
     return null;
   }
 
-  stringListAttr(n: H5Node, name: string): string[] | null {
-    const h = this.of(n);
-    const attrs = h.node.attrs;
-    const decode = (key: string): string[] => {
-      const a = attrs.get(key)!;
-      if (a.kind === 'strings') return [...a.values];
-      // Empty lists come back as a zero-length numeric array.
-      if (!a.scalar && a.values.length === 0) return [];
-      throw new KerasLensError(this.source, `attribute '${key}' of ${h.path} is not a list of names`);
-    };
-    if (attrs.has(name)) return decode(name);
-    if (!attrs.has(`${name}0`)) return null;
-    const out: string[] = [];
-    for (let i = 0; attrs.has(`${name}${i}`); i++) out.push(...decode(`${name}${i}`));
-    return out;
+  hasAttr(n: H5Node, name: string): boolean {
+    return this.of(n).node.attrs.has(name);
   }
 
-  hasListAttr(n: H5Node, name: string): boolean {
-    const attrs = this.of(n).node.attrs;
-    return attrs.has(name) || attrs.has(`${name}0`);
+  namesAttr(n: H5Node, name: string): string[] {
+    const h = this.of(n);
+    const a = h.node.attrs.get(name)!;
+    if (a.kind === 'strings') return [...a.values];
+    // as h5wasm: an empty list comes back as a zero-length numeric array
+    if (!a.scalar && a.values.length === 0) return [];
+    throw new KerasLensError(this.source, `attribute '${name}' of ${h.path} is not a list of names`);
   }
 
   numberAttr(n: H5Node, name: string): number | null {

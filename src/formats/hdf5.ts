@@ -45,13 +45,13 @@ export interface Hdf5File {
   attrNames(n: H5Node): string[];
   /** A string-valued attribute (fixed or variable length, scalar or 1-element), or null. */
   stringAttr(n: H5Node, name: string): string | null;
+  /** True when the node carries the attribute. */
+  hasAttr(n: H5Node, name: string): boolean;
   /**
-   * A list-of-strings attribute as Keras writes `layer_names` / `weight_names`, including the chunked form Keras
-   * uses when the attribute exceeds 64 KB (`name0`, `name1`, ...). Null when absent.
+   * One attribute (it must exist) as a list of names: a string, strings, or an empty list; anything else throws a
+   * one-line KerasLensError. Keras's chunked lists are read on top of it, by stringListAttr below.
    */
-  stringListAttr(n: H5Node, name: string): string[] | null;
-  /** True when the node carries the attribute in plain or chunked form. */
-  hasListAttr(n: H5Node, name: string): boolean;
+  namesAttr(n: H5Node, name: string): string[];
   /** A numeric attribute's (first) value; NaN when it is not a number; null when absent. */
   numberAttr(n: H5Node, name: string): number | null;
   /** '<f4', '>f8', '<f2', '<i4', '|u1', ... */
@@ -108,6 +108,23 @@ export async function refuseDamagedGlobalHeap(source: string, size: number, read
   } finally {
     reader.close();
   }
+}
+
+/**
+ * A list-of-strings attribute as Keras writes `layer_names` / `weight_names`, including the chunked form Keras
+ * uses when the attribute exceeds 64 KB (`name0`, `name1`, ...). Null when absent. Either reader.
+ */
+export function stringListAttr(h5: Hdf5File, n: H5Node, name: string): string[] | null {
+  if (h5.hasAttr(n, name)) return h5.namesAttr(n, name);
+  if (!h5.hasAttr(n, `${name}0`)) return null;
+  const out: string[] = [];
+  for (let i = 0; h5.hasAttr(n, `${name}${i}`); i++) out.push(...h5.namesAttr(n, `${name}${i}`));
+  return out;
+}
+
+/** True when the node carries the attribute in plain or chunked form. */
+export function hasListAttr(h5: Hdf5File, n: H5Node, name: string): boolean {
+  return h5.hasAttr(n, name) || h5.hasAttr(n, `${name}0`);
 }
 
 /** IEEE half -> float. */

@@ -14,7 +14,7 @@ import { KerasLensError } from '../model/types';
 import { shortText } from '../model/text';
 import type { FormatId, LayerWeights, ModelConfig, WeightRef } from '../model/types';
 import { normalizeModelConfig } from '../model/config';
-import type { H5Node, Hdf5File } from './hdf5';
+import { hasListAttr, stringListAttr, type H5Node, type Hdf5File } from './hdf5';
 import { parseJsonText } from './json-guard';
 import { matchWeightsByOrder } from './architecture-match';
 
@@ -31,7 +31,7 @@ export function isLegacyKerasH5(h5: Hdf5File): boolean {
   const root = h5.root;
   const kids = h5.keys(root);
   if (kids.includes('model_weights')) return true;
-  return h5.hasListAttr(root, 'layer_names');
+  return hasListAttr(h5, root, 'layer_names');
 }
 
 export function readLegacyKerasH5(h5: Hdf5File, externalConfig: unknown | undefined): LegacyH5Result {
@@ -44,7 +44,7 @@ export function readLegacyKerasH5(h5: Hdf5File, externalConfig: unknown | undefi
   }
   const kerasVersion = h5.stringAttr(root, 'keras_version') ?? h5.stringAttr(weightsRoot, 'keras_version');
   let backend = h5.stringAttr(root, 'backend') ?? h5.stringAttr(weightsRoot, 'backend');
-  const layerNames = h5.stringListAttr(weightsRoot, 'layer_names');
+  const layerNames = stringListAttr(h5, weightsRoot, 'layer_names');
   if (!layerNames) {
     throw new KerasLensError(source, `${full ? "'model_weights'" : 'the file'} has no layer_names attribute (not a Keras weight file)`);
   }
@@ -56,7 +56,7 @@ export function readLegacyKerasH5(h5: Hdf5File, externalConfig: unknown | undefi
     if (!g || !h5.isGroup(g)) {
       throw new KerasLensError(source, `layer_names lists '${shortText(layerName)}' but the file has no group for it`);
     }
-    const weightNames = h5.stringListAttr(g, 'weight_names') ?? oldStyleWeightNames(h5, g);
+    const weightNames = stringListAttr(h5, g, 'weight_names') ?? oldStyleWeightNames(h5, g);
     if (!weightNames) throw new KerasLensError(source, `layer '${shortText(layerName)}' has no weight_names attribute`);
     const refs: WeightRef[] = [];
     for (const weightName of weightNames) {
