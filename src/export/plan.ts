@@ -361,6 +361,11 @@ class Planner {
    * A bound weight of a layer as a plan weight. `key` is the engine's key ('kernel', 'forward/bias'); `role` the role
    * as get_weights names it; `transform` (CuDNN bias sums) makes a new array, which then has no get_weights index.
    */
+  /** Does the layer have this weight bound (an optional bias, gamma, beta)? */
+  hasWeight(layerName: string, key: string): boolean {
+    return !!this.model.layerByName.get(layerName)!.weights?.has(key);
+  }
+
   weight(layerName: string, key: string, gates: GateSlice[], transform?: (t: Tensor) => Tensor): PlanWeight {
     const cacheKey = `${layerName}\u0000${key}`;
     const cached = this.weightIds.get(cacheKey);
@@ -700,7 +705,7 @@ function planCall(p: Planner, call: LayerCall, inputs: PlanInput[]): void {
     // by the variance"); RMSNormalization divides by sqrt(mean(x²) + eps)
     const mode = cls === 'RMSNormalization' ? 'rms' : layer.config.rms_scaling === true ? 'rms_scaling' : 'layer';
     const width = x.shape[x.shape.length - 1];
-    const has = (role: string) => !!p.model.layerByName.get(name)!.weights?.has(role);
+    const has = (role: string) => p.hasWeight(name, role);
     const gamma = mode === 'rms' ? p.weight(name, 'scale', []) : (layer.config.scale !== false || mode === 'rms_scaling') && has('gamma') ? p.weight(name, 'gamma', []) : null;
     const beta = mode === 'layer' && layer.config.center !== false && has('beta') ? p.weight(name, 'beta', []) : null;
     if ([gamma, beta].some((w) => w && w.data.length !== width)) p.refuse(layer, `its gamma/beta do not have one value per feature (${width})`);
@@ -769,7 +774,7 @@ function planCall(p: Planner, call: LayerCall, inputs: PlanInput[]): void {
     const axes = configAxes(layer).map((a) => (a < 0 ? a + rank : a));
     if (axes.length !== 1 || axes[0] !== rank - 1) p.refuse(layer, `axis ${commentText(JSON.stringify(layer.config.axis ?? -1), 30)} is not exported (only the last axis, the channels)`);
     const channels = x.shape[x.shape.length - 1];
-    const has = (role: string) => !!p.model.layerByName.get(name)!.weights?.has(role);
+    const has = (role: string) => p.hasWeight(name, role);
     const gamma = layer.config.scale !== false && has('gamma') ? p.weight(name, 'gamma', []) : null;
     const beta = layer.config.center !== false && has('beta') ? p.weight(name, 'beta', []) : null;
     const mean = p.weight(name, 'moving_mean', []);
@@ -788,7 +793,7 @@ function planCall(p: Planner, call: LayerCall, inputs: PlanInput[]): void {
     const kernel = p.weight(name, 'kernel', []);
     const units = kernel.shape[kernel.shape.length - 1];
     const inDim = x.shape[x.shape.length - 1];
-    const bias = p.model.layerByName.get(name)!.weights?.has('bias') ? p.weight(name, 'bias', []) : null;
+    const bias = p.hasWeight(name, 'bias') ? p.weight(name, 'bias', []) : null;
     const act = p.activation(layer, () => fromConfig(inner.config.activation, v, 'linear'));
     const y = out(0);
     p.steps.push({ op: 'dense', layer: name, x, y, rows: x.size / inDim, inDim, units, kernel, bias, act });
@@ -852,7 +857,7 @@ function planCall(p: Planner, call: LayerCall, inputs: PlanInput[]): void {
     const geo = convAxis(steps, k, stride, dilation, configPadding(layer));
     const kernel = p.weight(name, 'kernel', []);
     const filters = kernel.shape[kernel.shape.length - 1];
-    const bias = p.model.layerByName.get(name)!.weights?.has('bias') ? p.weight(name, 'bias', []) : null;
+    const bias = p.hasWeight(name, 'bias') ? p.weight(name, 'bias', []) : null;
     const act = p.activation(layer, () => fromConfig(c.activation, v, 'linear'));
     const y = out(0);
     p.steps.push({ op: 'conv1d', layer: name, x, y, steps, cin, k, stride, dilation, padBefore: geo.padBefore, outSteps: geo.out, filters, kernel, bias, act });
@@ -1115,7 +1120,7 @@ function planConvLstm(p: Planner, run: RecurrentRun): { y: PlanTensor; states: P
   const slices = gateSlices(LSTM_GATES, f);
   const kernel = p.weight(top.name, `${prefix}kernel`, slices);
   const recurrent = p.weight(top.name, `${prefix}recurrent_kernel`, slices);
-  const hasBias = flags.useBias && !!p.model.layerByName.get(top.name)!.weights?.has(`${prefix}bias`);
+  const hasBias = flags.useBias && p.hasWeight(top.name, `${prefix}bias`);
   const bias = hasBias ? p.weight(top.name, `${prefix}bias`, slices) : null;
   const same = (a: number[], b: number[]) => a.length === b.length && a.every((d, k) => d === b[k]);
   if (!same(kernel.shape, [...geo.kernelSize, cin, 4 * f])) p.refuse(top, `kernel (${kernel.shape.join(', ')}) does not fit ${cin} input channels`);
